@@ -1,0 +1,42 @@
+/** Rendition ladders shared by ingest (what to encode), manifests (what to advertise) and sessions (what to pick). */
+
+export interface Rung {
+  /** Rendition name, used in paths: /{streamId}/{name}/playlist.m3u8 */
+  readonly name: string;
+  /** Output size; undefined for passthrough, where the source decides. */
+  readonly width?: number;
+  readonly height?: number;
+  readonly videoKbps: number;
+  readonly maxVideoKbps: number;
+  readonly fps: number;
+  readonly audioKbps: number;
+}
+
+export type LadderPreset = 'tile' | 'full' | 'passthrough';
+export const LADDER_PRESETS: readonly LadderPreset[] = ['tile', 'full', 'passthrough'];
+
+/** The seed's multi-view tile rung: 640x360, 400 kbps (max 450), 30 fps, AAC 64 kbps. */
+export const TILE_RUNG: Rung = {
+  name: '360p',
+  width: 640,
+  height: 360,
+  videoKbps: 400,
+  maxVideoKbps: 450,
+  fps: 30,
+  audioKbps: 64,
+};
+
+export const LADDERS: Readonly<Record<LadderPreset, readonly Rung[]>> = {
+  tile: [TILE_RUNG],
+  full: [
+    { name: '1080p', width: 1920, height: 1080, videoKbps: 5000, maxVideoKbps: 5500, fps: 30, audioKbps: 128 },
+    { name: '720p', width: 1280, height: 720, videoKbps: 2500, maxVideoKbps: 2750, fps: 30, audioKbps: 96 },
+    TILE_RUNG,
+  ],
+  // H.264 input republished as is: one rung whose figures are measured, not configured.
+  passthrough: [{ name: 'source', videoKbps: 0, maxVideoKbps: 0, fps: 0, audioKbps: 0 }],
+};
+
+export function ladderFor(preset: LadderPreset): readonly Rung[] {
+  return LADDERS[preset];
+}

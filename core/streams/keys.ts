@@ -1,0 +1,34 @@
+/**
+ * Redis key and channel names for the stream registry and ingest coordination.
+ * Everything Mirror keeps in Redis starts with `mirror:`; live playlist state lives under `mirror:live:`.
+ */
+export const KEY_PREFIX = 'mirror:';
+
+export const streamKeys = {
+  /** JSON StreamRecord. */
+  record: (streamId: string) => `${KEY_PREFIX}stream:${streamId}`,
+  /** Sorted set of stream ids scored by creation time (ms), for stable pagination. */
+  index: `${KEY_PREFIX}streams`,
+  /** publishKey -> streamId, so a plain-key streamid finds its stream. */
+  byPublishKey: (publishKey: string) => `${KEY_PREFIX}streamkey:${publishKey}`,
+  /** Idempotent create: client token -> streamId, with a TTL. */
+  clientToken: (token: string) => `${KEY_PREFIX}clienttoken:${token}`,
+  /** Publisher lease: value is the ingest task id, PX TTL renewed while publishing. */
+  lease: (streamId: string) => `${KEY_PREFIX}lease:${streamId}`,
+  /** JSON live ingest status (codec, resolution, bitrate, SRT stats, task), with a TTL. */
+  status: (streamId: string) => `${KEY_PREFIX}status:${streamId}`,
+} as const;
+
+export const taskKeys = {
+  /** JSON capacity/load report of one ingest task, with a TTL. */
+  report: (taskId: string) => `${KEY_PREFIX}task:${taskId}`,
+  /** Sorted set of task ids scored by last report time (ms). */
+  index: `${KEY_PREFIX}tasks`,
+} as const;
+
+export const channels = {
+  /** Registry changes, JSON StreamChange: ingest tasks refresh their native passphrase table from it. */
+  streamChanges: `${KEY_PREFIX}streams:changes`,
+  /** Commands to ingest tasks, JSON IngestCommand (for example: disconnect a publisher). */
+  ingestCommands: `${KEY_PREFIX}ingest:commands`,
+} as const;
