@@ -29,7 +29,15 @@ export const TILE_RUNG: Rung = {
 export const LADDERS: Readonly<Record<LadderPreset, readonly Rung[]>> = {
   tile: [TILE_RUNG],
   full: [
-    { name: '1080p', width: 1920, height: 1080, videoKbps: 5000, maxVideoKbps: 5500, fps: 30, audioKbps: 128 },
+    {
+      name: '1080p',
+      width: 1920,
+      height: 1080,
+      videoKbps: 5000,
+      maxVideoKbps: 5500,
+      fps: 30,
+      audioKbps: 128,
+    },
     { name: '720p', width: 1280, height: 720, videoKbps: 2500, maxVideoKbps: 2750, fps: 30, audioKbps: 96 },
     TILE_RUNG,
   ],

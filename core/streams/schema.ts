@@ -5,7 +5,10 @@ import { LADDER_PRESETS } from '../ladder.js';
 export const RESERVED_STREAM_IDS = ['api', 'app', 'assets', 'viewer', 'operator', 'health'] as const;
 export const StreamId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
+  )
   .refine((id) => !(RESERVED_STREAM_IDS as readonly string[]).includes(id), 'is a reserved path');
 
 /** SRT passphrase rules (libsrt): 10 to 79 characters. */

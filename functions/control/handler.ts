@@ -5,6 +5,9 @@ export async function handler(): Promise<APIGatewayProxyResultV2> {
   return {
     statusCode: 501,
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ error: 'not_implemented', message: 'the control function is not implemented yet' }),
+    body: JSON.stringify({
+      error: 'not_implemented',
+      message: 'the control function is not implemented yet',
+    }),
   };
 }
