@@ -1,0 +1,194 @@
+import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import { type CacheStatus, EdgeCache } from './cache.js';
+import { cacheKeyFor, originQuery, type Route, routeFor, streamIdOf } from './routes.js';
+
+export interface EdgeOrigins {
+  /** The manifest function: playlists, and held preload-hinted parts on a storage miss. */
+  readonly manifest: HttpApp;
+  /** Media storage (local disk here, S3 on AWS): first origin of the media origin group. */
+  readonly media: HttpApp;
+  readonly control?: HttpApp;
+  readonly session?: HttpApp;
+  /** The built web app. */
+  readonly web?: HttpApp;
+}
+
+export interface EdgeResponse extends HttpResponse {
+  readonly route: Route;
+  readonly cache: CacheStatus | 'uncached';
+}
+
+export interface EdgeStats {
+  readonly cache: EdgeCache['stats'];
+  /** Origin requests by route (after the cache and collapsing). */
+  readonly origin: Record<Route | 'media-failover', number>;
+  /** Viewer requests by route. */
+  readonly requests: Record<Route, number>;
+}
+
+/** CloudFront's origin group failover criteria, as configured for the media origin group. */
+const FAILOVER_STATUSES = new Set([403, 404, 500, 502, 503, 504]);
+
+/** CloudFront's managed CORS-with-preflight and security-headers response policies, reproduced. */
+const CORS_HEADERS: Record<string, string> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': '*',
+  'access-control-expose-headers': 'age, x-cache, content-length',
+  'access-control-max-age': '600',
+};
+const SECURITY_HEADERS: Record<string, string> = {
+  'strict-transport-security': 'max-age=31536000',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'SAMEORIGIN',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+};
+
+/** How long a client counts as a viewer of a stream after its last playlist request. */
+const VIEWER_WINDOW_MS = 10_000;
+
+/**
+ * The local edge: the CloudFront distribution's behaviours in one object, independent of the socket
+ * (see server.ts). Playlists go to the manifest app, cached by path plus the LL-HLS directives;
+ * media to storage, failing over to the manifest app (which holds a preload-hinted part until it
+ * exists); APIs uncached; everything else to the web app.
+ */
+export class Edge {
+  readonly cache: EdgeCache;
+  readonly #origins: EdgeOrigins;
+  readonly #viewers = new Map<string, Map<string, number>>();
+  readonly #now: () => number;
+  readonly #origin: EdgeStats['origin'] = {
+    playlist: 0,
+    media: 0,
+    'media-failover': 0,
+    control: 0,
+    session: 0,
+    api: 0,
+    web: 0,
+  };
+  readonly #requests: EdgeStats['requests'] = {
+    playlist: 0,
+    media: 0,
+    control: 0,
+    session: 0,
+    api: 0,
+    web: 0,
+  };
+
+  constructor(origins: EdgeOrigins, options: { cache?: EdgeCache; now?: () => number } = {}) {
+    this.#origins = origins;
+    this.#now = options.now ?? Date.now;
+    this.cache = options.cache ?? new EdgeCache({ now: this.#now });
+  }
+
+  get stats(): EdgeStats {
+    return { cache: this.cache.stats, origin: { ...this.#origin }, requests: { ...this.#requests } };
+  }
+
+  /** Distinct clients that asked for a stream's playlists in the last few seconds. */
+  viewers(streamId: string): number {
+    const clients = this.#viewers.get(streamId);
+    if (clients === undefined) return 0;
+    const since = this.#now() - VIEWER_WINDOW_MS;
+    for (const [client, seen] of clients) if (seen < since) clients.delete(client);
+    return clients.size;
+  }
+
+  /** `clientId` identifies the viewer's connection (for viewer counts only). */
+  async handle(request: HttpRequest, signal?: AbortSignal, clientId?: string): Promise<EdgeResponse> {
+    const route = routeFor(request.path);
+    this.#requests[route]++;
+    if (request.method === 'OPTIONS' && route !== 'control' && route !== 'session') {
+      return { status: 204, headers: { ...CORS_HEADERS }, body: '', route, cache: 'uncached' };
+    }
+    const key =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? cacheKeyFor(route, request.path, request.query)
+        : null;
+    if (route === 'playlist' && clientId !== undefined) this.#seen(request.path, clientId);
+    const originRequest: HttpRequest = {
+      ...request,
+      method: request.method === 'HEAD' ? 'GET' : request.method,
+      query: originQuery(route, request.query),
+    };
+    let response: HttpResponse;
+    let cache: EdgeResponse['cache'] = 'uncached';
+    if (key === null) {
+      response = await this.#fromOrigin(route, originRequest, signal);
+    } else {
+      // A collapsed origin request outlives any one viewer: it gets no viewer's abort signal.
+      const result = await this.cache.fetch(key, () => this.#fromOrigin(route, originRequest));
+      response = result.response;
+      cache = result.status;
+      if (result.ageSeconds > 0) response = withHeaders(response, { age: String(result.ageSeconds) });
+    }
+    const extra: Record<string, string> = { ...SECURITY_HEADERS };
+    if (route !== 'control' && route !== 'session') Object.assign(extra, CORS_HEADERS);
+    if (cache !== 'uncached') extra['x-cache'] = `${cache === 'miss' ? 'Miss' : 'Hit'} from mirror-edge`;
+    const body = request.method === 'HEAD' ? '' : response.body;
+    return { status: response.status, headers: { ...response.headers, ...extra }, body, route, cache };
+  }
+
+  async #fromOrigin(route: Route, request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    this.#origin[route]++;
+    try {
+      switch (route) {
+        case 'playlist':
+          return await this.#origins.manifest.handle(request, signal);
+        case 'media': {
+          const stored = await this.#origins.media.handle(request, signal);
+          if (!FAILOVER_STATUSES.has(stored.status)) return stored;
+          this.#origin['media-failover']++;
+          return await this.#origins.manifest.handle(request, signal);
+        }
+        case 'control':
+          return await missing(this.#origins.control, 'control').handle(request, signal);
+        case 'session':
+          return await missing(this.#origins.session, 'session').handle(request, signal);
+        case 'api':
+          return errorBody(404, 'not_found', `no API at ${request.path}`);
+        case 'web':
+          return await missing(this.#origins.web, 'web').handle(request, signal);
+      }
+    } catch (error) {
+      // CloudFront answers 502 when its origin fails; the error is cached for the error TTL.
+      return errorBody(
+        502,
+        'origin_error',
+        `origin failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  #seen(path: string, clientId: string): void {
+    const streamId = streamIdOf(path);
+    if (streamId === undefined) return;
+    let clients = this.#viewers.get(streamId);
+    if (clients === undefined) {
+      clients = new Map();
+      this.#viewers.set(streamId, clients);
+    }
+    clients.set(clientId, this.#now());
+  }
+}
+
+function withHeaders(response: HttpResponse, headers: Record<string, string>): HttpResponse {
+  return { ...response, headers: { ...response.headers, ...headers } };
+}
+
+function errorBody(status: number, error: string, message: string): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    body: JSON.stringify({ error, message }),
+  };
+}
+
+function missing(app: HttpApp | undefined, name: string): HttpApp {
+  return (
+    app ?? {
+      handle: async () => errorBody(503, 'not_running', `the ${name} app is not running in this platform`),
+    }
+  );
+}

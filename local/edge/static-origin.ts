@@ -1,0 +1,94 @@
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.m4s': 'video/iso.segment',
+  '.mp4': 'video/mp4',
+  '.m3u8': 'application/vnd.apple.mpegurl',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.map': 'application/json',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.ts': 'video/mp2t',
+};
+
+function notFound(): HttpResponse {
+  return {
+    status: 404,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' },
+    body: 'not found\n',
+  };
+}
+
+/** Resolves a URL path inside root, refusing anything that escapes it. */
+function resolveInside(root: string, path: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const full = normalize(join(root, decoded));
+  return full === root || full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : undefined;
+}
+
+/**
+ * Media storage as an origin: the local-disk twin of the S3 bucket (keys equal paths, D2).
+ * Media objects are immutable, so they carry the long Cache-Control the S3 uploads carry.
+ */
+export function createMediaOrigin(mediaDir: string): HttpApp {
+  const root = normalize(mediaDir);
+  return {
+    async handle(request: HttpRequest): Promise<HttpResponse> {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
+      const file = resolveInside(root, request.path);
+      if (file === undefined) return notFound();
+      try {
+        const body = await readFile(file);
+        return {
+          status: 200,
+          headers: {
+            'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+            'cache-control': 'public, max-age=86400, immutable',
+          },
+          body,
+        };
+      } catch {
+        return notFound();
+      }
+    },
+  };
+}
+
+/** The built web app: `/` and `/operator/` serve their index.html; HTML is revalidated, scripts briefly cached. */
+export function createWebOrigin(webDir: string): HttpApp {
+  const root = normalize(webDir);
+  return {
+    async handle(request: HttpRequest): Promise<HttpResponse> {
+      if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
+      let file = resolveInside(root, request.path);
+      if (file === undefined) return notFound();
+      try {
+        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+        const body = await readFile(file);
+        const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+        return {
+          status: 200,
+          headers: {
+            'content-type': type,
+            'cache-control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=60',
+          },
+          body,
+        };
+      } catch {
+        return notFound();
+      }
+    },
+  };
+}
