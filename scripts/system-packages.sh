@@ -5,6 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   ffmpeg            # transcoding, synthetic encoders, ffprobe
+  fonts-dejavu-core # the synthetic encoders burn the stream name and a clock into the picture
   srt-tools         # srt-live-transmit for manual checks
   libsrt-openssl-dev # libsrt headers for the SRT Node-API addon
   pkg-config

@@ -1,0 +1,110 @@
+/**
+ * Pure ffmpeg argument builders for the synthetic encoders: a short HEVC test clip made once, then
+ * pushed in a loop over SRT with `-c copy` (almost no CPU, so several streams fit on two cores).
+ * Latency is measured from the PROGRAM-DATE-TIME the packager stamps at ingest, so a looped clip
+ * measures it as well as a live encoder would.
+ */
+
+export interface ClipProfile {
+  /** Burnt into the picture so a tile shows which stream it plays. */
+  readonly label: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  /**
+   * Whole loop length. 16 s is a multiple of both a 30 fps frame (1/30 s) and an AAC frame at 48 kHz
+   * (1024/48000 s), so video and audio end together and the loop does not drift.
+   */
+  readonly seconds: number;
+  /** Keyframe interval: the ladder's GOP is 0.5 s, so the source offers a keyframe as often. */
+  readonly keyframeSeconds: number;
+  readonly toneHz: number;
+  /** A TrueType font for drawtext; without one the clip has no text, only the test pattern. */
+  readonly fontFile?: string;
+}
+
+export const DEFAULT_CLIP: Omit<ClipProfile, 'label' | 'toneHz'> = {
+  width: 640,
+  height: 360,
+  fps: 30,
+  seconds: 16,
+  keyframeSeconds: 0.5,
+};
+
+export const AUDIO_SAMPLE_RATE_HZ = 48_000;
+
+/** drawtext needs ':' and '\'' escaped inside option values; labels are stream ids (slugs) anyway. */
+function escapeDrawtext(text: string): string {
+  return text.replace(/[\\':%]/g, (c) => `\\${c}`);
+}
+
+/** ffmpeg argv that encodes the clip: testsrc2 + label + clip clock, HEVC (libx265 ultrafast), AAC sine. */
+export function clipArgs(profile: ClipProfile, outFile: string): string[] {
+  const gop = Math.round(profile.fps * profile.keyframeSeconds);
+  const video = `testsrc2=size=${profile.width}x${profile.height}:rate=${profile.fps}`;
+  const filters: string[] = [];
+  if (profile.fontFile !== undefined) {
+    const font = `fontfile=${profile.fontFile}:fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=8`;
+    const size = Math.round(profile.height / 9);
+    filters.push(`drawtext=${font}:fontsize=${size}:x=24:y=24:text='${escapeDrawtext(profile.label)}'`);
+    filters.push(`drawtext=${font}:fontsize=${Math.round(size * 0.8)}:x=24:y=h-th-24:text='%{pts\\:hms}'`);
+  }
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    video,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${profile.toneHz}:sample_rate=${AUDIO_SAMPLE_RATE_HZ}`,
+    ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
+    '-t',
+    String(profile.seconds),
+    '-c:v',
+    'libx265',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-x265-params',
+    `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`,
+    '-b:v',
+    '800k',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-ac',
+    '2',
+    '-f',
+    'mpegts',
+    outFile,
+  ];
+}
+
+/** ffmpeg argv that pushes the clip in real time, forever, over SRT as a caller. */
+export function pushArgs(clipFile: string, srtUrl: string): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    clipFile,
+    '-c',
+    'copy',
+    '-f',
+    'mpegts',
+    srtUrl,
+  ];
+}
