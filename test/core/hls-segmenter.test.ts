@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { Segmenter } from '../../core/hls/index.js';
+
+const TIMESCALE = 90_000;
+const PART_TICKS = 9_000; // 100 ms at 90 kHz
+const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+
+/** Feeds `count` 100 ms parts, independent every `gop` parts, starting at decode tick `start`. */
+function feed(
+  s: Segmenter,
+  count: number,
+  opts: { start?: number; gop?: number; initVersion?: number; now?: number } = {},
+) {
+  const gop = opts.gop ?? 5;
+  const placements = [];
+  for (let i = 0; i < count; i++) {
+    placements.push(
+      s.addPart(
+        {
+          baseDecodeTime: (opts.start ?? 0) + i * PART_TICKS,
+          duration: PART_TICKS,
+          timescale: TIMESCALE,
+          independent: i % gop === 0,
+          bytes: 1000,
+          initVersion: opts.initVersion ?? 1,
+        },
+        (opts.now ?? T0) + i * 100,
+      ),
+    );
+  }
+  return placements;
+}
+
+describe('segmenter', () => {
+  it('starts a new segment at an independent part once the segment target is reached', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    const placed = feed(s, 12);
+    expect(placed.map((p) => `${p.msn}-${p.part}`)).toEqual([
+      '0-0',
+      '0-1',
+      '0-2',
+      '0-3',
+      '0-4',
+      '1-0',
+      '1-1',
+      '1-2',
+      '1-3',
+      '1-4',
+      '2-0',
+      '2-1',
+    ]);
+    expect(placed[5]!.closed).toMatchObject({ msn: 0, partCount: 5, bytes: 5000 });
+    expect(placed[5]!.closed!.durationS).toBeCloseTo(0.5);
+  });
+
+  it('keeps a segment open past the target until an independent part arrives', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    const placed = feed(s, 9, { gop: 8 });
+    expect(placed[7]!.msn).toBe(0);
+    expect(placed[8]).toMatchObject({ msn: 1, part: 0 });
+  });
+
+  it('marks INDEPENDENT parts', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    feed(s, 7);
+    expect(s.timeline().open!.parts.map((p) => p.independent)).toEqual([true, false]);
+  });
+
+  it('stamps PROGRAM-DATE-TIME from the wall-clock anchor taken at the first part', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    // Parts arrive late (wall clock runs ahead), but PDT follows media time from the anchor.
+    for (let i = 0; i < 10; i++) {
+      s.addPart(
+        {
+          baseDecodeTime: i * PART_TICKS,
+          duration: PART_TICKS,
+          timescale: TIMESCALE,
+          independent: i % 5 === 0,
+          bytes: 1,
+          initVersion: 1,
+        },
+        T0 + i * 250,
+      );
+    }
+    expect(s.timeline().segments[0]!.programDateTimeMs).toBe(T0);
+    expect(s.timeline().open!.programDateTimeMs).toBe(T0 + 500);
+  });
+
+  it('produces a DISCONTINUITY on a source restart and re-anchors the wall clock', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    feed(s, 7);
+    s.restart(2);
+    const placed = feed(s, 3, { initVersion: 2, now: T0 + 60_000 });
+    expect(placed[0]).toMatchObject({ msn: 2, part: 0 });
+    const t = s.timeline();
+    expect(t.open).toMatchObject({ discontinuity: true, initVersion: 2, programDateTimeMs: T0 + 60_000 });
+    // The segment cut short by the restart is closed with the parts it had.
+    expect(t.segments[1]).toMatchObject({ msn: 1, partCount: 2 });
+  });
+
+  it('produces a DISCONTINUITY on a timestamp jump', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    feed(s, 5);
+    feed(s, 3, { start: 100 * TIMESCALE });
+    expect(s.timeline().open).toMatchObject({ msn: 1, discontinuity: true });
+  });
+
+  it('bounds the window and keeps DISCONTINUITY-SEQUENCE right as segments leave it', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, windowSegments: 4 });
+    feed(s, 10); // segments 0, 1 (open)
+    s.restart(2);
+    feed(s, 10, { initVersion: 2 }); // discontinuity before segment 2
+    s.restart(3);
+    feed(s, 30, { initVersion: 3 }); // discontinuity before segment 4
+    const t = s.timeline();
+    expect(t.segments.map((x) => x.msn)).toEqual([5, 6, 7, 8]);
+    expect(t.mediaSequence).toBe(5);
+    // Both discontinuities (before 2 and before 4) have left the window.
+    expect(t.discontinuitySequence).toBe(2);
+  });
+
+  it('keeps parts only on the most recent segments', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    feed(s, 40);
+    const t = s.timeline();
+    const withParts = t.segments.filter((x) => x.parts !== undefined).map((x) => x.msn);
+    expect(withParts).toEqual([5, 6]);
+  });
+
+  it('raises PART-TARGET to the longest part seen, and TARGETDURATION to the longest segment rounded', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    feed(s, 30, { gop: 15 });
+    s.addPart(
+      {
+        baseDecodeTime: 30 * PART_TICKS,
+        duration: 12_000,
+        timescale: TIMESCALE,
+        independent: true,
+        bytes: 1,
+        initVersion: 1,
+      },
+      T0,
+    );
+    const t = s.timeline();
+    expect(t.partTargetS).toBeCloseTo(12_000 / TIMESCALE);
+    expect(t.targetDurationS).toBe(2);
+  });
+});

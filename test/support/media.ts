@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+
+/** ffmpeg arguments for the LL-HLS test source: libx264, keyframe every 0.5 s at 30 fps, 100 ms fragments. */
+export function testSourceArgs(
+  options: { seconds?: number; realtime?: boolean; size?: string } = {},
+): string[] {
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    ...(options.realtime ? ['-re'] : []),
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${options.size ?? '320x240'}:rate=30`,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000',
+    ...(options.seconds === undefined ? [] : ['-t', String(options.seconds)]),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    '15',
+    '-keyint_min',
+    '15',
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'mp4',
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+    '-frag_duration',
+    '100000',
+    'pipe:1',
+  ];
+}
+
+/** Encodes `seconds` of the test source to a fragmented MP4 in memory, read from ffmpeg's stdout pipe. */
+export async function encodeTestSource(seconds: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn('ffmpeg', testSourceArgs({ seconds }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => chunks.push(d));
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    proc.on('error', reject);
+    proc.on('close', (code) =>
+      code === 0
+        ? resolve(new Uint8Array(Buffer.concat(chunks)))
+        : reject(new Error(`ffmpeg exited ${code}: ${stderr}`)),
+    );
+  });
+}
