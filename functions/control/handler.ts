@@ -1,13 +1,62 @@
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { connectRedis, readEnv } from '../../core/api/runtime.js';
+import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
+import { createLogger } from '../../core/log.js';
+import { bearerAuthenticator, createControlApp } from './app.js';
 
-/** Replaced by the control function's implementation; answers honestly until then. */
-export async function handler(): Promise<APIGatewayProxyResultV2> {
-  return {
-    statusCode: 501,
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      error: 'not_implemented',
-      message: 'the control function is not implemented yet',
-    }),
-  };
+const Env = z.object({
+  MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  MIRROR_REDIS_AUTH_SECRET_ARN: z.string().optional(),
+  MIRROR_SRT_HOST: z.string().min(1),
+  MIRROR_SRT_PORT: z.coerce.number().int().min(1).max(65535).default(9000),
+  MIRROR_ECS_CLUSTER: z.string().optional(),
+  MIRROR_ECS_SERVICE: z.string().optional(),
+  MIRROR_MIN_TASKS: z.coerce.number().int().min(0).default(1),
+  MIRROR_MAX_TASKS: z.coerce.number().int().min(0).default(4),
+  MIRROR_DISTRIBUTION_ID: z.string().optional(),
+  /** Only in the embedded default: on AWS, API Gateway IAM authorization decides who may call. */
+  MIRROR_CONTROL_TOKEN: z.string().min(16).optional(),
+});
+
+const env = readEnv(Env);
+const logger = createLogger('control');
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
+const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
+
+// The principal comes from API Gateway's IAM authorizer, never from a client header.
+let principal: string | undefined;
+
+const app = createControlApp({
+  redis,
+  logger,
+  srt: { host: env.MIRROR_SRT_HOST, port: env.MIRROR_SRT_PORT },
+  authenticate: (request) => principal ?? localAuth?.(request),
+  ecs:
+    env.MIRROR_ECS_CLUSTER && env.MIRROR_ECS_SERVICE
+      ? {
+          client: new ECSClient({}),
+          cluster: env.MIRROR_ECS_CLUSTER,
+          service: env.MIRROR_ECS_SERVICE,
+          minTasks: env.MIRROR_MIN_TASKS,
+          maxTasks: env.MIRROR_MAX_TASKS,
+        }
+      : undefined,
+  cloudfront: env.MIRROR_DISTRIBUTION_ID
+    ? { client: new CloudFrontClient({}), distributionId: env.MIRROR_DISTRIBUTION_ID }
+    : undefined,
+});
+
+export async function handler(
+  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+): Promise<APIGatewayProxyResultV2> {
+  // One event at a time per Lambda instance, so the module-level principal cannot leak between calls.
+  principal = event.requestContext.authorizer?.iam?.userArn ?? undefined;
+  try {
+    return toApiGatewayResult(await app.handle(fromApiGatewayEvent(event)));
+  } finally {
+    principal = undefined;
+  }
 }

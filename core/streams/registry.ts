@@ -1,0 +1,372 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import type { LadderPreset } from '../ladder.js';
+import { channels, streamKeys, taskKeys } from './keys.js';
+import {
+  type IngestCommand,
+  type LatencyProfile as LatencyProfileSchema,
+  type StreamChange,
+  StreamId,
+  StreamRecord,
+} from './schema.js';
+import { IngestStatus, TaskReport } from './status.js';
+
+type LatencyProfile = z.infer<typeof LatencyProfileSchema>;
+
+/** A typed registry failure, mapped to an HTTP status by the API edge. `field` names the input at fault. */
+export class RegistryError extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict' | 'invalid',
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface CreateStreamInput {
+  /** Optional: a slug is derived from the name when absent. */
+  readonly id?: string;
+  readonly name: string;
+  readonly ladder: LadderPreset;
+  readonly latency: LatencyProfile;
+  /** Generate an SRT passphrase (AES); false = unencrypted ingest. */
+  readonly encrypted: boolean;
+  readonly keyLength: 16 | 24 | 32;
+  /** Idempotency: the same token with the same input returns the same stream. */
+  readonly clientToken?: string;
+}
+
+export interface UpdateStreamInput {
+  readonly name?: string;
+  readonly ladder?: LadderPreset;
+  readonly latency?: LatencyProfile;
+}
+
+export interface RotateInput {
+  readonly publishKey: boolean;
+  readonly passphrase: boolean;
+}
+
+export interface ListPage {
+  readonly streams: StreamRecord[];
+  /** Opaque; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+/** Client tokens are remembered for a day, like most cloud APIs' idempotency windows. */
+export const CLIENT_TOKEN_TTL_S = 24 * 3600;
+
+// Compare-and-set: replace a JSON record only if nobody changed it since we read it.
+const CAS_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+
+/**
+ * The stream registry in Redis: records, the creation-ordered index, publish-key lookups, and a change
+ * notification on every write (ingest tasks follow it to refresh their native passphrase table).
+ */
+export class StreamRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async create(input: CreateStreamInput): Promise<{ record: StreamRecord; created: boolean }> {
+    const requestHash = hashInput(input);
+    if (input.clientToken !== undefined) {
+      const replay = await this.replay(input.clientToken, requestHash);
+      if (replay) return { record: replay, created: false };
+    }
+    const at = this.now().toISOString();
+    const id = input.id ?? deriveId(input.name);
+    const record = StreamRecord.parse({
+      id,
+      name: input.name,
+      ladder: input.ladder,
+      latency: input.latency,
+      publishKey: newPublishKey(),
+      passphrase: input.encrypted ? newPassphrase() : null,
+      keyLength: input.keyLength,
+      createdAt: at,
+      updatedAt: at,
+    });
+    const json = JSON.stringify(record);
+    const stored = await this.redis.set(streamKeys.record(id), json, 'NX');
+    if (stored === null) throw new RegistryError('conflict', `stream ${id} already exists`, 'id');
+    if (input.clientToken !== undefined) {
+      const claimed = await this.redis.set(
+        streamKeys.clientToken(input.clientToken),
+        JSON.stringify({ streamId: id, requestHash }),
+        'EX',
+        CLIENT_TOKEN_TTL_S,
+        'NX',
+      );
+      if (claimed === null) {
+        // A concurrent call with the same token won: undo ours and answer with theirs.
+        await this.redis.del(streamKeys.record(id));
+        const replay = await this.replay(input.clientToken, requestHash);
+        if (replay) return { record: replay, created: false };
+        throw new RegistryError('conflict', 'clientToken is in use by a concurrent request', 'clientToken');
+      }
+    }
+    await this.redis
+      .multi()
+      .zadd(streamKeys.index, Date.parse(at), id)
+      .set(streamKeys.byPublishKey(record.publishKey), id)
+      .publish(channels.streamChanges, change('upsert', id))
+      .exec();
+    return { record, created: true };
+  }
+
+  private async replay(clientToken: string, requestHash: string): Promise<StreamRecord | undefined> {
+    const raw = await this.redis.get(streamKeys.clientToken(clientToken));
+    if (raw === null) return undefined;
+    const prior = JSON.parse(raw) as { streamId: string; requestHash: string };
+    if (prior.requestHash !== requestHash) {
+      throw new RegistryError('conflict', 'clientToken was used with different parameters', 'clientToken');
+    }
+    const record = await this.get(prior.streamId);
+    if (!record) {
+      throw new RegistryError('conflict', 'clientToken refers to a stream that was deleted', 'clientToken');
+    }
+    return record;
+  }
+
+  async get(id: string): Promise<StreamRecord | undefined> {
+    if (!StreamId.safeParse(id).success) return undefined;
+    const raw = await this.redis.get(streamKeys.record(id));
+    return raw === null ? undefined : StreamRecord.parse(JSON.parse(raw));
+  }
+
+  async require(id: string): Promise<StreamRecord> {
+    const record = await this.get(id);
+    if (!record) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');
+    return record;
+  }
+
+  /** Streams in creation order. The cursor survives deletions of the stream it points at. */
+  async list(limit: number, cursor?: string): Promise<ListPage> {
+    let start = 0;
+    if (cursor !== undefined) {
+      const position = decodeCursor(cursor);
+      const rank = await this.redis.zrank(streamKeys.index, position.id);
+      start =
+        rank !== null
+          ? rank + 1
+          : // The cursor's stream was deleted: count what sorts before or at its position.
+            (await this.redis.zcount(streamKeys.index, '-inf', `(${position.score}`)) +
+            (
+              await this.redis.zrangebyscore(streamKeys.index, String(position.score), String(position.score))
+            ).filter((id) => id <= position.id).length;
+    }
+    const ids = await this.redis.zrange(streamKeys.index, String(start), String(start + limit));
+    const page = ids.slice(0, limit);
+    const raws = page.length > 0 ? await this.redis.mget(page.map((id) => streamKeys.record(id))) : [];
+    const streams = raws.flatMap((raw) => (raw === null ? [] : [StreamRecord.parse(JSON.parse(raw))]));
+    const last = streams.at(-1);
+    return ids.length > limit && last
+      ? { streams, nextCursor: encodeCursor({ id: last.id, score: Date.parse(last.createdAt) }) }
+      : { streams };
+  }
+
+  async update(id: string, patch: UpdateStreamInput): Promise<StreamRecord> {
+    const record = await this.mutate(id, (current) => ({ ...current, ...definedOnly(patch) }));
+    await this.redis.publish(channels.streamChanges, change('upsert', id));
+    return record;
+  }
+
+  /** New publish key and/or passphrase. The old key stops resolving at once. */
+  async rotate(id: string, what: RotateInput): Promise<StreamRecord> {
+    let oldKey = '';
+    const record = await this.mutate(id, (current) => {
+      oldKey = current.publishKey;
+      return {
+        ...current,
+        publishKey: what.publishKey ? newPublishKey() : current.publishKey,
+        passphrase: what.passphrase ? newPassphrase() : current.passphrase,
+      };
+    });
+    if (record.publishKey !== oldKey) {
+      await this.redis
+        .multi()
+        .del(streamKeys.byPublishKey(oldKey))
+        .set(streamKeys.byPublishKey(record.publishKey), id)
+        .exec();
+    }
+    // Announced after the key map is current, so a subscriber re-reading sees the new key.
+    await this.redis.publish(channels.streamChanges, change('upsert', id));
+    return record;
+  }
+
+  private async mutate(id: string, apply: (record: StreamRecord) => StreamRecord): Promise<StreamRecord> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const raw = await this.redis.get(streamKeys.record(id));
+      if (raw === null) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');
+      const next = StreamRecord.parse({
+        ...apply(StreamRecord.parse(JSON.parse(raw))),
+        updatedAt: this.now().toISOString(),
+      });
+      const swapped = await this.redis.eval(CAS_SCRIPT, 1, streamKeys.record(id), raw, JSON.stringify(next));
+      if (swapped === 1) return next;
+    }
+    throw new RegistryError('conflict', `stream ${id} is being changed concurrently; retry`, 'streamId');
+  }
+
+  /** Removes the stream's keys and kicks its publisher. Media in S3 expires through lifecycle rules. */
+  async delete(id: string): Promise<StreamRecord> {
+    const record = await this.require(id);
+    await this.redis
+      .multi()
+      .del(streamKeys.record(id))
+      .zrem(streamKeys.index, id)
+      .del(streamKeys.byPublishKey(record.publishKey))
+      .del(streamKeys.status(id))
+      .publish(channels.streamChanges, change('delete', id))
+      .publish(channels.ingestCommands, command(id, 'stream deleted'))
+      .exec();
+    return record;
+  }
+
+  /** Asks the ingest task holding the publisher to drop it. Resolves to the number of listening tasks. */
+  async disconnect(id: string, reason: string): Promise<number> {
+    await this.require(id);
+    return this.redis.publish(channels.ingestCommands, command(id, reason));
+  }
+
+  async status(id: string): Promise<IngestStatus | undefined> {
+    const raw = await this.redis.get(streamKeys.status(id));
+    return parseJson(raw, IngestStatus);
+  }
+
+  async statuses(ids: readonly string[]): Promise<(IngestStatus | undefined)[]> {
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => streamKeys.status(id)));
+    return raws.map((raw) => parseJson(raw, IngestStatus));
+  }
+
+  /** Which task holds the publisher lease, if any. */
+  async leaseHolder(id: string): Promise<string | undefined> {
+    return (await this.redis.get(streamKeys.lease(id))) ?? undefined;
+  }
+
+  /** Task reports seen within maxAgeMs (reports have their own TTL; the index is pruned here). */
+  async tasks(maxAgeMs = 30_000): Promise<TaskReport[]> {
+    const since = this.now().getTime() - maxAgeMs;
+    await this.redis.zremrangebyscore(taskKeys.index, '-inf', `(${since}`);
+    const ids = await this.redis.zrange(taskKeys.index, '0', '-1');
+    if (ids.length === 0) return [];
+    const raws = await this.redis.mget(ids.map((id) => taskKeys.report(id)));
+    return raws.flatMap((raw) => {
+      const report = parseJson(raw, TaskReport);
+      return report ? [report] : [];
+    });
+  }
+}
+
+export interface SrtEndpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * SRT caller URLs for an encoder: the standard access-control streamid (`#!::r=<id>,m=publish,s=<key>`)
+ * and the plain-key form that encoders without streamid syntax support send. Both carry secrets.
+ */
+export function srtUrls(record: StreamRecord, endpoint: SrtEndpoint): { url: string; plainKeyUrl: string } {
+  const build = (streamid: string) => {
+    const params = new URLSearchParams({ streamid });
+    if (record.passphrase !== null) {
+      params.set('passphrase', record.passphrase);
+      params.set('pbkeylen', String(record.keyLength));
+    }
+    // URLSearchParams encodes spaces as '+'; SRT tools expect %20.
+    return `srt://${endpoint.host}:${endpoint.port}?${params.toString().replaceAll('+', '%20')}`;
+  };
+  return {
+    url: build(`#!::r=${record.id},m=publish,s=${record.publishKey}`),
+    plainKeyUrl: build(record.publishKey),
+  };
+}
+
+/** The record without its secrets: what list and get return. */
+export function publicView(record: StreamRecord) {
+  const { publishKey: _key, passphrase, ...rest } = record;
+  return { ...rest, ladder: record.ladder as LadderPreset, encrypted: passphrase !== null };
+}
+
+function change(type: StreamChange['type'], streamId: string): string {
+  return JSON.stringify({ type, streamId } satisfies StreamChange);
+}
+
+function command(streamId: string, reason: string): string {
+  return JSON.stringify({ type: 'disconnect', streamId, reason } satisfies IngestCommand);
+}
+
+function parseJson<T>(raw: string | null, schema: { safeParse(v: unknown): { success: boolean; data?: T } }) {
+  if (raw === null) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function definedOnly<T extends object>(patch: T): Partial<T> {
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function hashInput(input: CreateStreamInput): string {
+  const { clientToken: _t, ...rest } = input;
+  return createHash('sha256')
+    .update(JSON.stringify(rest, Object.keys(rest).sort()))
+    .digest('base64url');
+}
+
+/** 32 url-safe characters (192 bits). */
+function newPublishKey(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** 32 url-safe characters: within libsrt's 10..79 and strong enough for AES-256. */
+function newPassphrase(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** A slug from the name plus a short random suffix, always a valid, non-reserved stream id. */
+export function deriveId(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
+  const suffix = randomBytes(4).toString('hex').slice(0, 6);
+  return slug === '' ? `s-${suffix}` : `${slug}-${suffix}`;
+}
+
+function encodeCursor(position: { id: string; score: number }): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { id: string; score: number } {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { id?: unknown }).id === 'string' &&
+      Number.isFinite((value as { score?: unknown }).score)
+    ) {
+      return value as { id: string; score: number };
+    }
+  } catch {
+    // fall through
+  }
+  throw new RegistryError('invalid', 'cursor is not one this API returned', 'cursor');
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Live ingest status of one stream, written by the ingest task that holds the publisher lease to
+ * `mirror:status:{id}` (JSON, short TTL, refreshed about once a second) and read by the control API.
+ * Every field is optional so a partial report (for example before the first keyframe) still parses.
+ */
+export const IngestStatus = z.looseObject({
+  state: z.enum(['live', 'idle', 'error']).optional(),
+  /** Ingest task id holding the lease. */
+  taskId: z.string().optional(),
+  input: z
+    .looseObject({
+      codec: z.string().optional(),
+      width: z.number().optional(),
+      height: z.number().optional(),
+      fps: z.number().optional(),
+      bitrateKbps: z.number().optional(),
+    })
+    .optional(),
+  srt: z
+    .looseObject({
+      rttMs: z.number().optional(),
+      /** Packets lost over packets received, percent, over the last report interval. */
+      lossPercent: z.number().optional(),
+      retransmitted: z.number().optional(),
+      dropped: z.number().optional(),
+    })
+    .optional(),
+  /** Rendition names currently produced (from the ladder). */
+  renditions: z.array(z.string()).optional(),
+  /** Ingest-to-part latency measured by the packager, ms. */
+  latencyMs: z.number().optional(),
+  error: z.string().optional(),
+  /** ISO time of the report. */
+  updatedAt: z.string().optional(),
+});
+export type IngestStatus = z.infer<typeof IngestStatus>;
+
+/** Capacity and load report of one ingest task, at `mirror:task:{id}` and scored in `mirror:tasks`. */
+export const TaskReport = z.looseObject({
+  taskId: z.string(),
+  /** Streams this task can take (NVENC sessions or CPU budget). */
+  capacity: z.number().optional(),
+  /** Streams being published to this task now. */
+  streams: z.number().optional(),
+  cpuPercent: z.number().optional(),
+  gpu: z.boolean().optional(),
+  address: z.string().optional(),
+  updatedAt: z.string().optional(),
+});
+export type TaskReport = z.infer<typeof TaskReport>;

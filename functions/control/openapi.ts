@@ -1,0 +1,14 @@
+import { buildOpenApi } from '../../core/api/openapi.js';
+import type { AnyRoute } from '../../core/api/router.js';
+
+export function buildControlOpenApi(routes: readonly AnyRoute[]): Record<string, unknown> {
+  return buildOpenApi(routes, {
+    title: 'Mirror control API',
+    version: '1.0.0',
+    description:
+      'Operators manage streams, ingest capacity and the CDN cache. On AWS, API Gateway IAM authorization ' +
+      '(SigV4) fronts it; the embedded default takes a bearer token (MIRROR_CONTROL_TOKEN). Every 4xx names ' +
+      'the field at fault; unknown fields are refused; state-changing calls are audited.',
+    security: { name: 'operator', scheme: { type: 'http', scheme: 'bearer' } },
+  });
+}
