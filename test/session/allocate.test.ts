@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LADDERS, TILE_RUNG } from '../../core/ladder.js';
+import {
+  type AllocRung,
+  type AllocTile,
+  allocate,
+  freshAllocation,
+  HEADROOM,
+  HOLD_MS,
+  MARGIN,
+  toAllocRungs,
+  usableRungs,
+} from '../../core/sessions/allocate.js';
+
+const FULL = toAllocRungs(LADDERS.full);
+const TILE = toAllocRungs(LADDERS.tile);
+const PASS = toAllocRungs(LADDERS.passthrough, 6000);
+
+const rungSet = fc.constantFrom(FULL, TILE, PASS, [
+  ...FULL,
+  { name: '180p', width: 320, height: 180, costKbps: 250 },
+]);
+const tileArb: fc.Arbitrary<AllocTile> = fc.record({
+  streamId: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: null, freq: 6 }),
+  rungs: rungSet,
+  widthPx: fc.integer({ min: 0, max: 3840 }),
+  heightPx: fc.integer({ min: 0, max: 2160 }),
+  struggling: fc.boolean(),
+});
+const inputArb = fc
+  .record({
+    tiles: fc.array(tileArb, { minLength: 1, maxLength: 25 }),
+    bandwidthKbps: fc.integer({ min: 0, max: 200_000 }),
+    focusPick: fc.option(fc.nat(), { nil: null }),
+  })
+  .map(({ tiles, bandwidthKbps, focusPick }) => ({
+    tiles,
+    bandwidthKbps,
+    focus: focusPick === null ? null : focusPick % tiles.length,
+  }));
+
+const cost = (tiles: readonly AllocTile[], names: readonly (string | null)[]) =>
+  names.reduce((sum, n, i) => sum + (tiles[i]?.rungs.find((r) => r.name === n)?.costKbps ?? 0), 0);
+
+describe('bandwidth allocator', () => {
+  it('never goes over budget, with or without a previous answer', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.integer({ min: 0, max: 200_000 }),
+        ({ tiles, bandwidthKbps, focus }, earlierBw) => {
+          const previous = allocate({ tiles, focus, bandwidthKbps: earlierBw, nowMs: 0 });
+          for (const prev of [undefined, previous]) {
+            const result = allocate({ tiles, focus, bandwidthKbps, previous: prev, nowMs: 10_000 });
+            expect(cost(tiles, result.renditions)).toBeLessThanOrEqual(bandwidthKbps * HEADROOM + 1e-9);
+            expect(result.costKbps).toBeCloseTo(cost(tiles, result.renditions));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives the focused tile the highest usable rung that fits alongside the other tiles’ floors', () => {
+    fc.assert(
+      fc.property(inputArb, ({ tiles, bandwidthKbps, focus }) => {
+        fc.pre(focus !== null && tiles[focus]?.streamId !== null);
+        const f = focus as number;
+        const result = allocate({ tiles, focus, bandwidthKbps, nowMs: 0 });
+        const target = bandwidthKbps * HEADROOM * MARGIN;
+        const got = result.renditions[f];
+        if (got === null) {
+          // Nothing fits at all: the focused tile's floor alone is over the target.
+          const floor = usableRungs(tiles[f] as AllocTile)[0] as AllocRung;
+          expect(floor.costKbps).toBeGreaterThan(target);
+          return;
+        }
+        const usable = usableRungs(
+          tiles[f] as AllocTile,
+          (tiles[f] as AllocTile).struggling ? TILE_RUNG.height : undefined,
+        );
+        const mine = usable.find((r) => r.name === got) as AllocRung;
+        expect(mine).toBeDefined();
+        // Every other playing tile costs at least its floor; no better rung would have fitted with those.
+        const othersAtFloor = result.renditions.reduce((sum, n, i) => {
+          if (i === f || n === null) return sum;
+          const tile = tiles[i] as AllocTile;
+          return sum + ((usableRungs(tile, TILE_RUNG.height)[0] as AllocRung).costKbps ?? 0);
+        }, 0);
+        for (const better of usable.filter((r) => r.costKbps > mine.costKbps)) {
+          expect(othersAtFloor + better.costKbps).toBeGreaterThan(target);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never gives a tile a rung larger than the tile (except its lowest), nor an unfocused tile more than the tile rung', () => {
+    fc.assert(
+      fc.property(inputArb, ({ tiles, bandwidthKbps, focus }) => {
+        const result = allocate({ tiles, focus, bandwidthKbps, nowMs: 0 });
+        result.renditions.forEach((name, i) => {
+          const tile = tiles[i] as AllocTile;
+          if (tile.streamId === null) return expect(name).toBeNull();
+          if (name === null) return;
+          const rung = tile.rungs.find((r) => r.name === name) as AllocRung;
+          const lowest = Math.min(...tile.rungs.map((r) => r.costKbps));
+          if (rung.costKbps === lowest) return;
+          expect(rung.width ?? 0).toBeLessThanOrEqual(tile.widthPx);
+          expect(rung.height ?? 0).toBeLessThanOrEqual(tile.heightPx);
+          if (i !== focus || tile.struggling) {
+            expect(rung.height).toBeDefined();
+            expect(rung.height as number).toBeLessThanOrEqual(TILE_RUNG.height as number);
+          }
+        });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is stable under small bandwidth changes (within -15% / +25%)', () => {
+    fc.assert(
+      fc.property(
+        inputArb,
+        fc.double({ min: 0.86, max: 1.24, noNaN: true }),
+        ({ tiles, bandwidthKbps, focus }, factor) => {
+          const first = allocate({ tiles, focus, bandwidthKbps, nowMs: 0 });
+          const later = allocate({
+            tiles,
+            focus,
+            bandwidthKbps: bandwidthKbps * factor,
+            previous: first,
+            nowMs: 60_000,
+          });
+          expect(later.renditions).toEqual(first.renditions);
+          expect(later.changed).toBe(false);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('waits HOLD_MS before upgrading, but downgrades at once', () => {
+    const tiles: AllocTile[] = [
+      { streamId: 'a', rungs: FULL, widthPx: 1920, heightPx: 1080 },
+      { streamId: 'b', rungs: FULL, widthPx: 640, heightPx: 360 },
+    ];
+    const low = allocate({ tiles, focus: 0, bandwidthKbps: 2000, nowMs: 0 });
+    expect(low.renditions).toEqual(['360p', '360p']);
+    const early = allocate({ tiles, focus: 0, bandwidthKbps: 20_000, previous: low, nowMs: HOLD_MS - 1 });
+    expect(early.renditions).toEqual(['360p', '360p']);
+    const later = allocate({ tiles, focus: 0, bandwidthKbps: 20_000, previous: low, nowMs: HOLD_MS });
+    expect(later.renditions).toEqual(['1080p', '360p']);
+    expect(later.changed).toBe(true);
+    const drop = allocate({ tiles, focus: 0, bandwidthKbps: 5000, previous: later, nowMs: HOLD_MS + 1 });
+    expect(drop.renditions).toEqual(['720p', '360p']);
+    const starved = allocate({ tiles, focus: 0, bandwidthKbps: 800, previous: drop, nowMs: HOLD_MS + 2 });
+    expect(starved.renditions).toEqual(['360p', null]);
+  });
+
+  it('fills a 5x5 wall of tile-ladder streams within the seed’s budget', () => {
+    const tiles: AllocTile[] = Array.from({ length: 25 }, (_, i) => ({
+      streamId: `s${i}`,
+      rungs: TILE,
+      widthPx: 384,
+      heightPx: 216,
+    }));
+    const choice = freshAllocation(tiles, 0, 25 * 514);
+    expect(choice.every((r) => r?.name === '360p')).toBe(true);
+    const fewer = freshAllocation(tiles, 0, 10 * 514);
+    expect(fewer.filter((r) => r !== null)).toHaveLength(10);
+    expect(fewer[0]?.name).toBe('360p'); // the focused tile is served first
+  });
+});
