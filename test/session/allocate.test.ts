@@ -100,20 +100,20 @@ describe('bandwidth allocator', () => {
     fc.assert(
       fc.property(inputArb, ({ tiles, bandwidthKbps, focus }) => {
         const result = allocate({ tiles, focus, bandwidthKbps, nowMs: 0 });
-        result.renditions.forEach((name, i) => {
+        for (const [i, name] of result.renditions.entries()) {
           const tile = tiles[i] as AllocTile;
-          if (tile.streamId === null) return expect(name).toBeNull();
-          if (name === null) return;
+          if (tile.streamId === null) expect(name).toBeNull();
+          if (name === null) continue;
           const rung = tile.rungs.find((r) => r.name === name) as AllocRung;
           const lowest = Math.min(...tile.rungs.map((r) => r.costKbps));
-          if (rung.costKbps === lowest) return;
+          if (rung.costKbps === lowest) continue;
           expect(rung.width ?? 0).toBeLessThanOrEqual(tile.widthPx);
           expect(rung.height ?? 0).toBeLessThanOrEqual(tile.heightPx);
           if (i !== focus || tile.struggling) {
             expect(rung.height).toBeDefined();
             expect(rung.height as number).toBeLessThanOrEqual(TILE_RUNG.height as number);
           }
-        });
+        }
       }),
       { numRuns: 2000 },
     );
