@@ -1,0 +1,596 @@
+// libsrt listener for the Mirror ingest service: one UDP port, many callers.
+//
+// Threads: libsrt calls ListenCallback on its own receive thread during the handshake, so admission is decided
+// from a native table that JavaScript keeps up to date (it never calls into JS synchronously). One epoll thread
+// accepts sockets and reads them non-blocking; data, accept, close and reject events reach JS through a
+// ThreadSafeFunction, with a per-connection bound on bytes in flight (over it, chunks are dropped and counted).
+#include <arpa/inet.h>
+#include <napi.h>
+#include <netinet/in.h>
+#include <srt.h>
+#include <access_control.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "streamid.h"
+
+namespace mirror {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kReadChunk = 1500;
+// Coalesce reads into events of at most this size so one JS call carries many SRT packets.
+constexpr size_t kMaxEventBytes = 256 * 1024;
+// A caller admitted by the listen callback holds its stream for this long until srt_accept confirms it
+// (a handshake that then fails on the passphrase never reaches accept).
+constexpr auto kReservationTtl = std::chrono::seconds(5);
+
+std::string PeerString(const struct sockaddr* addr) {
+  if (addr == nullptr) return "";
+  char host[INET6_ADDRSTRLEN] = {0};
+  int port = 0;
+  if (addr->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    port = ntohs(in->sin_port);
+  } else if (addr->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    port = ntohs(in6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); i++) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+struct StreamEntry {
+  std::string publishKey;
+  std::string passphrase;  // empty: unencrypted
+  int keyLength = 16;
+  int latencyMs = 0;       // 0: the listener's default
+  bool allowed = true;
+};
+
+struct Reservation {
+  std::string streamId;
+  Clock::time_point expires;
+};
+
+struct Connection {
+  SRTSOCKET sock;
+  std::string streamId;
+  std::atomic<size_t> pendingBytes{0};
+  std::atomic<uint64_t> droppedBytes{0};
+  std::atomic<uint64_t> droppedChunks{0};
+};
+
+struct Event {
+  std::string type;  // accept | data | close | reject
+  int conn = 0;
+  std::string streamId;
+  std::string peer;
+  int code = 0;
+  std::string reason;
+  std::vector<uint8_t> data;
+  std::shared_ptr<Connection> connection;
+};
+
+void CallJs(Napi::Env env, Napi::Function callback, std::nullptr_t*, Event* ev) {
+  std::unique_ptr<Event> event(ev);
+  if (env == nullptr || callback.IsEmpty()) return;
+  Napi::Object info = Napi::Object::New(env);
+  info.Set("type", event->type);
+  info.Set("conn", event->conn);
+  if (event->type == "data") {
+    if (event->connection) event->connection->pendingBytes -= event->data.size();
+    info.Set("data", Napi::Buffer<uint8_t>::Copy(env, event->data.data(), event->data.size()));
+  } else {
+    info.Set("streamId", event->streamId);
+    info.Set("peer", event->peer);
+    info.Set("code", event->code);
+    info.Set("reason", event->reason);
+  }
+  callback.Call({info});
+}
+
+using EventTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Event, CallJs>;
+
+std::atomic<int> g_startups{0};
+
+}  // namespace
+
+class SrtServer : public Napi::ObjectWrap<SrtServer> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "SrtServer",
+                       {
+                           InstanceMethod("listen", &SrtServer::Listen),
+                           InstanceMethod("setStream", &SrtServer::SetStream),
+                           InstanceMethod("deleteStream", &SrtServer::DeleteStream),
+                           InstanceMethod("setAccepting", &SrtServer::SetAccepting),
+                           InstanceMethod("setMaxConnections", &SrtServer::SetMaxConnections),
+                           InstanceMethod("closeConnection", &SrtServer::CloseConnectionJs),
+                           InstanceMethod("stats", &SrtServer::Stats),
+                           InstanceMethod("stop", &SrtServer::Stop),
+                       });
+  }
+
+  explicit SrtServer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SrtServer>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      throw Napi::TypeError::New(env, "new SrtServer(options, onEvent)");
+    }
+    Napi::Object opts = info[0].As<Napi::Object>();
+    port_ = opts.Get("port").As<Napi::Number>().Int32Value();
+    host_ = opts.Has("host") ? opts.Get("host").As<Napi::String>().Utf8Value() : "0.0.0.0";
+    latencyMs_ = opts.Has("latencyMs") ? opts.Get("latencyMs").As<Napi::Number>().Int32Value() : 120;
+    maxConnections_ = opts.Has("maxConnections") ? opts.Get("maxConnections").As<Napi::Number>().Int32Value() : 32;
+    maxPendingBytes_ = opts.Has("maxPendingBytes")
+                           ? static_cast<size_t>(opts.Get("maxPendingBytes").As<Napi::Number>().Int64Value())
+                           : 16 * 1024 * 1024;
+    if (g_startups++ == 0) {
+      srt_startup();
+      srt_setloglevel(LOG_CRIT);
+    }
+    tsfn_ = EventTsfn::New(env, info[1].As<Napi::Function>(), "mirror-srt-events", 0, 1);
+  }
+
+  ~SrtServer() override { Shutdown(); }
+
+ private:
+  // --- JS methods ---
+
+  Napi::Value Listen(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (listener_ != SRT_INVALID_SOCK) throw Napi::Error::New(env, "already listening");
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    if (inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) throw Napi::Error::New(env, "bad host " + host_);
+
+    SRTSOCKET lsn = srt_create_socket();
+    if (lsn == SRT_INVALID_SOCK) throw Napi::Error::New(env, std::string("srt_create_socket: ") + srt_getlasterror_str());
+    bool no = false;
+    int transtype = SRTT_LIVE;
+    srt_setsockflag(lsn, SRTO_TRANSTYPE, &transtype, sizeof transtype);
+    srt_setsockflag(lsn, SRTO_RCVSYN, &no, sizeof no);
+    srt_setsockflag(lsn, SRTO_RCVLATENCY, &latencyMs_, sizeof latencyMs_);
+    srt_setsockflag(lsn, SRTO_PEERLATENCY, &latencyMs_, sizeof latencyMs_);
+    if (srt_bind(lsn, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SRT_ERROR) {
+      std::string err = srt_getlasterror_str();
+      srt_close(lsn);
+      throw Napi::Error::New(env, "srt_bind " + host_ + ":" + std::to_string(port_) + ": " + err);
+    }
+    srt_listen_callback(lsn, &SrtServer::ListenCallback, this);
+    if (srt_listen(lsn, 64) == SRT_ERROR) {
+      std::string err = srt_getlasterror_str();
+      srt_close(lsn);
+      throw Napi::Error::New(env, "srt_listen: " + err);
+    }
+    eid_ = srt_epoll_create();
+    srt_epoll_set(eid_, SRT_EPOLL_ENABLE_EMPTY);
+    int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+    srt_epoll_add_usock(eid_, lsn, &events);
+    listener_ = lsn;
+    running_ = true;
+    thread_ = std::thread([this] { EpollLoop(); });
+    return env.Undefined();
+  }
+
+  Napi::Value SetStream(const Napi::CallbackInfo& info) {
+    std::string id = info[0].As<Napi::String>().Utf8Value();
+    Napi::Object o = info[1].As<Napi::Object>();
+    StreamEntry entry;
+    entry.publishKey = o.Get("publishKey").As<Napi::String>().Utf8Value();
+    Napi::Value pass = o.Get("passphrase");
+    if (pass.IsString()) entry.passphrase = pass.As<Napi::String>().Utf8Value();
+    if (o.Has("keyLength")) entry.keyLength = o.Get("keyLength").As<Napi::Number>().Int32Value();
+    if (o.Has("latencyMs")) entry.latencyMs = o.Get("latencyMs").As<Napi::Number>().Int32Value();
+    if (o.Has("allowed")) entry.allowed = o.Get("allowed").As<Napi::Boolean>().Value();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto old = streams_.find(id);
+    if (old != streams_.end()) keyIndex_.erase(old->second.publishKey);
+    keyIndex_[entry.publishKey] = id;
+    streams_[id] = std::move(entry);
+    return info.Env().Undefined();
+  }
+
+  Napi::Value DeleteStream(const Napi::CallbackInfo& info) {
+    std::string id = info[0].As<Napi::String>().Utf8Value();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = streams_.find(id);
+    if (it != streams_.end()) {
+      keyIndex_.erase(it->second.publishKey);
+      streams_.erase(it);
+    }
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetAccepting(const Napi::CallbackInfo& info) {
+    accepting_ = info[0].As<Napi::Boolean>().Value();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value SetMaxConnections(const Napi::CallbackInfo& info) {
+    maxConnections_ = info[0].As<Napi::Number>().Int32Value();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value CloseConnectionJs(const Napi::CallbackInfo& info) {
+    int sock = info[0].As<Napi::Number>().Int32Value();
+    std::string reason = info.Length() > 1 ? info[1].As<Napi::String>().Utf8Value() : "closed by server";
+    return Napi::Boolean::New(info.Env(), CloseConnection(sock, reason));
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int sock = info[0].As<Napi::Number>().Int32Value();
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = conns_.find(sock);
+      if (it == conns_.end()) return env.Null();
+      conn = it->second;
+    }
+    SRT_TRACEBSTATS perf{};
+    if (srt_bstats(sock, &perf, 0) == SRT_ERROR) return env.Null();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("rttMs", perf.msRTT);
+    o.Set("recvRateMbps", perf.mbpsRecvRate);
+    o.Set("packetsReceived", static_cast<double>(perf.pktRecvTotal));
+    o.Set("bytesReceived", static_cast<double>(perf.byteRecvTotal));
+    o.Set("packetsLost", perf.pktRcvLossTotal);
+    o.Set("packetsRetransmitted", perf.pktRcvRetrans);
+    o.Set("packetsDropped", perf.pktRcvDropTotal);
+    o.Set("packetsBelated", static_cast<double>(perf.pktRcvBelated));
+    o.Set("bufferBytes", perf.byteRcvBuf);
+    o.Set("bufferMs", perf.msRcvBuf);
+    o.Set("bufferAvailableBytes", perf.byteAvailRcvBuf);
+    o.Set("queueDroppedBytes", static_cast<double>(conn->droppedBytes.load()));
+    o.Set("queueDroppedChunks", static_cast<double>(conn->droppedChunks.load()));
+    o.Set("queuePendingBytes", static_cast<double>(conn->pendingBytes.load()));
+    return o;
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  // --- libsrt side ---
+
+  static int ListenCallback(void* opaque, SRTSOCKET ns, int, const struct sockaddr* peer, const char* streamid) {
+    return static_cast<SrtServer*>(opaque)->Admit(ns, peer, streamid == nullptr ? "" : streamid);
+  }
+
+  // Runs on libsrt's thread inside the handshake: decide from the table only.
+  int Admit(SRTSOCKET ns, const struct sockaddr* peer, const std::string& raw) {
+    auto reject = [&](int code, const std::string& reason, const std::string& streamId) {
+      srt_setrejectreason(ns, code);
+      Emit("reject", 0, streamId, PeerString(peer), code, reason);
+      return -1;
+    };
+    if (!accepting_) return reject(SRT_REJX_DOWN, "not accepting (draining)", "");
+    ParsedStreamId parsed = ParseStreamId(raw);
+    if (!parsed.ok) return reject(SRT_REJX_BAD_REQUEST, "malformed streamid: " + parsed.reason, "");
+    if (parsed.mode != "publish") return reject(SRT_REJX_BAD_MODE, "only m=publish is served", parsed.streamId);
+
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string id = parsed.streamId;
+    if (id.empty()) {
+      auto byKey = keyIndex_.find(parsed.publishKey);
+      if (byKey == keyIndex_.end()) return reject(SRT_REJX_NOTFOUND, "unknown publish key", "");
+      id = byKey->second;
+    }
+    auto it = streams_.find(id);
+    if (it == streams_.end()) return reject(SRT_REJX_NOTFOUND, "unknown stream", id);
+    const StreamEntry& entry = it->second;
+    if (!ConstantTimeEquals(entry.publishKey, parsed.publishKey)) {
+      return reject(SRT_REJX_UNAUTHORIZED, "wrong publish key", id);
+    }
+    if (!entry.allowed) return reject(SRT_REJX_FORBIDDEN, "stream disabled", id);
+    auto now = Clock::now();
+    for (auto r = reservations_.begin(); r != reservations_.end();) {
+      r = r->second.expires < now ? reservations_.erase(r) : std::next(r);
+    }
+    for (const auto& [sock, conn] : conns_) {
+      if (conn->streamId == id) return reject(SRT_REJX_CONFLICT, "already publishing on this task", id);
+    }
+    // Pending handshakes do not hold the stream: a caller with a wrong passphrase must not lock out the right one.
+    // Two callers racing through the handshake are settled at accept (the later one is closed).
+    if (static_cast<int>(conns_.size()) >= maxConnections_) {
+      return reject(SRT_REJX_OVERLOAD, "no capacity on this task", id);
+    }
+    if (!entry.passphrase.empty()) {
+      srt_setsockflag(ns, SRTO_PASSPHRASE, entry.passphrase.c_str(), static_cast<int>(entry.passphrase.size()));
+      int keyLength = entry.keyLength;
+      srt_setsockflag(ns, SRTO_PBKEYLEN, &keyLength, sizeof keyLength);
+    }
+    if (entry.latencyMs > 0) {
+      int latency = entry.latencyMs;
+      srt_setsockflag(ns, SRTO_RCVLATENCY, &latency, sizeof latency);
+    }
+    reservations_[ns] = Reservation{id, now + kReservationTtl};
+    return 0;
+  }
+
+  void EpollLoop() {
+    std::vector<SRT_EPOLL_EVENT> events(64);
+    std::vector<char> buf(kReadChunk);
+    while (running_) {
+      int n = srt_epoll_uwait(eid_, events.data(), static_cast<int>(events.size()), 100);
+      if (n <= 0) continue;
+      for (int i = 0; i < n; i++) {
+        SRTSOCKET s = events[i].fd;
+        if (s == listener_) {
+          AcceptAll();
+          continue;
+        }
+        std::shared_ptr<Connection> conn;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          auto it = conns_.find(s);
+          if (it != conns_.end()) conn = it->second;
+        }
+        if (!conn) continue;
+        ReadAll(conn, buf);
+      }
+    }
+  }
+
+  void AcceptAll() {
+    for (;;) {
+      sockaddr_storage peer{};
+      int len = sizeof peer;
+      SRTSOCKET s = srt_accept(listener_, reinterpret_cast<sockaddr*>(&peer), &len);
+      if (s == SRT_INVALID_SOCK) return;
+      bool no = false;
+      srt_setsockflag(s, SRTO_RCVSYN, &no, sizeof no);
+      auto conn = std::make_shared<Connection>();
+      conn->sock = s;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto r = reservations_.find(s);
+        if (r != reservations_.end()) {
+          conn->streamId = r->second.streamId;
+          reservations_.erase(r);
+        }
+        bool duplicate = false;
+        for (const auto& [other, c] : conns_) duplicate = duplicate || c->streamId == conn->streamId;
+        if (conn->streamId.empty() || duplicate) {
+          // A lapsed reservation (very slow handshake) or the loser of two racing publishers.
+          srt_close(s);
+          if (duplicate) Emit("reject", 0, conn->streamId, "", SRT_REJX_CONFLICT, "already publishing on this task");
+          continue;
+        }
+        conns_[s] = conn;
+      }
+      int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
+      srt_epoll_add_usock(eid_, s, &events);
+      Emit("accept", s, conn->streamId, PeerString(reinterpret_cast<sockaddr*>(&peer)), 0, "");
+    }
+  }
+
+  void ReadAll(const std::shared_ptr<Connection>& conn, std::vector<char>& buf) {
+    auto event = std::make_unique<Event>();
+    event->type = "data";
+    event->conn = conn->sock;
+    event->connection = conn;
+    auto flush = [&] {
+      if (event->data.empty()) return;
+      size_t size = event->data.size();
+      if (conn->pendingBytes.load() + size > maxPendingBytes_) {
+        conn->droppedBytes += size;
+        conn->droppedChunks += 1;
+        event->data.clear();
+        return;
+      }
+      conn->pendingBytes += size;
+      Event* raw = event.release();
+      if (tsfn_.NonBlockingCall(raw) != napi_ok) {
+        conn->pendingBytes -= size;
+        delete raw;
+      }
+      event = std::make_unique<Event>();
+      event->type = "data";
+      event->conn = conn->sock;
+      event->connection = conn;
+    };
+    for (;;) {
+      int got = srt_recvmsg(conn->sock, buf.data(), static_cast<int>(buf.size()));
+      if (got == SRT_ERROR) {
+        int err = srt_getlasterror(nullptr);
+        if (err == SRT_EASYNCRCV) break;
+        flush();
+        CloseConnection(conn->sock, std::string("connection lost: ") + srt_strerror(err, 0));
+        return;
+      }
+      if (got == 0) break;
+      event->data.insert(event->data.end(), buf.data(), buf.data() + got);
+      if (event->data.size() >= kMaxEventBytes) flush();
+    }
+    flush();
+    SRT_SOCKSTATUS st = srt_getsockstate(conn->sock);
+    if (st == SRTS_BROKEN || st == SRTS_CLOSED || st == SRTS_NONEXIST) {
+      CloseConnection(conn->sock, "connection closed by peer");
+    }
+  }
+
+  bool CloseConnection(SRTSOCKET s, const std::string& reason) {
+    std::shared_ptr<Connection> conn;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = conns_.find(s);
+      if (it == conns_.end()) return false;
+      conn = it->second;
+      conns_.erase(it);
+    }
+    if (eid_ >= 0) srt_epoll_remove_usock(eid_, s);
+    srt_close(s);
+    Emit("close", s, conn->streamId, "", 0, reason);
+    return true;
+  }
+
+  void Emit(const std::string& type, int conn, const std::string& streamId, const std::string& peer, int code,
+            const std::string& reason) {
+    if (released_) return;
+    auto* ev = new Event();
+    ev->type = type;
+    ev->conn = conn;
+    ev->streamId = streamId;
+    ev->peer = peer;
+    ev->code = code;
+    ev->reason = reason;
+    if (tsfn_.NonBlockingCall(ev) != napi_ok) delete ev;
+  }
+
+  void Shutdown() {
+    if (shutDown_.exchange(true)) return;
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+    std::vector<SRTSOCKET> socks;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [s, c] : conns_) socks.push_back(s);
+    }
+    for (SRTSOCKET s : socks) CloseConnection(s, "server stopped");
+    if (listener_ != SRT_INVALID_SOCK) srt_close(listener_);
+    listener_ = SRT_INVALID_SOCK;
+    if (eid_ >= 0) srt_epoll_release(eid_);
+    eid_ = -1;
+    released_ = true;
+    tsfn_.Release();
+    if (--g_startups == 0) srt_cleanup();
+  }
+
+  int port_ = 0;
+  std::string host_;
+  int latencyMs_ = 120;
+  std::atomic<int> maxConnections_{32};
+  size_t maxPendingBytes_ = 0;
+  std::atomic<bool> accepting_{true};
+  std::atomic<bool> running_{false};
+  std::atomic<bool> shutDown_{false};
+  std::atomic<bool> released_{false};
+  SRTSOCKET listener_ = SRT_INVALID_SOCK;
+  int eid_ = -1;
+  std::thread thread_;
+  EventTsfn tsfn_;
+  std::mutex mu_;
+  std::map<std::string, StreamEntry> streams_;
+  std::map<std::string, std::string> keyIndex_;
+  std::map<SRTSOCKET, Reservation> reservations_;
+  std::map<SRTSOCKET, std::shared_ptr<Connection>> conns_;
+};
+
+// Test and diagnostics helper: an SRT caller that connects, optionally holds the connection, and reports
+// libsrt's reject reason (ffmpeg's srt:// only prints "connection rejected").
+class ProbeWorker : public Napi::AsyncWorker {
+ public:
+  ProbeWorker(Napi::Env env, std::string host, int port, std::string streamId, std::string passphrase, int keyLength,
+              int holdMs, int timeoutMs)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        host_(std::move(host)),
+        port_(port),
+        streamId_(std::move(streamId)),
+        passphrase_(std::move(passphrase)),
+        keyLength_(keyLength),
+        holdMs_(holdMs),
+        timeoutMs_(timeoutMs) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    if (g_startups++ == 0) srt_startup();
+    SRTSOCKET s = srt_create_socket();
+    srt_setsockflag(s, SRTO_STREAMID, streamId_.c_str(), static_cast<int>(streamId_.size()));
+    if (!passphrase_.empty()) {
+      srt_setsockflag(s, SRTO_PASSPHRASE, passphrase_.c_str(), static_cast<int>(passphrase_.size()));
+      srt_setsockflag(s, SRTO_PBKEYLEN, &keyLength_, sizeof keyLength_);
+    }
+    srt_setsockflag(s, SRTO_CONNTIMEO, &timeoutMs_, sizeof timeoutMs_);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+    if (srt_connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == SRT_ERROR) {
+      connected_ = false;
+      rejectReason_ = srt_getrejectreason(s);
+    } else {
+      connected_ = true;
+      if (holdMs_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(holdMs_));
+    }
+    srt_close(s);
+    if (--g_startups == 0) srt_cleanup();
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("connected", connected_);
+    o.Set("rejectReason", rejectReason_);
+    o.Set("rejectReasonText", rejectReason_ < 1000 ? std::string(srt_rejectreason_str(rejectReason_)) : "");
+    deferred_.Resolve(o);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::string host_;
+  int port_;
+  std::string streamId_;
+  std::string passphrase_;
+  int keyLength_;
+  int holdMs_;
+  int timeoutMs_;
+  bool connected_ = false;
+  int rejectReason_ = 0;
+};
+
+Napi::Value Probe(const Napi::CallbackInfo& info) {
+  Napi::Object o = info[0].As<Napi::Object>();
+  auto str = [&](const char* k) { return o.Has(k) && o.Get(k).IsString() ? o.Get(k).As<Napi::String>().Utf8Value() : ""; };
+  auto num = [&](const char* k, int d) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Int32Value() : d; };
+  auto* worker = new ProbeWorker(info.Env(), str("host"), num("port", 0), str("streamId"), str("passphrase"),
+                                 num("keyLength", 16), num("holdMs", 0), num("timeoutMs", 3000));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value ParseStreamIdJs(const Napi::CallbackInfo& info) {
+  ParsedStreamId p = ParseStreamId(info[0].As<Napi::String>().Utf8Value());
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("ok", p.ok);
+  o.Set("streamId", p.streamId);
+  o.Set("publishKey", p.publishKey);
+  o.Set("mode", p.mode);
+  o.Set("reason", p.reason);
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("SrtServer", SrtServer::Init(env));
+  exports.Set("probe", Napi::Function::New(env, Probe));
+  exports.Set("parseStreamId", Napi::Function::New(env, ParseStreamIdJs));
+  return exports;
+}
+
+NODE_API_MODULE(mirror_srt, Init)
+
+}  // namespace mirror

@@ -1,0 +1,132 @@
+import { createRequire } from 'node:module';
+
+/** Reject codes from libsrt's access_control.h, as set by the listen callback. */
+export const REJECT = {
+  /** Malformed streamid. */
+  BAD_REQUEST: 1400,
+  /** Publish key does not match the stream. */
+  UNAUTHORIZED: 1401,
+  /** Task at capacity. */
+  OVERLOAD: 1402,
+  /** Stream disabled. */
+  FORBIDDEN: 1403,
+  /** Unknown stream or publish key. */
+  NOT_FOUND: 1404,
+  /** m= other than publish. */
+  BAD_MODE: 1405,
+  /** Someone already publishes this stream. */
+  CONFLICT: 1409,
+  /** Task draining. */
+  DOWN: 1503,
+} as const;
+
+/** libsrt's own handshake rejections (SRT_REJ_*), seen by the caller. */
+export const SRT_REJ = { BADSECRET: 10, UNSECURE: 11 } as const;
+
+export interface NativeStreamEntry {
+  publishKey: string;
+  passphrase: string | null;
+  keyLength: 16 | 24 | 32;
+  latencyMs?: number;
+  allowed?: boolean;
+}
+
+export interface NativeEvent {
+  type: 'accept' | 'data' | 'close' | 'reject';
+  conn: number;
+  data?: Buffer;
+  streamId?: string;
+  peer?: string;
+  code?: number;
+  reason?: string;
+}
+
+/** Receiver statistics from srt_bstats plus the native queue counters. */
+export interface SrtStats {
+  rttMs: number;
+  recvRateMbps: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  packetsLost: number;
+  packetsRetransmitted: number;
+  packetsDropped: number;
+  packetsBelated: number;
+  bufferBytes: number;
+  bufferMs: number;
+  bufferAvailableBytes: number;
+  queueDroppedBytes: number;
+  queueDroppedChunks: number;
+  queuePendingBytes: number;
+}
+
+export interface NativeServer {
+  listen(): void;
+  setStream(id: string, entry: NativeStreamEntry): void;
+  deleteStream(id: string): void;
+  setAccepting(accepting: boolean): void;
+  setMaxConnections(n: number): void;
+  closeConnection(conn: number, reason?: string): boolean;
+  stats(conn: number): SrtStats | null;
+  stop(): void;
+}
+
+export interface NativeServerOptions {
+  port: number;
+  host?: string;
+  latencyMs?: number;
+  maxConnections?: number;
+  maxPendingBytes?: number;
+}
+
+export interface ProbeOptions {
+  host: string;
+  port: number;
+  streamId: string;
+  passphrase?: string;
+  keyLength?: number;
+  holdMs?: number;
+  timeoutMs?: number;
+}
+
+export interface ProbeResult {
+  connected: boolean;
+  rejectReason: number;
+  rejectReasonText: string;
+}
+
+interface NativeModule {
+  SrtServer: new (options: NativeServerOptions, onEvent: (event: NativeEvent) => void) => NativeServer;
+  probe(options: ProbeOptions): Promise<ProbeResult>;
+  parseStreamId(raw: string): {
+    ok: boolean;
+    streamId: string;
+    publishKey: string;
+    mode: string;
+    reason: string;
+  };
+}
+
+let loaded: NativeModule | undefined;
+
+/** Loads the libsrt addon built by `npm run build:native`, with the fix in the error when it is missing. */
+export function loadNative(): NativeModule {
+  if (loaded) return loaded;
+  const require = createRequire(import.meta.url);
+  const candidates = [
+    process.env.MIRROR_SRT_ADDON,
+    '../../native/build/Release/mirror_srt.node',
+    '../native/build/Release/mirror_srt.node',
+  ].filter((p): p is string => Boolean(p));
+  const errors: string[] = [];
+  for (const candidate of candidates) {
+    try {
+      loaded = require(candidate) as NativeModule;
+      return loaded;
+    } catch (error) {
+      errors.push(`${candidate}: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(
+    `SRT addon not loadable (${errors.join('; ')}). Fix: apt-get install -y libsrt-openssl-dev pkg-config && npm run build:native`,
+  );
+}

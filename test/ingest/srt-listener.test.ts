@@ -1,0 +1,181 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadNative, REJECT, SRT_REJ } from '../../containers/ingest/src/srt/native.js';
+import { SrtListener, type SrtRejection } from '../../containers/ingest/src/srt/server.js';
+import { parseStreamId, redactStreamId } from '../../containers/ingest/src/srt/streamid.js';
+import { freeUdpPort, makeClip, pushSrt, waitFor } from './media.js';
+
+const KEY = 'k-0123456789abcdef';
+const PASS = 'correct horse battery';
+
+describe('streamid parsing', () => {
+  it('reads the access-control syntax with s= or u=', () => {
+    expect(parseStreamId(`#!::r=cam-1,m=publish,s=${KEY}`)).toEqual({
+      ok: true,
+      streamId: 'cam-1',
+      publishKey: KEY,
+      mode: 'publish',
+    });
+    expect(parseStreamId(`#!::u=${KEY},r=cam-1`)).toMatchObject({
+      ok: true,
+      streamId: 'cam-1',
+      publishKey: KEY,
+    });
+    expect(parseStreamId('#!::r=cam-1,m=request,s=x')).toMatchObject({ ok: true, mode: 'request' });
+  });
+
+  it('takes anything else printable as a plain publish key', () => {
+    expect(parseStreamId(KEY)).toEqual({ ok: true, streamId: null, publishKey: KEY, mode: 'publish' });
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['x'.repeat(513), 'longer than 512'],
+    ['key\u0001', 'printable ASCII'],
+    ['kéy', 'printable ASCII'],
+    ['#!r=a,s=b', 'not #!::'],
+    ['#!::r=a', 'no s= or u='],
+    ['#!::s=a', 'no r='],
+    ['#!::r=a,r=b,s=c', 'repeated'],
+    ['#!::r=a,x=1,s=c', 'not supported'],
+    ['#!::r=a,s=', 'empty value'],
+    ['#!::r=a,,s=b', 'not key=value'],
+    ['#!::r=a,s=b,t=file', 't= must be stream'],
+  ])('refuses %j (%s)', (raw, reason) => {
+    const parsed = parseStreamId(raw);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.reason).toContain(reason);
+  });
+
+  it('redacts the key from what is logged', () => {
+    expect(redactStreamId(`#!::r=cam-1,s=${KEY}`)).toBe('r=cam-1');
+    expect(redactStreamId(KEY)).toBe('<plain key>');
+    expect(redactStreamId(`#!::s=${KEY}`)).not.toContain(KEY);
+  });
+
+  it('agrees with the native parser used inside the listen callback', () => {
+    const native = loadNative();
+    const item = fc.tuple(
+      fc.constantFrom('r', 'm', 's', 'u', 'h', 't', 'x', ''),
+      fc.string({ maxLength: 8 }),
+    );
+    const raw = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.array(item, { maxLength: 5 }).map((items) => `#!::${items.map(([k, v]) => `${k}=${v}`).join(',')}`),
+      fc.string({ minLength: 500, maxLength: 530 }),
+    );
+    fc.assert(
+      fc.property(raw, (s) => {
+        const ts = parseStreamId(s);
+        const cc = native.parseStreamId(s);
+        expect(cc.ok).toBe(ts.ok);
+        if (ts.ok) {
+          expect(cc.streamId).toBe(ts.streamId ?? '');
+          expect(cc.publishKey).toBe(ts.publishKey);
+          expect(cc.mode).toBe(ts.mode);
+        } else if (/^[\x20-\x7e]*$/.test(s)) {
+          expect(cc.reason).toBe(ts.reason);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('SRT listener over loopback (real libsrt)', () => {
+  let listener: SrtListener;
+  let port: number;
+  const rejects: SrtRejection[] = [];
+  const native = loadNative();
+  const probe = (
+    streamId: string,
+    extra: { passphrase?: string; holdMs?: number; keyLength?: number } = {},
+  ) => native.probe({ host: '127.0.0.1', port, streamId, timeoutMs: 2000, ...extra });
+
+  beforeAll(async () => {
+    port = await freeUdpPort();
+    listener = new SrtListener({ port, host: '127.0.0.1', maxConnections: 4 });
+    listener.on('reject', (r) => rejects.push(r));
+    listener.setStream('cam-1', { publishKey: KEY, passphrase: PASS, keyLength: 16 });
+    listener.setStream('cam-2', { publishKey: `${KEY}-2`, passphrase: null, keyLength: 16 });
+    listener.setStream('cam-3', { publishKey: `${KEY}-3`, passphrase: PASS, keyLength: 32 });
+    listener.listen();
+  });
+  afterAll(async () => {
+    await listener?.stop();
+  });
+
+  it('accepts the right passphrase and refuses a wrong or missing one (libsrt checks the key material)', async () => {
+    expect(await probe(`#!::r=cam-1,m=publish,s=${KEY}`, { passphrase: PASS })).toMatchObject({
+      connected: true,
+    });
+    await waitFor('closed', () => listener.connectionCount === 0);
+    expect(await probe(`#!::r=cam-1,m=publish,s=${KEY}`, { passphrase: 'wrong passphrase!' })).toMatchObject({
+      connected: false,
+      rejectReason: SRT_REJ.BADSECRET,
+    });
+    expect(await probe(`#!::r=cam-1,m=publish,s=${KEY}`)).toMatchObject({
+      connected: false,
+      rejectReason: SRT_REJ.UNSECURE,
+    });
+    expect(await probe(`#!::r=cam-3,s=${KEY}-3`, { passphrase: PASS, keyLength: 32 })).toMatchObject({
+      connected: true,
+    });
+  });
+
+  it('rejects unknown, malformed, wrong-key and wrong-mode streamids with SRT_REJX codes', async () => {
+    expect((await probe(`#!::r=nope,s=${KEY}`)).rejectReason).toBe(REJECT.NOT_FOUND);
+    expect((await probe('some-unknown-plain-key')).rejectReason).toBe(REJECT.NOT_FOUND);
+    expect((await probe('#!::r=cam-2')).rejectReason).toBe(REJECT.BAD_REQUEST);
+    expect((await probe(`#!::r=cam-2,s=${KEY}`)).rejectReason).toBe(REJECT.UNAUTHORIZED);
+    expect((await probe(`#!::r=cam-2,m=request,s=${KEY}-2`)).rejectReason).toBe(REJECT.BAD_MODE);
+    expect(await probe(`${KEY}-2`)).toMatchObject({ connected: true });
+    const logged = rejects.map((r) => JSON.stringify(r)).join('\n');
+    expect(logged).not.toContain(KEY);
+    expect(rejects.map((r) => r.code)).toEqual(
+      expect.arrayContaining([REJECT.NOT_FOUND, REJECT.BAD_REQUEST, REJECT.UNAUTHORIZED, REJECT.BAD_MODE]),
+    );
+  });
+
+  it('refuses a second publisher while the first is connected, and capacity beyond maxConnections', async () => {
+    const first = probe(`${KEY}-2`, { holdMs: 1500 });
+    await waitFor('first publisher', () => listener.connectionCount === 1);
+    expect((await probe(`${KEY}-2`)).rejectReason).toBe(REJECT.CONFLICT);
+    listener.setMaxConnections(1);
+    expect((await probe(`#!::r=cam-1,s=${KEY}`, { passphrase: PASS })).rejectReason).toBe(REJECT.OVERLOAD);
+    listener.setMaxConnections(4);
+    expect((await first).connected).toBe(true);
+    await waitFor('first publisher gone', () => listener.connectionCount === 0);
+    expect(await probe(`${KEY}-2`)).toMatchObject({ connected: true });
+  });
+
+  it('delivers an encrypted ffmpeg feed as MPEG-TS buffers, with statistics, and reports the close', async () => {
+    const clip = makeClip({ codec: 'h264', width: 320, height: 180, seconds: 1 });
+    const chunks: Buffer[] = [];
+    const closed: string[] = [];
+    const onData = (_c: unknown, data: Buffer) => chunks.push(data);
+    listener.on('data', onData);
+    listener.on('close', (c, reason) => closed.push(`${c.streamId}:${reason}`));
+    const connected = new Promise<number>((resolve) => listener.once('connection', (c) => resolve(c.id)));
+    const pusher = pushSrt({ clip, port, streamId: `#!::r=cam-1,m=publish,s=${KEY}`, passphrase: PASS });
+    const conn = await connected;
+    await waitFor('100 KB of TS', () => chunks.reduce((n, c) => n + c.length, 0) > 100_000).catch((e) => {
+      throw new Error(`${e.message}: got ${chunks.length} chunks; ffmpeg: ${pusher.stderr()}`);
+    });
+    const all = Buffer.concat(chunks);
+    for (let i = 0; i < 50; i++) expect(all[i * 188]).toBe(0x47);
+    const stats = listener.stats(conn);
+    expect(stats).toMatchObject({ packetsDropped: 0, queueDroppedBytes: 0 });
+    expect(stats?.bytesReceived).toBeGreaterThan(100_000);
+    expect(stats?.rttMs).toBeGreaterThanOrEqual(0);
+    await pusher.stop();
+    await waitFor('close', () => closed.find((c) => c.startsWith('cam-1:')), 10_000);
+    listener.off('data', onData);
+  });
+
+  it('refuses new callers while draining (SRT_REJX_DOWN)', async () => {
+    listener.setAccepting(false);
+    expect((await probe(`${KEY}-2`)).rejectReason).toBe(REJECT.DOWN);
+    listener.setAccepting(true);
+  });
+});
