@@ -1,0 +1,105 @@
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+/** A child process the platform started and must stop. */
+export interface Managed {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, then SIGKILL after graceMs; resolves once the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function startManaged(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+): Managed {
+  const child = spawn(command, args, options);
+  child.once('error', () => {
+    // Reported by the caller through exitCode; an unhandled 'error' event would crash the platform.
+  });
+  return {
+    name,
+    child,
+    async stop(graceMs = 5000) {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** redis-server on its own loopback port, without persistence (live state is rebuilt by the encoders). */
+export async function startRedisServer(port: number): Promise<Managed & { readonly url: string }> {
+  const managed = startManaged(
+    'redis-server',
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'yes',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => {
+      // Refused until redis-server listens; connect() rejects too and the loop retries.
+    });
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch (error) {
+      probe.disconnect();
+      if (managed.child.exitCode !== null || Date.now() > deadline) {
+        await managed.stop();
+        throw new Error(`redis-server did not start on port ${port}: ${String(error)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return { ...managed, url };
+}
+
+/** A free loopback TCP port. */
+export async function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        address !== null && typeof address !== 'string' ? resolve(address.port) : reject(),
+      );
+    });
+  });
+}
+
+/** A free loopback UDP port (SRT). */
+export async function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    socket.once('error', reject);
+    socket.bind(0, '127.0.0.1', () => {
+      const { port } = socket.address();
+      socket.close(() => resolve(port));
+    });
+  });
+}
