@@ -1,0 +1,38 @@
+/**
+ * CloudWatch metric names Mirror emits (embedded metric format) and the infrastructure's dashboard and alarms read.
+ * Namespace `Mirror`; every metric carries the `Stage` dimension (MIRROR_STAGE). Functions emit through Powertools,
+ * which adds its `service` dimension (POWERTOOLS_SERVICE_NAME: manifest, session, control). See docs/infrastructure.md.
+ */
+export const METRIC_NAMESPACE = 'Mirror';
+export const METRIC_DIMENSION_STAGE = 'Stage';
+
+export const MetricNames = {
+  ingest: {
+    /** Bits per second received over SRT, per stream (unit Bits/Second). */
+    bitrate: 'IngestBitrate',
+    /** SRT receive loss, percent of packets, per stream. */
+    srtLossPercent: 'SrtLossPercent',
+    /** SRT round-trip time, milliseconds, per stream. */
+    srtRttMs: 'SrtRttMs',
+    /** Transcoder speed as a multiple of real time (1.0 = keeping up), per stream. */
+    transcoderSpeed: 'TranscoderSpeed',
+    /** Milliseconds from a part's last frame leaving the encoder to the part being published (S3 + Redis). */
+    partPublishLatencyMs: 'PartPublishLatencyMs',
+    /** Streams a task is publishing right now (one value per task per minute; Sum over tasks = all streams). */
+    activeStreams: 'ActiveStreams',
+    /** Share of the task's NVENC session slots in use, percent; drives step scaling. */
+    sessionUtilization: 'IngestSessionUtilization',
+    /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit). */
+    streamDown: 'StreamDown',
+    /** GPU utilisation, percent (NVENC engine utilisation when available). */
+    gpuUtilizationPercent: 'GpuUtilizationPercent',
+  },
+  manifest: {
+    /** Milliseconds to answer a playlist request, including any blocking wait. */
+    playlistLatencyMs: 'PlaylistLatencyMs',
+    /** Milliseconds a blocking playlist reload (_HLS_msn/_HLS_part) or held part request waited. */
+    blockingWaitMs: 'BlockingWaitMs',
+    /** Count of blocking requests that timed out (answered 503 after three target durations). */
+    blockingTimeouts: 'BlockingTimeouts',
+  },
+} as const;

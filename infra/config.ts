@@ -1,0 +1,292 @@
+import { z } from 'zod';
+import { LADDER_PRESETS, type LadderPreset } from '../core/ladder.js';
+
+/**
+ * Per-stage deployment configuration. Read once by infra/app.ts (`-c stage=NAME`), validated here, and handed to
+ * constructs as narrow props. Built-in stage defaults live in STAGES; a platform team overrides any field from
+ * cdk.json context (`"mirror": { "<stage>": { ... } }`) without touching code.
+ */
+
+/** GPU families whose NVIDIA GPUs carry NVENC engines: T4 (g4dn), A10G (g5), L4 (g6), L40S (g6e). */
+export const NVENC_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e'] as const;
+/** Datacenter GPU families without NVENC (A100/H100/H200/B200): useless for transcoding. */
+const NO_NVENC_FAMILIES = /^p[2-6][a-z]*$/;
+
+/** Validates the family and size syntax of a GPU instance type; the message says why a family is refused. */
+function gpuInstanceTypeIssue(value: string): string | undefined {
+  const match = /^([a-z0-9-]+)\.([a-z0-9]+)$/.exec(value);
+  if (!match) return `"${value}" is not an EC2 instance type (expected e.g. g4dn.xlarge)`;
+  const family = match[1]!;
+  if (NO_NVENC_FAMILIES.test(family)) {
+    return `${value}: ${family} instances have no NVENC video encoder (A100/H100-class GPUs); use one of ${NVENC_FAMILIES.join(', ')}`;
+  }
+  if (!(NVENC_FAMILIES as readonly string[]).includes(family)) {
+    return `${value}: ${family} is not a GPU family with NVENC; use one of ${NVENC_FAMILIES.join(', ')}`;
+  }
+  if (!/^(\d*xlarge|metal)$/.test(match[2]!)) return `${value}: ${match[2]} is not a size of ${family}`;
+  return undefined;
+}
+
+const cidr = z.string().refine(
+  (v) => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(v);
+    if (!m) return false;
+    return m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+  },
+  { message: 'must be an IPv4 CIDR such as 203.0.113.0/24' },
+);
+
+const port = z.int().min(1024).max(65535);
+
+const ingestSchema = z
+  .object({
+    /** EC2 instance type of the GPU container instances. */
+    instanceType: z.string().superRefine((v, ctx) => {
+      const issue = gpuInstanceTypeIssue(v);
+      if (issue) ctx.addIssue({ code: 'custom', message: issue });
+    }),
+    minTasks: z.int().min(1),
+    maxTasks: z.int().min(1).max(100),
+    /** Concurrent NVENC sessions one task runs per GPU (one per rung per stream). */
+    nvencSessionsPerGpu: z.int().min(1).max(64),
+    srtPort: port,
+    healthPort: port,
+    /** Who may send SRT to the load balancer. 0.0.0.0/0 means anyone (passphrases still apply). */
+    encoderCidrs: z.array(cidr).min(1),
+    /** Seconds a stopping task keeps serving SRT sessions (deregistration delay and stop timeout). */
+    drainSeconds: z.int().min(10).max(120),
+  })
+  .strict()
+  .refine((v) => v.maxTasks >= v.minTasks, {
+    path: ['maxTasks'],
+    message: 'must be greater than or equal to minTasks',
+  })
+  .refine((v) => v.srtPort !== v.healthPort, { path: ['healthPort'], message: 'must differ from srtPort' });
+
+/** Smallest part we allow: one frame at 30 fps is 33 ms, and a part must carry at least one frame. */
+const MIN_PART_MS = 34;
+/** LL-HLS: a live playlist must stay at least three target durations long (RFC 8216bis 6.2.2). */
+const MIN_PLAYLIST_TARGET_DURATIONS = 3;
+
+const mediaSchema = z
+  .object({
+    ladder: z.custom<LadderPreset>(
+      (v) => typeof v === 'string' && (LADDER_PRESETS as readonly string[]).includes(v),
+      {
+        message: `must be one of ${LADDER_PRESETS.join(', ')}`,
+      },
+    ),
+    /** LL-HLS part target (EXT-X-PART-INF PART-TARGET), milliseconds. */
+    partTargetMs: z.int().min(MIN_PART_MS).max(2000),
+    /** Full segment target, milliseconds; EXT-X-TARGETDURATION is this rounded up to whole seconds. */
+    segmentTargetMs: z.int().min(MIN_PART_MS).max(10_000),
+    /** Full segments listed in a live media playlist. */
+    windowSegments: z.int().min(3).max(1000),
+    /** How far back viewers may seek; segments and init segments live this long in S3. Seconds. */
+    dvrWindowS: z
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600),
+    /** Recordings are kept this many days. */
+    recordingRetentionDays: z.int().min(2).max(3650),
+    /** Recordings move to a cheaper storage class after this many days. */
+    recordingTransitionDays: z.int().min(1),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    // RFC 8216bis 4.4.4.9: every part is at most PART-TARGET long, so a segment must hold at least one whole part.
+    if (v.partTargetMs > v.segmentTargetMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partTargetMs'],
+        message: `must not exceed segmentTargetMs (${v.segmentTargetMs} ms)`,
+      });
+      return;
+    }
+    // Segments are cut from whole parts, so a segment is an exact number of parts.
+    if (v.segmentTargetMs % v.partTargetMs !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['segmentTargetMs'],
+        message: `must be a whole multiple of partTargetMs (${v.partTargetMs} ms)`,
+      });
+    }
+    const targetDurationS = Math.ceil(v.segmentTargetMs / 1000);
+    const windowMs = v.windowSegments * v.segmentTargetMs;
+    if (windowMs < MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS * 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['windowSegments'],
+        message: `the playlist must span at least ${MIN_PLAYLIST_TARGET_DURATIONS} target durations (${MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS} s); ${v.windowSegments} x ${v.segmentTargetMs} ms is ${windowMs / 1000} s`,
+      });
+    }
+    if (v.dvrWindowS * 1000 < windowMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dvrWindowS'],
+        message: `must be at least the live playlist window (${windowMs / 1000} s)`,
+      });
+    }
+    if (v.recordingTransitionDays >= v.recordingRetentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['recordingTransitionDays'],
+        message: `must be less than recordingRetentionDays (${v.recordingRetentionDays})`,
+      });
+    }
+  });
+
+const redisSchema = z
+  .object({
+    /** ElastiCache node type, e.g. cache.t4g.small or cache.r7g.large. */
+    nodeType: z
+      .string()
+      .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'must be an ElastiCache node type such as cache.r7g.large'),
+    /** Read replicas besides the primary; at least 1 gives Multi-AZ automatic failover. */
+    replicas: z.int().min(0).max(5),
+  })
+  .strict();
+
+const deliverySchema = z
+  .object({
+    /** Custom domain names on the distribution; needs a certificate in us-east-1. */
+    domainNames: z
+      .array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a lowercase DNS name'))
+      .optional(),
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/,
+        'must be an ACM certificate ARN in us-east-1 (CloudFront only uses certificates from us-east-1)',
+      )
+      .optional(),
+    priceClass: z.enum(['PriceClass_100', 'PriceClass_200', 'PriceClass_All']),
+    /** ISO 3166-1 alpha-2 country codes allowed to play; omitted means everywhere. */
+    geoAllowList: z
+      .array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as DE'))
+      .min(1)
+      .optional(),
+    /** Origins allowed to fetch playlists and media cross-origin. */
+    corsAllowOrigins: z.array(z.string().min(1)).min(1),
+  })
+  .strict()
+  .refine((v) => (v.domainNames === undefined) === (v.certificateArn === undefined), {
+    path: ['certificateArn'],
+    message: 'domainNames and certificateArn go together: set both or neither',
+  });
+
+export const stageConfigSchema = z
+  .object({
+    /** Stage name; part of stack names. */
+    stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'must be a lowercase slug of at most 20 characters'),
+    /** Fixed account and region; omitted means an environment-agnostic synthesis. */
+    env: z
+      .object({
+        account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+      })
+      .strict()
+      .optional(),
+    /** Keep stateful resources (media bucket, Redis) when the stack is deleted. */
+    retainData: z.boolean(),
+    ingest: ingestSchema,
+    media: mediaSchema,
+    redis: redisSchema,
+    delivery: deliverySchema,
+    /** E-mail address subscribed to the alarm topic. */
+    alarmEmail: z.email().optional(),
+  })
+  .strict()
+  // Production keeps the live edge through the loss of a node or an AZ.
+  .refine((v) => v.stage !== 'prod' || v.redis.replicas >= 1, {
+    path: ['redis', 'replicas'],
+    message: 'prod needs at least 1 replica for Multi-AZ automatic failover',
+  });
+
+export type StageConfig = z.infer<typeof stageConfigSchema>;
+export type IngestConfig = StageConfig['ingest'];
+export type MediaConfig = StageConfig['media'];
+
+const BASE = {
+  retainData: true,
+  ingest: {
+    instanceType: 'g4dn.xlarge',
+    minTasks: 1,
+    maxTasks: 4,
+    nvencSessionsPerGpu: 8,
+    srtPort: 9000,
+    healthPort: 8081,
+    encoderCidrs: ['0.0.0.0/0'],
+    drainSeconds: 120,
+  },
+  media: {
+    ladder: 'full',
+    partTargetMs: 100,
+    segmentTargetMs: 500,
+    windowSegments: 12,
+    dvrWindowS: 4 * 3600,
+    recordingRetentionDays: 30,
+    recordingTransitionDays: 7,
+  },
+  redis: { nodeType: 'cache.r7g.large', replicas: 1 },
+  delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'] },
+} as const;
+
+/** Built-in stages. Overrides from cdk.json context are merged on top before validation. */
+export const STAGES: Readonly<Record<string, unknown>> = {
+  dev: {
+    ...BASE,
+    stage: 'dev',
+    retainData: false,
+    ingest: { ...BASE.ingest, maxTasks: 2 },
+    redis: { nodeType: 'cache.t4g.small', replicas: 0 },
+    delivery: { ...BASE.delivery, priceClass: 'PriceClass_100' },
+  },
+  prod: {
+    ...BASE,
+    stage: 'prod',
+    ingest: { ...BASE.ingest, minTasks: 2, maxTasks: 10 },
+    redis: { nodeType: 'cache.r7g.large', replicas: 2 },
+  },
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars from the override replace the base. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/**
+ * Resolves and validates one stage. Throws ConfigError naming every bad field as `stage <name>: <path>: <why>`.
+ * @param overrides the `mirror.<stage>` object from cdk.json context, if any
+ */
+export function loadStageConfig(stage: string, overrides?: unknown): StageConfig {
+  const base = STAGES[stage];
+  if (base === undefined && overrides === undefined) {
+    throw new ConfigError(
+      `unknown stage "${stage}": choose one of ${Object.keys(STAGES).join(', ')} with -c stage=NAME, or define it under the "mirror" context in cdk.json`,
+    );
+  }
+  const merged = deepMerge(base ?? { ...BASE, stage }, overrides ?? {});
+  const result = stageConfigSchema.safeParse(merged);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration for stage "${stage}":\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** DVR window in whole days (S3 lifecycle works in days), at least 1. */
+export function dvrWindowDays(dvrWindowS: number): number {
+  return Math.max(1, Math.ceil(dvrWindowS / 86_400));
+}

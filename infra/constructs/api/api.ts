@@ -1,0 +1,122 @@
+import { join } from 'node:path';
+import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IVpc } from 'aws-cdk-lib/aws-ec2';
+import { FunctionUrlAuthType, type IFunctionUrl, InvokeMode } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { AppFunction } from '../app-function/app-function.js';
+
+export interface ApiProps {
+  readonly vpc: IVpc;
+  readonly stage: string;
+  /** Directory holding `<name>/handler.ts` for manifest, session and control. */
+  readonly functionsDir: string;
+  /** Packaging settings (MIRROR_PART_TARGET_MS, ...) the manifest and session functions need. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Requests per second the HTTP API admits before throttling. @default 200 */
+  readonly rateLimit?: number;
+}
+
+/** API Gateway path prefixes; CloudFront forwards `/api/*` unchanged (decision D2). */
+export const CONTROL_PATH = '/api/control';
+export const SESSIONS_PATH = '/api/sessions';
+
+/**
+ * The request path: the manifest function (a function URL that only CloudFront may call, through origin access
+ * control), and an HTTP API with the control routes (IAM authorization) and the public session routes.
+ */
+export class Api extends Construct {
+  readonly manifest: AppFunction;
+  readonly session: AppFunction;
+  readonly control: AppFunction;
+  readonly manifestUrl: IFunctionUrl;
+  readonly httpApi: HttpApi;
+  /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN). */
+  readonly sessionSecret: ISecret;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const fn = (name: string, timeout: Duration) =>
+      new AppFunction(this, name[0]!.toUpperCase() + name.slice(1), {
+        entry: join(props.functionsDir, name, 'handler.ts'),
+        serviceName: name,
+        stage: props.stage,
+        vpc: props.vpc,
+        timeout,
+        environment: props.environment,
+      });
+    // Blocking playlist reloads and held part requests wait up to three target durations; CloudFront's origin
+    // read timeout is 30 s, so the function never needs longer than that.
+    this.manifest = fn('manifest', Duration.seconds(28));
+    this.session = fn('session', Duration.seconds(10));
+    this.control = fn('control', Duration.seconds(28));
+
+    this.sessionSecret = new Secret(this, 'SessionSecret', {
+      description: 'Mirror playback session token HMAC key',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.sessionSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the HMAC key would invalidate every live viewer session at once; rotate by redeploying in a quiet window (docs/deploy.md).',
+    });
+    for (const target of [this.session, this.manifest]) {
+      target.addEnvironment('MIRROR_SESSION_SECRET_ARN', this.sessionSecret.secretArn);
+      this.sessionSecret.grantRead(target);
+    }
+
+    this.manifestUrl = this.manifest.function.addFunctionUrl({
+      authType: FunctionUrlAuthType.AWS_IAM,
+      invokeMode: InvokeMode.BUFFERED,
+    });
+
+    this.httpApi = new HttpApi(this, 'Http', {
+      description: `Mirror ${props.stage} control and session API`,
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+      throttle: { rateLimit: props.rateLimit ?? 200, burstLimit: 2 * (props.rateLimit ?? 200) },
+    });
+
+    const controlIntegration = new HttpLambdaIntegration('Control', this.control.function);
+    const iam = new HttpIamAuthorizer();
+    for (const path of [CONTROL_PATH, `${CONTROL_PATH}/{proxy+}`]) {
+      this.httpApi.addRoutes({
+        path,
+        methods: [HttpMethod.ANY],
+        integration: controlIntegration,
+        authorizer: iam,
+      });
+    }
+    const sessionIntegration = new HttpLambdaIntegration('Session', this.session.function);
+    for (const path of [SESSIONS_PATH, `${SESSIONS_PATH}/{proxy+}`]) {
+      // Viewers are anonymous: a session is how they get a playback token in the first place.
+      this.httpApi.addRoutes({ path, methods: [HttpMethod.ANY], integration: sessionIntegration });
+    }
+    Validations.of(this.httpApi).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Session routes are public by design (anonymous viewers obtain playback tokens there); control routes use IAM authorization.',
+    });
+  }
+
+  /** Host name of the HTTP API's default endpoint, for a CloudFront origin. */
+  get apiDomainName(): string {
+    return Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
+  }
+
+  /** URL of the control API (signed requests go here directly: CloudFront changes the Host header). */
+  get controlUrl(): string {
+    return `${this.httpApi.apiEndpoint}${CONTROL_PATH}/`;
+  }
+}

@@ -1,0 +1,329 @@
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
+import { AutoScalingGroup, BlockDeviceVolume, EbsDeviceVolumeType } from 'aws-cdk-lib/aws-autoscaling';
+import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Connections,
+  InstanceType,
+  type IVpc,
+  Peer,
+  Port,
+  SecurityGroup,
+  SubnetType,
+} from 'aws-cdk-lib/aws-ec2';
+import {
+  AmiHardwareType,
+  AsgCapacityProvider,
+  Cluster,
+  type ContainerDefinition,
+  type ContainerImage,
+  ContainerInsights,
+  Ec2Service,
+  Ec2TaskDefinition,
+  EcsOptimizedImage,
+  Protocol as EcsProtocol,
+  Secret as EcsSecret,
+  LogDrivers,
+  NetworkMode,
+} from 'aws-cdk-lib/aws-ecs';
+import {
+  NetworkLoadBalancer,
+  NetworkTargetGroup,
+  Protocol,
+  TargetType,
+} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRIC_DIMENSION_STAGE, METRIC_NAMESPACE, MetricNames } from '../../../core/metric-names.js';
+import type { BindTarget } from '../binding.js';
+
+/** Path the task answers on its health port: 200 while it accepts new sessions, 503 once it drains. */
+export const HEALTH_CHECK_PATH = '/healthz';
+/** Step scaling thresholds on the share of NVENC session slots in use across the service (percent). */
+const SCALE_OUT_AT = 70;
+const SCALE_OUT_FAST_AT = 90;
+const SCALE_IN_BELOW = 30;
+
+export interface IngestProps {
+  readonly vpc: IVpc;
+  readonly stage: string;
+  /** The ingest service image (built from containers/ingest/Dockerfile by the stack). */
+  readonly image: ContainerImage;
+  /** GPU instance type of the container instances (one task per GPU). */
+  readonly instanceType: string;
+  readonly minTasks: number;
+  readonly maxTasks: number;
+  readonly nvencSessionsPerGpu: number;
+  readonly srtPort: number;
+  readonly healthPort: number;
+  /** CIDRs allowed to reach the SRT port. */
+  readonly encoderCidrs: readonly string[];
+  /** Seconds a stopping task keeps its SRT sessions: deregistration delay and container stop timeout. */
+  readonly drainSeconds: number;
+  /** Packaging settings (MIRROR_PART_TARGET_MS, ...) shared with the manifest function. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+/**
+ * SRT ingest: an ECS cluster on GPU container instances (ECS GPU-optimized AMI, capacity provider with managed
+ * scaling), one GPU task per instance behind an internet-facing NLB with a UDP listener, step-scaled on the share of
+ * NVENC session slots in use.
+ */
+export class Ingest extends Construct {
+  readonly cluster: Cluster;
+  readonly service: Ec2Service;
+  readonly loadBalancer: NetworkLoadBalancer;
+  readonly container: ContainerDefinition;
+  /** Bind other resources (storage, live state) to the ingest container with this. */
+  readonly containerTarget: BindTarget;
+  /** `srt://<nlb-dns>:<port>` */
+  readonly srtEndpoint: string;
+  private readonly props: IngestProps;
+
+  constructor(scope: Construct, id: string, props: IngestProps) {
+    super(scope, id);
+    this.props = props;
+    const privateSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+
+    this.cluster = new Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ContainerInsights.ENABLED,
+    });
+
+    const instances = new AutoScalingGroup(this, 'GpuInstances', {
+      vpc: props.vpc,
+      vpcSubnets: privateSubnets,
+      instanceType: new InstanceType(props.instanceType),
+      machineImage: EcsOptimizedImage.amazonLinux2023(AmiHardwareType.GPU),
+      minCapacity: 0,
+      maxCapacity: props.maxTasks,
+      requireImdsv2: true,
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: BlockDeviceVolume.ebs(60, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+    });
+    Validations.of(instances).acknowledge(
+      {
+        id: 'AwsSolutions-AS3',
+        reason:
+          'Instances come and go under the ECS capacity provider; task-level alarms cover what operators act on.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
+        reason:
+          'AWS-managed SSM core policy for Session Manager access to container instances instead of SSH.',
+      },
+    );
+    instances.role.addManagedPolicy(ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore'));
+
+    const capacityProvider = new AsgCapacityProvider(this, 'GpuCapacity', {
+      autoScalingGroup: instances,
+      enableManagedScaling: true,
+      targetCapacityPercent: 100,
+      enableManagedTerminationProtection: true,
+      enableManagedDraining: true,
+    });
+    this.cluster.addAsgCapacityProvider(capacityProvider);
+    Validations.of(instances).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Action::ecs:Submit*]',
+        reason:
+          'The ECS container-instance policy CDK generates for the agent (ecs:Submit*State* on this cluster).',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'The ECS agent policy CDK generates: ecr:GetAuthorizationToken, ecs:DiscoverPollEndpoint and log actions take no resource ARN.',
+      },
+    );
+
+    const taskDefinition = new Ec2TaskDefinition(this, 'Task', { networkMode: NetworkMode.AWS_VPC });
+    const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    this.container = taskDefinition.addContainer('ingest', {
+      image: props.image,
+      gpuCount: 1,
+      memoryReservationMiB: 4096,
+      essential: true,
+      stopTimeout: Duration.seconds(props.drainSeconds),
+      logging: LogDrivers.awsLogs({ streamPrefix: 'ingest', logGroup }),
+      portMappings: [
+        { containerPort: props.srtPort, protocol: EcsProtocol.UDP, name: 'srt' },
+        { containerPort: props.healthPort, protocol: EcsProtocol.TCP, name: 'health' },
+      ],
+      environment: {
+        // NVENC/NVDEC need the driver's video capability inside the container, not only compute.
+        NVIDIA_DRIVER_CAPABILITIES: 'compute,video,utility',
+        MIRROR_STAGE: props.stage,
+        MIRROR_GPU: 'required',
+        MIRROR_NVENC_SESSIONS_PER_GPU: String(props.nvencSessionsPerGpu),
+        MIRROR_SRT_PORT: String(props.srtPort),
+        MIRROR_HEALTH_PORT: String(props.healthPort),
+        MIRROR_DRAIN_S: String(props.drainSeconds),
+        MIRROR_ECS_CLUSTER: this.cluster.clusterName,
+        ...props.environment,
+      },
+    });
+    Validations.of(taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'Only non-secret settings are plain environment variables; the Redis AUTH token is injected from Secrets Manager.',
+    });
+    // A publishing task protects itself from scale-in through the ECS agent's task-protection endpoint.
+    taskDefinition.addToTaskRolePolicy(
+      new PolicyStatement({
+        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'ecs',
+            resource: 'task',
+            resourceName: `${this.cluster.clusterName}/*`,
+          }),
+        ],
+      }),
+    );
+    const clusterLogicalId = Stack.of(this).getLogicalId(this.cluster.node.defaultChild as CfnElement);
+    Validations.of(taskDefinition).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${clusterLogicalId}>/*]`,
+      reason: 'Task ids are not known in advance; scoped to tasks of this cluster.',
+    });
+
+    const taskSecurityGroup = new SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Mirror ingest tasks',
+      allowAllOutbound: true,
+    });
+    const container = this.container;
+    this.containerTarget = {
+      role: taskDefinition.taskRole,
+      grantPrincipal: taskDefinition.taskRole,
+      connections: new Connections({ securityGroups: [taskSecurityGroup] }),
+      addEnvironment: (name, value) => container.addEnvironment(name, value),
+      addSecret: (name, secret) => container.addSecret(name, EcsSecret.fromSecretsManager(secret)),
+    };
+
+    this.service = new Ec2Service(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition,
+      desiredCount: props.minTasks,
+      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+      securityGroups: [taskSecurityGroup],
+      vpcSubnets: privateSubnets,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(60),
+    });
+
+    const nlbSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Mirror SRT ingest: encoders only',
+      allowAllOutbound: false,
+    });
+    for (const cidr of props.encoderCidrs) {
+      nlbSecurityGroup.addIngressRule(Peer.ipv4(cidr), Port.udp(props.srtPort), `SRT from ${cidr}`);
+    }
+    if (props.encoderCidrs.includes('0.0.0.0/0')) {
+      Validations.of(nlbSecurityGroup).acknowledge({
+        id: 'AwsSolutions-EC23',
+        reason:
+          'This stage admits SRT from any address (encoderCidrs 0.0.0.0/0); each stream still needs its publish passphrase. Restrict encoderCidrs in production.',
+      });
+    }
+    this.loadBalancer = new NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      internetFacing: true,
+      vpcSubnets: { subnetType: SubnetType.PUBLIC },
+      securityGroups: [nlbSecurityGroup],
+      crossZoneEnabled: true,
+    });
+    Validations.of(this.loadBalancer).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason: 'NLB access logs are only written for TLS listeners; SRT is UDP. Flow logs cover the VPC side.',
+    });
+    taskSecurityGroup.connections.allowFrom(nlbSecurityGroup, Port.udp(props.srtPort), 'SRT from the NLB');
+    taskSecurityGroup.connections.allowFrom(
+      nlbSecurityGroup,
+      Port.tcp(props.healthPort),
+      'NLB health checks',
+    );
+
+    const targetGroup = new NetworkTargetGroup(this, 'SrtTargets', {
+      vpc: props.vpc,
+      port: props.srtPort,
+      protocol: Protocol.UDP,
+      targetType: TargetType.IP,
+      deregistrationDelay: Duration.seconds(props.drainSeconds),
+      // Once the delay is over, flows still pinned to the stopped task are closed so encoders reconnect elsewhere.
+      connectionTermination: true,
+      healthCheck: {
+        protocol: Protocol.HTTP,
+        port: String(props.healthPort),
+        path: HEALTH_CHECK_PATH,
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+    });
+    targetGroup.addTarget(
+      this.service.loadBalancerTarget({
+        containerName: this.container.containerName,
+        containerPort: props.srtPort,
+        protocol: EcsProtocol.UDP,
+      }),
+    );
+    this.loadBalancer.addListener('Srt', {
+      port: props.srtPort,
+      protocol: Protocol.UDP,
+      defaultTargetGroups: [targetGroup],
+    });
+
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: props.minTasks,
+      maxCapacity: props.maxTasks,
+    });
+    scaling.scaleOnMetric('SessionUtilization', {
+      metric: this.sessionUtilization(),
+      adjustmentType: AdjustmentType.CHANGE_IN_CAPACITY,
+      scalingSteps: [
+        { upper: SCALE_IN_BELOW, change: -1 },
+        { lower: SCALE_OUT_AT, change: +1 },
+        { lower: SCALE_OUT_FAST_AT, change: +2 },
+      ],
+      cooldown: Duration.minutes(2),
+    });
+
+    this.srtEndpoint = `srt://${this.loadBalancer.loadBalancerDnsName}:${props.srtPort}`;
+  }
+
+  /** Average share of NVENC session slots in use across running tasks, percent (emitted by each task). */
+  sessionUtilization(): Metric {
+    return new Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName: MetricNames.ingest.sessionUtilization,
+      dimensionsMap: { [METRIC_DIMENSION_STAGE]: this.props.stage },
+      statistic: 'Average',
+      period: Duration.minutes(1),
+    });
+  }
+
+  /**
+   * For the control function: MIRROR_ECS_CLUSTER/SERVICE/MIN_TASKS/MAX_TASKS and ecs:UpdateService plus
+   * ecs:DescribeServices on this one service.
+   */
+  bindControlTo(target: BindTarget): void {
+    target.addEnvironment('MIRROR_ECS_CLUSTER', this.cluster.clusterName);
+    target.addEnvironment('MIRROR_ECS_SERVICE', this.service.serviceName);
+    target.addEnvironment('MIRROR_MIN_TASKS', String(this.props.minTasks));
+    target.addEnvironment('MIRROR_MAX_TASKS', String(this.props.maxTasks));
+    target.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
+        resources: [this.service.serviceArn],
+      }),
+    );
+  }
+}

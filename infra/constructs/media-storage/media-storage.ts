@@ -1,0 +1,160 @@
+import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  type IBucket,
+  ObjectOwnership,
+  StorageClass,
+} from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { BindTarget } from '../binding.js';
+
+/** Object tag every media upload carries; lifecycle rules filter on it (decision D3). */
+export const MEDIA_CLASS_TAG = 'mirror-class';
+export type MediaClass = 'part' | 'segment' | 'init' | 'recording';
+
+/** LL-HLS parts are only listed near the live edge; S3 lifecycle cannot go below one day. */
+const PART_EXPIRY_DAYS = 1;
+
+export interface MediaStorageProps {
+  /** Segments and init segments expire after this many days (the DVR window, rounded up). */
+  readonly dvrWindowDays: number;
+  /** Recordings move to Intelligent-Tiering after this many days. */
+  readonly recordingTransitionDays: number;
+  /** Recordings are deleted after this many days. */
+  readonly recordingRetentionDays: number;
+  /** Keep the buckets when the stack is deleted. */
+  readonly retain: boolean;
+}
+
+/**
+ * The media bucket (keys are URL paths without the leading slash, so they start with the stream id: decision D2) and
+ * the log bucket for S3 server access logs and CloudFront access logs.
+ */
+export class MediaStorage extends Construct {
+  readonly bucket: IBucket;
+  readonly logBucket: IBucket;
+  readonly readPolicy: ManagedPolicy;
+  readonly writePolicy: ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: MediaStorageProps) {
+    super(scope, id);
+    const removalPolicy = props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    const logBucket = new Bucket(this, 'Logs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // CloudFront standard logs are delivered through bucket ACLs.
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ id: 'expire-logs', expiration: Duration.days(90) }],
+      removalPolicy,
+    });
+    Validations.of(logBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the access-log bucket itself; logging it into itself would loop.',
+    });
+
+    this.bucket = new Bucket(this, 'Media', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: logBucket,
+      serverAccessLogsPrefix: 's3/media/',
+      removalPolicy,
+      lifecycleRules: [
+        this.expireClass('part', PART_EXPIRY_DAYS),
+        this.expireClass('segment', props.dvrWindowDays),
+        this.expireClass('init', props.dvrWindowDays),
+        {
+          id: 'recordings',
+          tagFilters: { [MEDIA_CLASS_TAG]: 'recording' },
+          transitions: [
+            {
+              storageClass: StorageClass.INTELLIGENT_TIERING,
+              transitionAfter: Duration.days(props.recordingTransitionDays),
+            },
+          ],
+          expiration: Duration.days(props.recordingRetentionDays),
+        },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+    });
+    this.logBucket = logBucket;
+
+    // ListBucket makes a missing key answer 404 rather than 403, which the manifest function's hold logic relies on.
+    const list = new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] });
+    this.readPolicy = new ManagedPolicy(this, 'ReadMedia', {
+      description: 'Read Mirror media objects',
+      statements: [
+        list,
+        new PolicyStatement({ actions: ['s3:GetObject'], resources: [this.bucket.arnForObjects('*')] }),
+      ],
+    });
+    this.writePolicy = new ManagedPolicy(this, 'WriteMedia', {
+      description: 'Publish Mirror media objects with their lifecycle tag',
+      statements: [
+        list,
+        new PolicyStatement({
+          actions: [
+            's3:GetObject',
+            's3:PutObject',
+            's3:PutObjectTagging',
+            's3:DeleteObject',
+            's3:AbortMultipartUpload',
+          ],
+          resources: [this.bucket.arnForObjects('*')],
+        }),
+      ],
+    });
+    const bucketLogicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    for (const policy of [this.readPolicy, this.writePolicy]) {
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*]`,
+        reason:
+          'Object keys are created at run time (stream id first); the policy covers objects of the media bucket only.',
+      });
+    }
+  }
+
+  private expireClass(mediaClass: MediaClass, days: number) {
+    return {
+      id: `expire-${mediaClass}`,
+      tagFilters: { [MEDIA_CLASS_TAG]: mediaClass },
+      expiration: Duration.days(days),
+    };
+  }
+
+  /**
+   * Lets CloudFront distributions of this account read media through origin access control. The distribution lives
+   * in another stack that depends on this one, so its exact ARN cannot appear here without a cycle; the condition is
+   * scoped to this account's distributions instead (the same trade-off CDK makes for KMS-encrypted OAC origins).
+   */
+  allowCloudFrontRead(): void {
+    const stack = Stack.of(this);
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudFrontOacRead',
+        principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects('*')],
+        conditions: {
+          ArnLike: { 'AWS:SourceArn': `arn:${stack.partition}:cloudfront::${stack.account}:distribution/*` },
+        },
+      }),
+    );
+  }
+
+  /**
+   * MIRROR_BUCKET and MIRROR_STORAGE, plus a managed policy for reading (manifest) or writing tagged media (ingest).
+   * The policies live next to the bucket, so their object ARNs are local references, not cross-stack exports.
+   */
+  bindTo(target: BindTarget, access: 'read' | 'readWrite'): void {
+    target.addEnvironment('MIRROR_STORAGE', 's3');
+    target.addEnvironment('MIRROR_BUCKET', this.bucket.bucketName);
+    target.role.addManagedPolicy(access === 'readWrite' ? this.writePolicy : this.readPolicy);
+  }
+}

@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadStageConfig } from '../../infra/config.js';
+import { buildMirror, type MirrorStacks, REPO_ROOT } from '../../infra/mirror.js';
+
+/** The context a `cdk synth` in the repository gets (feature flags included), so tests see the same template. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')).context;
+}
+
+export interface Synthesized {
+  readonly app: App;
+  readonly stacks: MirrorStacks;
+  readonly network: Template;
+  readonly data: Template;
+  readonly platform: Template;
+}
+
+/** Builds and synthesizes one stage (with cdk-nag, as `cdk synth` does) into a fresh temporary directory. */
+export function synthStage(stage: string, overrides?: unknown): Synthesized {
+  const app = new App({
+    context: cdkJsonContext(),
+    outdir: mkdtempSync(join(tmpdir(), `mirror-cdk-${stage}-`)),
+  });
+  const stacks = buildMirror(app, loadStageConfig(stage, overrides));
+  app.synth();
+  const t = (s: Stack) => Template.fromStack(s);
+  return { app, stacks, network: t(stacks.network), data: t(stacks.data), platform: t(stacks.platform) };
+}
+
+/** The one resource of a type in a template; fails the test if there are none or several. */
+export function onlyResource(
+  template: Template,
+  type: string,
+): { logicalId: string; properties: Record<string, unknown> } {
+  const found = Object.entries(template.findResources(type));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  const [logicalId, resource] = found[0]!;
+  return { logicalId, properties: (resource as { Properties: Record<string, unknown> }).Properties };
+}
