@@ -1,0 +1,163 @@
+import type { Rung } from '../../../../core/ladder.js';
+import type { VideoCodec } from './ts-probe.js';
+
+export type TranscodePath = 'gpu' | 'software' | 'passthrough';
+
+export interface TranscodeProfile {
+  readonly path: TranscodePath;
+  readonly input: { readonly video: VideoCodec; readonly audio: 'aac' | null };
+  /** One fMP4 output per rung, in order, on pipe:3, pipe:4, ... */
+  readonly rungs: readonly Rung[];
+  readonly partTargetMs: number;
+  readonly segmentTargetMs: number;
+  /** Seconds between progress reports on stderr. */
+  readonly statsPeriodS?: number;
+}
+
+/** First extra stdio descriptor used for rung outputs (0-2 are stdin, stdout, stderr). */
+export const FIRST_OUTPUT_FD = 3;
+const US_PER_MS = 1000;
+const MS_PER_S = 1000;
+
+export interface FfmpegInvocation {
+  readonly args: readonly string[];
+  /** rendition name -> stdio descriptor number carrying its fMP4 */
+  readonly outputs: readonly { readonly rendition: string; readonly fd: number }[];
+}
+
+/** Frames per segment: the fixed GOP, so every segment starts with an IDR on every rung. */
+export function gopFrames(fps: number, segmentTargetMs: number): number {
+  return Math.max(1, Math.round((fps * segmentTargetMs) / MS_PER_S));
+}
+
+/** Forces a key frame at every segment boundary on the output clock, the same expression on every rung. */
+export function forceKeyFramesExpr(segmentTargetMs: number): string {
+  return `expr:gte(t,n_forced*${segmentTargetMs / MS_PER_S})`;
+}
+
+function inputArgs(profile: TranscodeProfile): string[] {
+  const args = [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'info',
+    '-nostats',
+    '-progress',
+    'pipe:2',
+    '-stats_period',
+    String(profile.statsPeriodS ?? 1),
+    '-fflags',
+    '+genpts+discardcorrupt',
+    '-probesize',
+    '2000000',
+    '-analyzeduration',
+    '1000000',
+  ];
+  if (profile.path === 'gpu') args.push('-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda');
+  args.push('-f', 'mpegts', '-i', 'pipe:0');
+  return args;
+}
+
+function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
+  if (profile.path === 'passthrough') return ['-c:v', 'copy'];
+  const kbps = (n: number) => `${n}k`;
+  const gop = String(gopFrames(rung.fps, profile.segmentTargetMs));
+  const keyframes = ['-force_key_frames', forceKeyFramesExpr(profile.segmentTargetMs)];
+  const size = rung.width && rung.height ? { w: rung.width, h: rung.height } : null;
+  if (profile.path === 'gpu') {
+    return [
+      ...(size ? ['-vf', `scale_cuda=${size.w}:${size.h}`] : []),
+      '-r',
+      String(rung.fps),
+      '-c:v',
+      'h264_nvenc',
+      '-preset',
+      'p1',
+      '-tune',
+      'ull',
+      '-zerolatency',
+      '1',
+      '-rc',
+      'cbr',
+      '-b:v',
+      kbps(rung.videoKbps),
+      '-maxrate',
+      kbps(rung.maxVideoKbps),
+      '-bufsize',
+      kbps(rung.maxVideoKbps),
+      '-bf',
+      '0',
+      '-rc-lookahead',
+      '0',
+      '-g',
+      gop,
+      '-forced-idr',
+      '1',
+      ...keyframes,
+      '-profile:v',
+      'high',
+    ];
+  }
+  return [
+    ...(size ? ['-vf', `scale=${size.w}:${size.h}`] : []),
+    '-r',
+    String(rung.fps),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-b:v',
+    kbps(rung.videoKbps),
+    '-maxrate',
+    kbps(rung.maxVideoKbps),
+    '-bufsize',
+    kbps(rung.maxVideoKbps),
+    '-bf',
+    '0',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    ...keyframes,
+    '-pix_fmt',
+    'yuv420p',
+    '-profile:v',
+    'high',
+  ];
+}
+
+function audioArgs(profile: TranscodeProfile, rung: Rung): string[] {
+  if (profile.input.audio === null) return [];
+  // Copying ADTS AAC from MPEG-TS into MP4 needs the ASC, else "Malformed AAC bitstream".
+  if (profile.path === 'passthrough') return ['-c:a', 'copy', '-bsf:a', 'aac_adtstoasc'];
+  return ['-c:a', 'aac', '-b:a', `${rung.audioKbps}k`, '-ac', '2', '-ar', '48000'];
+}
+
+/** Pure: a typed profile to an argv array (no shell), one fragmented-MP4 output per rung on its own pipe. */
+export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
+  const args = inputArgs(profile);
+  const outputs: { rendition: string; fd: number }[] = [];
+  profile.rungs.forEach((rung, i) => {
+    const fd = FIRST_OUTPUT_FD + i;
+    outputs.push({ rendition: rung.name, fd });
+    args.push('-map', '0:v:0');
+    if (profile.input.audio !== null) args.push('-map', '0:a:0');
+    args.push(...videoArgs(profile, rung), ...audioArgs(profile, rung));
+    args.push(
+      '-f',
+      'mp4',
+      '-movflags',
+      '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+      '-frag_duration',
+      String(profile.partTargetMs * US_PER_MS),
+      '-flush_packets',
+      '1',
+      `pipe:${fd}`,
+    );
+  });
+  return { args, outputs };
+}

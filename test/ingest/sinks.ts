@@ -1,0 +1,46 @@
+import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
+
+export interface Collected {
+  chunks: Buffer[];
+  restarts: number;
+  ended: boolean;
+  /** Byte offsets where each restart happened. */
+  restartAt: number[];
+}
+
+/** A RenditionSinkFactory that keeps everything, for asserting on ffmpeg's real output. */
+export class CollectingSinks implements RenditionSinkFactory {
+  readonly renditions = new Map<string, Collected>();
+
+  open(streamId: string, rendition: string): RenditionSink {
+    const c: Collected = { chunks: [], restarts: 0, ended: false, restartAt: [] };
+    this.renditions.set(`${streamId}/${rendition}`, c);
+    return {
+      write: (chunk) => c.chunks.push(Buffer.from(chunk)),
+      restart: () => {
+        c.restarts += 1;
+        c.restartAt.push(c.chunks.reduce((n, b) => n + b.length, 0));
+      },
+      end: async () => {
+        c.ended = true;
+      },
+    };
+  }
+
+  bytes(key: string): Buffer {
+    return Buffer.concat(this.renditions.get(key)?.chunks ?? []);
+  }
+}
+
+/** Top-level ISO BMFF box types, in order. */
+export function topLevelBoxes(bytes: Buffer): string[] {
+  const types: string[] = [];
+  let pos = 0;
+  while (pos + 8 <= bytes.length) {
+    const size = bytes.readUInt32BE(pos);
+    types.push(bytes.toString('latin1', pos + 4, pos + 8));
+    if (size < 8) break;
+    pos += size;
+  }
+  return types;
+}

@@ -1,0 +1,333 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildFfmpegArgs,
+  forceKeyFramesExpr,
+  gopFrames,
+} from '../../containers/ingest/src/transcode/ffmpeg-args.js';
+import { chooseEncodePath } from '../../containers/ingest/src/transcode/gpu.js';
+import { StreamPipeline } from '../../containers/ingest/src/transcode/pipeline.js';
+import { ProgressReader, parseInputLine } from '../../containers/ingest/src/transcode/progress.js';
+import { probeTransportStream } from '../../containers/ingest/src/transcode/ts-probe.js';
+import { LADDERS, TILE_RUNG } from '../../core/ladder.js';
+import { makeClip, waitFor } from './media.js';
+import { CollectingSinks, topLevelBoxes } from './sinks.js';
+
+const NO_GPU = { available: false, detail: 'test machine' };
+const PIPELINE = { partTargetMs: 100, segmentTargetMs: 500 };
+
+let h264: Buffer;
+let hevc: Buffer;
+const pipelines: StreamPipeline[] = [];
+
+beforeAll(() => {
+  h264 = readFileSync(makeClip({ codec: 'h264', width: 320, height: 180, seconds: 2 }));
+  hevc = readFileSync(makeClip({ codec: 'hevc', width: 320, height: 180, seconds: 2 }));
+});
+afterEach(async () => {
+  await Promise.all(pipelines.splice(0).map((p) => p.stop()));
+});
+
+function feed(pipeline: StreamPipeline, bytes: Buffer, chunk = 1316 * 7): void {
+  for (let i = 0; i < bytes.length; i += chunk) pipeline.write(bytes.subarray(i, i + chunk));
+}
+
+function fakeFfmpeg(script: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mirror-fake-ffmpeg-'));
+  const file = join(dir, 'ffmpeg');
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+  return file;
+}
+
+describe('MPEG-TS codec detection (PAT/PMT)', () => {
+  it('finds H.264 and HEVC video with ADTS AAC audio', () => {
+    expect(probeTransportStream(h264)).toMatchObject({ kind: 'found', video: 'h264', audio: 'aac' });
+    expect(probeTransportStream(hevc)).toMatchObject({ kind: 'found', video: 'hevc', audio: 'aac' });
+  });
+
+  it('asks for more bytes before the PMT and refuses what is not MPEG-TS', () => {
+    expect(probeTransportStream(h264.subarray(0, 100))).toEqual({ kind: 'need-more' });
+    expect(probeTransportStream(Buffer.alloc(4096, 0xab))).toMatchObject({ kind: 'not-ts' });
+  });
+
+  it('refuses other video codecs, naming the stream types found', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirror-mpeg2-'));
+    const file = join(dir, 'mpeg2.ts');
+    const made = spawnSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x90:rate=25',
+      '-t',
+      '0.5',
+      '-c:v',
+      'mpeg2video',
+      '-f',
+      'mpegts',
+      '-y',
+      file,
+    ]);
+    expect(made.status).toBe(0);
+    const result = probeTransportStream(readFileSync(file));
+    expect(result).toMatchObject({ kind: 'unsupported' });
+    if (result.kind === 'unsupported') expect(result.reason).toContain('0x02');
+  });
+});
+
+describe('ffmpeg argument builder', () => {
+  it('builds the exact GPU argv for the tile rung: NVDEC, scale_cuda, NVENC low latency, CBR, IDR per segment', () => {
+    const { args, outputs } = buildFfmpegArgs({
+      path: 'gpu',
+      input: { video: 'hevc', audio: 'aac' },
+      rungs: [TILE_RUNG],
+      ...PIPELINE,
+    });
+    expect(outputs).toEqual([{ rendition: '360p', fd: 3 }]);
+    // biome-ignore format: one flag and its value per line
+    expect(args).toEqual([
+      '-hide_banner', '-nostdin', '-loglevel', 'info', '-nostats', '-progress', 'pipe:2', '-stats_period', '1',
+      '-fflags', '+genpts+discardcorrupt', '-probesize', '2000000', '-analyzeduration', '1000000',
+      '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda',
+      '-f', 'mpegts', '-i', 'pipe:0',
+      '-map', '0:v:0', '-map', '0:a:0',
+      '-vf', 'scale_cuda=640:360', '-r', '30',
+      '-c:v', 'h264_nvenc', '-preset', 'p1', '-tune', 'ull', '-zerolatency', '1',
+      '-rc', 'cbr', '-b:v', '400k', '-maxrate', '450k', '-bufsize', '450k',
+      '-bf', '0', '-rc-lookahead', '0', '-g', '15', '-forced-idr', '1',
+      '-force_key_frames', 'expr:gte(t,n_forced*0.5)', '-profile:v', 'high',
+      '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-ar', '48000',
+      '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+cmaf', '-frag_duration', '100000',
+      '-flush_packets', '1', 'pipe:3',
+    ]);
+  });
+
+  it('gives every rung of the full ladder its own pipe and the same key frame expression', () => {
+    const { args, outputs } = buildFfmpegArgs({
+      path: 'gpu',
+      input: { video: 'h264', audio: null },
+      rungs: LADDERS.full,
+      ...PIPELINE,
+    });
+    expect(outputs.map((o) => `${o.rendition}@${o.fd}`)).toEqual(['1080p@3', '720p@4', '360p@5']);
+    expect(args.filter((a) => a.startsWith('scale_cuda'))).toEqual([
+      'scale_cuda=1920:1080',
+      'scale_cuda=1280:720',
+      'scale_cuda=640:360',
+    ]);
+    expect(args.filter((a) => a === forceKeyFramesExpr(500))).toHaveLength(3);
+    expect(args).not.toContain('-c:a');
+    expect(args.filter((a) => a.startsWith('pipe:'))).toEqual([
+      'pipe:2',
+      'pipe:0',
+      'pipe:3',
+      'pipe:4',
+      'pipe:5',
+    ]);
+  });
+
+  it('software: libx264 veryfast zerolatency, no B-frames, GOP = segment in frames, no scene cut', () => {
+    const { args } = buildFfmpegArgs({
+      path: 'software',
+      input: { video: 'hevc', audio: 'aac' },
+      rungs: [TILE_RUNG],
+      ...PIPELINE,
+    });
+    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    expect(args).not.toContain('-hwaccel');
+    expect([
+      after('-c:v'),
+      after('-preset'),
+      after('-tune'),
+      after('-bf'),
+      after('-g'),
+      after('-sc_threshold'),
+    ]).toEqual(['libx264', 'veryfast', 'zerolatency', '0', '15', '0']);
+    expect(gopFrames(30, 500)).toBe(15);
+    expect(gopFrames(25, 2000)).toBe(50);
+  });
+
+  it('passthrough copies video and converts ADTS audio for MP4', () => {
+    const { args } = buildFfmpegArgs({
+      path: 'passthrough',
+      input: { video: 'h264', audio: 'aac' },
+      rungs: LADDERS.passthrough,
+      ...PIPELINE,
+    });
+    expect(args.join(' ')).toContain('-c:v copy -c:a copy -bsf:a aac_adtstoasc');
+  });
+
+  it('never falls back silently: GPU required without a GPU is an error', () => {
+    expect(chooseEncodePath('required', NO_GPU)).toMatchObject({ ok: false });
+    expect(chooseEncodePath('auto', NO_GPU)).toEqual({ ok: true, path: 'software' });
+    expect(chooseEncodePath('auto', { available: true, detail: 'T4' })).toEqual({ ok: true, path: 'gpu' });
+    expect(chooseEncodePath('off', { available: true, detail: 'T4' })).toEqual({
+      ok: true,
+      path: 'software',
+    });
+  });
+
+  it('reads the input description and progress blocks from stderr', () => {
+    expect(
+      parseInputLine(
+        '  Stream #0:0[0x100]: Video: hevc (Main) ([36][0][0][0] / 0x0024), yuv420p(tv), 1920x1080, 30 fps, 30 tbr, 90k tbn',
+      ),
+    ).toEqual({ videoCodec: 'hevc', width: 1920, height: 1080, fps: 30 });
+    const reader = new ProgressReader();
+    expect(reader.line('frame=42')).toBeNull();
+    expect(reader.line('fps=29.9')).toBeNull();
+    expect(reader.line('progress=continue')).toMatchObject({ frame: 42, fps: 29.9 });
+  });
+});
+
+describe('StreamPipeline with real ffmpeg', () => {
+  it('transcodes HEVC with libx264 into fragmented MP4 with part-sized fragments', async () => {
+    const sinks = new CollectingSinks();
+    const pipeline = new StreamPipeline({
+      streamId: 's1',
+      ladder: 'tile',
+      gpuMode: 'auto',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+    });
+    pipelines.push(pipeline);
+    feed(pipeline, hevc);
+    await waitFor(
+      '20 fragments',
+      () => topLevelBoxes(sinks.bytes('s1/360p')).filter((b) => b === 'moof').length >= 15,
+    );
+    const boxes = topLevelBoxes(sinks.bytes('s1/360p'));
+    expect(boxes.slice(0, 2)).toEqual(['ftyp', 'moov']);
+    expect(pipeline.status()).toMatchObject({
+      state: 'running',
+      path: 'software',
+      input: { video: 'hevc', audio: 'aac', width: 320, height: 180 },
+    });
+    await pipeline.stop();
+    // 2 s of input in 100 ms parts, the last ones flushed by the drain.
+    const moofs = topLevelBoxes(sinks.bytes('s1/360p')).filter((b) => b === 'moof').length;
+    expect(moofs).toBeGreaterThanOrEqual(18);
+    expect(sinks.renditions.get('s1/360p')?.ended).toBe(true);
+  });
+
+  it('passes H.264 through without re-encoding', async () => {
+    const sinks = new CollectingSinks();
+    const pipeline = new StreamPipeline({
+      streamId: 's2',
+      ladder: 'passthrough',
+      gpuMode: 'required',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+    });
+    pipelines.push(pipeline);
+    feed(pipeline, h264);
+    await waitFor('fragments', () => topLevelBoxes(sinks.bytes('s2/source')).includes('moof'));
+    expect(pipeline.status()).toMatchObject({ path: 'passthrough', renditions: ['source'] });
+  });
+
+  it('restarts ffmpeg killed with SIGKILL, signalling a discontinuity, and continues', async () => {
+    const sinks = new CollectingSinks();
+    const pipeline = new StreamPipeline({
+      streamId: 's3',
+      ladder: 'passthrough',
+      gpuMode: 'off',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+    });
+    pipelines.push(pipeline);
+    feed(pipeline, h264);
+    await waitFor('first output', () => sinks.bytes('s3/source').length > 0);
+    const firstPid = pipeline.pid;
+    process.kill(firstPid!, 'SIGKILL');
+    await waitFor(
+      'restarted',
+      () => pipeline.status().restarts === 1 && pipeline.pid !== undefined && pipeline.pid !== firstPid,
+    );
+    const before = sinks.bytes('s3/source').length;
+    feed(pipeline, h264);
+    await waitFor('output after restart', () => sinks.bytes('s3/source').length > before);
+    const c = sinks.renditions.get('s3/source')!;
+    expect(c.restarts).toBe(1);
+    // After the restart, a new init segment opens the output.
+    expect(topLevelBoxes(sinks.bytes('s3/source').subarray(c.restartAt[0]))[0]).toBe('ftyp');
+  });
+
+  it('kills a hung ffmpeg and fails the stream after repeated futile restarts', async () => {
+    const sinks = new CollectingSinks();
+    const fatal: string[] = [];
+    const pipeline = new StreamPipeline({
+      streamId: 's4',
+      ladder: 'passthrough',
+      gpuMode: 'off',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+      hangTimeoutMs: 300,
+      ffmpegPath: fakeFfmpeg('exec cat > /dev/null'),
+      onFatal: (r) => fatal.push(r),
+    });
+    pipelines.push(pipeline);
+    const timer = setInterval(() => feed(pipeline, h264.subarray(0, 1316 * 20)), 50);
+    try {
+      await waitFor('failed', () => pipeline.status().state === 'error', 30_000);
+    } finally {
+      clearInterval(timer);
+    }
+    expect(pipeline.status().restarts).toBeGreaterThanOrEqual(5);
+    expect(fatal[0]).toContain('without output');
+  });
+
+  it('bounds the buffer in front of a stalled ffmpeg and counts the drops', async () => {
+    const pipeline = new StreamPipeline({
+      streamId: 's5',
+      ladder: 'passthrough',
+      gpuMode: 'off',
+      gpu: NO_GPU,
+      sinks: new CollectingSinks(),
+      ...PIPELINE,
+      maxBufferBytes: 1_000_000,
+      hangTimeoutMs: 60_000,
+      ffmpegPath: fakeFfmpeg('exec sleep 30'),
+    });
+    pipelines.push(pipeline);
+    for (let i = 0; i < 20; i++) feed(pipeline, h264);
+    const status = pipeline.status();
+    expect(status.bufferedBytes).toBeLessThanOrEqual(1_000_000 + 200_000);
+    expect(status.droppedBytes).toBeGreaterThan(h264.length * 12);
+  });
+
+  it('refuses an unsupported input and a required GPU that is absent, with a status', async () => {
+    const garbage = new StreamPipeline({
+      streamId: 's6',
+      ladder: 'tile',
+      gpuMode: 'auto',
+      gpu: NO_GPU,
+      sinks: new CollectingSinks(),
+      ...PIPELINE,
+    });
+    const noGpu = new StreamPipeline({
+      streamId: 's7',
+      ladder: 'tile',
+      gpuMode: 'required',
+      gpu: NO_GPU,
+      sinks: new CollectingSinks(),
+      ...PIPELINE,
+    });
+    pipelines.push(garbage, noGpu);
+    feed(garbage, Buffer.alloc(100_000, 0x11));
+    feed(noGpu, hevc);
+    expect(garbage.status()).toMatchObject({ state: 'error', error: expect.stringContaining('MPEG-TS') });
+    expect(noGpu.status()).toMatchObject({
+      state: 'error',
+      error: expect.stringContaining('MIRROR_GPU=required'),
+    });
+  });
+});
