@@ -65,6 +65,36 @@ export class Segmenter {
     this.windowSegments = options.windowSegments ?? DEFAULT_WINDOW_SEGMENTS;
   }
 
+  /**
+   * Continues a rendition published by an earlier process (ingest restarted): same window, media sequence numbers
+   * carry on (so no key is reused), and the next part starts a segment after an EXT-X-DISCONTINUITY.
+   */
+  resume(previous: RenditionTimeline, initVersion: number): void {
+    const segments = [...previous.segments];
+    if (previous.open !== undefined && previous.open.parts.length > 0) {
+      const o = previous.open;
+      segments.push({
+        msn: o.msn,
+        durationS: o.parts.reduce((sum, p) => sum + p.durationS, 0),
+        programDateTimeMs: o.programDateTimeMs,
+        discontinuity: o.discontinuity,
+        initVersion: o.initVersion,
+        bytes: o.parts.reduce((sum, p) => sum + p.bytes, 0),
+        partCount: o.parts.length,
+        parts: o.parts,
+      });
+    }
+    const leaving = segments.length - Math.min(segments.length, this.windowSegments);
+    this.segments = segments.slice(leaving);
+    this.mediaSequence = this.segments[0]?.msn ?? previous.mediaSequence;
+    this.discontinuitySequence =
+      previous.discontinuitySequence + segments.slice(0, leaving).filter((x) => x.discontinuity).length;
+    this.nextMsn = (segments.at(-1)?.msn ?? previous.mediaSequence - 1) + 1;
+    this.open = undefined;
+    this.restart(initVersion);
+    this.pendingDiscontinuity = true;
+  }
+
   /** The producer restarted: the next part starts a new segment after an EXT-X-DISCONTINUITY. */
   restart(initVersion: number): void {
     this.initVersion = initVersion;

@@ -1,0 +1,1 @@
+export { Packager, type PackagerOptions } from './packager.js';

@@ -1,0 +1,338 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Redis } from 'ioredis';
+import {
+  blockingRequestError,
+  buildMediaPlaylist,
+  buildMultivariantPlaylist,
+  nextPart,
+  type RenditionTimeline,
+  renderMediaPlaylist,
+  renderMultivariantPlaylist,
+  satisfies,
+} from '../../core/hls/index.js';
+import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
+import { LiveState, LiveWaiters, type StreamSnapshot } from '../../core/live/index.js';
+import {
+  contentTypeOf,
+  IMMUTABLE_CACHE_CONTROL,
+  keyOf,
+  type MediaPath,
+  type MediaStorage,
+  parseMediaPath,
+} from '../../core/storage/index.js';
+
+/** A blocking playlist request is answered 503 after this many target durations (spec: "about three"). */
+export const BLOCKING_TIMEOUT_TARGETS = 3;
+/** A request for the preload-hinted part is held at most this many part targets. */
+export const HINTED_PART_WAIT_PARTS = 3;
+/** A request for the segment being built is held at most this many target durations. */
+export const OPEN_SEGMENT_WAIT_TARGETS = 2;
+/** Live playlists change every part: CDNs may keep one for a second, never longer (and never `no-cache`). */
+export const LIVE_PLAYLIST_CACHE_CONTROL = 'public, max-age=1';
+/** A blocking response is what the playlist was when (msn, part) appeared: cacheable per query for a minute. */
+export const BLOCKING_PLAYLIST_CACHE_CONTROL = 'public, max-age=60';
+/** The multivariant playlist changes only when renditions come or go. */
+export const MULTIVARIANT_CACHE_CONTROL = 'public, max-age=2';
+/** Errors: cached briefly so a CDN does not hammer us, never long enough to strand a player. */
+export const ERROR_CACHE_CONTROL = 'public, max-age=1';
+export const RETRY_AFTER_S = 1;
+
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
+  'access-control-allow-headers': '*',
+  'access-control-expose-headers': 'content-length, content-type, age, date',
+  'access-control-max-age': '86400',
+};
+
+const SLUG = '[a-z0-9][a-z0-9-]{0,62}';
+const RENDITION = '[A-Za-z0-9][A-Za-z0-9_-]{0,31}';
+const MASTER_PATH = new RegExp(`^/(${SLUG})/master\\.m3u8$`);
+const MEDIA_PLAYLIST_PATH = new RegExp(`^/(${SLUG})/(${RENDITION})/playlist\\.m3u8$`);
+const UNSIGNED = /^\d{1,15}$/;
+
+export interface ManifestDeps {
+  readonly live: Pick<LiveState, 'read'>;
+  readonly waiters: Pick<LiveWaiters, 'wait'>;
+  readonly storage: MediaStorage;
+  readonly logger?: Pick<Logger, 'warn' | 'error'>;
+}
+
+/** Builds the manifest app on one Redis connection: a second connection (duplicate) carries the one subscription. */
+export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): ManifestDeps {
+  const live = new LiveState(redis);
+  return { live, waiters: new LiveWaiters(redis.duplicate(), live), storage };
+}
+
+class LiveUnavailable extends Error {}
+
+/**
+ * Multivariant and media playlists with blocking reload and delta updates, and held preload-hinted media.
+ * Transport-neutral: the Lambda handler and the local edge both call handle().
+ */
+export function createManifestApp(deps: ManifestDeps): HttpApp {
+  const read = async (streamId: string): Promise<StreamSnapshot | undefined> => {
+    try {
+      return await deps.live.read(streamId);
+    } catch (error) {
+      throw new LiveUnavailable(String(error));
+    }
+  };
+  const wait = async (
+    streamId: string,
+    predicate: (s: StreamSnapshot | undefined) => boolean,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ) => {
+    try {
+      return await deps.waiters.wait(streamId, predicate, timeoutMs, signal);
+    } catch (error) {
+      throw new LiveUnavailable(String(error));
+    }
+  };
+
+  async function multivariant(streamId: string): Promise<HttpResponse> {
+    const snapshot = await read(streamId);
+    if (snapshot === undefined) return notFound(`stream ${streamId} is not live`);
+    const playlist = buildMultivariantPlaylist(
+      [...snapshot.renditions].map(([name, state]) => ({ name, info: state.info, timeline: state.timeline })),
+    );
+    return text(renderMultivariantPlaylist(playlist), MULTIVARIANT_CACHE_CONTROL);
+  }
+
+  async function mediaPlaylist(
+    streamId: string,
+    rendition: string,
+    request: HttpRequest,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    const directives = parseDirectives(request.query);
+    if ('error' in directives) return badRequest(directives.field, directives.error);
+    let snapshot = await read(streamId);
+    if (snapshot === undefined) return notFound(`stream ${streamId} is not live`);
+    let state = snapshot.renditions.get(rendition);
+    if (state === undefined) return notFound(`stream ${streamId} has no rendition ${rendition}`);
+    const { msn, part, skip } = directives;
+    if (msn !== undefined) {
+      const refused = blockingRequestError(state.timeline, msn, part);
+      if (refused !== undefined) return badRequest(refused.field, refused.message);
+      if (!satisfies(state.timeline, msn, part)) {
+        const timeoutMs = BLOCKING_TIMEOUT_TARGETS * state.timeline.targetDurationS * 1000;
+        const ready = (s: StreamSnapshot | undefined) => {
+          const t = s?.renditions.get(rendition)?.timeline;
+          return t === undefined || satisfies(t, msn, part);
+        };
+        const woken = await wait(streamId, ready, timeoutMs, signal);
+        if (woken === undefined) {
+          return withCors({
+            status: 503,
+            headers: {
+              'content-type': 'application/json',
+              'cache-control': 'no-store',
+              'retry-after': String(RETRY_AFTER_S),
+            },
+            body: JSON.stringify({
+              error: 'not_yet_available',
+              message: `segment ${msn}${part === undefined ? '' : ` part ${part}`} did not appear within ${timeoutMs} ms`,
+            }),
+          });
+        }
+        snapshot = woken;
+        const next = snapshot.renditions.get(rendition);
+        if (next === undefined) return notFound(`stream ${streamId} has no rendition ${rendition}`);
+        state = next;
+      }
+    }
+    const siblings = [...snapshot.renditions]
+      .filter(([name]) => name !== rendition)
+      .map(([name, s]) => ({ name, timeline: s.timeline }));
+    const body = renderMediaPlaylist(buildMediaPlaylist(state.timeline, { skip, siblings }));
+    return text(body, msn === undefined ? LIVE_PLAYLIST_CACHE_CONTROL : BLOCKING_PLAYLIST_CACHE_CONTROL);
+  }
+
+  async function media(path: MediaPath, signal?: AbortSignal): Promise<HttpResponse> {
+    const key = keyOf(path);
+    const stored = await deps.storage.get(key);
+    if (stored !== undefined) return mediaResponse(path, stored);
+    const snapshot = await read(path.streamId);
+    const timeline = snapshot?.renditions.get(path.rendition)?.timeline;
+    if (timeline === undefined) return notFound(`stream ${path.streamId} has no rendition ${path.rendition}`);
+    const waitMs = holdFor(timeline, path);
+    if (waitMs === undefined) return notFound(`${key} does not exist and is not the next to be published`);
+    if (!published(timeline, path)) {
+      const woken = await wait(
+        path.streamId,
+        (s) => {
+          const t = s?.renditions.get(path.rendition)?.timeline;
+          return t === undefined || published(t, path);
+        },
+        waitMs,
+        signal,
+      );
+      if (woken === undefined) return notFound(`${key} was not published within ${waitMs} ms`);
+    }
+    const bytes = await deps.storage.get(key);
+    return bytes === undefined ? notFound(`${key} does not exist`) : mediaResponse(path, bytes);
+  }
+
+  return {
+    async handle(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+      if (request.method === 'OPTIONS')
+        return withCors({ status: 204, headers: { 'cache-control': 'public, max-age=86400' }, body: '' });
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        return withCors({
+          ...errorResponse(405, 'method_not_allowed', `${request.method} is not supported`),
+          headers: { allow: 'GET, HEAD, OPTIONS' },
+        });
+      }
+      try {
+        const response = await route(request, signal);
+        return request.method === 'HEAD' ? { ...response, body: '' } : response;
+      } catch (error) {
+        if (error instanceof LiveUnavailable) {
+          deps.logger?.warn('live state unreachable', { error: error.message });
+          return withCors({
+            status: 503,
+            headers: {
+              'content-type': 'application/json',
+              'cache-control': 'no-store',
+              'retry-after': String(RETRY_AFTER_S),
+            },
+            body: JSON.stringify({
+              error: 'live_state_unavailable',
+              message: 'live state is unreachable; retry shortly',
+            }),
+          });
+        }
+        deps.logger?.error('manifest request failed', { path: request.path, error });
+        return withCors({
+          ...errorResponse(500, 'internal_error', 'the request failed'),
+          headers: { 'cache-control': 'no-store' },
+        });
+      }
+    },
+  };
+
+  async function route(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    const master = MASTER_PATH.exec(request.path);
+    if (master !== null) return multivariant(master[1]!);
+    const playlist = MEDIA_PLAYLIST_PATH.exec(request.path);
+    if (playlist !== null) return mediaPlaylist(playlist[1]!, playlist[2]!, request, signal);
+    const mediaPath = parseMediaPath(request.path);
+    if (mediaPath !== undefined && request.path.startsWith('/')) return media(mediaPath, signal);
+    return notFound(`no such path: ${request.path}`);
+  }
+}
+
+type Directives =
+  | { msn?: number; part?: number; skip: boolean }
+  | { error: string; field: '_HLS_msn' | '_HLS_part' | '_HLS_skip' };
+
+/** Delivery directives; every malformed one is a 400 naming the parameter. */
+export function parseDirectives(query: Readonly<Record<string, string>>): Directives {
+  const rawMsn = query._HLS_msn;
+  const rawPart = query._HLS_part;
+  const rawSkip = query._HLS_skip;
+  if (rawMsn !== undefined && !UNSIGNED.test(rawMsn)) {
+    return {
+      field: '_HLS_msn',
+      error: `_HLS_msn must be a non-negative integer, got ${JSON.stringify(rawMsn)}`,
+    };
+  }
+  if (rawPart !== undefined && !UNSIGNED.test(rawPart)) {
+    return {
+      field: '_HLS_part',
+      error: `_HLS_part must be a non-negative integer, got ${JSON.stringify(rawPart)}`,
+    };
+  }
+  if (rawPart !== undefined && rawMsn === undefined) {
+    return { field: '_HLS_part', error: '_HLS_part requires _HLS_msn' };
+  }
+  if (rawSkip !== undefined && rawSkip !== 'YES' && rawSkip !== 'v2') {
+    return { field: '_HLS_skip', error: `_HLS_skip must be YES or v2, got ${JSON.stringify(rawSkip)}` };
+  }
+  return {
+    ...(rawMsn === undefined ? {} : { msn: Number(rawMsn) }),
+    ...(rawPart === undefined ? {} : { part: Number(rawPart) }),
+    skip: rawSkip !== undefined,
+  };
+}
+
+/** Is this media object named in the live state (so its bytes are stored)? */
+function published(t: RenditionTimeline, path: MediaPath): boolean {
+  switch (path.kind) {
+    case 'init':
+      return t.initVersion >= path.version;
+    case 'segment':
+      return t.segments.some((s) => s.msn === path.msn) || (t.open !== undefined && t.open.msn > path.msn);
+    case 'part': {
+      if (t.open?.msn === path.msn) return path.part < t.open.parts.length;
+      const segment = t.segments.find((s) => s.msn === path.msn);
+      return segment !== undefined && path.part < segment.partCount;
+    }
+  }
+}
+
+/** How long to hold a request for a media object not yet stored; undefined if it is not about to be published. */
+function holdFor(t: RenditionTimeline, path: MediaPath): number | undefined {
+  if (t.ended) return undefined;
+  const partWaitMs = HINTED_PART_WAIT_PARTS * t.partTargetS * 1000;
+  const open = t.open;
+  switch (path.kind) {
+    case 'part': {
+      const hinted = nextPart(t);
+      const isHint = path.msn === hinted.msn && path.part === hinted.part;
+      // The hint guesses whether the next part starts a segment; accept either guess.
+      const isNextInOpen = open !== undefined && path.msn === open.msn && path.part === open.parts.length;
+      const isNextSegment = path.part === 0 && path.msn === (open?.msn ?? t.segments.at(-1)?.msn ?? -1) + 1;
+      return isHint || isNextInOpen || isNextSegment || published(t, path) ? partWaitMs : undefined;
+    }
+    case 'segment':
+      return open !== undefined && path.msn === open.msn
+        ? OPEN_SEGMENT_WAIT_TARGETS * t.targetDurationS * 1000
+        : published(t, path)
+          ? partWaitMs
+          : undefined;
+    case 'init':
+      return path.version === t.initVersion + 1 || published(t, path) ? partWaitMs : undefined;
+  }
+}
+
+function withCors(response: HttpResponse): HttpResponse {
+  return { ...response, headers: { ...CORS_HEADERS, ...response.headers } };
+}
+
+function text(body: string, cacheControl: string): HttpResponse {
+  return withCors({
+    status: 200,
+    headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': cacheControl },
+    body,
+  });
+}
+
+function mediaResponse(path: MediaPath, bytes: Uint8Array): HttpResponse {
+  return withCors({
+    status: 200,
+    headers: {
+      'content-type': contentTypeOf(path.kind),
+      'cache-control': IMMUTABLE_CACHE_CONTROL,
+      'content-length': String(bytes.byteLength),
+    },
+    body: bytes,
+  });
+}
+
+function notFound(message: string): HttpResponse {
+  return withCors({
+    ...errorResponse(404, 'not_found', message),
+    headers: { 'cache-control': ERROR_CACHE_CONTROL },
+  });
+}
+
+function badRequest(field: string, message: string): HttpResponse {
+  return withCors({
+    ...errorResponse(400, 'invalid_request', message, field),
+    headers: { 'cache-control': ERROR_CACHE_CONTROL },
+  });
+}

@@ -1,0 +1,138 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveState } from '../../core/live/index.js';
+import { Packager } from '../../core/packager/index.js';
+import { LocalDiskStorage, mediaKeys } from '../../core/storage/index.js';
+import { encodeTestSource } from '../support/media.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
+
+let redis: RedisServer;
+let dir: string;
+let source: Uint8Array;
+let live: LiveState;
+let storage: LocalDiskStorage;
+
+beforeAll(async () => {
+  [redis, dir, source] = await Promise.all([startRedis(), mkdtemp(join(tmpdir(), 'mirror-packager-')), encodeTestSource(3)]);
+  live = new LiveState(redis.client());
+  storage = new LocalDiskStorage(dir);
+});
+afterAll(async () => {
+  await redis.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Feeds bytes in uneven chunks, as a pipe delivers them. */
+function feed(sink: { write(c: Uint8Array): void }, bytes: Uint8Array, chunk = 7919): void {
+  for (let i = 0; i < bytes.byteLength; i += chunk) sink.write(bytes.subarray(i, Math.min(bytes.byteLength, i + chunk)));
+}
+
+async function ffprobeFrames(file: string): Promise<{ pict_type: string; key_frame: number }[]> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const proc = spawn('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_frames', '-show_entries', 'frame=pict_type,key_frame', '-of', 'json', file]);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    proc.on('close', (code) => (code === 0 && stderr === '' ? resolve(stdout) : reject(new Error(`ffprobe ${code}: ${stderr}`))));
+  });
+  return (JSON.parse(out) as { frames: { pict_type: string; key_frame: number }[] }).frames;
+}
+
+describe('packager', () => {
+  it('stores init, parts and segments, and publishes the timeline after the bytes', async () => {
+    const publishedKeys: string[] = [];
+    const checkingLive = {
+      read: live.read.bind(live),
+      publish: async (...args: Parameters<LiveState['publish']>) => {
+        const [streamId, rendition, , at] = args;
+        // Bytes first: the part named by this publish must already be stored.
+        const key = mediaKeys.part(streamId, rendition, at.msn, at.part);
+        if ((await storage.get(key)) === undefined) throw new Error(`published ${key} before storing it`);
+        publishedKeys.push(key);
+        return live.publish(...args);
+      },
+    };
+    const packager = new Packager({ storage, live: checkingLive, partTargetMs: 100, segmentTargetMs: 500 });
+    const sink = packager.open('pk-1', '360p');
+    feed(sink, source);
+    await sink.end();
+    expect(publishedKeys.length).toBeGreaterThanOrEqual(30);
+    const snapshot = await live.read('pk-1');
+    const state = snapshot!.renditions.get('360p')!;
+    expect(state.info).toMatchObject({ width: 320, height: 240, frameRate: 30 });
+    expect(state.info.codecs[1]).toBe('mp4a.40.2');
+    expect(state.timeline.segments.map((s) => s.msn)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(state.timeline.ended).toBe(true);
+    expect(await storage.get(mediaKeys.init('pk-1', '360p', 1))).toBeDefined();
+  });
+
+  it('segments concatenated from init + parts and stored segments pass ffprobe with an IDR first', async () => {
+    const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+    const sink = packager.open('pk-2', '360p');
+    feed(sink, source, 65536);
+    await sink.end();
+    const init = (await storage.get(mediaKeys.init('pk-2', '360p', 1)))!;
+    const parts = [];
+    for (let p = 0; p < 5; p++) parts.push((await storage.get(mediaKeys.part('pk-2', '360p', 2, p)))!);
+    const fromParts = Buffer.concat([init, ...parts]);
+    const segment = (await storage.get(mediaKeys.segment('pk-2', '360p', 2)))!;
+    expect(Buffer.concat(parts).equals(Buffer.from(segment))).toBe(true);
+    const file = join(dir, 'seg2.mp4');
+    await writeFile(file, fromParts);
+    const frames = await ffprobeFrames(file);
+    expect(frames).toHaveLength(15);
+    expect(frames[0]).toMatchObject({ pict_type: 'I', key_frame: 1 });
+    expect(frames.slice(1).every((f) => f.key_frame === 0)).toBe(true);
+    expect((await readFile(file)).byteLength).toBe(fromParts.byteLength);
+  });
+
+  it('restart() gives a new init version and a discontinuity', async () => {
+    const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+    const sink = packager.open('pk-3', '360p');
+    feed(sink, source.subarray(0, Math.floor(source.byteLength / 2)));
+    sink.restart();
+    feed(sink, source);
+    await sink.end();
+    const state = (await live.read('pk-3'))!.renditions.get('360p')!;
+    expect(await storage.get(mediaKeys.init('pk-3', '360p', 2))).toBeDefined();
+    const restarted = state.timeline.segments.find((s) => s.initVersion === 2)!;
+    expect(restarted.discontinuity).toBe(true);
+    expect(state.timeline.segments.filter((s) => s.discontinuity)).toHaveLength(1);
+  });
+
+  it('malformed input stops only its own rendition', async () => {
+    const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+    const good = packager.open('pk-4', '360p');
+    const bad = packager.open('pk-4', '720p');
+    const corrupt = new Uint8Array(source);
+    new DataView(corrupt.buffer).setUint32(0, 0xfffffff0); // absurd ftyp size
+    feed(bad, corrupt);
+    feed(good, source);
+    await Promise.all([good.end(), bad.end()]);
+    const snapshot = (await live.read('pk-4'))!;
+    expect(snapshot.renditions.get('360p')!.timeline.segments.length).toBe(6);
+    expect(snapshot.renditions.get('720p')?.timeline.segments.length ?? 0).toBe(0);
+  });
+
+  it('a new packager process for the same rendition carries on its numbering after a discontinuity', async () => {
+    const first = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open('pk-5', '360p');
+    feed(first, source.subarray(0, Math.floor(source.byteLength / 2)));
+    await new Promise((r) => setTimeout(r, 200)); // the process dies without end()
+    const before = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
+    const second = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open('pk-5', '360p');
+    feed(second, source);
+    await second.end();
+    const after = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
+    const resumedAt = before.open!.msn + 1;
+    expect(after.segments.find((s) => s.msn === resumedAt)).toMatchObject({ discontinuity: true, initVersion: 2 });
+    expect(await storage.get(mediaKeys.segment('pk-5', '360p', before.open!.msn))).toBeDefined();
+  });
+});

@@ -1,0 +1,81 @@
+import { Segmenter } from '../../core/hls/index.js';
+import type { HttpResponse } from '../../core/http.js';
+import type { LiveState } from '../../core/live/index.js';
+import { type MediaStorage, mediaKeys } from '../../core/storage/index.js';
+
+/** Publishes synthetic 100 ms parts (independent every 5) through real storage and live state, as the packager does. */
+export class SyntheticRendition {
+  private readonly segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+  private count = 0;
+
+  constructor(
+    private readonly live: LiveState,
+    private readonly storage: MediaStorage,
+    readonly streamId: string,
+    readonly rendition: string,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.storage.put(
+      mediaKeys.init(this.streamId, this.rendition, 1),
+      new Uint8Array([1, 2, 3]),
+      'init',
+    );
+  }
+
+  /** Publishes the next part; returns where it went. */
+  async part(): Promise<{ msn: number; part: number }> {
+    const i = this.count++;
+    const placed = this.segmenter.addPart(
+      {
+        baseDecodeTime: i * 9000,
+        duration: 9000,
+        timescale: 90_000,
+        independent: i % 5 === 0,
+        bytes: 1000,
+        initVersion: 1,
+      },
+      Date.now(),
+    );
+    await this.storage.put(
+      mediaKeys.part(this.streamId, this.rendition, placed.msn, placed.part),
+      partBytes(placed.msn, placed.part),
+      'part',
+    );
+    await this.live.publish(
+      this.streamId,
+      this.rendition,
+      {
+        v: 1,
+        info: { codecs: ['avc1.64001e', 'mp4a.40.2'], width: 640, height: 360, frameRate: 30 },
+        timeline: this.segmenter.timeline(),
+        publishedAtMs: Date.now(),
+      },
+      placed,
+    );
+    return placed;
+  }
+
+  async parts(n: number): Promise<{ msn: number; part: number }> {
+    let last = { msn: 0, part: 0 };
+    for (let i = 0; i < n; i++) last = await this.part();
+    return last;
+  }
+}
+
+export const partBytes = (msn: number, part: number) => new TextEncoder().encode(`part ${msn}-${part}`);
+
+export const bodyText = (r: HttpResponse) =>
+  typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body);
+
+export const get = (path: string, query: Record<string, string> = {}) => ({
+  method: 'GET',
+  path,
+  query,
+  headers: {},
+});
+
+/** Resolves to 'pending' if the promise has not settled within `ms`. */
+export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
+  return Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+}
