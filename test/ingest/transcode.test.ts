@@ -138,15 +138,15 @@ describe('ffmpeg argument builder', () => {
       rungs: [TILE_RUNG],
       ...PIPELINE,
     });
-    const after = (flag: string) => args[args.indexOf(flag) + 1];
+    const flagValue = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args).not.toContain('-hwaccel');
     expect([
-      after('-c:v'),
-      after('-preset'),
-      after('-tune'),
-      after('-bf'),
-      after('-g'),
-      after('-sc_threshold'),
+      flagValue('-c:v'),
+      flagValue('-preset'),
+      flagValue('-tune'),
+      flagValue('-bf'),
+      flagValue('-g'),
+      flagValue('-sc_threshold'),
     ]).toEqual(['libx264', 'veryfast', 'zerolatency', '0', '15', '0']);
     expect(gopFrames(30, 500)).toBe(15);
     expect(gopFrames(25, 2000)).toBe(50);

@@ -84,7 +84,7 @@ export function probeTransportStream(bytes: Uint8Array): ProbeResult {
     const pid = ((packet[1]! & 0x1f) << 8) | packet[2]!;
     if (pid === PAT_PID && pmtPid < 0) {
       const section = sectionOf(packet);
-      if (!section || section[0] !== 0x00) continue;
+      if (section?.[0] !== 0x00) continue;
       // Program loop: 4 bytes per program, after the 8-byte header, before the 4-byte CRC.
       for (let p = 8; p + 4 <= section.length - 4; p += 4) {
         const programNumber = (section[p]! << 8) | section[p + 1]!;
@@ -95,7 +95,7 @@ export function probeTransportStream(bytes: Uint8Array): ProbeResult {
       }
     } else if (pid === pmtPid) {
       const section = sectionOf(packet);
-      if (!section || section[0] !== 0x02) continue;
+      if (section?.[0] !== 0x02) continue;
       const programInfoLength = ((section[10]! & 0x0f) << 8) | section[11]!;
       const streams: ElementaryStream[] = [];
       for (let p = 12 + programInfoLength; p + 5 <= section.length - 4; ) {
