@@ -40,7 +40,7 @@ export interface SessionDeps {
 /** Extra playback-token lifetime past the session's expiry, so a late heartbeat does not cut playback. */
 const PLAYBACK_GRACE_S = 60;
 /** Before the first heartbeat: enough for a few tile rungs, never more than a slow connection carries. */
-const INITIAL_BANDWIDTH_KBPS = 3000;
+const INITIAL_BANDWIDTH_KBPS = 5000;
 
 export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes: readonly AnyRoute[] } {
   const now = deps.now ?? Date.now;
