@@ -138,6 +138,7 @@ describe('SRT listener over loopback (real libsrt)', () => {
   });
 
   it('refuses a second publisher while the first is connected, and capacity beyond maxConnections', async () => {
+    await waitFor('earlier callers gone', () => listener.connectionCount === 0);
     const first = probe(`${KEY}-2`, { holdMs: 1500 });
     await waitFor('first publisher', () => listener.connectionCount === 1);
     expect((await probe(`${KEY}-2`)).rejectReason).toBe(REJECT.CONFLICT);

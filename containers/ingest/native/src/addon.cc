@@ -503,7 +503,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
 class ProbeWorker : public Napi::AsyncWorker {
  public:
   ProbeWorker(Napi::Env env, std::string host, int port, std::string streamId, std::string passphrase, int keyLength,
-              int holdMs, int timeoutMs)
+              int holdMs, int timeoutMs, bool garbage)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         host_(std::move(host)),
@@ -512,7 +512,8 @@ class ProbeWorker : public Napi::AsyncWorker {
         passphrase_(std::move(passphrase)),
         keyLength_(keyLength),
         holdMs_(holdMs),
-        timeoutMs_(timeoutMs) {}
+        timeoutMs_(timeoutMs),
+        garbage_(garbage) {}
 
   Napi::Promise Promise() { return deferred_.Promise(); }
 
@@ -534,7 +535,17 @@ class ProbeWorker : public Napi::AsyncWorker {
       rejectReason_ = srt_getrejectreason(s);
     } else {
       connected_ = true;
-      if (holdMs_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(holdMs_));
+      auto until = Clock::now() + std::chrono::milliseconds(holdMs_);
+      // garbage: bytes that are not MPEG-TS, at about 2 Mbit/s, to test that a bad feed fails only its stream.
+      char payload[1316];
+      unsigned seed = 12345;
+      while (Clock::now() < until) {
+        if (garbage_) {
+          for (char& c : payload) c = static_cast<char>((seed = seed * 1103515245 + 12345) >> 16);
+          if (srt_sendmsg2(s, payload, sizeof payload, nullptr) == SRT_ERROR) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
     }
     srt_close(s);
     if (--g_startups == 0) srt_cleanup();
@@ -558,6 +569,7 @@ class ProbeWorker : public Napi::AsyncWorker {
   int keyLength_;
   int holdMs_;
   int timeoutMs_;
+  bool garbage_;
   bool connected_ = false;
   int rejectReason_ = 0;
 };
@@ -567,7 +579,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   auto str = [&](const char* k) { return o.Has(k) && o.Get(k).IsString() ? o.Get(k).As<Napi::String>().Utf8Value() : ""; };
   auto num = [&](const char* k, int d) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Int32Value() : d; };
   auto* worker = new ProbeWorker(info.Env(), str("host"), num("port", 0), str("streamId"), str("passphrase"),
-                                 num("keyLength", 16), num("holdMs", 0), num("timeoutMs", 3000));
+                                 num("keyLength", 16), num("holdMs", 0), num("timeoutMs", 3000),
+                                 o.Has("garbage") && o.Get("garbage").ToBoolean().Value());
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;

@@ -86,6 +86,8 @@ export interface ProbeOptions {
   keyLength?: number;
   holdMs?: number;
   timeoutMs?: number;
+  /** While holding, send random bytes (not MPEG-TS). */
+  garbage?: boolean;
 }
 
 export interface ProbeResult {
