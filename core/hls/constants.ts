@@ -7,10 +7,11 @@ export const HOLD_BACK_TARGETS = 3;
 /** CAN-SKIP-UNTIL in multiples of TARGETDURATION. Spec: MUST be >= 6. */
 export const CAN_SKIP_UNTIL_TARGETS = 6;
 /**
- * Complete segments that keep their EXT-X-PART lines (plus the open one). Spec: parts SHOULD be removed once
- * older than 3 target durations; hls-parser checks the stricter "last 3 segments", which we meet too.
+ * EXT-X-PART lines stay on a complete segment while it starts within this many target durations of the live end.
+ * Spec: parts SHOULD be removed once older than 3 target durations. Fewer hurts players: hls.js stops loading parts
+ * (and falls back to whole segments, adding a segment of latency) when its playhead is behind the first listed part.
  */
-export const PART_SEGMENTS_KEPT = 2;
+export const PART_RETENTION_TARGETS = 3;
 /** EXT-X-VERSION for media playlists: 9 for EXT-X-SKIP (delta updates), which we always offer. */
 export const MEDIA_PLAYLIST_VERSION = 9;
 /** EXT-X-VERSION for the multivariant playlist (no features beyond version 6 there). */

@@ -1,4 +1,4 @@
-import { DEFAULT_WINDOW_SEGMENTS, PART_SEGMENTS_KEPT, TIMESTAMP_JUMP_MS } from './constants.js';
+import { DEFAULT_WINDOW_SEGMENTS, PART_RETENTION_TARGETS, TIMESTAMP_JUMP_MS } from './constants.js';
 import {
   type OpenSegmentEntry,
   type PartEntry,
@@ -201,11 +201,17 @@ export class Segmenter {
       parts: open.parts,
     };
     this.segments.push(segment);
-    // Parts stay listed only on the most recent complete segments.
-    const trimAt = this.segments.length - 1 - PART_SEGMENTS_KEPT;
-    if (trimAt >= 0) {
-      const { parts: _dropped, ...rest } = this.segments[trimAt]!;
-      this.segments[trimAt] = rest;
+    // Parts stay listed only on segments that start within PART_RETENTION_TARGETS target durations of the end.
+    const retentionS = PART_RETENTION_TARGETS * this.targetDurationS();
+    let fromEndS = 0;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const entry = this.segments[i]!;
+      fromEndS += entry.durationS;
+      if (fromEndS > retentionS + SEGMENT_TOLERANCE_S) {
+        if (entry.parts === undefined) break;
+        const { parts: _dropped, ...rest } = entry;
+        this.segments[i] = rest;
+      }
     }
     while (this.segments.length > this.windowSegments) {
       const leaving = this.segments.shift()!;

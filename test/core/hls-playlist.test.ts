@@ -44,7 +44,27 @@ function timelineFrom(feed: Feed, window = 20): RenditionTimeline {
 }
 
 type ParsedMedia = HLS.types.MediaPlaylist;
-const parseMedia = (text: string) => HLS.parse(text) as ParsedMedia;
+
+/**
+ * hls-parser reports every rule it checks; it misreads one ("remove EXT-X-PART tags ... greater than three target
+ * durations from the end") as "on the last three segments", stricter than the spec. Every other finding fails the test.
+ */
+const HLS_PARSER_NON_SPEC =
+  /Remove EXT-X-PART tags from the Playlist after they are greater than three target durations/;
+function parseMedia(text: string): ParsedMedia {
+  const findings: string[] = [];
+  const original = console.error;
+  console.error = (message: unknown) => {
+    if (!HLS_PARSER_NON_SPEC.test(String(message))) findings.push(String(message));
+  };
+  try {
+    const parsed = HLS.parse(text) as ParsedMedia;
+    if (findings.length > 0) throw new Error(`hls-parser: ${findings.join('; ')}`);
+    return parsed;
+  } finally {
+    console.error = original;
+  }
+}
 
 describe('golden playlists', () => {
   const timeline = timelineFrom({ parts: 23, gop: 5 });
@@ -68,6 +88,7 @@ describe('golden playlists', () => {
       partHoldBack: 0.3,
     });
     expect(parsed.segments.map((s) => s.mediaSequenceNumber)).toEqual([0, 1, 2, 3, 4]);
+    expect(parsed.segments[0]!.parts).toHaveLength(5);
     expect(parsed.segments[4]!.parts.map((p) => p.uri)).toEqual([
       'part-4-0.m4s',
       'part-4-1.m4s',
@@ -182,16 +203,15 @@ describe('spec rules', () => {
     );
   });
 
-  it('parts are listed only on recent segments (within 3 target durations and the last 3 segments)', () => {
+  it('parts are listed only on recent segments (those starting within 3 target durations of the end)', () => {
     fc.assert(
       fc.property(feeds, (feed) => {
         const model = buildMediaPlaylist(timelineFrom(feed));
-        const withParts = model.segments.flatMap((s, i) => (s.parts.length > 0 ? [i] : []));
-        for (const i of withParts) {
-          expect(i).toBeGreaterThanOrEqual(model.segments.length - 2);
-          const after = model.segments.slice(i + 1).reduce((sum, s) => sum + s.durationS, 0);
-          expect(after).toBeLessThanOrEqual(3 * model.targetDurationS);
-        }
+        model.segments.forEach((s, i) => {
+          const fromStartToEnd = model.segments.slice(i).reduce((sum, x) => sum + x.durationS, 0);
+          if (s.parts.length > 0)
+            expect(fromStartToEnd).toBeLessThanOrEqual(3 * model.targetDurationS + 1e-6);
+        });
       }),
     );
   });

@@ -119,12 +119,12 @@ describe('segmenter', () => {
     expect(t.discontinuitySequence).toBe(2);
   });
 
-  it('keeps parts only on the most recent segments', () => {
+  it('keeps parts only on segments starting within 3 target durations of the end', () => {
     const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
     feed(s, 40);
     const t = s.timeline();
     const withParts = t.segments.filter((x) => x.parts !== undefined).map((x) => x.msn);
-    expect(withParts).toEqual([5, 6]);
+    expect(withParts).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('raises PART-TARGET to the longest part seen, and TARGETDURATION to the longest segment rounded', () => {

@@ -16,7 +16,11 @@ let live: LiveState;
 let storage: LocalDiskStorage;
 
 beforeAll(async () => {
-  [redis, dir, source] = await Promise.all([startRedis(), mkdtemp(join(tmpdir(), 'mirror-packager-')), encodeTestSource(3)]);
+  [redis, dir, source] = await Promise.all([
+    startRedis(),
+    mkdtemp(join(tmpdir(), 'mirror-packager-')),
+    encodeTestSource(3),
+  ]);
   live = new LiveState(redis.client());
   storage = new LocalDiskStorage(dir);
 });
@@ -27,12 +31,24 @@ afterAll(async () => {
 
 /** Feeds bytes in uneven chunks, as a pipe delivers them. */
 function feed(sink: { write(c: Uint8Array): void }, bytes: Uint8Array, chunk = 7919): void {
-  for (let i = 0; i < bytes.byteLength; i += chunk) sink.write(bytes.subarray(i, Math.min(bytes.byteLength, i + chunk)));
+  for (let i = 0; i < bytes.byteLength; i += chunk)
+    sink.write(bytes.subarray(i, Math.min(bytes.byteLength, i + chunk)));
 }
 
 async function ffprobeFrames(file: string): Promise<{ pict_type: string; key_frame: number }[]> {
   const out = await new Promise<string>((resolve, reject) => {
-    const proc = spawn('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_frames', '-show_entries', 'frame=pict_type,key_frame', '-of', 'json', file]);
+    const proc = spawn('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_frames',
+      '-show_entries',
+      'frame=pict_type,key_frame',
+      '-of',
+      'json',
+      file,
+    ]);
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => {
@@ -41,7 +57,9 @@ async function ffprobeFrames(file: string): Promise<{ pict_type: string; key_fra
     proc.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    proc.on('close', (code) => (code === 0 && stderr === '' ? resolve(stdout) : reject(new Error(`ffprobe ${code}: ${stderr}`))));
+    proc.on('close', (code) =>
+      code === 0 && stderr === '' ? resolve(stdout) : reject(new Error(`ffprobe ${code}: ${stderr}`)),
+    );
   });
   return (JSON.parse(out) as { frames: { pict_type: string; key_frame: number }[] }).frames;
 }
@@ -123,16 +141,25 @@ describe('packager', () => {
   });
 
   it('a new packager process for the same rendition carries on its numbering after a discontinuity', async () => {
-    const first = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open('pk-5', '360p');
+    const first = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open(
+      'pk-5',
+      '360p',
+    );
     feed(first, source.subarray(0, Math.floor(source.byteLength / 2)));
     await new Promise((r) => setTimeout(r, 200)); // the process dies without end()
     const before = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
-    const second = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open('pk-5', '360p');
+    const second = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open(
+      'pk-5',
+      '360p',
+    );
     feed(second, source);
     await second.end();
     const after = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
     const resumedAt = before.open!.msn + 1;
-    expect(after.segments.find((s) => s.msn === resumedAt)).toMatchObject({ discontinuity: true, initVersion: 2 });
+    expect(after.segments.find((s) => s.msn === resumedAt)).toMatchObject({
+      discontinuity: true,
+      initVersion: 2,
+    });
     expect(await storage.get(mediaKeys.segment('pk-5', '360p', before.open!.msn))).toBeDefined();
   });
 });

@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LiveState } from '../../core/live/index.js';
+import { Packager } from '../../core/packager/index.js';
+import { LocalDiskStorage } from '../../core/storage/index.js';
+import { createManifestApp, manifestDepsFromRedis } from '../../functions/manifest/app.js';
+import { launchChromium } from '../support/browser.js';
+import { testSourceArgs } from '../support/media.js';
+import { freePort } from '../support/ports.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
+
+const PLAY_SECONDS = 20;
+const PAGE = `<!doctype html><html><body><video id="v" muted autoplay playsinline></video>
+<script src="/hls.min.js"></script>
+<script>
+  window.errors = [];
+  const video = document.getElementById('v');
+  const hls = new Hls({ lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 });
+  window.hls = hls;
+  window.warnings = [];
+  hls.on(Hls.Events.ERROR, (_, data) => {
+    (data.fatal ? window.errors : window.warnings).push(data.type + ':' + data.details + ':' + (data.frag ? data.frag.sn : '') + ':' + (data.part ? data.part.index : ''));
+  });
+  hls.loadSource('/e2e/master.m3u8');
+  hls.attachMedia(video);
+  video.play().catch(() => {});
+</script></body></html>`;
+
+describe('end to end: ffmpeg -> packager -> redis + disk -> manifest app -> hls.js in chromium', () => {
+  let redis: RedisServer;
+  let dir: string;
+  let ffmpeg: ChildProcess;
+  let server: Server;
+  let port: number;
+  let ended: Promise<void>;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    // Chromium first: on a busy 2-core machine its start-up can take seconds the live stream should not run ahead by.
+    browser = await launchChromium();
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'mirror-e2e-'));
+    const storage = new LocalDiskStorage(dir);
+    const packager = new Packager({
+      storage,
+      live: new LiveState(redis.client()),
+      partTargetMs: 100,
+      segmentTargetMs: 500,
+    });
+    const sink = packager.open('e2e', '360p');
+    ffmpeg = spawn('ffmpeg', testSourceArgs({ realtime: true }), { stdio: ['ignore', 'pipe', 'inherit'] });
+    ffmpeg.stdout!.on('data', (chunk: Buffer) => sink.write(chunk));
+    ended = new Promise((resolve) => ffmpeg.once('exit', () => resolve()));
+
+    const app = createManifestApp(manifestDepsFromRedis(redis.client(), storage));
+    const hlsJs = await readFile(join(import.meta.dirname, '../../node_modules/hls.js/dist/hls.min.js'));
+    port = await freePort();
+    server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+        return;
+      }
+      if (url.pathname === '/hls.min.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(hlsJs);
+        return;
+      }
+      const abort = new AbortController();
+      res.on('close', () => abort.abort());
+      if (process.env.MIRROR_E2E_LOG) process.stderr.write(`${Date.now() % 100_000} ${req.url}\n`);
+      app
+        .handle(
+          {
+            method: req.method ?? 'GET',
+            path: url.pathname,
+            query: Object.fromEntries(url.searchParams),
+            headers: {},
+          },
+          abort.signal,
+        )
+        .then((response) => {
+          res.writeHead(response.status, response.headers).end(response.body);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(500).end(String(error));
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    // The player starts once the stream is live (a 404 multivariant playlist is fatal to hls.js).
+    const deadline = Date.now() + 15_000;
+    while (
+      (await app.handle({ method: 'GET', path: '/e2e/master.m3u8', query: {}, headers: {} })).status !== 200
+    ) {
+      if (Date.now() > deadline) throw new Error('the stream did not go live within 15 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    ffmpeg?.kill('SIGKILL');
+    await ended;
+    await new Promise((r) => server?.close(r));
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it(`hls.js plays for ${PLAY_SECONDS} s with currentTime advancing and reports its latency`, async () => {
+    {
+      const page = await browser.context.newPage();
+      page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForFunction(
+        () => (document.getElementById('v') as HTMLVideoElement).currentTime > 0,
+        null,
+        {
+          timeout: 15_000,
+        },
+      );
+      const sample = () =>
+        page.evaluate(() => {
+          const w = window as unknown as {
+            hls: { latency: number; targetLatency: number | null; playingDate: Date | null };
+            errors: string[];
+          };
+          return {
+            // Wall clock minus the PROGRAM-DATE-TIME of the frame on screen: latency from the ingest anchor.
+            pdtLatency:
+              w.hls.playingDate === null ? Number.NaN : (Date.now() - w.hls.playingDate.getTime()) / 1000,
+            currentTime: (document.getElementById('v') as HTMLVideoElement).currentTime,
+            latency: w.hls.latency,
+            targetLatency: w.hls.targetLatency,
+            errors: w.errors,
+          };
+        });
+      const start = await sample();
+      const latencies: number[] = [];
+      const pdtLatencies: number[] = [];
+      for (let i = 0; i < PLAY_SECONDS; i++) {
+        await page.waitForTimeout(1000);
+        const now = await sample();
+        // The last half: after hls.js has caught up to its target (maxLiveSyncPlaybackRate).
+        if (i >= PLAY_SECONDS / 2) {
+          latencies.push(now.latency);
+          pdtLatencies.push(now.pdtLatency);
+        }
+      }
+      const end = await sample();
+      const advanced = end.currentTime - start.currentTime;
+      const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]?.toFixed(3);
+      const max = (xs: number[]) => Math.max(...xs).toFixed(3);
+      console.log(
+        `e2e: played ${advanced.toFixed(2)} s in ${PLAY_SECONDS} s; second half: hls.latency p50 ${p50(latencies)} s ` +
+          `max ${max(latencies)} s; wall clock - PROGRAM-DATE-TIME p50 ${p50(pdtLatencies)} s max ${max(pdtLatencies)} s; ` +
+          `targetLatency ${end.targetLatency} s`,
+      );
+      const warnings = await page.evaluate(() => (window as unknown as { warnings: string[] }).warnings);
+      if (warnings.length > 0) console.log(`hls.js non-fatal errors: ${warnings.slice(0, 10).join(', ')}`);
+      expect(end.errors).toEqual([]);
+      expect(advanced).toBeGreaterThan(PLAY_SECONDS * 0.85);
+      expect(Number.isFinite(end.latency) && end.latency > 0).toBe(true);
+    }
+  });
+});
