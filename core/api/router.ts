@@ -165,10 +165,10 @@ export function invalid(error: z.ZodError, fallback: string): ApiError {
   const path = issue.path.map(String);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    const field = [...path, key].join('.');
+    const field = [...path, key].join('.') || fallback;
     return new ApiError(400, 'invalid_request', `${field}: unknown field`, field);
   }
-  const field = path.length > 0 ? path.join('.') : fallback;
+  const field = path.join('.') || fallback;
   return new ApiError(400, 'invalid_request', `${field}: ${issue.message}`, field);
 }
 

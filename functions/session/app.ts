@@ -21,7 +21,7 @@ import {
   signSessionToken,
   verifySessionToken,
 } from '../../core/sessions/token.js';
-import { StreamRegistry } from '../../core/streams/registry.js';
+import { RegistryError, StreamRegistry } from '../../core/streams/registry.js';
 import type { StreamRecord } from '../../core/streams/schema.js';
 import * as S from './schemas.js';
 
@@ -402,6 +402,10 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
         return await router.dispatch(request, async () => 'viewer');
       } catch (error) {
         if (error instanceof ApiError) return respondError(error);
+        if (error instanceof RegistryError) {
+          const status = error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 400;
+          return respondError(new ApiError(status, error.code, error.message, error.field));
+        }
         deps.logger.error('session call failed', {
           errorName: error instanceof Error ? error.name : typeof error,
         });
