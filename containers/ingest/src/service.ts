@@ -13,9 +13,7 @@ import { type SrtConnection, SrtListener, type SrtStats } from './srt/server.js'
 import { detectGpu, type GpuMode, type GpuProbe } from './transcode/gpu.js';
 import { type PipelineLogger, StreamPipeline } from './transcode/pipeline.js';
 
-export interface IngestLogger extends PipelineLogger {
-  debug?(message: string, extra?: Record<string, unknown>): void;
-}
+export type IngestLogger = PipelineLogger;
 
 /** Per-stream figures the metrics emitter reads once per interval. */
 export interface StreamMetrics {
@@ -62,6 +60,8 @@ export interface IngestConfig {
   readonly address?: string;
   readonly logger?: IngestLogger;
   readonly metrics?: IngestMetricsSink;
+  /** Called after each status tick with the number of publishing streams (ECS scale-in protection). */
+  readonly onActiveStreams?: (count: number) => unknown;
 }
 
 export interface IngestService {
@@ -357,10 +357,12 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       }
       await writeStatus(session);
     }
+    const active = [...sessions.values()].filter((s) => s.conn).length;
+    config.onActiveStreams?.(active);
     const report: TaskReport = {
       taskId: config.taskId,
       capacity,
-      streams: [...sessions.values()].filter((s) => s.conn).length,
+      streams: active,
       cpuPercent: Math.round(loadavg()[0]! * 100) / 100,
       gpu: gpu.available,
       address: config.address,

@@ -1,0 +1,27 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Redis } from 'ioredis';
+import { LiveState } from '../../../core/live/index.js';
+import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
+import { Packager } from '../../../core/packager/index.js';
+import { LocalDiskStorage, type MediaStorage, S3Storage } from '../../../core/storage/index.js';
+import type { IngestEnv } from './config.js';
+
+/** The one place the ingest service meets the LL-HLS packager: storage + live state -> RenditionSinkFactory. */
+export function createPackagerSinks(env: IngestEnv, redis: Redis, logger: Logger): RenditionSinkFactory {
+  const storage: MediaStorage =
+    env.MIRROR_STORAGE === 's3'
+      ? new S3Storage(
+          new S3Client({ endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: Boolean(env.MIRROR_S3_ENDPOINT) }),
+          env.MIRROR_BUCKET!,
+        )
+      : new LocalDiskStorage(env.MIRROR_MEDIA_DIR);
+  return new Packager({
+    storage,
+    live: new LiveState(redis),
+    partTargetMs: env.MIRROR_PART_TARGET_MS,
+    segmentTargetMs: env.MIRROR_SEGMENT_TARGET_MS,
+    windowSegments: env.MIRROR_WINDOW_SEGMENTS,
+    logger,
+  });
+}
