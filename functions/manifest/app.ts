@@ -68,6 +68,31 @@ export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): Mani
 class LiveUnavailable extends Error {}
 
 /**
+ * Waiters woken by one publish share one snapshot object: render each (rendition, skip) of it once for all of them.
+ * Keyed weakly by the snapshot, so entries go when the snapshot does.
+ */
+const rendered = new WeakMap<StreamSnapshot, Map<string, string>>();
+function renderOnce(
+  snapshot: StreamSnapshot,
+  rendition: string,
+  skip: boolean,
+  render: () => string,
+): string {
+  let bySnapshot = rendered.get(snapshot);
+  if (bySnapshot === undefined) {
+    bySnapshot = new Map();
+    rendered.set(snapshot, bySnapshot);
+  }
+  const key = `${rendition} ${skip}`;
+  let body = bySnapshot.get(key);
+  if (body === undefined) {
+    body = render();
+    bySnapshot.set(key, body);
+  }
+  return body;
+}
+
+/**
  * Multivariant and media playlists with blocking reload and delta updates, and held preload-hinted media.
  * Transport-neutral: the Lambda handler and the local edge both call handle().
  */
@@ -144,10 +169,12 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
         state = next;
       }
     }
-    const siblings = [...snapshot.renditions]
-      .filter(([name]) => name !== rendition)
-      .map(([name, s]) => ({ name, timeline: s.timeline }));
-    const body = renderMediaPlaylist(buildMediaPlaylist(state.timeline, { skip, siblings }));
+    const body = renderOnce(snapshot, rendition, skip, () => {
+      const siblings = [...snapshot!.renditions]
+        .filter(([name]) => name !== rendition)
+        .map(([name, s]) => ({ name, timeline: s.timeline }));
+      return renderMediaPlaylist(buildMediaPlaylist(state!.timeline, { skip, siblings }));
+    });
     return text(body, msn === undefined ? LIVE_PLAYLIST_CACHE_CONTROL : BLOCKING_PLAYLIST_CACHE_CONTROL);
   }
 

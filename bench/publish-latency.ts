@@ -1,0 +1,54 @@
+/**
+ * Time from a fragment's last byte arriving from ffmpeg's pipe to its part being published (bytes stored, live state
+ * updated, notification sent), with local-disk storage and with S3 over its wire protocol (s3rver), plus real Redis.
+ * ffmpeg runs in real time (-re), 100 ms fragments.
+ * Run: npx tsx bench/publish-latency.ts [seconds=10]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LiveState } from '../core/live/index.js';
+import { Packager } from '../core/packager/index.js';
+import { LocalDiskStorage, type MediaStorage, S3Storage } from '../core/storage/index.js';
+import { testSourceArgs } from '../test/support/media.js';
+import { startRedis } from '../test/support/redis.js';
+import { startS3 } from '../test/support/s3.js';
+
+const SECONDS = Number(process.argv[2] ?? 10);
+
+async function measure(label: string, storage: MediaStorage, live: LiveState): Promise<void> {
+  const delays: number[] = [];
+  const packager = new Packager({
+    storage,
+    live,
+    partTargetMs: 100,
+    segmentTargetMs: 500,
+    onPublish: (e) => delays.push(Date.now() - e.arrivedAtMs),
+  });
+  const sink = packager.open(`bench-${label}`, '360p');
+  const proc = spawn('ffmpeg', testSourceArgs({ realtime: true, seconds: SECONDS, size: '640x360' }), {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  proc.stdout.on('data', (chunk: Buffer) => sink.write(chunk));
+  await new Promise((resolve) => proc.once('close', resolve));
+  await sink.end();
+  delays.sort((a, b) => a - b);
+  const pct = (p: number) => delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))];
+  console.log(
+    `${label.padEnd(10)} fragment written -> part published: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms (${delays.length} parts)`,
+  );
+}
+
+const redis = await startRedis();
+const dir = await mkdtemp(join(tmpdir(), 'mirror-bench-'));
+const s3 = await startS3();
+try {
+  const live = new LiveState(redis.client());
+  await measure('local-disk', new LocalDiskStorage(dir), live);
+  await measure('s3rver', new S3Storage(s3.client(), s3.bucket), live);
+} finally {
+  await redis.stop();
+  await s3.stop();
+  await rm(dir, { recursive: true, force: true });
+}
