@@ -174,6 +174,11 @@ describe('blocking playlist reload', () => {
       shared.handle(get(`/${stream}/360p/playlist.m3u8`, { _HLS_msn: '1', _HLS_part: '2' })),
     );
     expect(await settledWithin(Promise.all(requests), 200)).toBe('pending');
+    // Let every request finish its own read and registration (slow on a loaded machine) before counting.
+    for (let previous = -1; previous !== reads; ) {
+      previous = reads;
+      await new Promise((r) => setTimeout(r, 150));
+    }
     const numsub = (await redis.client().pubsub('NUMSUB', liveKeys.notify(stream))) as [string, number];
     expect(numsub[1]).toBe(1);
     const readsBeforePublish = reads;
@@ -184,7 +189,7 @@ describe('blocking playlist reload', () => {
     expect(responses.every((r) => r.status === 200 && bodyText(r).includes('part-1-2.m4s'))).toBe(true);
     // One shared read wakes everybody (the 1,000 initial reads are the requests' own hot-path reads).
     expect(reads - readsBeforePublish).toBeLessThanOrEqual(2);
-    expect(elapsed).toBeLessThan(2000);
+    expect(elapsed).toBeLessThan(5000);
   });
 });
 
