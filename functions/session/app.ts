@@ -306,7 +306,11 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
         const checked = await checkTiles(layout, tiles, body.tiles ? 'tiles' : 'tile.streamId');
         const focus = checkFocus(
           layout,
-          body.focus !== undefined ? body.focus : body.layout ? defaultFocus(layout) : before.focus,
+          body.focus !== undefined
+            ? body.focus
+            : before.focus !== null && before.focus < tileCount(layout)
+              ? before.focus // a layout change keeps the focus where the tile survives
+              : defaultFocus(layout),
         );
         const sameShape =
           layout === before.layout &&

@@ -126,7 +126,8 @@ class Tile {
     hls.on(Hls.Events.LEVEL_SWITCHED, () => this.render());
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
       const { loaded, loading } = data.frag.stats;
-      throughput.sample(loaded, loading.end - loading.start);
+      // First byte to last: the time to first byte measures latency, not bandwidth.
+      throughput.sample(loaded, loading.end - (loading.first || loading.start));
     });
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
