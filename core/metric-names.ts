@@ -1,12 +1,25 @@
 /**
  * CloudWatch metric names Mirror emits (embedded metric format) and the infrastructure's dashboard and alarms read.
- * Namespace `Mirror`; every metric carries the `Stage` dimension (MIRROR_STAGE). Functions emit through Powertools,
- * which adds its `service` dimension (POWERTOOLS_SERVICE_NAME: manifest, session, control). See docs/infrastructure.md.
+ * Namespace `Mirror`. Every metric carries `Stage` (MIRROR_STAGE) and Powertools' `service` (ingest, manifest,
+ * session, control); per-stream metrics add `StreamId`. The dashboard and alarms read exactly these dimension sets:
+ * - task or function level: { service, Stage }
+ * - per stream: { service, Stage, StreamId } (dashboards use SEARCH, alarms a Metrics Insights query)
+ * See docs/infrastructure.md.
  */
 export const METRIC_NAMESPACE = 'Mirror';
 export const METRIC_DIMENSION_STAGE = 'Stage';
+/** Added by Powertools from its serviceName. */
+export const METRIC_DIMENSION_SERVICE = 'service';
+export const METRIC_DIMENSION_STREAM = 'StreamId';
+export const MetricServices = {
+  ingest: 'ingest',
+  manifest: 'manifest',
+  session: 'session',
+  control: 'control',
+} as const;
 
 export const MetricNames = {
+  /** Emitted by the ingest tasks (service `ingest`). */
   ingest: {
     /** Bits per second received over SRT, per stream (unit Bits/Second). */
     bitrate: 'IngestBitrate',
@@ -16,17 +29,18 @@ export const MetricNames = {
     srtRttMs: 'SrtRttMs',
     /** Transcoder speed as a multiple of real time (1.0 = keeping up), per stream. */
     transcoderSpeed: 'TranscoderSpeed',
-    /** Milliseconds from a part's last frame leaving the encoder to the part being published (S3 + Redis). */
+    /** Milliseconds from a part's last frame leaving the encoder to the part being published (S3 + Redis); task level. */
     partPublishLatencyMs: 'PartPublishLatencyMs',
     /** Streams a task is publishing right now (one value per task per minute; Sum over tasks = all streams). */
     activeStreams: 'ActiveStreams',
     /** Share of the task's NVENC session slots in use, percent; drives step scaling. */
     sessionUtilization: 'IngestSessionUtilization',
-    /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit). */
+    /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit); per stream. */
     streamDown: 'StreamDown',
-    /** GPU utilisation, percent (NVENC engine utilisation when available). */
+    /** GPU utilisation, percent (NVENC engine utilisation when available); task level. */
     gpuUtilizationPercent: 'GpuUtilizationPercent',
   },
+  /** Emitted by the manifest function (service `manifest`), function level. */
   manifest: {
     /** Milliseconds to answer a playlist request, including any blocking wait. */
     playlistLatencyMs: 'PlaylistLatencyMs',

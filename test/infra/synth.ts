@@ -19,11 +19,21 @@ export interface Synthesized {
   readonly platform: Template;
 }
 
+export interface SynthOptions {
+  /**
+   * aws-cdk-lib's built-in CloudFormation rule engine (a WASM module, about 15 s of CPU to start on these machines).
+   * Property tests leave it off; the per-stage test runs it, as `cdk synth` does.
+   * @default false
+   */
+  readonly cloudFormationValidation?: boolean;
+}
+
 /** Builds and synthesizes one stage (with cdk-nag, as `cdk synth` does) into a fresh temporary directory. */
-export function synthStage(stage: string, overrides?: unknown): Synthesized {
+export function synthStage(stage: string, overrides?: unknown, options: SynthOptions = {}): Synthesized {
   const app = new App({
     context: cdkJsonContext(),
     outdir: mkdtempSync(join(tmpdir(), `mirror-cdk-${stage}-`)),
+    builtinCloudFormationValidation: options.cloudFormationValidation ?? false,
   });
   const stacks = buildMirror(app, loadStageConfig(stage, overrides));
   app.synth();

@@ -14,7 +14,14 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRIC_DIMENSION_STAGE, METRIC_NAMESPACE, MetricNames } from '../../../core/metric-names.js';
+import {
+  METRIC_DIMENSION_SERVICE,
+  METRIC_DIMENSION_STAGE,
+  METRIC_DIMENSION_STREAM,
+  METRIC_NAMESPACE,
+  MetricNames,
+  MetricServices,
+} from '../../../core/metric-names.js';
 
 const PERIOD = Duration.minutes(1);
 /** Redis evicts or refuses writes near full memory; leave room for a burst of new streams. */
@@ -63,7 +70,22 @@ export class Observability extends Construct {
 
     const m = MetricNames;
     const ingest = (metricName: string, statistic: string, label?: string) =>
-      this.mirror(metricName, statistic, label);
+      this.mirror(metricName, statistic, label, MetricServices.ingest);
+    // Per-stream metrics carry StreamId: one line per stream, found by SEARCH.
+    const perStream = (metricName: string, statistic: string, label: string) =>
+      new MathExpression({
+        label,
+        expression: `SEARCH('{${METRIC_NAMESPACE},${METRIC_DIMENSION_SERVICE},${METRIC_DIMENSION_STAGE},${METRIC_DIMENSION_STREAM}} MetricName="${metricName}" ${METRIC_DIMENSION_STAGE}="${props.stage}"', '${statistic}', ${PERIOD.toSeconds()})`,
+        usingMetrics: {},
+        period: PERIOD,
+      });
+    // Alarms cannot use SEARCH; a Metrics Insights query sums the per-stream series instead.
+    const streamsDown = new MathExpression({
+      label: 'streams down',
+      expression: `SELECT SUM(${m.ingest.streamDown}) FROM SCHEMA("${METRIC_NAMESPACE}", ${METRIC_DIMENSION_SERVICE}, ${METRIC_DIMENSION_STAGE}, ${METRIC_DIMENSION_STREAM}) WHERE ${METRIC_DIMENSION_STAGE} = '${props.stage}'`,
+      usingMetrics: {},
+      period: PERIOD,
+    });
 
     const api = (metricName: string) =>
       new Metric({
@@ -145,7 +167,7 @@ export class Observability extends Construct {
     this.alarms = {
       streamDown: alarm(
         'StreamDown',
-        ingest(m.ingest.streamDown, 'Sum'),
+        streamsDown,
         1,
         'A publishing stream stopped unexpectedly (encoder gone, stall or transcoder exit).',
         1,
@@ -178,21 +200,18 @@ export class Observability extends Construct {
         [new TextWidget({ markdown: `# Mirror ${props.stage}`, width: 24, height: 1 })],
         [
           graph(
-            'Ingest bitrate',
-            [ingest(m.ingest.bitrate, 'Average', 'bitrate avg per stream')],
+            'Ingest bitrate per stream',
+            [perStream(m.ingest.bitrate, 'Average', 'bitrate')],
             [ingest(m.ingest.activeStreams, 'Sum', 'active streams')],
           ),
           graph(
-            'SRT loss and RTT',
-            [ingest(m.ingest.srtLossPercent, 'Maximum', 'loss % max')],
-            [ingest(m.ingest.srtRttMs, 'p90', 'RTT ms p90')],
+            'SRT loss (%) and RTT (ms) per stream',
+            [perStream(m.ingest.srtLossPercent, 'Maximum', 'loss %')],
+            [perStream(m.ingest.srtRttMs, 'Average', 'RTT ms')],
           ),
         ],
         [
-          graph('Transcoder speed (x real time)', [
-            ingest(m.ingest.transcoderSpeed, 'Minimum', 'slowest'),
-            ingest(m.ingest.transcoderSpeed, 'Average', 'average'),
-          ]),
+          graph('Transcoder speed (x real time)', [perStream(m.ingest.transcoderSpeed, 'Minimum', 'speed')]),
           graph('Part publish latency (ms)', [
             ingest(m.ingest.partPublishLatencyMs, 'p50', 'p50'),
             partLatency,
@@ -202,11 +221,11 @@ export class Observability extends Construct {
           graph(
             'Playlist latency and blocking waits (ms)',
             [
-              this.mirror(m.manifest.playlistLatencyMs, 'p50', 'playlist p50', 'manifest'),
-              this.mirror(m.manifest.playlistLatencyMs, 'p99', 'playlist p99', 'manifest'),
-              this.mirror(m.manifest.blockingWaitMs, 'p99', 'blocking wait p99', 'manifest'),
+              this.mirror(m.manifest.playlistLatencyMs, 'p50', 'playlist p50', MetricServices.manifest),
+              this.mirror(m.manifest.playlistLatencyMs, 'p99', 'playlist p99', MetricServices.manifest),
+              this.mirror(m.manifest.blockingWaitMs, 'p99', 'blocking wait p99', MetricServices.manifest),
             ],
-            [this.mirror(m.manifest.blockingTimeouts, 'Sum', 'blocking timeouts', 'manifest')],
+            [this.mirror(m.manifest.blockingTimeouts, 'Sum', 'blocking timeouts', MetricServices.manifest)],
           ),
           graph(
             '4xx / 5xx',
@@ -249,12 +268,12 @@ export class Observability extends Construct {
     });
   }
 
-  /** A metric in the Mirror namespace for this stage; functions' metrics also carry Powertools' `service`. */
-  private mirror(metricName: string, statistic: string, label?: string, service?: string): Metric {
+  /** A task- or function-level metric in the Mirror namespace: dimensions { service, Stage }. */
+  private mirror(metricName: string, statistic: string, label: string | undefined, service: string): Metric {
     return new Metric({
       namespace: METRIC_NAMESPACE,
       metricName,
-      dimensionsMap: { [METRIC_DIMENSION_STAGE]: this.stage, ...(service ? { service } : {}) },
+      dimensionsMap: { [METRIC_DIMENSION_STAGE]: this.stage, [METRIC_DIMENSION_SERVICE]: service },
       statistic,
       period: PERIOD,
       label,

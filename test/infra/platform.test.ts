@@ -1,0 +1,630 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
+import { PLAYLIST_CACHE_KEY_QUERY } from '../../infra/constructs/delivery/delivery.js';
+import { onlyResource, synthStage } from './synth.js';
+
+/** Synthesized CloudFormation JSON, read by path in assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
+type Json = any;
+
+// dev with every optional feature switched on, so each can be asserted.
+const ENCODERS = '203.0.113.0/24';
+const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-aaaa-bbbb-cccc-000000000000';
+const { app, stacks, platform } = synthStage('dev', {
+  ingest: { encoderCidrs: [ENCODERS], minTasks: 1, maxTasks: 3 },
+  delivery: { geoAllowList: ['DE', 'AT'], domainNames: ['live.example.com'], certificateArn: CERT },
+  alarmEmail: 'ops@example.com',
+});
+const platformId = stacks.platform.stackName;
+
+const logicalIdOf = (type: string, props: Record<string, unknown>) => {
+  const found = Object.keys(platform.findResources(type, { Properties: props }));
+  expect(found, `${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
+  return found[0]!;
+};
+const fn = (service: string) =>
+  logicalIdOf('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: service }) },
+  });
+const roleOf = (fnLogicalId: string) =>
+  (
+    platform.findResources('AWS::Lambda::Function')[fnLogicalId]!.Properties.Role['Fn::GetAtt'] as string[]
+  )[0]!;
+/** Every policy statement attached to a role (inline policies in this stack). */
+const statementsOf = (roleLogicalId: string) =>
+  Object.values(platform.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(`"${roleLogicalId}"`))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<Record<string, unknown>>);
+const distribution = () =>
+  onlyResource(platform, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Json;
+const behaviour = (pattern: string) =>
+  distribution().CacheBehaviors.find((b: Json) => b.PathPattern === pattern);
+const origin = (id: string) => distribution().Origins.find((o: Json) => o.Id === id);
+
+describe('ingest', () => {
+  it('runs container instances on the ECS GPU-optimized AMI', () => {
+    const lt = onlyResource(platform, 'AWS::EC2::LaunchTemplate').properties as Json;
+    const param = lt.LaunchTemplateData.ImageId.Ref as string;
+    expect(platform.toJSON().Parameters[param].Default).toBe(
+      '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id',
+    );
+  });
+
+  it('uses the configured GPU instance type with encrypted volumes and IMDSv2', () => {
+    platform.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 'g4dn.xlarge',
+        MetadataOptions: { HttpTokens: 'required' },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true }) })],
+      }),
+    });
+  });
+
+  it('scales instances with an ECS capacity provider (managed scaling, termination protection, draining)', () => {
+    platform.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: {
+        AutoScalingGroupArn: Match.anyValue(),
+        ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }),
+        ManagedTerminationProtection: 'ENABLED',
+        ManagedDraining: 'ENABLED',
+      },
+    });
+  });
+
+  it('requires one GPU per task, with the NVIDIA video capability for NVENC', () => {
+    platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      NetworkMode: 'awsvpc',
+      ContainerDefinitions: [
+        Match.objectLike({
+          ResourceRequirements: [{ Type: 'GPU', Value: '1' }],
+          Environment: Match.arrayWith([
+            { Name: 'NVIDIA_DRIVER_CAPABILITIES', Value: Match.stringLikeRegexp('(^|,)video(,|$)') },
+            { Name: 'MIRROR_GPU', Value: 'required' },
+          ]),
+        }),
+      ],
+    });
+  });
+
+  it('injects the Redis AUTH token from Secrets Manager, not as plain environment', () => {
+    const secretArn = new Capture();
+    platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({ Secrets: [{ Name: 'MIRROR_REDIS_AUTH_TOKEN', ValueFrom: secretArn }] }),
+      ],
+    });
+    expect(JSON.stringify(secretArn.asObject())).toMatch(/LiveStateAuthToken/);
+  });
+
+  it('maps the SRT port as UDP and the health port as TCP, and stops slowly enough to drain', () => {
+    platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          PortMappings: [
+            Match.objectLike({ ContainerPort: 9000, Protocol: 'udp' }),
+            Match.objectLike({ ContainerPort: 8081, Protocol: 'tcp' }),
+          ],
+          StopTimeout: 120,
+        }),
+      ],
+    });
+  });
+
+  it('builds the image from containers/ingest/Dockerfile with the repository root as context', () => {
+    const manifest = JSON.parse(readFileSync(join(app.outdir, `${platformId}.assets.json`), 'utf8'));
+    const images = Object.values(manifest.dockerImages) as Json[];
+    expect(images).toHaveLength(1);
+    expect(images[0].source).toMatchObject({
+      dockerFile: 'containers/ingest/Dockerfile',
+      platform: 'linux/amd64',
+    });
+    const context = join(app.outdir, images[0].source.directory);
+    expect(existsSync(join(context, 'containers/ingest/Dockerfile'))).toBe(true);
+    expect(existsSync(join(context, 'core'))).toBe(true);
+    expect(existsSync(join(context, 'node_modules'))).toBe(false);
+    expect(existsSync(join(context, 'infra'))).toBe(false);
+  });
+
+  it('runs the service with a rollback circuit breaker and 100% minimum healthy during deployments', () => {
+    platform.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 1,
+      DeploymentConfiguration: Match.objectLike({
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+      }),
+      CapacityProviderStrategy: [Match.objectLike({ CapacityProvider: Match.anyValue() })],
+    });
+  });
+
+  it('puts an internet-facing NLB with a security group in front of the tasks', () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Type: 'network',
+      Scheme: 'internet-facing',
+      SecurityGroups: [Match.anyValue()],
+    });
+  });
+
+  it('listens for SRT on UDP and forwards to ip targets', () => {
+    const tg = logicalIdOf('AWS::ElasticLoadBalancingV2::TargetGroup', { Protocol: 'UDP' });
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Protocol: 'UDP',
+      Port: 9000,
+      DefaultActions: [Match.objectLike({ TargetGroupArn: { Ref: tg } })],
+    });
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetType: 'ip',
+      Port: 9000,
+    });
+  });
+
+  it("health-checks the task's HTTP health port, since UDP cannot be health-checked", () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Protocol: 'UDP',
+      HealthCheckProtocol: 'HTTP',
+      HealthCheckPort: '8081',
+      HealthCheckPath: '/healthz',
+    });
+  });
+
+  it('drains SRT sessions for the deregistration delay before closing them', () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'deregistration_delay.timeout_seconds', Value: '120' },
+        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'true' },
+      ]),
+    });
+  });
+
+  it('admits SRT only from the configured encoder CIDRs', () => {
+    const sg = onlyResource(platform, 'AWS::ElasticLoadBalancingV2::LoadBalancer').properties
+      .SecurityGroups as Json[];
+    const sgId = sg[0]['Fn::GetAtt'][0];
+    expect(platform.findResources('AWS::EC2::SecurityGroup')[sgId]!.Properties.SecurityGroupIngress).toEqual([
+      expect.objectContaining({ CidrIp: ENCODERS, IpProtocol: 'udp', FromPort: 9000, ToPort: 9000 }),
+    ]);
+  });
+
+  it('scales tasks in steps on the share of NVENC session slots in use, between min and max', () => {
+    platform.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 1,
+      MaxCapacity: 3,
+      ScalableDimension: 'ecs:service:DesiredCount',
+    });
+    platform.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ChangeInCapacity' }),
+    });
+    platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRIC_NAMESPACE,
+      MetricName: MetricNames.ingest.sessionUtilization,
+      // Powertools adds `service` from its serviceName: the dimension set must match what the tasks emit.
+      Dimensions: Match.arrayEquals([
+        { Name: 'Stage', Value: 'dev' },
+        { Name: 'service', Value: 'ingest' },
+      ]),
+    });
+  });
+
+  it('lets a publishing task protect itself from scale-in, on tasks of its own cluster only', () => {
+    platform.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ecs:GetTaskProtection', 'ecs:UpdateTaskProtection'],
+            Resource: Match.objectLike({
+              'Fn::Join': ['', Match.arrayWith([{ Ref: Match.stringLikeRegexp('IngestCluster') }])],
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  it.each(['manifest', 'session', 'control'])('%s runs Node 22 on ARM64 in the VPC', (service) => {
+    platform.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() }),
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: service,
+          POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
+          MIRROR_STAGE: 'dev',
+          NODE_OPTIONS: '--enable-source-maps',
+          MIRROR_REDIS_URL: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['rediss://'])] }),
+          MIRROR_REDIS_AUTH_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+  });
+
+  it('bundles each function as minified ESM with a source map (local esbuild, no Docker)', () => {
+    const manifest = JSON.parse(readFileSync(join(app.outdir, `${platformId}.assets.json`), 'utf8'));
+    for (const service of ['manifest', 'session', 'control']) {
+      const code = platform.findResources('AWS::Lambda::Function')[fn(service)]!.Properties.Code;
+      const key = String(code.S3Key).replace('.zip', '');
+      const dir = join(app.outdir, manifest.files[key].source.path);
+      const bundle = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(statSync(join(dir, 'index.mjs.map')).size).toBeGreaterThan(0);
+      // Minified: long lines, not one statement per line.
+      expect(bundle.length / Math.max(1, bundle.split('\n').length)).toBeGreaterThan(200);
+    }
+  });
+
+  it('gives the manifest function the packaging settings and read-only media access', () => {
+    platform.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'manifest',
+          MIRROR_STORAGE: 's3',
+          MIRROR_BUCKET: Match.anyValue(),
+          MIRROR_PART_TARGET_MS: '100',
+          MIRROR_SEGMENT_TARGET_MS: '500',
+          MIRROR_WINDOW_SEGMENTS: '12',
+          MIRROR_DVR_WINDOW_S: '14400',
+          MIRROR_LADDER: 'full',
+          MIRROR_SESSION_SECRET_ARN: Match.anyValue(),
+        }),
+      },
+    });
+    const role = platform.findResources('AWS::IAM::Role')[roleOf(fn('manifest'))]!;
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/MediaStorageReadMedia/);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toMatch(/WriteMedia/);
+  });
+
+  it('exposes the manifest function through a URL that requires IAM (CloudFront OAC signs)', () => {
+    platform.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: { 'Fn::GetAtt': [fn('manifest'), 'Arn'] },
+    });
+  });
+
+  it('lets the control function UpdateService/DescribeServices on the ingest service only', () => {
+    const service = Object.keys(platform.findResources('AWS::ECS::Service'))[0]!;
+    expect(statementsOf(roleOf(fn('control')))).toContainEqual(
+      expect.objectContaining({
+        Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        Resource: { Ref: service },
+      }),
+    );
+  });
+
+  it('lets the control function CreateInvalidation on this distribution only', () => {
+    const dist = Object.keys(platform.findResources('AWS::CloudFront::Distribution'))[0]!;
+    expect(statementsOf(roleOf(fn('control')))).toContainEqual(
+      expect.objectContaining({
+        Action: 'cloudfront:CreateInvalidation',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudfront::',
+              { Ref: 'AWS::AccountId' },
+              ':distribution/',
+              { Ref: dist },
+            ],
+          ],
+        },
+      }),
+    );
+  });
+
+  it('grants the control function no wildcard resource', () => {
+    for (const statement of statementsOf(roleOf(fn('control')))) {
+      expect([statement.Resource].flat()).not.toContain('*');
+    }
+  });
+
+  it('tells the control function which service and distribution it manages', () => {
+    platform.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'control',
+          MIRROR_ECS_CLUSTER: Match.anyValue(),
+          MIRROR_ECS_SERVICE: Match.anyValue(),
+          MIRROR_DISTRIBUTION_ID: Match.anyValue(),
+          MIRROR_MIN_TASKS: '1',
+          MIRROR_MAX_TASKS: '3',
+        }),
+      },
+    });
+  });
+
+  it('admits the functions and the ingest tasks, and nothing else, to Redis', () => {
+    const rules = Object.values(platform.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) =>
+      JSON.stringify(r.Properties.GroupId).includes('LiveStateSecurityGroup'),
+    );
+    const sources = rules.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
+    expect(sources).toHaveLength(4);
+    expect(sources.filter((s: string) => /^Api(Manifest|Session|Control)SecurityGroup/.test(s))).toHaveLength(
+      3,
+    );
+    expect(sources.filter((s: string) => /^IngestTaskSecurityGroup/.test(s))).toHaveLength(1);
+    for (const r of rules)
+      expect(r.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 6380, ToPort: 6380 });
+  });
+});
+
+describe('HTTP API', () => {
+  it.each(['ANY /api/control', 'ANY /api/control/{proxy+}'])(
+    'requires IAM authorization on %s',
+    (routeKey) => {
+      platform.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'AWS_IAM',
+      });
+    },
+  );
+
+  it.each(['ANY /api/sessions', 'ANY /api/sessions/{proxy+}'])('leaves %s public for viewers', (routeKey) => {
+    platform.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: routeKey,
+      AuthorizationType: 'NONE',
+    });
+  });
+
+  it('logs access on its default stage', () => {
+    platform.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+});
+
+describe('delivery', () => {
+  it('speaks HTTP/2 and HTTP/3', () => {
+    expect(distribution().HttpVersion).toBe('http2and3');
+  });
+
+  it('serves every behaviour over HTTPS only', () => {
+    const d = distribution();
+    for (const b of [d.DefaultCacheBehavior, ...d.CacheBehaviors])
+      expect(b.ViewerProtocolPolicy).toBe('https-only');
+  });
+
+  it('requires TLS 1.2 or later on the custom domain', () => {
+    expect(distribution().ViewerCertificate).toEqual({
+      AcmCertificateArn: CERT,
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+      SslSupportMethod: 'sni-only',
+    });
+    expect(distribution().Aliases).toEqual(['live.example.com']);
+  });
+
+  it('keys playlists on exactly _HLS_msn, _HLS_part and _HLS_skip, honouring the origin Cache-Control', () => {
+    const policyId = behaviour('*.m3u8').CachePolicyId.Ref;
+    const query = new Capture();
+    const policy = platform.findResources('AWS::CloudFront::CachePolicy')[policyId]!;
+    expect(policy).toBeDefined();
+    platform.hasResourceProperties('AWS::CloudFront::CachePolicy', {
+      CachePolicyConfig: Match.objectLike({
+        Name: policy.Properties.CachePolicyConfig.Name,
+        MinTTL: 0,
+        DefaultTTL: 1,
+        ParametersInCacheKeyAndForwardedToOrigin: Match.objectLike({
+          QueryStringsConfig: { QueryStringBehavior: 'whitelist', QueryStrings: query },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+        }),
+      }),
+    });
+    expect([...query.asArray()].sort()).toEqual([...PLAYLIST_CACHE_KEY_QUERY].sort());
+  });
+
+  it('sends playlists to the manifest function URL through origin access control', () => {
+    const o = origin(behaviour('*.m3u8').TargetOriginId);
+    expect(JSON.stringify(o.DomainName)).toMatch(/ApiManifestFunctionFunctionUrl/);
+    platform.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 'lambda',
+        SigningBehavior: 'always',
+      }),
+    });
+    expect(o.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/ManifestAccess/);
+  });
+
+  it.each(['*.m4s', '*.mp4'])('caches %s long, without query strings, headers or cookies', (pattern) => {
+    const policyId = behaviour(pattern).CachePolicyId.Ref;
+    const policy = platform.findResources('AWS::CloudFront::CachePolicy')[policyId]!.Properties
+      .CachePolicyConfig;
+    expect(policy).toMatchObject({
+      DefaultTTL: 86_400,
+      MaxTTL: 31_536_000,
+      ParametersInCacheKeyAndForwardedToOrigin: {
+        QueryStringsConfig: { QueryStringBehavior: 'none' },
+        HeadersConfig: { HeaderBehavior: 'none' },
+        CookiesConfig: { CookieBehavior: 'none' },
+      },
+    });
+  });
+
+  it.each(['*.m4s', '*.mp4'])(
+    'serves %s from S3 through OAC, failing over on 403/404 to the manifest function',
+    (pattern) => {
+      const group = distribution().OriginGroups.Items.find(
+        (g: Json) => g.Id === behaviour(pattern).TargetOriginId,
+      );
+      expect(group.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
+      const [primary, fallback] = group.Members.Items.map((m: Json) => origin(m.OriginId));
+      expect(JSON.stringify(primary.DomainName)).toMatch(/MediaStorageMedia.*RegionalDomainName/);
+      expect(primary.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+      expect(primary.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/S3OriginAccessControl/);
+      expect(JSON.stringify(fallback.DomainName)).toMatch(/ApiManifestFunctionFunctionUrl/);
+      expect(fallback.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/ManifestAccess/);
+    },
+  );
+
+  it('puts Origin Shield in the stack region in front of media and playlists', () => {
+    for (const pattern of ['*.m3u8', '*.m4s']) {
+      const target = behaviour(pattern).TargetOriginId;
+      const group = distribution().OriginGroups.Items.find((g: Json) => g.Id === target);
+      const ids = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];
+      for (const id of ids)
+        expect(origin(id).OriginShield).toEqual({
+          Enabled: true,
+          OriginShieldRegion: { Ref: 'AWS::Region' },
+        });
+    }
+  });
+
+  it('sends /api/* to API Gateway uncached, with all viewer headers except Host', () => {
+    const b = behaviour('/api/*');
+    expect(b.CachePolicyId).toBe('4135ea2d-6df8-44a3-9df3-4b5a84be39ad'); // Managed-CachingDisabled
+    expect(b.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac'); // Managed-AllViewerExceptHostHeader
+    expect(b.AllowedMethods).toEqual(expect.arrayContaining(['POST', 'PUT', 'DELETE', 'PATCH']));
+    expect(JSON.stringify(origin(b.TargetOriginId).DomainName)).toMatch(/ApiHttp.*ApiEndpoint/);
+  });
+
+  it('serves the web app from its own bucket as the default behaviour', () => {
+    const o = origin(distribution().DefaultCacheBehavior.TargetOriginId);
+    expect(JSON.stringify(o.DomainName)).toMatch(/DeliveryWeb/);
+    platform.hasResourceProperties('Custom::CDKBucketDeployment', {
+      DestinationBucketName: { Ref: Match.stringLikeRegexp('DeliveryWeb') },
+    });
+  });
+
+  it('caches 4xx and 5xx answers for about a second', () => {
+    const errors = distribution().CustomErrorResponses;
+    for (const code of [403, 404, 500, 502, 503, 504]) {
+      expect(errors).toContainEqual({ ErrorCode: code, ErrorCachingMinTTL: 1 });
+    }
+  });
+
+  it('adds CORS and security headers to every behaviour', () => {
+    const d = distribution();
+    const policy = d.DefaultCacheBehavior.ResponseHeadersPolicyId;
+    for (const b of d.CacheBehaviors) expect(b.ResponseHeadersPolicyId).toEqual(policy);
+    platform.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        CorsConfig: Match.objectLike({
+          AccessControlAllowOrigins: { Items: ['*'] },
+          AccessControlAllowMethods: { Items: ['GET', 'HEAD', 'OPTIONS'] },
+        }),
+        SecurityHeadersConfig: Match.objectLike({
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 63_072_000 }),
+          ContentTypeOptions: { Override: true },
+        }),
+      }),
+    });
+  });
+
+  it('restricts viewers to the configured countries', () => {
+    expect(distribution().Restrictions).toEqual({
+      GeoRestriction: { RestrictionType: 'whitelist', Locations: ['DE', 'AT'] },
+    });
+  });
+
+  it('writes access logs to the log bucket', () => {
+    expect(distribution().Logging.Prefix).toBe('cloudfront/');
+    expect(JSON.stringify(distribution().Logging.Bucket)).toMatch(/MediaStorageLogs.*RegionalDomainName/);
+  });
+});
+
+describe('observability', () => {
+  it('graphs per-stream metrics with SEARCH over StreamId (one line per stream)', () => {
+    const body = JSON.stringify(
+      onlyResource(platform, 'AWS::CloudWatch::Dashboard').properties.DashboardBody,
+    );
+    for (const name of ['IngestBitrate', 'SrtLossPercent', 'SrtRttMs', 'TranscoderSpeed']) {
+      expect(body).toMatch(
+        new RegExp(
+          `SEARCH\\('\\{Mirror,service,Stage,StreamId\\} MetricName=[\\\\"]+${name}[\\\\"]+ Stage=[\\\\"]+dev`,
+        ),
+      );
+    }
+  });
+
+  it('draws every listed signal on the dashboard', () => {
+    const body = JSON.stringify(
+      onlyResource(platform, 'AWS::CloudWatch::Dashboard').properties.DashboardBody,
+    );
+    for (const name of [
+      ...Object.values(MetricNames.ingest).filter((n) => n !== MetricNames.ingest.streamDown),
+      ...Object.values(MetricNames.manifest),
+      '4xx',
+      '5xx',
+      '5xxErrorRate',
+      'TotalErrorRate',
+      'EngineCPUUtilization',
+      'DatabaseMemoryUsagePercentage',
+    ]) {
+      // The body is JSON inside a JSON string (SEARCH expressions one level deeper): match the name as a token.
+      expect(body, name).toMatch(new RegExp(`[^A-Za-z0-9]${name}[^A-Za-z0-9]`));
+    }
+  });
+
+  it('alarms when any stream of the stage goes down (summed over StreamId), into the SNS topic', () => {
+    const topic = Object.keys(platform.findResources('AWS::SNS::Topic'))[0]!;
+    platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: topic }],
+      Metrics: [
+        Match.objectLike({
+          Expression: `SELECT SUM(StreamDown) FROM SCHEMA("Mirror", service, Stage, StreamId) WHERE Stage = 'dev'`,
+        }),
+      ],
+    });
+  });
+
+  it('alarms when p99 part publish latency exceeds three part durations, into the SNS topic', () => {
+    const topic = Object.keys(platform.findResources('AWS::SNS::Topic'))[0]!;
+    platform.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 300,
+      AlarmActions: [{ Ref: topic }],
+      Metrics: [
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({
+              Namespace: 'Mirror',
+              MetricName: MetricNames.ingest.partPublishLatencyMs,
+              Dimensions: Match.arrayEquals([
+                { Name: 'Stage', Value: 'dev' },
+                { Name: 'service', Value: 'ingest' },
+              ]),
+            }),
+            Stat: 'p99',
+          }),
+        }),
+      ],
+    });
+  });
+
+  it.each([
+    ['5xx rate', /Url5xxCount/],
+    ['Redis memory', /DatabaseMemoryUsagePercentage/],
+  ])('alarms on the %s (metric math) into the SNS topic', (_, metric) => {
+    const topic = Object.keys(platform.findResources('AWS::SNS::Topic'))[0]!;
+    const alarms = Object.values(platform.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+      metric.test(JSON.stringify(a.Properties.Metrics ?? [])),
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]!.Properties.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it('subscribes the alarm e-mail to the topic', () => {
+    platform.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+describe('outputs', () => {
+  it('gives the SRT ingest endpoint, playback base URL, viewer URL and control API URL', () => {
+    const outputs = platform.toJSON().Outputs;
+    expect(JSON.stringify(outputs.SrtIngestEndpoint.Value)).toMatch(/srt:\/\/.*DNSName.*:9000/);
+    expect(outputs.PlaybackBaseUrl.Value).toBe('https://live.example.com');
+    expect(outputs.ViewerUrl.Value).toBe('https://live.example.com/');
+    expect(JSON.stringify(outputs.ControlApiUrl.Value)).toMatch(/ApiEndpoint.*\/api\/control\//);
+  });
+});
