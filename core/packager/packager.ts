@@ -119,13 +119,12 @@ class RenditionPackager implements RenditionSink {
   }
 
   private fail(error: unknown): void {
-    if (!(error instanceof CmafError)) throw error;
     this.failed = true;
-    this.options.logger?.error('malformed fMP4: rendition stopped until the producer restarts', {
+    this.options.logger?.error('fMP4 refused: rendition stopped until the producer restarts', {
       streamId: this.streamId,
       rendition: this.rendition,
-      code: error.code,
-      message: error.message,
+      code: error instanceof CmafError ? error.code : 'internal',
+      message: error instanceof Error ? error.message : String(error),
     });
   }
 

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CmafError, type Fragment, FragmentSplitter, type SplitterOutput } from '../../core/cmaf/index.js';
@@ -103,6 +104,50 @@ describe('fMP4 splitter on ffmpeg output', () => {
     const out = runAll([stream]);
     expect(out[1]).toMatchObject({ kind: 'fragment', baseDecodeTime: 0, independent: true });
     expect(out[1]!.bytes.byteLength).toBe(moofSize + rewritten.byteLength);
+  });
+});
+
+describe('fMP4 splitter on HEVC', () => {
+  it('derives hvc1.{profile}.{compat}.{tier}{level}.{constraints} from hvcC', async () => {
+    const hevc = await new Promise<Uint8Array>((resolve, reject) => {
+      const proc = spawn(
+        'ffmpeg',
+        [
+          '-hide_banner',
+          '-loglevel',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=320x240:rate=30',
+          '-t',
+          '0.5',
+          '-c:v',
+          'libx265',
+          '-preset',
+          'ultrafast',
+          '-tag:v',
+          'hvc1',
+          '-x265-params',
+          'log-level=error',
+          '-f',
+          'mp4',
+          '-movflags',
+          '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+          'pipe:1',
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const chunks: Buffer[] = [];
+      proc.stdout.on('data', (d: Buffer) => chunks.push(d));
+      proc.on('error', reject);
+      proc.on('close', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    });
+    const [init] = runAll([hevc]);
+    // Main profile (1), compatibility flags 0x60000000 reversed = 6, Main tier, level 2 (60 = 2.0 x 30).
+    expect(init?.kind === 'init' && init.info.codecs).toEqual([
+      expect.stringMatching(/^hvc1\.1\.6\.L60(\.[0-9A-F]{1,2})*$/),
+    ]);
   });
 });
 
