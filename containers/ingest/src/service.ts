@@ -305,6 +305,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         state: p.state,
         encodeFps: p.encodeFps,
         speed: p.speed,
+        outTimeMs: p.outTimeMs,
         restarts: p.restarts,
         discontinuities: Math.max(0, p.generation - 1),
         bufferedBytes: p.bufferedBytes,

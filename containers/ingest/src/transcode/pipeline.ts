@@ -60,6 +60,8 @@ export interface PipelineStatus {
   readonly generation: number;
   readonly encodeFps: number | null;
   readonly speed: number | null;
+  /** Output media time ffmpeg has reached in this run (progress out_time), ms. */
+  readonly outTimeMs: number | null;
   readonly error: string | null;
   readonly note: string | null;
 }
@@ -96,7 +98,11 @@ export class StreamPipeline {
   private input: PipelineStatus['input'] = null;
   private stderrTail: string[] = [];
   private counters = { bytesIn: 0, droppedBytes: 0, droppedChunks: 0, restarts: 0, generation: 0 };
-  private progress: { fps: number | null; speed: number | null } = { fps: null, speed: null };
+  private progress: { fps: number | null; speed: number | null; outTimeMs: number | null } = {
+    fps: null,
+    speed: null,
+    outTimeMs: null,
+  };
   private error: string | null = null;
   private note: string | null = null;
   private audio: 'aac' | null = null;
@@ -174,6 +180,7 @@ export class StreamPipeline {
       generation: this.counters.generation,
       encodeFps: this.progress.fps,
       speed: this.progress.speed,
+      outTimeMs: this.progress.outTimeMs,
       error: this.error,
       note: this.note,
     };
@@ -286,7 +293,11 @@ export class StreamPipeline {
     lines.on('line', (line) => {
       const report = progress.line(line);
       if (report) {
-        this.progress = { fps: report.fps ?? null, speed: report.speed ?? null };
+        this.progress = {
+          fps: report.fps ?? null,
+          speed: report.speed ?? null,
+          outTimeMs: report.outTimeUs === undefined ? null : report.outTimeUs / 1000,
+        };
         return;
       }
       if (/^\w+=/.test(line)) return;
