@@ -143,6 +143,19 @@ export class StreamRegistry {
     return raw === null ? undefined : StreamRecord.parse(JSON.parse(raw));
   }
 
+  /** Records of several streams in one round trip; undefined where a stream does not exist. */
+  async getMany(ids: readonly string[]): Promise<(StreamRecord | undefined)[]> {
+    const valid = ids.map((id) => StreamId.safeParse(id).success);
+    const wanted = ids.filter((_, i) => valid[i]);
+    const raws = wanted.length > 0 ? await this.redis.mget(wanted.map((id) => streamKeys.record(id))) : [];
+    let next = 0;
+    return ids.map((_, i) => {
+      if (!valid[i]) return undefined;
+      const raw = raws[next++];
+      return raw ? StreamRecord.parse(JSON.parse(raw)) : undefined;
+    });
+  }
+
   async require(id: string): Promise<StreamRecord> {
     const record = await this.get(id);
     if (!record) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');

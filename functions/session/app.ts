@@ -55,8 +55,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
 
   const streamsById = async (ids: readonly (string | null)[]) => {
     const unique = [...new Set(ids.filter((id): id is string => id !== null))];
-    const records = await Promise.all(unique.map((id) => registry.get(id)));
-    const statuses = await registry.statuses(unique);
+    const [records, statuses] = await Promise.all([registry.getMany(unique), registry.statuses(unique)]);
     const map = new Map<string, { record: StreamRecord; sourceKbps?: number }>();
     unique.forEach((id, i) => {
       const record = records[i];
