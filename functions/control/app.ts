@@ -17,6 +17,7 @@ import {
 } from '../../core/streams/registry.js';
 import type { StreamRecord } from '../../core/streams/schema.js';
 import type { IngestStatus } from '../../core/streams/status.js';
+import { buildControlOpenApi } from './openapi.js';
 import * as S from './schemas.js';
 
 export interface ControlDeps {
@@ -417,7 +418,6 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
     {
       ...openapiRoute,
       handle: async () => {
-        const { buildControlOpenApi } = await import('./openapi.js');
         document ??= JSON.stringify(buildControlOpenApi(routes));
         return {
           status: 200,
