@@ -13,7 +13,10 @@ import { testSourceArgs } from '../support/media.js';
 import { freePort } from '../support/ports.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
-const PLAY_SECONDS = 20;
+/** 20 s of playback in two phases. */
+const STARTUP_SECONDS = 8;
+const SYNCED_SECONDS = 12;
+const PLAY_SECONDS = STARTUP_SECONDS + SYNCED_SECONDS;
 const PAGE = `<!doctype html><html><body><video id="v" muted autoplay playsinline></video>
 <script src="/hls.min.js"></script>
 <script>
@@ -137,32 +140,45 @@ describe('end to end: ffmpeg -> packager -> redis + disk -> manifest app -> hls.
             errors: w.errors,
           };
         });
-      const start = await sample();
-      const latencies: number[] = [];
-      const pdtLatencies: number[] = [];
-      for (let i = 0; i < PLAY_SECONDS; i++) {
-        await page.waitForTimeout(1000);
-        const now = await sample();
-        // The last half: after hls.js has caught up to its target (maxLiveSyncPlaybackRate).
-        if (i >= PLAY_SECONDS / 2) {
+      /** Plays `seconds`, sampling once a second; returns how far currentTime advanced and the latency samples. */
+      const play = async (seconds: number) => {
+        const first = await sample();
+        const latencies: number[] = [];
+        const pdtLatencies: number[] = [];
+        for (let i = 0; i < seconds; i++) {
+          await page.waitForTimeout(1000);
+          const now = await sample();
           latencies.push(now.latency);
           pdtLatencies.push(now.pdtLatency);
         }
-      }
-      const end = await sample();
-      const advanced = end.currentTime - start.currentTime;
+        const last = await sample();
+        return { advanced: last.currentTime - first.currentTime, latencies, pdtLatencies, last };
+      };
       const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]?.toFixed(3);
-      const max = (xs: number[]) => Math.max(...xs).toFixed(3);
-      console.log(
-        `e2e: played ${advanced.toFixed(2)} s in ${PLAY_SECONDS} s; second half: hls.latency p50 ${p50(latencies)} s ` +
-          `max ${max(latencies)} s; wall clock - PROGRAM-DATE-TIME p50 ${p50(pdtLatencies)} s max ${max(pdtLatencies)} s; ` +
-          `targetLatency ${end.targetLatency} s`,
-      );
+      const report = (label: string, r: Awaited<ReturnType<typeof play>>, seconds: number) =>
+        console.log(
+          `e2e ${label}: played ${r.advanced.toFixed(2)} s in ${seconds} s; hls.latency p50 ${p50(r.latencies)} s; ` +
+            `wall clock - PROGRAM-DATE-TIME p50 ${p50(r.pdtLatencies)} s; targetLatency ${r.last.targetLatency} s`,
+        );
+      // hls.js's own start-up: its start position ages while a slow machine prepares playback, and it only speeds
+      // up to catch up within one target duration of its target, so start-up delay stays as latency.
+      const startup = await play(STARTUP_SECONDS);
+      report('as started', startup, STARTUP_SECONDS);
+      // What a viewer's "go live" does: one seek to hls.liveSyncPosition; latency then reflects the pipeline.
+      await page.evaluate(() => {
+        const w = window as unknown as { hls: { liveSyncPosition: number | null } };
+        const video = document.getElementById('v') as HTMLVideoElement;
+        if (w.hls.liveSyncPosition !== null) video.currentTime = w.hls.liveSyncPosition;
+      });
+      const synced = await play(SYNCED_SECONDS);
+      report('after go-live seek', synced, SYNCED_SECONDS);
+      const end = synced.last;
       const warnings = await page.evaluate(() => (window as unknown as { warnings: string[] }).warnings);
       if (warnings.length > 0) console.log(`hls.js non-fatal errors: ${warnings.slice(0, 10).join(', ')}`);
       expect(end.errors).toEqual([]);
       // Generous for a loaded 2-core CI machine; a stalled or broken stream advances far less.
-      expect(advanced).toBeGreaterThan(PLAY_SECONDS * 0.7);
+      expect(startup.advanced).toBeGreaterThan(STARTUP_SECONDS * 0.5);
+      expect(synced.advanced).toBeGreaterThan(SYNCED_SECONDS * 0.7);
       expect(Number.isFinite(end.latency) && end.latency > 0).toBe(true);
     }
   });
