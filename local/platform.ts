@@ -1,14 +1,21 @@
+import type { SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { HttpApp } from '../core/http.js';
-import type { LadderPreset } from '../core/ladder.js';
+import { type LadderPreset, TILE_RUNG } from '../core/ladder.js';
+import { LiveState, LiveWaiters } from '../core/live/index.js';
 import { createLogger } from '../core/log.js';
+import { Packager } from '../core/packager/index.js';
 import { viewerCounts } from '../core/sessions/viewers.js';
-import { StreamRegistry, srtUrls } from '../core/streams/registry.js';
+import { LocalDiskStorage } from '../core/storage/index.js';
+import { type SrtEndpoint, StreamRegistry } from '../core/streams/registry.js';
+import type { StreamRecord } from '../core/streams/schema.js';
 import { bearerAuthenticator, createControlApp } from '../functions/control/app.js';
+import { createManifestApp } from '../functions/manifest/app.js';
+import { createSessionApp } from '../functions/session/app.js';
 import { buildWebAppSync } from '../web/build.js';
 import { selfSignedCertificate } from './edge/cert.js';
 import { Edge } from './edge/edge.js';
@@ -16,6 +23,7 @@ import { type EdgeServer, listenEdge } from './edge/server.js';
 import { createMediaOrigin, createWebOrigin } from './edge/static-origin.js';
 import { DEFAULT_CLIP } from './encoders/args.js';
 import { availableFont, ensureClip } from './encoders/clip.js';
+import { DirectFeed } from './encoders/direct.js';
 import { SyntheticEncoder } from './encoders/encoder.js';
 import { newParts, type PlaylistPosition, readPlaylistPosition } from './playlist-stats.js';
 import { freeTcpPort, freeUdpPort, type Managed, startManaged, startRedisServer } from './processes.js';
@@ -44,7 +52,17 @@ export interface PlatformOptions {
   readonly ingestLog?: 'inherit' | 'file';
   /** Also create a stream without an encoder (`studio`), for the operator's own ffmpeg or OBS. */
   readonly ownStream?: boolean;
+  /**
+   * `srt`: synthetic encoders push over SRT to the ingest service (the real path, default).
+   * `direct`: ffmpeg transcodes the clip straight into an in-process packager, skipping SRT and ingest
+   * (benchmarks that isolate packaging and delivery; a fallback while no ingest service exists).
+   */
+  readonly feed?: 'srt' | 'direct';
 }
+
+/** The seed's LL-HLS targets, as infra/config.ts sets them for AWS: 100 ms parts in 500 ms segments. */
+export const PART_TARGET_MS = 100;
+export const SEGMENT_TARGET_MS = 500;
 
 export const DEFAULT_OPTIONS: PlatformOptions = {
   streams: 2,
@@ -104,8 +122,6 @@ export interface Platform {
     readonly srt: number;
     readonly redis: number;
   };
-  /** Components that are not available in this tree (reported honestly by run.ts). */
-  readonly missing: readonly string[];
   status(): Promise<StreamStatus[]>;
   stop(): Promise<void>;
 }
@@ -157,7 +173,6 @@ async function start(
   // Redis starts empty every run, so media from a previous run would only be orphans.
   rmSync(mediaDir, { recursive: true, force: true });
   mkdirSync(mediaDir, { recursive: true });
-  const missing: string[] = [];
   const managed: Managed[] = [];
 
   const redisServer = await startRedisServer(ports.redis);
@@ -180,7 +195,6 @@ async function start(
     redis,
     redisUrl: redisServer.url,
     mediaDir,
-    missing,
     cleanup,
   });
 
@@ -200,15 +214,33 @@ async function start(
   });
   cleanup.push(() => server.close());
 
-  const ingest = startIngest(options, { redisUrl: redisServer.url, mediaDir, srtPort: ports.srt }, missing);
-  if (ingest !== undefined) {
+  const feed = options.feed ?? 'srt';
+  if (feed === 'srt') {
+    const healthPort = await freeTcpPort();
+    const ingest = startIngest(options, {
+      redisUrl: redisServer.url,
+      mediaDir,
+      srtPort: ports.srt,
+      healthPort,
+    });
     managed.push(ingest);
     cleanup.push(() => ingest.stop(8000));
+    await waitForIngest(ingest, healthPort, join(options.dataDir, 'ingest.log'));
   }
+  const packager =
+    feed === 'direct'
+      ? new Packager({
+          storage: new LocalDiskStorage(mediaDir),
+          live: new LiveState(redis),
+          partTargetMs: PART_TARGET_MS,
+          segmentTargetMs: SEGMENT_TARGET_MS,
+          logger: createLogger('packager'),
+        })
+      : undefined;
 
   const registry = new StreamRegistry(redis);
   const streams: PlatformStream[] = [];
-  const encoders: SyntheticEncoder[] = [];
+  const encoders: (SyntheticEncoder | DirectFeed)[] = [];
   cleanup.push(async () => {
     await Promise.all(encoders.map((e) => e.stop()));
   });
@@ -223,7 +255,7 @@ async function start(
       encrypted: true,
       keyLength: 16,
     });
-    const srtUrl = srtUrls(record, srtEndpoint).url;
+    const srtUrl = callerUrl(record, srtEndpoint);
     streams.push({
       id,
       name: record.name,
@@ -237,7 +269,13 @@ async function start(
       toneHz: 330 + 110 * i,
       fontFile: availableFont(),
     });
-    const encoder = new SyntheticEncoder(id, clip, srtUrl);
+    const encoder =
+      packager === undefined
+        ? new SyntheticEncoder(id, clip, srtUrl)
+        : new DirectFeed(id, clip, TILE_RUNG, packager, {
+            partTargetMs: PART_TARGET_MS,
+            segmentTargetMs: SEGMENT_TARGET_MS,
+          });
     encoders.push(encoder);
     encoder.start();
   }
@@ -254,7 +292,7 @@ async function start(
     streams.push({
       id: record.id,
       name: record.name,
-      srtUrl: srtUrls(record, srtEndpoint).url,
+      srtUrl: callerUrl(record, srtEndpoint),
       rendition: firstRendition(options.ladder),
       synthetic: false,
     });
@@ -302,7 +340,7 @@ async function start(
           latencyMs,
           sessions: sessions[i] ?? 0,
           connections: edge.viewers(stream.id),
-          encoderRestarts: encoders[i]?.state.restarts ?? 0,
+          encoderRestarts: (encoders[i] as Partial<SyntheticEncoder> | undefined)?.state?.restarts ?? 0,
         };
       }),
     );
@@ -325,7 +363,6 @@ async function start(
     edge,
     registry,
     ports: { https: server.httpsPort, http: server.httpPort, srt: ports.srt, redis: ports.redis },
-    missing,
     pids: () =>
       [...managed.map((m) => m.child.pid), ...encoders.map((e) => e.pid)].filter(
         (pid): pid is number => pid !== undefined,
@@ -335,44 +372,115 @@ async function start(
   };
 }
 
+/**
+ * The SRT caller URL with its query left raw: ffmpeg 5.1 (Debian 12) does not percent-decode srt://
+ * options, so the registry's percent-encoded URL (`srtUrls`) reaches libsrt as `%23%21...` and is
+ * refused as an unknown key. Carries secrets: print it for the operator, never log it.
+ */
+export function callerUrl(record: StreamRecord, endpoint: SrtEndpoint): string {
+  const params = [`streamid=#!::r=${record.id},m=publish,s=${record.publishKey}`];
+  if (record.passphrase !== null)
+    params.push(`passphrase=${record.passphrase}`, `pbkeylen=${record.keyLength}`);
+  return `srt://${endpoint.host}:${endpoint.port}?${params.join('&')}`;
+}
+
 interface IntegrationContext {
   readonly redis: Redis;
   readonly redisUrl: string;
   readonly mediaDir: string;
-  readonly missing: string[];
   readonly cleanup: (() => Promise<void>)[];
 }
 
-function unavailable(name: string): HttpApp {
-  return {
-    handle: async () => ({
-      status: 503,
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
-      body: JSON.stringify({ error: 'not_running', message: `the ${name} is not available in this build` }),
-    }),
-  };
-}
-
-/** The manifest and session apps. */
+/**
+ * The manifest and session apps, built as the Lambda handlers build them, on the local redis-server
+ * and the local-disk twin of the media bucket.
+ */
 async function loadIntegrations(
   context: IntegrationContext,
 ): Promise<{ manifest: HttpApp; session: HttpApp }> {
-  context.missing.push('manifest app', 'session app');
-  return { manifest: unavailable('manifest app'), session: unavailable('session app') };
+  const live = new LiveState(context.redis);
+  // One subscriber connection per process carries every blocking request's wake-up.
+  const subscriber = context.redis.duplicate();
+  context.cleanup.push(async () => {
+    subscriber.disconnect();
+  });
+  const manifest = createManifestApp({
+    live,
+    waiters: new LiveWaiters(subscriber, live),
+    storage: new LocalDiskStorage(context.mediaDir),
+    logger: createLogger('manifest'),
+  });
+  const session = createSessionApp({
+    redis: context.redis,
+    logger: createLogger('session'),
+    secret: randomBytes(32).toString('base64url'),
+  });
+  return { manifest, session };
 }
 
+/**
+ * The ingest service as a child process, exactly as the container runs it (`main.ts`), configured by
+ * its MIRROR_* variables: local-disk storage, this redis-server, the chosen ladder and GPU mode.
+ */
 function startIngest(
   options: PlatformOptions,
-  config: { redisUrl: string; mediaDir: string; srtPort: number },
-  missing: string[],
-): Managed | undefined {
-  void options;
-  void config;
-  missing.push('ingest service');
-  return startManagedPlaceholder();
+  config: { redisUrl: string; mediaDir: string; srtPort: number; healthPort: number },
+): Managed {
+  const logFile = join(options.dataDir, 'ingest.log');
+  const stdio: SpawnOptions['stdio'] =
+    options.ingestLog === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'];
+  const ingest = startManaged(
+    'ingest',
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'containers', 'ingest', 'src', 'main.ts')],
+    {
+      cwd: ROOT,
+      stdio,
+      env: {
+        ...process.env,
+        MIRROR_REDIS_URL: config.redisUrl,
+        MIRROR_SRT_PORT: String(config.srtPort),
+        MIRROR_HEALTH_PORT: String(config.healthPort),
+        MIRROR_GPU: options.gpu,
+        MIRROR_LADDER: options.ladder,
+        MIRROR_PART_TARGET_MS: String(PART_TARGET_MS),
+        MIRROR_SEGMENT_TARGET_MS: String(SEGMENT_TARGET_MS),
+        MIRROR_STORAGE: 'local',
+        MIRROR_MEDIA_DIR: config.mediaDir,
+        MIRROR_TASK_ID: 'local',
+        MIRROR_STAGE: 'local',
+        MIRROR_METRICS: 'off',
+        MIRROR_DRAIN_S: '5',
+      },
+    },
+  );
+  if (options.ingestLog !== 'inherit') {
+    const out = createWriteStream(logFile, { flags: 'w' });
+    ingest.child.stdout?.pipe(out);
+    ingest.child.stderr?.pipe(out);
+  }
+  return ingest;
 }
 
-function startManagedPlaceholder(): Managed | undefined {
-  void startManaged;
-  return undefined;
+/** Waits for the ingest health endpoint, failing early (with the log's tail) if the process died. */
+async function waitForIngest(ingest: Managed, healthPort: number, logFile: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (ingest.child.exitCode !== null) {
+      const tail = existsSync(logFile)
+        ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
+        : '';
+      throw new Error(`the ingest service exited (code ${ingest.child.exitCode}): ${tail}`);
+    }
+    try {
+      const response = await fetch(`http://127.0.0.1:${healthPort}/health`);
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the ingest service did not answer on :${healthPort}/health within 30 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -85,7 +85,6 @@ if (own !== undefined) {
     `       (the parts: streamid ${url.searchParams.get('streamid') ?? ''}, passphrase ${url.searchParams.get('passphrase') ?? ''}, pbkeylen ${url.searchParams.get('pbkeylen') ?? ''})`,
   );
 }
-for (const missing of platform.missing) lines.push(`  ! ${missing} is not available in this tree yet`);
 lines.push('', 'Ctrl-C stops everything.', '');
 console.log(lines.join('\n'));
 

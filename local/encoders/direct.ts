@@ -1,0 +1,131 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Rung } from '../../core/ladder.js';
+import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
+
+/**
+ * A feed that skips SRT and the ingest service: ffmpeg transcodes the looped clip to one H.264 rung
+ * as fragmented MP4 (one fragment per part) straight into the packager. Used by benchmarks to
+ * separate the packaging/delivery path from ingest, and as a fallback when the ingest service is
+ * not available. Not what `npm start` runs by default.
+ */
+export function directFeedArgs(
+  clipFile: string,
+  rung: Rung,
+  partTargetMs: number,
+  segmentTargetMs: number,
+): string[] {
+  const gop = String(Math.max(1, Math.round((rung.fps * segmentTargetMs) / 1000)));
+  const size =
+    rung.width !== undefined && rung.height !== undefined
+      ? ['-vf', `scale=${rung.width}:${rung.height}`]
+      : [];
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    clipFile,
+    ...size,
+    '-r',
+    String(rung.fps),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-b:v',
+    `${rung.videoKbps}k`,
+    '-maxrate',
+    `${rung.maxVideoKbps}k`,
+    '-bufsize',
+    `${rung.maxVideoKbps}k`,
+    '-bf',
+    '0',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${rung.audioKbps}k`,
+    '-ac',
+    '2',
+    '-ar',
+    '48000',
+    '-f',
+    'mp4',
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+    '-frag_duration',
+    String(partTargetMs * 1000),
+    '-flush_packets',
+    '1',
+    'pipe:1',
+  ];
+}
+
+export class DirectFeed {
+  #child: ChildProcess | undefined;
+  #stopped = false;
+  #ended: Promise<void> | undefined;
+
+  constructor(
+    readonly streamId: string,
+    private readonly clipFile: string,
+    private readonly rung: Rung,
+    private readonly sinks: RenditionSinkFactory,
+    private readonly targets: { partTargetMs: number; segmentTargetMs: number },
+  ) {}
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  start(): void {
+    this.#spawn(this.sinks.open(this.streamId, this.rung.name));
+  }
+
+  /** ffmpeg exits only if killed or broken: the sink is told (a discontinuity follows) and ffmpeg restarts. */
+  #spawn(sink: RenditionSink): void {
+    if (this.#stopped) return;
+    const { partTargetMs, segmentTargetMs } = this.targets;
+    const child = spawn('ffmpeg', directFeedArgs(this.clipFile, this.rung, partTargetMs, segmentTargetMs), {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    this.#child = child;
+    (child.stdout as Readable).on('data', (chunk: Buffer) => sink.write(chunk));
+    child.once('exit', () => {
+      this.#child = undefined;
+      if (this.#stopped) {
+        // Publishes what is complete; stop() waits for it so nothing publishes after Redis closes.
+        this.#ended = sink.end().catch(() => undefined);
+        return;
+      }
+      sink.restart();
+      setTimeout(() => this.#spawn(sink), 500);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    const child = this.#child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
+    await exited;
+    clearTimeout(timer);
+    await this.#ended;
+  }
+}
