@@ -331,3 +331,28 @@ describe('StreamPipeline with real ffmpeg', () => {
     });
   });
 });
+
+describe('full ladder in software', () => {
+  it('writes 1080p, 720p and 360p, each on its own pipe, each starting with its own init segment', async () => {
+    const sinks = new CollectingSinks();
+    const pipeline = new StreamPipeline({
+      streamId: 'full',
+      ladder: 'full',
+      gpuMode: 'off',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+      hangTimeoutMs: 30_000,
+    });
+    pipelines.push(pipeline);
+    feed(pipeline, h264.subarray(0, Math.floor(h264.length / 2)));
+    await pipeline.stop();
+    for (const name of ['1080p', '720p', '360p']) {
+      const boxes = topLevelBoxes(sinks.bytes(`full/${name}`));
+      expect(boxes.slice(0, 2), name).toEqual(['ftyp', 'moov']);
+      expect(boxes.filter((b) => b === 'moof').length, name).toBeGreaterThanOrEqual(5);
+    }
+    // Rungs differ in size: 1080p carries the most bytes, 360p the fewest.
+    expect(sinks.bytes('full/1080p').length).toBeGreaterThan(sinks.bytes('full/360p').length);
+  });
+});

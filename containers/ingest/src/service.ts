@@ -80,8 +80,9 @@ interface Session {
   readonly streamId: string;
   conn: SrtConnection | null;
   pipeline: StreamPipeline;
-  /** Data that arrived while the lease was being taken. */
+  /** Data that arrived while the lease was being taken (bounded; beyond it, dropped). */
   pending: Buffer[] | null;
+  pendingBytes: number;
   graceTimer: NodeJS.Timeout | null;
   connectedAt: number;
   lastBytesIn: number;
@@ -93,6 +94,9 @@ interface Session {
   srt: SrtStats | null;
   fatal: string | null;
 }
+
+/** What may queue while the lease is taken (normally a few ms of input). */
+const MAX_PENDING_BEFORE_LEASE_BYTES = 8 * 1024 * 1024;
 
 const silent: IngestLogger = { info() {}, warn() {}, error() {} };
 
@@ -152,6 +156,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       streamId,
       conn,
       pending: [],
+      pendingBytes: 0,
       graceTimer: null,
       connectedAt: Date.now(),
       lastBytesIn: 0,
@@ -203,6 +208,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       session.graceTimer = null;
       session.conn = conn;
       session.pending = [];
+      session.pendingBytes = 0;
       session.fatal = null;
     } else {
       session = newSession(conn.streamId, conn);
@@ -242,8 +248,12 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   listener.on('data', (conn, data) => {
     const session = sessions.get(conn.streamId);
     if (!session || session.conn?.id !== conn.id) return;
-    if (session.pending) session.pending.push(data);
-    else session.pipeline.write(data);
+    if (!session.pending) {
+      session.pipeline.write(data);
+    } else if (session.pendingBytes + data.length <= MAX_PENDING_BEFORE_LEASE_BYTES) {
+      session.pending.push(data);
+      session.pendingBytes += data.length;
+    }
   });
 
   listener.on('close', (conn, reason) => {

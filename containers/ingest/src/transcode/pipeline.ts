@@ -350,7 +350,9 @@ export class StreamPipeline {
     if (this.state !== 'running' || !this.proc) return;
     const now = Date.now();
     const inputFlowing = now - this.lastInputAt < this.hangTimeoutMs;
-    if (inputFlowing && now - this.lastOutputAt > this.hangTimeoutMs) {
+    // Before its first output ffmpeg may be waiting for the encoder's first key frame: allow twice as long.
+    const limit = this.procProducedOutput ? this.hangTimeoutMs : 2 * this.hangTimeoutMs;
+    if (inputFlowing && now - this.lastOutputAt > limit) {
       this.log.warn('ffmpeg produced no output; killing it', {
         streamId: this.options.streamId,
         pid: this.proc.pid,
