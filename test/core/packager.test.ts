@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/live/index.js';
 import { Packager } from '../../core/packager/index.js';
 import { LocalDiskStorage, mediaKeys } from '../../core/storage/index.js';
-import { encodeTestSource } from '../support/media.js';
+import { encodeTestSource, ffprobeFrames } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 let redis: RedisServer;
@@ -33,35 +32,6 @@ afterAll(async () => {
 function feed(sink: { write(c: Uint8Array): void }, bytes: Uint8Array, chunk = 7919): void {
   for (let i = 0; i < bytes.byteLength; i += chunk)
     sink.write(bytes.subarray(i, Math.min(bytes.byteLength, i + chunk)));
-}
-
-async function ffprobeFrames(file: string): Promise<{ pict_type: string; key_frame: number }[]> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const proc = spawn('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_frames',
-      '-show_entries',
-      'frame=pict_type,key_frame',
-      '-of',
-      'json',
-      file,
-    ]);
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    proc.on('close', (code) =>
-      code === 0 && stderr === '' ? resolve(stdout) : reject(new Error(`ffprobe ${code}: ${stderr}`)),
-    );
-  });
-  return (JSON.parse(out) as { frames: { pict_type: string; key_frame: number }[] }).frames;
 }
 
 describe('packager', () => {

@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/live/index.js';
 import { Packager } from '../../core/packager/index.js';
-import { LocalDiskStorage } from '../../core/storage/index.js';
+import { LocalDiskStorage, mediaKeys } from '../../core/storage/index.js';
 import { createManifestApp, manifestDepsFromRedis } from '../../functions/manifest/app.js';
 import { launchChromium } from '../support/browser.js';
-import { testSourceArgs } from '../support/media.js';
+import { ffprobeFrames, testSourceArgs } from '../support/media.js';
 import { freePort } from '../support/ports.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
@@ -40,6 +40,8 @@ describe('end to end: ffmpeg -> packager -> redis + disk -> manifest app -> hls.
   let server: Server;
   let port: number;
   let ended: Promise<void>;
+  let storage: LocalDiskStorage;
+  let live: LiveState;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   beforeAll(async () => {
@@ -47,10 +49,11 @@ describe('end to end: ffmpeg -> packager -> redis + disk -> manifest app -> hls.
     browser = await launchChromium();
     redis = await startRedis();
     dir = await mkdtemp(join(tmpdir(), 'mirror-e2e-'));
-    const storage = new LocalDiskStorage(dir);
+    storage = new LocalDiskStorage(dir);
+    live = new LiveState(redis.client());
     const packager = new Packager({
       storage,
-      live: new LiveState(redis.client()),
+      live,
       partTargetMs: 100,
       segmentTargetMs: 500,
     });
@@ -180,6 +183,21 @@ describe('end to end: ffmpeg -> packager -> redis + disk -> manifest app -> hls.
       expect(startup.advanced).toBeGreaterThan(STARTUP_SECONDS * 0.5);
       expect(synced.advanced).toBeGreaterThan(SYNCED_SECONDS * 0.7);
       expect(Number.isFinite(end.latency) && end.latency > 0).toBe(true);
+
+      // A segment played above, rebuilt from its init segment and parts, decodes cleanly with an IDR first.
+      const timeline = (await live.read('e2e'))!.renditions.get('360p')!.timeline;
+      const segment = timeline.segments.at(-2)!;
+      const parts = await Promise.all(
+        Array.from({ length: segment.partCount }, (_, p) =>
+          storage.get(mediaKeys.part('e2e', '360p', segment.msn, p)),
+        ),
+      );
+      const init = await storage.get(mediaKeys.init('e2e', '360p', segment.initVersion));
+      const file = join(dir, 'rebuilt.mp4');
+      await writeFile(file, Buffer.concat([init!, ...parts.map((p) => p!)]));
+      const frames = await ffprobeFrames(file);
+      expect(frames.length).toBeGreaterThan(0);
+      expect(frames[0]).toMatchObject({ pict_type: 'I', key_frame: 1 });
     }
   });
 });

@@ -64,3 +64,33 @@ export async function encodeTestSource(seconds: number): Promise<Uint8Array> {
     );
   });
 }
+
+/** Video frames of a file as ffprobe decodes them; rejects if ffprobe reports any error. */
+export async function ffprobeFrames(file: string): Promise<{ pict_type: string; key_frame: number }[]> {
+  const out = await new Promise<string>((resolve, reject) => {
+    const proc = spawn('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_frames',
+      '-show_entries',
+      'frame=pict_type,key_frame',
+      '-of',
+      'json',
+      file,
+    ]);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    proc.on('close', (code) =>
+      code === 0 && stderr === '' ? resolve(stdout) : reject(new Error(`ffprobe ${code}: ${stderr}`)),
+    );
+  });
+  return (JSON.parse(out) as { frames: { pict_type: string; key_frame: number }[] }).frames;
+}
