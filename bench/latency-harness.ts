@@ -13,6 +13,8 @@ export interface PlayerTarget {
   readonly name: string;
   /** Playlist URL, absolute or relative to the page origin. */
   readonly url: string;
+  /** hls.js settings for this player, over the page-wide ones. */
+  readonly hlsConfig?: Record<string, unknown>;
 }
 
 export interface PlayerReport {
@@ -44,7 +46,7 @@ window.__start = (targets, sampleEveryMs) => {
     const video = document.createElement('video');
     video.muted = true; video.autoplay = true; video.playsInline = true;
     document.body.appendChild(video);
-    const hls = new Hls(Object.assign({ lowLatencyMode: true, backBufferLength: 10 }, window.__hlsConfig));
+    const hls = new Hls(Object.assign({ lowLatencyMode: true, backBufferLength: 10 }, window.__hlsConfig, target.hlsConfig));
     const p = { name: target.name, hls, video, latencies: [], stalls: 0, fatal: [], nonFatal: {}, playing: false,
       attachedAt: Date.now(), startupMs: null, partTarget: null, firstTime: null };
     hls.on(Hls.Events.ERROR, (_e, d) => {

@@ -1,0 +1,233 @@
+// Ingest-to-display latency and stalls: Mirror's LL-HLS next to the same synthetic source packaged by
+// ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium.
+// Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { extname, join, normalize } from 'node:path';
+import { parseArgs } from 'node:util';
+import { TILE_RUNG } from '../core/ladder.js';
+import { selfSignedCertificate } from '../local/edge/cert.js';
+import { DEFAULT_CLIP } from '../local/encoders/args.js';
+import { availableFont, ensureClip } from '../local/encoders/clip.js';
+import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
+import { launchChromium } from '../test/support/browser.js';
+import {
+  hlsConfigWithTarget,
+  openHarness,
+  type PlayerReport,
+  percentile,
+  readReports,
+  startPlayers,
+} from './latency-harness.js';
+
+const { values } = parseArgs({
+  options: { minutes: { type: 'string', default: '10' }, feed: { type: 'string', default: 'srt' } },
+});
+const minutes = Number(values.minutes);
+if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--minutes must be a positive number');
+const feed = values.feed === 'direct' ? 'direct' : 'srt';
+
+/** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
+const REFERENCE_SEGMENT_S = 1;
+/** Player targets: Mirror at PART-HOLD-BACK (0.3 s) plus slack, the reference at hls.js's 3 segments. */
+const MIRROR_TARGET_S = 0.5;
+const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
+
+function referenceArgs(clip: string, outDir: string): string[] {
+  const gop = String(TILE_RUNG.fps * REFERENCE_SEGMENT_S);
+  return [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-nostdin',
+    '-re',
+    '-stream_loop',
+    '-1',
+    '-i',
+    clip,
+    '-vf',
+    `scale=${TILE_RUNG.width}:${TILE_RUNG.height}`,
+    '-r',
+    String(TILE_RUNG.fps),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-tune',
+    'zerolatency',
+    '-b:v',
+    `${TILE_RUNG.videoKbps}k`,
+    '-maxrate',
+    `${TILE_RUNG.maxVideoKbps}k`,
+    '-bufsize',
+    `${TILE_RUNG.maxVideoKbps}k`,
+    '-bf',
+    '0',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-b:a',
+    `${TILE_RUNG.audioKbps}k`,
+    '-ac',
+    '2',
+    '-ar',
+    '48000',
+    '-f',
+    'hls',
+    '-hls_time',
+    String(REFERENCE_SEGMENT_S),
+    '-hls_list_size',
+    '6',
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_flags',
+    'delete_segments+program_date_time+independent_segments+temp_file',
+    '-hls_fmp4_init_filename',
+    'init.mp4',
+    '-hls_segment_filename',
+    join(outDir, 'seg-%d.m4s'),
+    join(outDir, 'index.m3u8'),
+  ];
+}
+
+function summarize(report: PlayerReport) {
+  return {
+    player: report.name,
+    samples: report.latenciesMs.length,
+    p50_ms: percentile(report.latenciesMs, 50),
+    p95_ms: percentile(report.latenciesMs, 95),
+    stalls: report.stalls,
+    behind_live_edge_s: report.hlsLatencyS === null ? null : +report.hlsLatencyS.toFixed(2),
+    startup_ms: report.startupMs,
+    played_s: +(report.currentTimeEnd - report.currentTimeStart).toFixed(1),
+    fatal_errors: report.fatalErrors,
+    part_target_s: report.partTargetS,
+  };
+}
+
+const dataDir = join(ROOT, '.mirror', 'bench-latency');
+rmSync(dataDir, { recursive: true, force: true });
+const platform = await startPlatform({
+  streams: 1,
+  ladder: 'tile',
+  gpu: 'off',
+  httpsPort: 0,
+  httpPort: 0,
+  srtPort: 0,
+  redisPort: 0,
+  dataDir,
+  feed,
+});
+const refDir = join(dataDir, 'reference');
+mkdirSync(refDir, { recursive: true });
+const clip = await ensureClip(join(dataDir, 'clips'), {
+  ...DEFAULT_CLIP,
+  label: 'cam-1',
+  toneHz: 440,
+  fontFile: availableFont(),
+});
+const reference: ChildProcess = spawn('ffmpeg', referenceArgs(clip, refDir), { stdio: 'ignore' });
+const tls = selfSignedCertificate(dataDir);
+const refServer = createServer(tls, (req, res) => {
+  const path = normalize(join(refDir, new URL(req.url ?? '/', 'https://x').pathname));
+  res.setHeader('access-control-allow-origin', '*');
+  try {
+    const body = readFileSync(path.startsWith(refDir) ? path : join(refDir, 'none'));
+    const type = extname(path) === '.m3u8' ? 'application/vnd.apple.mpegurl' : 'video/iso.segment';
+    res.writeHead(200, {
+      'content-type': type,
+      'cache-control': extname(path) === '.m3u8' ? 'no-cache' : 'max-age=60',
+    });
+    res.end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise<void>((resolve) => refServer.listen(0, '127.0.0.1', resolve));
+const refPort = (refServer.address() as { port: number }).port;
+
+const stop = async () => {
+  reference.kill('SIGTERM');
+  refServer.close();
+  await platform.stop();
+};
+
+try {
+  for (const url of [`${platform.urls.http}/cam-1/master.m3u8`]) {
+    const deadline = Date.now() + 40_000;
+    while ((await fetch(url)).status !== 200) {
+      if (Date.now() > deadline) throw new Error(`${url} never went live`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  const refDeadline = Date.now() + 40_000;
+  while (!existsSync(join(refDir, 'index.m3u8'))) {
+    if (Date.now() > refDeadline) throw new Error('the ffmpeg HLS reference never wrote its playlist');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const browser = await launchChromium();
+  const page = await openHarness(browser.context, platform.urls.https);
+  await startPlayers(page, [
+    { name: 'mirror-llhls', url: '/cam-1/master.m3u8', hlsConfig: hlsConfigWithTarget(MIRROR_TARGET_S) },
+    {
+      name: 'ffmpeg-hls',
+      url: `https://127.0.0.1:${refPort}/index.m3u8`,
+      hlsConfig: hlsConfigWithTarget(REFERENCE_TARGET_S),
+    },
+  ]);
+  const skews: number[] = [];
+  const endAt = Date.now() + minutes * 60_000;
+  while (Date.now() < endAt) {
+    await page.waitForTimeout(Math.min(30_000, endAt - Date.now()));
+    const [status] = await platform.status();
+    if (status?.latencyMs !== undefined) skews.push(status.latencyMs);
+    const interim = (await readReports(page)).map(summarize);
+    console.log(
+      `${new Date().toISOString().slice(11, 19)} ${interim.map((r) => `${r.player} p50 ${r.p50_ms} ms p95 ${r.p95_ms} ms stalls ${r.stalls} behind-edge ${r.behind_live_edge_s} s`).join(' | ')}`,
+    );
+  }
+  const reports = (await readReports(page)).map(summarize);
+  await browser.close();
+  const [mirror, ref] = reports;
+  const result = {
+    date: new Date().toISOString(),
+    minutes,
+    feed,
+    mirror_config: {
+      part_target_ms: PART_TARGET_MS,
+      segment_target_ms: SEGMENT_TARGET_MS,
+      part_hold_back_s: 0.3,
+      player_target_s: MIRROR_TARGET_S,
+    },
+    reference_config: {
+      segment_s: REFERENCE_SEGMENT_S,
+      player_target_s: REFERENCE_TARGET_S,
+      muxer: 'ffmpeg hls, fmp4, program_date_time',
+    },
+    players: reports,
+    ratio_p50: mirror?.p50_ms && ref?.p50_ms ? +(mirror.p50_ms / ref.p50_ms).toFixed(2) : null,
+    ratio_p95: mirror?.p95_ms && ref?.p95_ms ? +(mirror.p95_ms / ref.p95_ms).toFixed(2) : null,
+    mirror_live_edge_pdt_minus_now_ms_p50: percentile(
+      skews.map((s) => -s),
+      50,
+    ),
+    load_average: readFileSync('/proc/loadavg', 'utf8').trim(),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'bench', 'results', `latency-${Date.now()}.json`),
+    JSON.stringify(result, null, 2),
+  );
+} finally {
+  await stop();
+}

@@ -1,0 +1,98 @@
+// Request collapsing at scale: N simulated LL-HLS clients (blocking playlist requests plus part fetches,
+// no decoding) against the local edge, for N = 10, 100, 1000. Prints the origin (manifest app) playlist
+// request rate and client-side response times per N; with collapsing the origin rate stays flat.
+// Usage: node --import tsx bench/scale-sim.ts [--clients 10,100,1000] [--seconds 20] [--feed srt|direct]
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '10,100,1000' },
+    seconds: { type: 'string', default: '20' },
+    feed: { type: 'string', default: 'srt' },
+  },
+});
+const steps = values.clients.split(',').map(Number);
+const seconds = Number(values.seconds);
+const feed = values.feed === 'direct' ? 'direct' : 'srt';
+
+const platform = await startPlatform({
+  streams: 1,
+  ladder: 'tile',
+  gpu: 'off',
+  httpsPort: 0,
+  httpPort: 0,
+  srtPort: 0,
+  redisPort: 0,
+  dataDir: join(ROOT, '.mirror', 'bench-scale'),
+  feed,
+});
+const playlistPath = '/cam-1/360p/playlist.m3u8';
+try {
+  const deadline = Date.now() + 40_000;
+  while ((await fetch(`${platform.urls.http}${playlistPath}`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error('the synthetic stream never went live');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.log(
+    `LL-HLS config: parts ${PART_TARGET_MS} ms, segments ${SEGMENT_TARGET_MS} ms; feed ${feed}; ${seconds} s per step; clients in a separate process over HTTP/1.1 keep-alive`,
+  );
+  const rows = [];
+  for (const clients of steps) {
+    const before = platform.edge.stats;
+    const started = Date.now();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench', 'scale-client.ts'),
+        platform.urls.http,
+        playlistPath,
+        String(clients),
+        String(seconds),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    const elapsedS = (Date.now() - started) / 1000;
+    const after = platform.edge.stats;
+    const client = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    const row = {
+      clients,
+      viewer_playlist_req_s: +((after.requests.playlist - before.requests.playlist) / elapsedS).toFixed(1),
+      origin_playlist_req_s: +((after.origin.playlist - before.origin.playlist) / elapsedS).toFixed(1),
+      origin_held_part_req_s: +(
+        (after.origin['media-failover'] - before.origin['media-failover']) /
+        elapsedS
+      ).toFixed(1),
+      viewer_part_req_s: +((after.requests.media - before.requests.media) / elapsedS).toFixed(1),
+      storage_part_req_s: +((after.origin.media - before.origin.media) / elapsedS).toFixed(1),
+      collapsed: after.cache.collapsed - before.cache.collapsed,
+      playlist_p50_ms: client.playlistP50Ms,
+      playlist_p99_ms: client.playlistP99Ms,
+      part_p50_ms: client.partP50Ms,
+      part_p99_ms: client.partP99Ms,
+      client_errors: client.errors,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  }
+  console.table(
+    rows.map((r) => ({
+      clients: r.clients,
+      'viewer playlist req/s': r.viewer_playlist_req_s,
+      'origin playlist req/s': r.origin_playlist_req_s,
+      'p99 playlist ms': r.playlist_p99_ms,
+      'p99 part ms': r.part_p99_ms,
+    })),
+  );
+} finally {
+  await platform.stop();
+}
