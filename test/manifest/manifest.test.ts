@@ -197,7 +197,8 @@ describe('preload-hinted media', () => {
   it('holds a request for the hinted part until it is published, then serves its bytes', async () => {
     await video.parts(7);
     const pending = app.handle(get(`/${stream}/360p/part-1-2.m4s`));
-    expect(await settledWithin(pending, 100)).toBe('pending');
+    // The hold lasts 3 part targets (300 ms): publish well within it, even on a loaded machine.
+    expect(await settledWithin(pending, 30)).toBe('pending');
     await video.part();
     const response = await pending;
     expect(response.status).toBe(200);
