@@ -117,6 +117,8 @@ class Tile {
       abrEwmaDefaultEstimate: DEFAULT_ESTIMATE_BPS,
       capLevelToPlayerSize: false,
       backBufferLength: 10,
+      // Catch up to the target latency instead of keeping the start-up delay for good.
+      maxLiveSyncPlaybackRate: 1.5,
     });
     this.hls = hls;
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -124,6 +126,14 @@ class Tile {
       void this.video.play().catch(() => undefined);
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, () => this.render());
+    // hls.js keeps the delay it started with; jump once to the live sync point when the first media is buffered.
+    let synced = false;
+    hls.on(Hls.Events.FRAG_BUFFERED, () => {
+      const target = hls.liveSyncPosition;
+      if (synced || target === null) return;
+      synced = true;
+      if (this.video.currentTime < target - 0.5) this.video.currentTime = target;
+    });
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
       const { loaded, loading } = data.frag.stats;
       // First byte to last: the time to first byte measures latency, not bandwidth.
