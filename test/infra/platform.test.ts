@@ -165,7 +165,7 @@ describe('ingest', () => {
       Protocol: 'UDP',
       HealthCheckProtocol: 'HTTP',
       HealthCheckPort: '8081',
-      HealthCheckPath: '/healthz',
+      HealthCheckPath: '/health',
     });
   });
 

@@ -77,7 +77,8 @@ describe.each(stages)('stage %s', (stage) => {
     expect(
       report.pluginReports.filter((r: { pluginName: string }) => r.pluginName === 'AwsSolutions'),
     ).toEqual([]);
-  });
+    // A full synthesis (bundling, image context staging, cdk-nag) takes 10-20 s; allow for a busy CI machine.
+  }, 300_000);
 
   it('has no resource dependency cycle in any stack (CloudFormation would reject it at deploy)', () => {
     const { network, data, platform } = synthesized.get(stage)!;

@@ -195,9 +195,9 @@ export class Delivery extends Construct {
       httpVersion: HttpVersion.HTTP2_AND_3,
       enableIpv6: true,
       priceClass: PRICE_CLASSES[props.priceClass],
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
       ...(custom
         ? {
+            minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
             domainNames: [...props.domainNames!],
             certificate: Certificate.fromCertificateArn(this, 'Certificate', props.certificateArn!),
           }

@@ -45,7 +45,7 @@ import {
 import type { BindTarget } from '../binding.js';
 
 /** Path the task answers on its health port: 200 while it accepts new sessions, 503 once it drains. */
-export const HEALTH_CHECK_PATH = '/healthz';
+export const HEALTH_CHECK_PATH = '/health';
 /** Step scaling thresholds on the share of NVENC session slots in use across the service (percent). */
 const SCALE_OUT_AT = 70;
 const SCALE_OUT_FAST_AT = 90;

@@ -1,5 +1,5 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Connections, type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
+import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { CfnReplicationGroup, CfnSubnetGroup } from 'aws-cdk-lib/aws-elasticache';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -28,7 +28,7 @@ export class LiveState extends Construct {
   readonly replicationGroup: CfnReplicationGroup;
   /** Member node ids (`<group>-001`, ...), the CacheClusterId dimension of ElastiCache metrics. */
   readonly nodeIds: readonly string[];
-  private readonly connections: Connections;
+  private readonly securityGroup: SecurityGroup;
 
   constructor(scope: Construct, id: string, props: LiveStateProps) {
     super(scope, id);
@@ -38,10 +38,7 @@ export class LiveState extends Construct {
       description: 'Mirror live state: only bound ingest tasks and functions',
       allowAllOutbound: false,
     });
-    this.connections = new Connections({
-      securityGroups: [securityGroup],
-      defaultPort: Port.tcp(REDIS_PORT),
-    });
+    this.securityGroup = securityGroup;
 
     const secret = new Secret(this, 'AuthToken', {
       description: 'Mirror live state Redis AUTH token',
@@ -107,6 +104,10 @@ export class LiveState extends Construct {
     target.addEnvironment('MIRROR_REDIS_AUTH_SECRET_ARN', this.authSecret.secretArn);
     this.authSecret.grantRead(target);
     target.addSecret?.('MIRROR_REDIS_AUTH_TOKEN', this.authSecret);
-    target.connections.allowTo(this.connections, Port.tcp(REDIS_PORT), 'Mirror live state (Redis TLS)');
+    // Ingress on the Redis side only (bound targets already allow all outbound). `remoteRule` puts the rule in the
+    // target's stack, so this stateful stack never depends on the platform stack.
+    for (const peer of target.connections.securityGroups) {
+      this.securityGroup.addIngressRule(peer, Port.tcp(REDIS_PORT), 'Mirror live state (Redis TLS)', true);
+    }
   }
 }
