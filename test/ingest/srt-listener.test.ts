@@ -86,6 +86,14 @@ describe('SRT listener over loopback (real libsrt)', () => {
   let listener: SrtListener;
   let port: number;
   const rejects: SrtRejection[] = [];
+  let opened = 0;
+  let closed = 0;
+  /** Every connection the listener accepted so far has also been closed (the accept event may trail the probe). */
+  const allClosed = (expectedOpened: number) =>
+    waitFor(
+      `${expectedOpened} connections opened and closed`,
+      () => opened >= expectedOpened && closed === opened,
+    );
   const native = loadNative();
   const probe = (
     streamId: string,
@@ -96,6 +104,8 @@ describe('SRT listener over loopback (real libsrt)', () => {
     port = await freeUdpPort();
     listener = new SrtListener({ port, host: '127.0.0.1', maxConnections: 4 });
     listener.on('reject', (r) => rejects.push(r));
+    listener.on('connection', () => opened++);
+    listener.on('close', () => closed++);
     listener.setStream('cam-1', { publishKey: KEY, passphrase: PASS, keyLength: 16 });
     listener.setStream('cam-2', { publishKey: `${KEY}-2`, passphrase: null, keyLength: 16 });
     listener.setStream('cam-3', { publishKey: `${KEY}-3`, passphrase: PASS, keyLength: 32 });
@@ -109,7 +119,7 @@ describe('SRT listener over loopback (real libsrt)', () => {
     expect(await probe(`#!::r=cam-1,m=publish,s=${KEY}`, { passphrase: PASS })).toMatchObject({
       connected: true,
     });
-    await waitFor('closed', () => listener.connectionCount === 0);
+    await allClosed(1);
     expect(await probe(`#!::r=cam-1,m=publish,s=${KEY}`, { passphrase: 'wrong passphrase!' })).toMatchObject({
       connected: false,
       rejectReason: SRT_REJ.BADSECRET,
@@ -138,7 +148,7 @@ describe('SRT listener over loopback (real libsrt)', () => {
   });
 
   it('refuses a second publisher while the first is connected, and capacity beyond maxConnections', async () => {
-    await waitFor('earlier callers gone', () => listener.connectionCount === 0);
+    await allClosed(3);
     const first = probe(`${KEY}-2`, { holdMs: 1500 });
     await waitFor('first publisher', () => listener.connectionCount === 1);
     expect((await probe(`${KEY}-2`)).rejectReason).toBe(REJECT.CONFLICT);
@@ -146,7 +156,7 @@ describe('SRT listener over loopback (real libsrt)', () => {
     expect((await probe(`#!::r=cam-1,s=${KEY}`, { passphrase: PASS })).rejectReason).toBe(REJECT.OVERLOAD);
     listener.setMaxConnections(4);
     expect((await first).connected).toBe(true);
-    await waitFor('first publisher gone', () => listener.connectionCount === 0);
+    await allClosed(4);
     expect(await probe(`${KEY}-2`)).toMatchObject({ connected: true });
   });
 

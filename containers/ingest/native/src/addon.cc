@@ -329,10 +329,31 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     return 0;
   }
 
+  // A caller that closes before its socket is accepted (or dies silently) may never raise an epoll event:
+  // look at every connection's state now and then and close the broken ones.
+  void SweepBroken() {
+    std::vector<SRTSOCKET> socks;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& [s, c] : conns_) socks.push_back(s);
+    }
+    for (SRTSOCKET s : socks) {
+      SRT_SOCKSTATUS st = srt_getsockstate(s);
+      if (st == SRTS_BROKEN || st == SRTS_CLOSED || st == SRTS_NONEXIST || st == SRTS_CLOSING) {
+        CloseConnection(s, "connection closed by peer");
+      }
+    }
+  }
+
   void EpollLoop() {
     std::vector<SRT_EPOLL_EVENT> events(64);
     std::vector<char> buf(kReadChunk);
+    auto lastSweep = Clock::now();
     while (running_) {
+      if (Clock::now() - lastSweep > std::chrono::milliseconds(250)) {
+        SweepBroken();
+        lastSweep = Clock::now();
+      }
       int n = srt_epoll_uwait(eid_, events.data(), static_cast<int>(events.size()), 100);
       if (n <= 0) continue;
       for (int i = 0; i < n; i++) {
@@ -383,6 +404,9 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
       int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
       srt_epoll_add_usock(eid_, s, &events);
       Emit("accept", s, conn->streamId, PeerString(reinterpret_cast<sockaddr*>(&peer)), 0, "");
+      // Data may have arrived before the socket joined the epoll set (level-triggered, but be sure).
+      std::vector<char> buf(kReadChunk);
+      ReadAll(conn, buf);
     }
   }
 
