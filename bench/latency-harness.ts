@@ -21,6 +21,8 @@ export interface PlayerReport {
   readonly name: string;
   /** Latency samples (ms), one every sampleEveryMs once playback runs. */
   readonly latenciesMs: number[];
+  /** Distance behind the playlist's live edge (`hls.latency`, ms), sampled with latenciesMs. */
+  readonly behindEdgeMs: number[];
   /** hls.js's own estimate (`hls.latency`, s) at the end. */
   readonly hlsLatencyS: number | null;
   readonly currentTimeStart: number;
@@ -47,7 +49,7 @@ window.__start = (targets, sampleEveryMs) => {
     video.muted = true; video.autoplay = true; video.playsInline = true;
     document.body.appendChild(video);
     const hls = new Hls(Object.assign({ lowLatencyMode: true, backBufferLength: 10 }, window.__hlsConfig, target.hlsConfig));
-    const p = { name: target.name, hls, video, latencies: [], stalls: 0, fatal: [], nonFatal: {}, playing: false,
+    const p = { name: target.name, hls, video, latencies: [], behind: [], stalls: 0, fatal: [], nonFatal: {}, playing: false,
       attachedAt: Date.now(), startupMs: null, partTarget: null, firstTime: null };
     hls.on(Hls.Events.ERROR, (_e, d) => {
       const key = d.type + ':' + d.details;
@@ -70,12 +72,13 @@ window.__start = (targets, sampleEveryMs) => {
       if (p.playing && date) {
         if (p.firstTime === null) p.firstTime = p.video.currentTime;
         p.latencies.push(Date.now() - date.getTime());
+        if (Number.isFinite(p.hls.latency)) p.behind.push(Math.round(p.hls.latency * 1000));
       }
     }
   }, sampleEveryMs);
 };
 window.__report = () => window.__players.map((p) => ({
-  name: p.name, latenciesMs: p.latencies, hlsLatencyS: Number.isFinite(p.hls.latency) ? p.hls.latency : null,
+  name: p.name, latenciesMs: p.latencies, behindEdgeMs: p.behind, hlsLatencyS: Number.isFinite(p.hls.latency) ? p.hls.latency : null,
   currentTimeStart: p.firstTime ?? 0, currentTimeEnd: p.video.currentTime, stalls: p.stalls, fatalErrors: p.fatal,
   nonFatalErrors: p.nonFatal, startupMs: p.startupMs, partTargetS: p.partTarget }));
 </script></body></html>`;

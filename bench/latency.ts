@@ -3,11 +3,9 @@
 // Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:https';
 import { extname, join, normalize } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TILE_RUNG } from '../core/ladder.js';
-import { selfSignedCertificate } from '../local/edge/cert.js';
 import { DEFAULT_CLIP } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
 import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
@@ -105,7 +103,8 @@ function summarize(report: PlayerReport) {
     p50_ms: percentile(report.latenciesMs, 50),
     p95_ms: percentile(report.latenciesMs, 95),
     stalls: report.stalls,
-    behind_live_edge_s: report.hlsLatencyS === null ? null : +report.hlsLatencyS.toFixed(2),
+    behind_edge_p50_ms: percentile(report.behindEdgeMs, 50),
+    behind_edge_p95_ms: percentile(report.behindEdgeMs, 95),
     startup_ms: report.startupMs,
     played_s: +(report.currentTimeEnd - report.currentTimeStart).toFixed(1),
     fatal_errors: report.fatalErrors,
@@ -135,28 +134,8 @@ const clip = await ensureClip(join(dataDir, 'clips'), {
   fontFile: availableFont(),
 });
 const reference: ChildProcess = spawn('ffmpeg', referenceArgs(clip, refDir), { stdio: 'ignore' });
-const tls = selfSignedCertificate(dataDir);
-const refServer = createServer(tls, (req, res) => {
-  const path = normalize(join(refDir, new URL(req.url ?? '/', 'https://x').pathname));
-  res.setHeader('access-control-allow-origin', '*');
-  try {
-    const body = readFileSync(path.startsWith(refDir) ? path : join(refDir, 'none'));
-    const type = extname(path) === '.m3u8' ? 'application/vnd.apple.mpegurl' : 'video/iso.segment';
-    res.writeHead(200, {
-      'content-type': type,
-      'cache-control': extname(path) === '.m3u8' ? 'no-cache' : 'max-age=60',
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise<void>((resolve) => refServer.listen(0, '127.0.0.1', resolve));
-const refPort = (refServer.address() as { port: number }).port;
-
 const stop = async () => {
   reference.kill('SIGTERM');
-  refServer.close();
   await platform.stop();
 };
 
@@ -176,11 +155,27 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   const browser = await launchChromium();
   const page = await openHarness(browser.context, platform.urls.https);
+  // The reference is served on the page's own origin (answered from its directory by the browser driver),
+  // so both players share the origin and neither needs CORS or a second certificate.
+  await page.route(`${platform.urls.https}/__ref/**`, async (route) => {
+    const name = new URL(route.request().url()).pathname.slice('/__ref/'.length);
+    const file = normalize(join(refDir, name));
+    if (!file.startsWith(refDir) || !existsSync(file)) return route.fulfill({ status: 404, body: '' });
+    const playlist = extname(file) === '.m3u8';
+    await route.fulfill({
+      status: 200,
+      headers: {
+        'content-type': playlist ? 'application/vnd.apple.mpegurl' : 'video/iso.segment',
+        'cache-control': playlist ? 'no-cache' : 'max-age=60',
+      },
+      body: readFileSync(file),
+    });
+  });
   await startPlayers(page, [
     { name: 'mirror-llhls', url: '/cam-1/master.m3u8', hlsConfig: hlsConfigWithTarget(MIRROR_TARGET_S) },
     {
       name: 'ffmpeg-hls',
-      url: `https://127.0.0.1:${refPort}/index.m3u8`,
+      url: '/__ref/index.m3u8',
       hlsConfig: hlsConfigWithTarget(REFERENCE_TARGET_S),
     },
   ]);
@@ -192,7 +187,7 @@ try {
     if (status?.latencyMs !== undefined) skews.push(status.latencyMs);
     const interim = (await readReports(page)).map(summarize);
     console.log(
-      `${new Date().toISOString().slice(11, 19)} ${interim.map((r) => `${r.player} p50 ${r.p50_ms} ms p95 ${r.p95_ms} ms stalls ${r.stalls} behind-edge ${r.behind_live_edge_s} s`).join(' | ')}`,
+      `${new Date().toISOString().slice(11, 19)} ${interim.map((r) => `${r.player} p50 ${r.p50_ms} ms p95 ${r.p95_ms} ms stalls ${r.stalls} behind-edge p50 ${r.behind_edge_p50_ms} ms`).join(' | ')}`,
     );
   }
   const reports = (await readReports(page)).map(summarize);
@@ -216,6 +211,10 @@ try {
     players: reports,
     ratio_p50: mirror?.p50_ms && ref?.p50_ms ? +(mirror.p50_ms / ref.p50_ms).toFixed(2) : null,
     ratio_p95: mirror?.p95_ms && ref?.p95_ms ? +(mirror.p95_ms / ref.p95_ms).toFixed(2) : null,
+    ratio_behind_edge_p50:
+      mirror?.behind_edge_p50_ms && ref?.behind_edge_p50_ms
+        ? +(mirror.behind_edge_p50_ms / ref.behind_edge_p50_ms).toFixed(2)
+        : null,
     mirror_live_edge_pdt_minus_now_ms_p50: percentile(
       skews.map((s) => -s),
       50,

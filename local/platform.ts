@@ -353,7 +353,7 @@ async function start(
       https,
       http,
       viewer: `${https}/`,
-      operator: `${https}/operator/#token=${controlToken}`,
+      operator: `${https}/operator/`,
       srt: `srt://127.0.0.1:${ports.srt}`,
     },
     controlToken,

@@ -66,7 +66,7 @@ const lines = [
   '',
   'Mirror is running.',
   `  Viewer      ${platform.urls.viewer}   (HTTP/2, self-signed certificate: accept it once)`,
-  `  Operator    ${platform.urls.operator}`,
+  `  Operator    ${platform.urls.operator}   (token ${platform.controlToken})`,
   `  Control API ${platform.urls.https}/api/control/streams   (Authorization: Bearer ${platform.controlToken})`,
   `  Plain HTTP  ${platform.urls.http}/   (HTTP/1.1, for curl)`,
 ];
