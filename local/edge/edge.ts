@@ -83,7 +83,7 @@ export class Edge {
   }
 
   get stats(): EdgeStats {
-    return { cache: this.cache.stats, origin: { ...this.#origin }, requests: { ...this.#requests } };
+    return { cache: { ...this.cache.stats }, origin: { ...this.#origin }, requests: { ...this.#requests } };
   }
 
   /** Distinct clients that asked for a stream's playlists in the last few seconds. */

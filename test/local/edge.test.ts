@@ -237,6 +237,11 @@ describe('request collapsing', () => {
     expect(manifest.calls).toHaveLength(1);
     expect(responses.every((r) => r.status === 200)).toBe(true);
     expect(responses.filter((r) => r.cache === 'collapsed')).toHaveLength(199);
+    expect(edge.stats.cache).toMatchObject({ misses: 1, collapsed: 199, originRequests: 1 });
+    const snapshot = edge.stats;
+    await edge.handle(get('/cam1/360p/playlist.m3u8', query));
+    expect(snapshot.cache.hits).toBe(0);
+    expect(edge.stats.cache.hits).toBe(1);
   });
 
   it('collapses even responses that may not be stored, but asks again afterwards', async () => {
