@@ -338,6 +338,20 @@ describe('functions', () => {
     });
   });
 
+  it('tells the control function the SRT endpoint (the NLB) it hands to operators', () => {
+    const host = new Capture();
+    platform.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: 'control',
+          MIRROR_SRT_HOST: host,
+          MIRROR_SRT_PORT: '9000',
+        }),
+      },
+    });
+    expect(JSON.stringify(host.asObject())).toContain('IngestLoadBalancer');
+  });
+
   it('admits the functions and the ingest tasks, and nothing else, to Redis', () => {
     const rules = Object.values(platform.findResources('AWS::EC2::SecurityGroupIngress')).filter((r) =>
       JSON.stringify(r.Properties.GroupId).includes('LiveStateSecurityGroup'),

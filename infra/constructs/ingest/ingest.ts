@@ -333,6 +333,9 @@ export class Ingest extends Construct {
     target.addEnvironment('MIRROR_ECS_SERVICE', this.service.serviceName);
     target.addEnvironment('MIRROR_MIN_TASKS', String(this.props.minTasks));
     target.addEnvironment('MIRROR_MAX_TASKS', String(this.props.maxTasks));
+    // The SRT URL handed to operators when they create a stream.
+    target.addEnvironment('MIRROR_SRT_HOST', this.loadBalancer.loadBalancerDnsName);
+    target.addEnvironment('MIRROR_SRT_PORT', String(this.props.srtPort));
     target.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ecs:UpdateService', 'ecs:DescribeServices'],
