@@ -21,6 +21,8 @@ export async function startRedis(): Promise<RedisServer> {
   const clients: Redis[] = [];
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Refused connections while the server starts are expected; connect() rejects and we retry.
+  probe.on('error', () => undefined);
   const deadline = Date.now() + 5000;
   for (;;) {
     try {
