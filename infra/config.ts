@@ -168,6 +168,11 @@ const deliverySchema = z
       .optional(),
     /** Origins allowed to fetch playlists and media cross-origin. */
     corsAllowOrigins: z.array(z.string().min(1)).min(1),
+    /**
+     * Playback protection (docs/sessions.md): a CloudFront Function checks the session's playback token on playlists
+     * and media, and the session function issues tokens. Needs the one-time secret copy into the KeyValueStore.
+     */
+    playbackProtection: z.boolean(),
   })
   .strict()
   .refine((v) => (v.domainNames === undefined) === (v.certificateArn === undefined), {
@@ -229,7 +234,7 @@ const BASE = {
     recordingTransitionDays: 7,
   },
   redis: { nodeType: 'cache.r7g.large', replicas: 1 },
-  delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'] },
+  delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'], playbackProtection: false },
 } as const;
 
 /** Built-in stages. Overrides from cdk.json context are merged on top before validation. */

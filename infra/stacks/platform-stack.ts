@@ -88,6 +88,7 @@ export class PlatformStack extends Stack {
       corsAllowOrigins: props.delivery.corsAllowOrigins,
       domainNames: props.delivery.domainNames,
       certificateArn: props.delivery.certificateArn,
+      playbackProtection: props.delivery.playbackProtection,
     });
     this.delivery.bindInvalidationTo(control);
 
@@ -111,6 +112,19 @@ export class PlatformStack extends Stack {
       value: this.delivery.baseUrl,
     });
     new CfnOutput(this, 'ViewerUrl', { description: 'Viewer web app', value: `${this.delivery.baseUrl}/` });
+    if (this.delivery.playbackKeys) {
+      // Tokens are only worth issuing when the edge checks them.
+      session.addEnvironment('MIRROR_PLAYBACK_PROTECTION', 'on');
+      new CfnOutput(this, 'PlaybackKeyValueStoreArn', {
+        description:
+          'Copy the session secret into this store under key playback-secret once after deploy (docs/sessions.md)',
+        value: this.delivery.playbackKeys.keyValueStoreArn,
+      });
+      new CfnOutput(this, 'SessionSecretArn', {
+        description: 'The HMAC key the session function signs playback tokens with',
+        value: this.api.sessionSecret.secretArn,
+      });
+    }
     new CfnOutput(this, 'ControlApiUrl', {
       description: 'Control API (SigV4-signed requests, service execute-api)',
       value: this.api.controlUrl,

@@ -37,6 +37,17 @@ describe('stage configuration', () => {
     expect(errorFor('prod', { redis: { replicas: 0 } })).toMatch(/redis\.replicas: .*at least 1 replica/);
   });
 
+  it('ships playback protection off in every stage, and takes only a boolean for it', () => {
+    for (const stage of Object.keys(STAGES))
+      expect(loadStageConfig(stage).delivery.playbackProtection).toBe(false);
+    expect(
+      loadStageConfig('prod', { delivery: { playbackProtection: true } }).delivery.playbackProtection,
+    ).toBe(true);
+    expect(errorFor('dev', { delivery: { playbackProtection: 'on' } })).toMatch(
+      /delivery\.playbackProtection: .*boolean/,
+    );
+  });
+
   it('names an unknown stage and how to choose one', () => {
     expect(errorFor('qa', undefined)).toMatch(/unknown stage "qa".*-c stage=NAME/);
   });

@@ -15,7 +15,12 @@ const ENCODERS = '203.0.113.0/24';
 const CERT = 'arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-aaaa-bbbb-cccc-000000000000';
 const { app, stacks, platform } = synthStage('dev', {
   ingest: { encoderCidrs: [ENCODERS], minTasks: 1, maxTasks: 3 },
-  delivery: { geoAllowList: ['DE', 'AT'], domainNames: ['live.example.com'], certificateArn: CERT },
+  delivery: {
+    geoAllowList: ['DE', 'AT'],
+    domainNames: ['live.example.com'],
+    certificateArn: CERT,
+    playbackProtection: true,
+  },
   alarmEmail: 'ops@example.com',
 });
 const platformId = stacks.platform.stackName;
@@ -540,6 +545,56 @@ describe('delivery', () => {
   it('writes access logs to the log bucket', () => {
     expect(distribution().Logging.Prefix).toBe('cloudfront/');
     expect(JSON.stringify(distribution().Logging.Bucket)).toMatch(/MediaStorageLogs.*RegionalDomainName/);
+  });
+});
+
+describe('playback protection (on)', () => {
+  const kvsId = () => onlyResource(platform, 'AWS::CloudFront::KeyValueStore').logicalId;
+  const checkId = () =>
+    logicalIdOf('AWS::CloudFront::Function', {
+      FunctionConfig: Match.objectLike({ KeyValueStoreAssociations: Match.anyValue() }),
+    });
+
+  it('runs the token check as a cloudfront-js-2.0 function with the KeyValueStore attached', () => {
+    const fnProps = platform.findResources('AWS::CloudFront::Function')[checkId()]!.Properties as Json;
+    expect(fnProps.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
+    expect(fnProps.FunctionConfig.KeyValueStoreAssociations).toEqual([
+      { KeyValueStoreARN: { 'Fn::GetAtt': [kvsId(), 'Arn'] } },
+    ]);
+    // The source reads that same store (its id, resolved at deploy) under the key the operator fills.
+    const code = JSON.stringify(fnProps.FunctionCode);
+    expect(code).toContain("cf.kvs('");
+    expect(code).toContain(JSON.stringify({ 'Fn::GetAtt': [kvsId(), 'Id'] }));
+    expect(code).toContain('playback-secret');
+    expect(code).not.toContain('placeholder');
+  });
+
+  it.each(['*.m3u8', '*.m4s', '*.mp4'])('checks the token on viewer requests for %s', (pattern) => {
+    expect(behaviour(pattern).FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [checkId(), 'FunctionARN'] } },
+    ]);
+  });
+
+  it('leaves /api/* and the web app alone', () => {
+    expect(behaviour('/api/*').FunctionAssociations).toBeUndefined();
+    const web = distribution().DefaultCacheBehavior.FunctionAssociations as Json[];
+    expect(web.map((a) => a.FunctionARN['Fn::GetAtt'][0])).not.toContain(checkId());
+  });
+
+  it('has the session function issue tokens, and keeps the secret out of the template', () => {
+    const env = (service: string) =>
+      platform.findResources('AWS::Lambda::Function')[fn(service)]!.Properties.Environment.Variables;
+    expect(env('session').MIRROR_PLAYBACK_PROTECTION).toBe('on');
+    expect(env('manifest').MIRROR_PLAYBACK_PROTECTION).toBeUndefined();
+    const store = onlyResource(platform, 'AWS::CloudFront::KeyValueStore').properties;
+    expect(store.ImportSource).toBeUndefined();
+    expect(JSON.stringify(platform.toJSON())).not.toMatch(/resolve:secretsmanager/);
+  });
+
+  it('outputs the store and the secret to copy into it', () => {
+    const outputs = platform.toJSON().Outputs;
+    expect(outputs.PlaybackKeyValueStoreArn.Value).toEqual({ 'Fn::GetAtt': [kvsId(), 'Arn'] });
+    expect(JSON.stringify(outputs.SessionSecretArn.Value)).toMatch(/SessionSecret/);
   });
 });
 

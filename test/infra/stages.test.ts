@@ -87,6 +87,20 @@ describe.each(stages)('stage %s', (stage) => {
     }
   });
 
+  it('ships playback protection off: no token check at the edge and no tokens from the session function', () => {
+    const { platform } = synthesized.get(stage)!;
+    platform.resourceCountIs('AWS::CloudFront::KeyValueStore', 0);
+    const edgeFunctions = Object.values(platform.findResources('AWS::CloudFront::Function'));
+    expect(edgeFunctions.map((f) => f.Properties.FunctionConfig.KeyValueStoreAssociations)).toEqual([
+      undefined,
+    ]);
+    const d = Object.values(platform.findResources('AWS::CloudFront::Distribution'))[0]!.Properties
+      .DistributionConfig;
+    for (const b of d.CacheBehaviors) expect(b.FunctionAssociations, b.PathPattern).toBeUndefined();
+    for (const f of Object.values(platform.findResources('AWS::Lambda::Function')))
+      expect(f.Properties.Environment?.Variables?.MIRROR_PLAYBACK_PROTECTION).toBeUndefined();
+  });
+
   it('deploys network, then data, then platform', () => {
     const { stacks } = synthesized.get(stage)!;
     expect(stacks.data.dependencies).toContain(stacks.network);

@@ -8,6 +8,7 @@ import {
   Distribution,
   Function as EdgeFunction,
   type ErrorResponse,
+  type FunctionAssociation,
   FunctionCode,
   FunctionEventType,
   FunctionRuntime,
@@ -17,6 +18,7 @@ import {
   HeadersReferrerPolicy,
   HttpVersion,
   type IOrigin,
+  KeyValueStore,
   OriginProtocolPolicy,
   OriginRequestPolicy,
   OriginSslPolicy,
@@ -36,6 +38,7 @@ import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, type ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { playbackFunctionCode } from '../../../core/sessions/playback-function.js';
 import type { BindTarget } from '../binding.js';
 
 /** The only query parameters that change a playlist (RFC 8216bis 6.2.5 delivery directives). */
@@ -76,7 +79,16 @@ export interface DeliveryProps {
   /** Custom domain names and their us-east-1 certificate. */
   readonly domainNames?: readonly string[];
   readonly certificateArn?: string;
+  /**
+   * Check playback tokens at the edge: a CloudFront Function with a KeyValueStore on the playlist and media
+   * behaviours (docs/sessions.md). The store's `playback-secret` key is filled once after deploy, outside the template.
+   * @default false
+   */
+  readonly playbackProtection?: boolean;
 }
+
+/** Stands in for the store id in the function source: the real id is a deploy-time token, not a literal. */
+const KVS_ID_PLACEHOLDER = 'mirror-kvs-id-placeholder';
 
 /**
  * The CloudFront distribution (HTTP/2 and HTTP/3, HTTPS only): playlists from the manifest function, media from S3
@@ -88,6 +100,8 @@ export class Delivery extends Construct {
   readonly webBucket: Bucket;
   /** https://<domain> without a trailing slash. */
   readonly baseUrl: string;
+  /** Holds the playback token secret (key `playback-secret`) when playback protection is on. */
+  readonly playbackKeys?: KeyValueStore;
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
@@ -179,6 +193,27 @@ export class Delivery extends Construct {
       ),
     });
 
+    let playbackCheck: FunctionAssociation[] | undefined;
+    if (props.playbackProtection) {
+      this.playbackKeys = new KeyValueStore(this, 'PlaybackKeys', {
+        comment:
+          'Mirror playback token secret (key playback-secret), copied from the session secret after deploy',
+      });
+      const check = new EdgeFunction(this, 'PlaybackCheck', {
+        comment: 'Check the playback token (cookie mirror_playback or ?token=) before the cache',
+        runtime: FunctionRuntime.JS_2_0,
+        keyValueStore: this.playbackKeys,
+        // playbackFunctionCode checks that a literal id is an id; the store's id is a token resolved at deploy.
+        code: FunctionCode.fromInline(
+          playbackFunctionCode(KVS_ID_PLACEHOLDER).replaceAll(
+            KVS_ID_PLACEHOLDER,
+            this.playbackKeys.keyValueStoreId,
+          ),
+        ),
+      });
+      playbackCheck = [{ function: check, eventType: FunctionEventType.VIEWER_REQUEST }];
+    }
+
     const errorResponses: ErrorResponse[] = CACHED_ERROR_CODES.map((httpStatus) => ({
       httpStatus,
       ttl: ERROR_CACHING_TTL,
@@ -218,6 +253,7 @@ export class Delivery extends Construct {
       additionalBehaviors: {
         '*.m3u8': {
           ...common,
+          functionAssociations: playbackCheck,
           origin: manifestOrigin(),
           cachePolicy: playlistCache,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
@@ -225,6 +261,7 @@ export class Delivery extends Construct {
         },
         '*.m4s': {
           ...common,
+          functionAssociations: playbackCheck,
           origin: mediaWithHold,
           cachePolicy: mediaCache,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
@@ -232,6 +269,7 @@ export class Delivery extends Construct {
         },
         '*.mp4': {
           ...common,
+          functionAssociations: playbackCheck,
           origin: mediaWithHold,
           cachePolicy: mediaCache,
           allowedMethods: AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
