@@ -1,6 +1,6 @@
 // Ingest-to-display latency and stalls: Mirror's LL-HLS next to the same synthetic source packaged by
 // ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium.
-// Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct]
+// Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct] [--mirror-target 0.5]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
@@ -20,7 +20,11 @@ import {
 } from './latency-harness.js';
 
 const { values } = parseArgs({
-  options: { minutes: { type: 'string', default: '10' }, feed: { type: 'string', default: 'srt' } },
+  options: {
+    minutes: { type: 'string', default: '10' },
+    feed: { type: 'string', default: 'srt' },
+    'mirror-target': { type: 'string', default: '0.5' },
+  },
 });
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--minutes must be a positive number');
@@ -29,7 +33,7 @@ const feed = values.feed === 'direct' ? 'direct' : 'srt';
 /** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
 const REFERENCE_SEGMENT_S = 1;
 /** Player targets: Mirror at PART-HOLD-BACK (0.3 s) plus slack, the reference at hls.js's 3 segments. */
-const MIRROR_TARGET_S = 0.5;
+const MIRROR_TARGET_S = Number(values['mirror-target']);
 const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
 
 function referenceArgs(clip: string, outDir: string): string[] {
