@@ -37,7 +37,10 @@ export const MetricNames = {
     sessionUtilization: 'IngestSessionUtilization',
     /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit); per stream. */
     streamDown: 'StreamDown',
-    /** GPU utilisation, percent (NVENC engine utilisation when available); task level. */
+    /**
+     * GPU utilisation, percent (NVENC engine utilisation when available); task level. Reserved: nothing emits it
+     * yet (see docs/infrastructure.md), so its dashboard graph stays empty.
+     */
     gpuUtilizationPercent: 'GpuUtilizationPercent',
   },
   /** Emitted by the manifest function (service `manifest`), function level. */
@@ -46,7 +49,10 @@ export const MetricNames = {
     playlistLatencyMs: 'PlaylistLatencyMs',
     /** Milliseconds a blocking playlist reload (_HLS_msn/_HLS_part) or held part request waited. */
     blockingWaitMs: 'BlockingWaitMs',
-    /** Count of blocking requests that timed out (answered 503 after three target durations). */
+    /**
+     * Count of waits that ran out: a blocking playlist reload (503 after three target durations) or a held
+     * preload-hinted part (404 after three part targets).
+     */
     blockingTimeouts: 'BlockingTimeouts',
   },
 } as const;

@@ -1,1 +1,1 @@
-export { Packager, type PackagerOptions } from './packager.js';
+export { Packager, type PackagerOptions, type PartPublished } from './packager.js';

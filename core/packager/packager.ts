@@ -15,14 +15,21 @@ export interface PackagerOptions {
   /** Wall clock in epoch ms (the PROGRAM-DATE-TIME anchor); Date.now by default. */
   readonly clock?: () => number;
   readonly logger?: Pick<Logger, 'error' | 'warn' | 'info'>;
-  /** Called after each publish (latency measurements); `arrivedAtMs` is when the fragment's last byte was written. */
-  readonly onPublish?: (event: {
-    streamId: string;
-    rendition: string;
-    msn: number;
-    part: number;
-    arrivedAtMs: number;
-  }) => void;
+  /**
+   * Called once per part after its live-state publish (the PartPublishLatencyMs metric): `arrivedAtMs` is when the
+   * fragment's last byte was written to the packager, `publishedAtMs` when the publish naming it completed (both
+   * from `clock`). Not called for the final publish that marks the rendition ended.
+   */
+  readonly onPublish?: (event: PartPublished) => void;
+}
+
+export interface PartPublished {
+  readonly streamId: string;
+  readonly rendition: string;
+  readonly msn: number;
+  readonly part: number;
+  readonly arrivedAtMs: number;
+  readonly publishedAtMs: number;
 }
 
 /** Storage writes are retried this many times before the part is given up (and logged). */
@@ -103,7 +110,7 @@ class RenditionPackager implements RenditionSink {
       if (closed !== undefined) await this.storeSegment(closed);
       const last =
         closed === undefined ? { msn: 0, part: 0 } : { msn: closed.msn, part: closed.partCount - 1 };
-      await this.publish(last, this.clock());
+      await this.publish(last);
     });
     await this.queue;
   }
@@ -214,7 +221,8 @@ class RenditionPackager implements RenditionSink {
     await this.put(mediaKeys.segment(this.streamId, this.rendition, closed.msn), concat(parts), 'segment');
   }
 
-  private async publish(at: { msn: number; part: number }, arrivedAtMs: number): Promise<void> {
+  /** Publishes the timeline; `arrivedAtMs` (when a new part is being published) reports its latency. */
+  private async publish(at: { msn: number; part: number }, arrivedAtMs?: number): Promise<void> {
     const state: RenditionState = {
       v: 1,
       info: this.info,
@@ -222,7 +230,9 @@ class RenditionPackager implements RenditionSink {
       publishedAtMs: this.clock(),
     };
     await this.options.live.publish(this.streamId, this.rendition, state, at);
-    this.options.onPublish?.({ streamId: this.streamId, rendition: this.rendition, ...at, arrivedAtMs });
+    if (arrivedAtMs === undefined || !this.options.onPublish) return;
+    const event = { streamId: this.streamId, rendition: this.rendition, ...at, arrivedAtMs };
+    this.options.onPublish({ ...event, publishedAtMs: this.clock() });
   }
 
   private async put(key: string, bytes: Uint8Array, mediaClass: MediaClass): Promise<void> {

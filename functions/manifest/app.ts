@@ -57,6 +57,29 @@ export interface ManifestDeps {
   readonly waiters: Pick<LiveWaiters, 'wait'>;
   readonly storage: MediaStorage;
   readonly logger?: Pick<Logger, 'warn' | 'error'>;
+  /** Told about every answered request (the Lambda handler turns this into metrics); must not throw. */
+  readonly observe?: (outcome: RequestOutcome) => void;
+  /** Monotonic milliseconds for the figures in RequestOutcome; performance.now by default. */
+  readonly now?: () => number;
+}
+
+/** What one request cost, for metrics: the app itself knows nothing of CloudWatch. */
+export interface RequestOutcome {
+  /** `playlist`: multivariant or media playlist; `media`: a part, segment or init segment (held or not). */
+  readonly kind: 'playlist' | 'media' | 'other';
+  readonly status: number;
+  /** From the request's arrival to its answer, including any wait. */
+  readonly latencyMs: number;
+  /** Time spent waiting for a publish (blocking reload or held part); undefined when the request did not wait. */
+  readonly waitMs?: number;
+  /** The wait ran out before the awaited part appeared (503 for a playlist, 404 for a held part). */
+  readonly timedOut: boolean;
+}
+
+/** Per-request wait figures, filled by the app's wait(). */
+interface WaitRecord {
+  waitMs?: number;
+  timedOut: boolean;
 }
 
 /** Builds the manifest app on one Redis connection: a second connection (duplicate) carries the one subscription. */
@@ -97,6 +120,7 @@ function renderOnce(
  * Transport-neutral: the Lambda handler and the local edge both call handle().
  */
 export function createManifestApp(deps: ManifestDeps): HttpApp {
+  const now = deps.now ?? (() => performance.now());
   const read = async (streamId: string): Promise<StreamSnapshot | undefined> => {
     try {
       return await deps.live.read(streamId);
@@ -108,12 +132,18 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     streamId: string,
     predicate: (s: StreamSnapshot | undefined) => boolean,
     timeoutMs: number,
+    record: WaitRecord,
     signal?: AbortSignal,
   ) => {
+    const started = now();
     try {
-      return await deps.waiters.wait(streamId, predicate, timeoutMs, signal);
+      const woken = await deps.waiters.wait(streamId, predicate, timeoutMs, signal);
+      record.timedOut = woken === undefined;
+      return woken;
     } catch (error) {
       throw new LiveUnavailable(String(error));
+    } finally {
+      record.waitMs = (record.waitMs ?? 0) + (now() - started);
     }
   };
 
@@ -130,6 +160,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     streamId: string,
     rendition: string,
     request: HttpRequest,
+    record: WaitRecord,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
     const directives = parseDirectives(request.query);
@@ -148,7 +179,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
           const t = s?.renditions.get(rendition)?.timeline;
           return t === undefined || satisfies(t, msn, part);
         };
-        const woken = await wait(streamId, ready, timeoutMs, signal);
+        const woken = await wait(streamId, ready, timeoutMs, record, signal);
         if (woken === undefined) {
           return withCors({
             status: 503,
@@ -178,7 +209,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     return text(body, msn === undefined ? LIVE_PLAYLIST_CACHE_CONTROL : BLOCKING_PLAYLIST_CACHE_CONTROL);
   }
 
-  async function media(path: MediaPath, signal?: AbortSignal): Promise<HttpResponse> {
+  async function media(path: MediaPath, record: WaitRecord, signal?: AbortSignal): Promise<HttpResponse> {
     const key = keyOf(path);
     const stored = await deps.storage.get(key);
     if (stored !== undefined) return mediaResponse(path, stored);
@@ -195,6 +226,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
           return t === undefined || published(t, path);
         },
         waitMs,
+        record,
         signal,
       );
       if (woken === undefined) return notFound(`${key} was not published within ${waitMs} ms`);
@@ -205,51 +237,84 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
 
   return {
     async handle(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
-      if (request.method === 'OPTIONS')
-        return withCors({ status: 204, headers: { 'cache-control': 'public, max-age=86400' }, body: '' });
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        return withCors({
-          ...errorResponse(405, 'method_not_allowed', `${request.method} is not supported`),
-          headers: { allow: 'GET, HEAD, OPTIONS' },
-        });
-      }
+      if (deps.observe === undefined) return answer(request, { timedOut: false }, signal);
+      const started = now();
+      const record: WaitRecord = { timedOut: false };
+      const response = await answer(request, record, signal);
       try {
-        const response = await route(request, signal);
-        return request.method === 'HEAD' ? { ...response, body: '' } : response;
-      } catch (error) {
-        if (error instanceof LiveUnavailable) {
-          deps.logger?.warn('live state unreachable', { error: error.message });
-          return withCors({
-            status: 503,
-            headers: {
-              'content-type': 'application/json',
-              'cache-control': 'no-store',
-              'retry-after': String(RETRY_AFTER_S),
-            },
-            body: JSON.stringify({
-              error: 'live_state_unavailable',
-              message: 'live state is unreachable; retry shortly',
-            }),
-          });
-        }
-        deps.logger?.error('manifest request failed', { path: request.path, error });
-        return withCors({
-          ...errorResponse(500, 'internal_error', 'the request failed'),
-          headers: { 'cache-control': 'no-store' },
+        deps.observe({
+          kind: kindOf(request),
+          status: response.status,
+          latencyMs: now() - started,
+          waitMs: record.waitMs,
+          timedOut: record.timedOut,
         });
+      } catch (error) {
+        deps.logger?.warn('request observer failed', { error: String(error) });
       }
+      return response;
     },
   };
 
-  async function route(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+  async function answer(
+    request: HttpRequest,
+    record: WaitRecord,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
+    if (request.method === 'OPTIONS')
+      return withCors({ status: 204, headers: { 'cache-control': 'public, max-age=86400' }, body: '' });
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return withCors({
+        ...errorResponse(405, 'method_not_allowed', `${request.method} is not supported`),
+        headers: { allow: 'GET, HEAD, OPTIONS' },
+      });
+    }
+    try {
+      const response = await route(request, record, signal);
+      return request.method === 'HEAD' ? { ...response, body: '' } : response;
+    } catch (error) {
+      if (error instanceof LiveUnavailable) {
+        deps.logger?.warn('live state unreachable', { error: error.message });
+        return withCors({
+          status: 503,
+          headers: {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            'retry-after': String(RETRY_AFTER_S),
+          },
+          body: JSON.stringify({
+            error: 'live_state_unavailable',
+            message: 'live state is unreachable; retry shortly',
+          }),
+        });
+      }
+      deps.logger?.error('manifest request failed', { path: request.path, error });
+      return withCors({
+        ...errorResponse(500, 'internal_error', 'the request failed'),
+        headers: { 'cache-control': 'no-store' },
+      });
+    }
+  }
+
+  async function route(
+    request: HttpRequest,
+    record: WaitRecord,
+    signal?: AbortSignal,
+  ): Promise<HttpResponse> {
     const master = MASTER_PATH.exec(request.path);
     if (master !== null) return multivariant(master[1]!);
     const playlist = MEDIA_PLAYLIST_PATH.exec(request.path);
-    if (playlist !== null) return mediaPlaylist(playlist[1]!, playlist[2]!, request, signal);
+    if (playlist !== null) return mediaPlaylist(playlist[1]!, playlist[2]!, request, record, signal);
     const mediaPath = parseMediaPath(request.path);
-    if (mediaPath !== undefined && request.path.startsWith('/')) return media(mediaPath, signal);
+    if (mediaPath !== undefined && request.path.startsWith('/')) return media(mediaPath, record, signal);
     return notFound(`no such path: ${request.path}`);
   }
+}
+
+function kindOf(request: HttpRequest): RequestOutcome['kind'] {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return 'other';
+  if (MASTER_PATH.test(request.path) || MEDIA_PLAYLIST_PATH.test(request.path)) return 'playlist';
+  return parseMediaPath(request.path) !== undefined && request.path.startsWith('/') ? 'media' : 'other';
 }
 
 type Directives =

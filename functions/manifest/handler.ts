@@ -1,11 +1,18 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { connectRedis, readEnv } from '../../core/api/runtime.js';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
 import { createLogger } from '../../core/log.js';
+import {
+  METRIC_DIMENSION_STAGE,
+  METRIC_NAMESPACE,
+  MetricNames,
+  MetricServices,
+} from '../../core/metric-names.js';
 import { LocalDiskStorage, type MediaStorage, S3Storage } from '../../core/storage/index.js';
-import { createManifestApp, manifestDepsFromRedis } from './app.js';
+import { createManifestApp, manifestDepsFromRedis, type RequestOutcome } from './app.js';
 
 const Env = z
   .object({
@@ -15,6 +22,8 @@ const Env = z
     MIRROR_BUCKET: z.string().optional(),
     MIRROR_S3_ENDPOINT: z.string().url().optional(),
     MIRROR_MEDIA_DIR: z.string().optional(),
+    /** The `Stage` metric dimension; set on every function by the CDK app. */
+    MIRROR_STAGE: z.string().min(1).default('local'),
   })
   .refine((e) => e.MIRROR_STORAGE !== 's3' || e.MIRROR_BUCKET !== undefined, {
     path: ['MIRROR_BUCKET'],
@@ -37,8 +46,31 @@ const storage: MediaStorage =
       )
     : new LocalDiskStorage(env.MIRROR_MEDIA_DIR!);
 const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
-const app = createManifestApp({ ...manifestDepsFromRedis(redis, storage), logger });
+
+// Embedded metric format on stdout; Lambda ships it to CloudWatch Logs, which extracts the metrics the dashboard reads.
+const metrics = new Metrics({
+  namespace: METRIC_NAMESPACE,
+  serviceName: MetricServices.manifest,
+  defaultDimensions: { [METRIC_DIMENSION_STAGE]: env.MIRROR_STAGE },
+});
+const names = MetricNames.manifest;
+function observe(outcome: RequestOutcome): void {
+  if (outcome.kind === 'playlist') {
+    metrics.addMetric(names.playlistLatencyMs, MetricUnit.Milliseconds, outcome.latencyMs);
+  }
+  if (outcome.waitMs !== undefined) {
+    metrics.addMetric(names.blockingWaitMs, MetricUnit.Milliseconds, outcome.waitMs);
+  }
+  if (outcome.timedOut) metrics.addMetric(names.blockingTimeouts, MetricUnit.Count, 1);
+}
+
+const app = createManifestApp({ ...manifestDepsFromRedis(redis, storage), logger, observe });
 
 export async function handler(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyResultV2> {
-  return toApiGatewayResult(await app.handle(fromApiGatewayEvent(event)));
+  try {
+    return toApiGatewayResult(await app.handle(fromApiGatewayEvent(event)));
+  } finally {
+    // One invocation at a time per instance: flush what this request recorded (nothing for a plain media hit).
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/live/index.js';
-import { Packager } from '../../core/packager/index.js';
+import { Packager, type PartPublished } from '../../core/packager/index.js';
 import { LocalDiskStorage, mediaKeys } from '../../core/storage/index.js';
 import { encodeTestSource, ffprobeFrames } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
@@ -60,6 +60,39 @@ describe('packager', () => {
     expect(state.timeline.segments.map((s) => s.msn)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(state.timeline.ended).toBe(true);
     expect(await storage.get(mediaKeys.init('pk-1', '360p', 1))).toBeDefined();
+  });
+
+  it('reports one publish latency per published part, measured after the live-state publish completes', async () => {
+    const PUBLISH_DELAY_MS = 25;
+    const partPublishes: string[] = [];
+    const slowLive = {
+      read: live.read.bind(live),
+      publish: async (...args: Parameters<LiveState['publish']>) => {
+        const [, , state, at] = args;
+        if (!state.timeline.ended) partPublishes.push(`${at.msn}.${at.part}`);
+        await new Promise((r) => setTimeout(r, PUBLISH_DELAY_MS));
+        return live.publish(...args);
+      },
+    };
+    const events: PartPublished[] = [];
+    const packager = new Packager({
+      storage,
+      live: slowLive,
+      partTargetMs: 100,
+      segmentTargetMs: 500,
+      onPublish: (e) => events.push(e),
+    });
+    const sink = packager.open('pk-lat', '360p');
+    feed(sink, source);
+    await sink.end();
+    expect(partPublishes.length).toBeGreaterThanOrEqual(30);
+    // One event per part, none for the final "ended" publish, in publish order.
+    expect(events.map((e) => `${e.msn}.${e.part}`)).toEqual(partPublishes);
+    for (const e of events) {
+      expect(e).toMatchObject({ streamId: 'pk-lat', rendition: '360p' });
+      // Includes the publish itself (and storing the part), so at least the injected delay.
+      expect(e.publishedAtMs - e.arrivedAtMs).toBeGreaterThanOrEqual(PUBLISH_DELAY_MS - 1);
+    }
   });
 
   it('segments concatenated from init + parts and stored segments pass ffprobe with an IDR first', async () => {
