@@ -11,8 +11,7 @@ import { createLogger } from '../core/log.js';
 import { Packager } from '../core/packager/index.js';
 import { viewerCounts } from '../core/sessions/viewers.js';
 import { LocalDiskStorage } from '../core/storage/index.js';
-import { type SrtEndpoint, StreamRegistry } from '../core/streams/registry.js';
-import type { StreamRecord } from '../core/streams/schema.js';
+import { StreamRegistry, srtUrls } from '../core/streams/registry.js';
 import { bearerAuthenticator, createControlApp } from '../functions/control/app.js';
 import { createManifestApp } from '../functions/manifest/app.js';
 import { createSessionApp } from '../functions/session/app.js';
@@ -255,7 +254,7 @@ async function start(
       encrypted: true,
       keyLength: 16,
     });
-    const srtUrl = callerUrl(record, srtEndpoint);
+    const srtUrl = srtUrls(record, srtEndpoint).url;
     streams.push({
       id,
       name: record.name,
@@ -292,7 +291,7 @@ async function start(
     streams.push({
       id: record.id,
       name: record.name,
-      srtUrl: callerUrl(record, srtEndpoint),
+      srtUrl: srtUrls(record, srtEndpoint).url,
       rendition: firstRendition(options.ladder),
       synthetic: false,
     });
@@ -370,18 +369,6 @@ async function start(
     status,
     stop: stopAll,
   };
-}
-
-/**
- * The SRT caller URL with its query left raw: ffmpeg 5.1 (Debian 12) does not percent-decode srt://
- * options, so the registry's percent-encoded URL (`srtUrls`) reaches libsrt as `%23%21...` and is
- * refused as an unknown key. Carries secrets: print it for the operator, never log it.
- */
-export function callerUrl(record: StreamRecord, endpoint: SrtEndpoint): string {
-  const params = [`streamid=#!::r=${record.id},m=publish,s=${record.publishKey}`];
-  if (record.passphrase !== null)
-    params.push(`passphrase=${record.passphrase}`, `pbkeylen=${record.keyLength}`);
-  return `srt://${endpoint.host}:${endpoint.port}?${params.join('&')}`;
 }
 
 interface IntegrationContext {

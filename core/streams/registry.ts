@@ -291,14 +291,14 @@ export interface SrtEndpoint {
  * and the plain-key form that encoders without streamid syntax support send. Both carry secrets.
  */
 export function srtUrls(record: StreamRecord, endpoint: SrtEndpoint): { url: string; plainKeyUrl: string } {
+  // The query is left raw: ffmpeg 5.1 (Debian 12) passes srt:// options to libsrt without percent-decoding,
+  // so an encoded streamid arrives as `%23%21...` and is refused; newer ffmpeg decodes, and raw text
+  // decodes to itself. Safe because ids are slugs and generated secrets are base64url.
   const build = (streamid: string) => {
-    const params = new URLSearchParams({ streamid });
-    if (record.passphrase !== null) {
-      params.set('passphrase', record.passphrase);
-      params.set('pbkeylen', String(record.keyLength));
-    }
-    // URLSearchParams encodes spaces as '+'; SRT tools expect %20.
-    return `srt://${endpoint.host}:${endpoint.port}?${params.toString().replaceAll('+', '%20')}`;
+    const params = [`streamid=${streamid}`];
+    if (record.passphrase !== null)
+      params.push(`passphrase=${record.passphrase}`, `pbkeylen=${record.keyLength}`);
+    return `srt://${endpoint.host}:${endpoint.port}?${params.join('&')}`;
   };
   return {
     url: build(`#!::r=${record.id},m=publish,s=${record.publishKey}`),
