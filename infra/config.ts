@@ -228,7 +228,7 @@ const BASE = {
     ladder: 'full',
     partTargetMs: 100,
     segmentTargetMs: 500,
-    windowSegments: 12,
+    windowSegments: 20, // the seed's window: 20 x 500 ms = 10 s
     dvrWindowS: 4 * 3600,
     recordingRetentionDays: 30,
     recordingTransitionDays: 7,

@@ -271,7 +271,7 @@ describe('functions', () => {
           MIRROR_BUCKET: Match.anyValue(),
           MIRROR_PART_TARGET_MS: '100',
           MIRROR_SEGMENT_TARGET_MS: '500',
-          MIRROR_WINDOW_SEGMENTS: '12',
+          MIRROR_WINDOW_SEGMENTS: '20',
           MIRROR_DVR_WINDOW_S: '14400',
           MIRROR_LADDER: 'full',
           MIRROR_SESSION_SECRET_ARN: Match.anyValue(),
