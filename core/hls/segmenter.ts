@@ -52,7 +52,9 @@ export class Segmenter {
   private initVersion = 0;
   private ended = false;
   /** Wall-clock anchor: decode time `anchorTicks` (at `anchorTimescale`) happened at `anchorWallMs`. */
-  private anchor: { wallMs: number; ticks: number; timescale: number } | undefined;
+  private anchor: { wallMs: number; ticks: number; timescale: number; atIngest: boolean } | undefined;
+  /** Ingest arrival time of the producer run's first input: stamps the next part that (re)anchors the clock. */
+  private ingestAnchorMs: number | undefined;
   /** Decode time where the next part is expected to start. */
   private expected: { ticks: number; timescale: number } | undefined;
 
@@ -101,7 +103,17 @@ export class Segmenter {
     this.pendingDiscontinuity = this.nextMsn > 0 || this.open !== undefined;
     this.expected = undefined;
     this.anchor = undefined;
+    this.ingestAnchorMs = undefined;
     this.ended = false;
+  }
+
+  /**
+   * The producer run whose first part comes next received its first input at ingest at `wallMs`: that part's decode
+   * time is stamped `wallMs` and later parts follow by media time (PDT = anchor + (decodeTime - firstDecodeTime)).
+   * Without it the first part is stamped with `nowMs` given to addPart.
+   */
+  setIngestAnchor(wallMs: number): void {
+    this.ingestAnchorMs = wallMs;
   }
 
   addPart(input: PartInput, nowMs: number): PartPlacement {
@@ -109,9 +121,7 @@ export class Segmenter {
     this.initVersion = input.initVersion;
     const jumped = this.expected !== undefined && this.isJump(input);
     const discontinuity = this.pendingDiscontinuity || jumped;
-    if (this.anchor === undefined || discontinuity) {
-      this.anchor = { wallMs: nowMs, ticks: input.baseDecodeTime, timescale: input.timescale };
-    }
+    if (this.anchor === undefined || discontinuity) this.reanchor(input, nowMs, jumped);
     const durationS = input.duration / input.timescale;
     if (durationS > this.partTargetS) this.partTargetS = durationS;
     const part: PartEntry = { durationS, independent: input.independent, bytes: input.bytes };
@@ -180,6 +190,20 @@ export class Segmenter {
     if (expected.timescale !== input.timescale) return true;
     const gapMs = (Math.abs(input.baseDecodeTime - expected.ticks) / input.timescale) * 1000;
     return gapMs > TIMESTAMP_JUMP_MS;
+  }
+
+  private reanchor(input: PartInput, nowMs: number, jumped: boolean): void {
+    const at = { ticks: input.baseDecodeTime, timescale: input.timescale };
+    if (this.ingestAnchorMs !== undefined) {
+      this.anchor = { ...at, wallMs: this.ingestAnchorMs, atIngest: true };
+      this.ingestAnchorMs = undefined;
+    } else if (jumped && this.anchor?.atIngest && this.expected !== undefined) {
+      // A timestamp jump within one producer run: the ingest clock carries on where the previous part ended.
+      const wallMs = this.wallClockOf(this.expected.ticks, this.expected.timescale);
+      this.anchor = { ...at, wallMs, atIngest: true };
+    } else {
+      this.anchor = { ...at, wallMs: nowMs, atIngest: false };
+    }
   }
 
   private wallClockOf(ticks: number, timescale: number): number {

@@ -6,11 +6,21 @@ export interface RenditionSink {
   /** Bytes of the fMP4 stream exactly as ffmpeg writes them, in arbitrary chunks. */
   write(chunk: Uint8Array): void;
   /** The producer restarted (ffmpeg respawned, encoder reconnected): what follows starts with a new init segment and is a discontinuity. */
-  restart(): void;
+  restart(start?: ProducerStart): void;
   /** The producer ended for good: close the open segment and publish what is complete. */
   end(): Promise<void>;
 }
 
+/** What the producer knows about the run whose output follows (given at open and at each restart). */
+export interface ProducerStart {
+  /**
+   * Wall clock (epoch ms) when the first input bytes of this producer run arrived at ingest: the output's first
+   * decode time is stamped with it (EXT-X-PROGRAM-DATE-TIME). Without it the packager uses the time the first
+   * fragment reached it, which runs ahead of the source by the encoder's delay.
+   */
+  readonly ingestAnchorMs?: number;
+}
+
 export interface RenditionSinkFactory {
-  open(streamId: string, rendition: string): RenditionSink;
+  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink;
 }

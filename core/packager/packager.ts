@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { CmafError, type Fragment, FragmentSplitter, type InitSegment } from '../cmaf/index.js';
 import { DEFAULT_WINDOW_SEGMENTS, type RenditionInfo, type SegmentEntry, Segmenter } from '../hls/index.js';
 import type { LiveState, RenditionState } from '../live/index.js';
-import type { RenditionSink, RenditionSinkFactory } from '../media/rendition-sink.js';
+import type { ProducerStart, RenditionSink, RenditionSinkFactory } from '../media/rendition-sink.js';
 import { type MediaClass, type MediaStorage, mediaKeys } from '../storage/index.js';
 
 export interface PackagerOptions {
@@ -43,8 +43,8 @@ const PUT_RETRY_DELAY_MS = 50;
 export class Packager implements RenditionSinkFactory {
   constructor(private readonly options: PackagerOptions) {}
 
-  open(streamId: string, rendition: string): RenditionSink {
-    return new RenditionPackager(streamId, rendition, this.options);
+  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink {
+    return new RenditionPackager(streamId, rendition, this.options, start);
   }
 }
 
@@ -61,12 +61,16 @@ class RenditionPackager implements RenditionSink {
   private openParts: Uint8Array[] = [];
   private failed = false;
   private restartPending = false;
+  /** The producer run's ingest anchor, handed to the segmenter with the run's init segment. */
+  private ingestAnchorMs: number | undefined;
 
   constructor(
     private readonly streamId: string,
     private readonly rendition: string,
     private readonly options: PackagerOptions,
+    start?: ProducerStart,
   ) {
+    this.ingestAnchorMs = start?.ingestAnchorMs;
     this.clock = options.clock ?? Date.now;
     this.segmenter = new Segmenter({
       partTargetMs: options.partTargetMs,
@@ -93,8 +97,9 @@ class RenditionPackager implements RenditionSink {
     }
   }
 
-  restart(): void {
+  restart(start?: ProducerStart): void {
     this.splitter = new FragmentSplitter();
+    this.ingestAnchorMs = start?.ingestAnchorMs;
     this.failed = false;
     this.restartPending = true;
   }
@@ -167,6 +172,8 @@ class RenditionPackager implements RenditionSink {
     this.initVersion = ++this.lastInitVersion;
     if (this.restartPending || this.initVersion > 1) this.segmenter.restart(this.initVersion);
     this.restartPending = false;
+    if (this.ingestAnchorMs !== undefined) this.segmenter.setIngestAnchor(this.ingestAnchorMs);
+    this.ingestAnchorMs = undefined;
     const video = init.info.timingTrack;
     this.info = {
       codecs: init.info.codecs,

@@ -98,6 +98,38 @@ describe('segmenter', () => {
     expect(t.segments[1]).toMatchObject({ msn: 1, partCount: 2 });
   });
 
+  it('stamps PROGRAM-DATE-TIME from the ingest anchor, not the arrival at the packager, across a restart', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    // ffmpeg's first output decode time is 1.4 s; its input arrived at ingest at T0; the parts reach the packager
+    // about 1.2 s later (probing and encoding).
+    s.setIngestAnchor(T0);
+    feed(s, 7, { start: 1.4 * TIMESCALE, now: T0 + 1200 });
+    let t = s.timeline();
+    expect(t.segments[0]!.programDateTimeMs).toBe(T0);
+    expect(t.open!.programDateTimeMs).toBe(T0 + 500); // PDT = anchor + (decodeTime - firstDecodeTime)
+
+    // The restarted run starts again near decode time 0; its first input arrived at ingest at T0 + 60 s.
+    s.restart(2);
+    s.setIngestAnchor(T0 + 60_000);
+    feed(s, 6, { start: 0, initVersion: 2, now: T0 + 61_300 });
+    t = s.timeline();
+    expect(t.segments.at(-1)).toMatchObject({ discontinuity: true, programDateTimeMs: T0 + 60_000 });
+    expect(t.open!.programDateTimeMs).toBe(T0 + 60_500);
+
+    // A restart without an anchor (a producer that has none) falls back to the arrival at the packager.
+    s.restart(3);
+    feed(s, 2, { start: 0, initVersion: 3, now: T0 + 90_000 });
+    expect(s.timeline().open).toMatchObject({ discontinuity: true, programDateTimeMs: T0 + 90_000 });
+  });
+
+  it('carries the ingest clock on across a timestamp jump within one run', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    s.setIngestAnchor(T0);
+    feed(s, 5, { now: T0 + 1000 });
+    feed(s, 3, { start: 100 * TIMESCALE, now: T0 + 9000 });
+    expect(s.timeline().open).toMatchObject({ msn: 1, discontinuity: true, programDateTimeMs: T0 + 500 });
+  });
+
   it('produces a DISCONTINUITY on a timestamp jump', () => {
     const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
     feed(s, 5);

@@ -1,4 +1,4 @@
-import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
+import type { ProducerStart, RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
 
 export interface Collected {
   chunks: Buffer[];
@@ -6,18 +6,33 @@ export interface Collected {
   ended: boolean;
   /** Byte offsets where each restart happened. */
   restartAt: number[];
+  /** The ingest anchor given at open and at each restart, in order. */
+  anchors: (number | undefined)[];
+  /** When the first output bytes of the open and of each restart were written (epoch ms). */
+  firstOutputAt: number[];
 }
 
 /** A RenditionSinkFactory that keeps everything, for asserting on ffmpeg's real output. */
 export class CollectingSinks implements RenditionSinkFactory {
   readonly renditions = new Map<string, Collected>();
 
-  open(streamId: string, rendition: string): RenditionSink {
-    const c: Collected = { chunks: [], restarts: 0, ended: false, restartAt: [] };
+  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink {
+    const c: Collected = {
+      chunks: [],
+      restarts: 0,
+      ended: false,
+      restartAt: [],
+      anchors: [start?.ingestAnchorMs],
+      firstOutputAt: [],
+    };
     this.renditions.set(`${streamId}/${rendition}`, c);
     return {
-      write: (chunk) => c.chunks.push(Buffer.from(chunk)),
-      restart: () => {
+      write: (chunk) => {
+        if (c.firstOutputAt.length < c.anchors.length) c.firstOutputAt.push(Date.now());
+        c.chunks.push(Buffer.from(chunk));
+      },
+      restart: (next) => {
+        c.anchors.push(next?.ingestAnchorMs);
         c.restarts += 1;
         c.restartAt.push(c.chunks.reduce((n, b) => n + b.length, 0));
       },

@@ -247,17 +247,57 @@ describe('StreamPipeline with real ffmpeg', () => {
     await waitFor('first output', () => sinks.bytes('s3/source').length > 0);
     const firstPid = pipeline.pid;
     process.kill(firstPid!, 'SIGKILL');
-    await waitFor(
-      'restarted',
-      () => pipeline.status().restarts === 1 && pipeline.pid !== undefined && pipeline.pid !== firstPid,
-    );
+    await waitFor('restarted', () => pipeline.status().restarts === 1);
     const before = sinks.bytes('s3/source').length;
     feed(pipeline, h264);
+    // Nothing was queued when it died: the new ffmpeg starts with the next input, which anchors its clock.
+    await waitFor('new ffmpeg', () => pipeline.pid !== undefined && pipeline.pid !== firstPid);
     await waitFor('output after restart', () => sinks.bytes('s3/source').length > before);
     const c = sinks.renditions.get('s3/source')!;
     expect(c.restarts).toBe(1);
     // After the restart, a new init segment opens the output.
     expect(topLevelBoxes(sinks.bytes('s3/source').subarray(c.restartAt[0]))[0]).toBe('ftyp');
+  });
+
+  it('anchors each ffmpeg run at the arrival of its first input bytes, not at its first output', async () => {
+    const sinks = new CollectingSinks();
+    const pipeline = new StreamPipeline({
+      streamId: 's7',
+      ladder: 'passthrough',
+      gpuMode: 'off',
+      gpu: NO_GPU,
+      sinks,
+      ...PIPELINE,
+    });
+    pipelines.push(pipeline);
+    const firstChunk = 1316 * 7;
+    const beforeFirst = Date.now();
+    pipeline.write(h264.subarray(0, firstChunk));
+    const afterFirst = Date.now();
+    await new Promise((r) => setTimeout(r, 400));
+    feed(pipeline, h264.subarray(firstChunk));
+    await waitFor('first output', () => sinks.bytes('s7/source').length > 0);
+    const c = sinks.renditions.get('s7/source')!;
+    expect(c.anchors[0]).toBeGreaterThanOrEqual(beforeFirst);
+    expect(c.anchors[0]).toBeLessThanOrEqual(afterFirst);
+    expect(c.firstOutputAt[0]! - c.anchors[0]!).toBeGreaterThanOrEqual(400);
+
+    // A restart: the new run's anchor is when its first bytes arrived, after the crash.
+    await waitFor('input consumed', () => pipeline.status().bufferedBytes === 0);
+    const firstPid = pipeline.pid;
+    process.kill(firstPid!, 'SIGKILL');
+    await waitFor('restart pending', () => pipeline.status().restarts === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    const beforeSecond = Date.now();
+    pipeline.write(h264.subarray(0, firstChunk));
+    const afterSecond = Date.now();
+    await new Promise((r) => setTimeout(r, 400));
+    feed(pipeline, h264.subarray(firstChunk));
+    await waitFor('output after restart', () => c.firstOutputAt.length === 2);
+    expect(c.restarts).toBe(1);
+    expect(c.anchors[1]).toBeGreaterThanOrEqual(beforeSecond);
+    expect(c.anchors[1]).toBeLessThanOrEqual(afterSecond);
+    expect(c.firstOutputAt[1]! - c.anchors[1]!).toBeGreaterThanOrEqual(400);
   });
 
   it('kills a hung ffmpeg and fails the stream after repeated futile restarts', async () => {

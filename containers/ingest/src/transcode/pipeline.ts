@@ -79,7 +79,12 @@ export class StreamPipeline {
   private readonly hangTimeoutMs: number;
   private probeChunks: Buffer[] = [];
   private probeBytes = 0;
-  private queue: Buffer[] = [];
+  /** When the first probed chunk arrived from the socket (epoch ms). */
+  private probeFirstAt = 0;
+  /** Input waiting for ffmpeg, each chunk with its arrival time from the socket (epoch ms). */
+  private queue: { chunk: Buffer; atMs: number }[] = [];
+  /** A restart found no queued input: ffmpeg starts with the next chunk, which anchors its output's clock. */
+  private startOnInput = false;
   private queuedBytes = 0;
   private waitingDrain = false;
   private proc: ChildProcess | null = null;
@@ -122,12 +127,17 @@ export class StreamPipeline {
     this.lastInputAt = Date.now();
     if (this.state === 'error' || this.state === 'stopped' || this.state === 'idle') return;
     if (this.state === 'probing') {
+      if (this.probeChunks.length === 0) this.probeFirstAt = this.lastInputAt;
       this.probeChunks.push(chunk);
       this.probeBytes += chunk.length;
       this.tryProbe();
       return;
     }
-    this.enqueue(chunk);
+    this.enqueue(chunk, this.lastInputAt);
+    if (this.startOnInput && this.state === 'running') {
+      this.startOnInput = false;
+      this.startProcess();
+    }
   }
 
   /** The encoder disconnected: let ffmpeg finish what it has; sinks stay open for a reconnect. */
@@ -207,8 +217,8 @@ export class StreamPipeline {
     this.probeChunks = [];
     this.probeBytes = 0;
     this.state = 'running';
+    this.enqueue(bytes, this.probeFirstAt);
     this.startProcess();
-    this.enqueue(bytes);
   }
 
   private choosePath(): boolean {
@@ -234,8 +244,17 @@ export class StreamPipeline {
     return true;
   }
 
+  /**
+   * Spawns ffmpeg for the queued input. The first queued chunk's arrival time is this run's ingest anchor: the
+   * packager stamps the run's first output decode time with it (EXT-X-PROGRAM-DATE-TIME).
+   */
   private startProcess(): void {
     if (!this.path) return;
+    const ingestAnchorMs = this.queue[0]?.atMs;
+    if (ingestAnchorMs === undefined) {
+      this.startOnInput = true;
+      return;
+    }
     const invocation = buildFfmpegArgs({
       path: this.path,
       input: { video: this.video, audio: this.audio },
@@ -247,8 +266,12 @@ export class StreamPipeline {
     this.counters.generation += 1;
     for (const { rendition } of invocation.outputs) {
       const existing = this.sinks.get(rendition);
-      if (existing) existing.restart();
-      else this.sinks.set(rendition, this.options.sinks.open(this.options.streamId, rendition));
+      if (existing) existing.restart({ ingestAnchorMs });
+      else
+        this.sinks.set(
+          rendition,
+          this.options.sinks.open(this.options.streamId, rendition, { ingestAnchorMs }),
+        );
     }
     const stdio: ('pipe' | 'ignore')[] = [
       'pipe',
@@ -363,13 +386,13 @@ export class StreamPipeline {
     }
   }
 
-  private enqueue(chunk: Buffer): void {
+  private enqueue(chunk: Buffer, atMs: number): void {
     if (this.queuedBytes + chunk.length > this.maxBufferBytes) {
       this.counters.droppedBytes += chunk.length;
       this.counters.droppedChunks += 1;
       return;
     }
-    this.queue.push(chunk);
+    this.queue.push({ chunk, atMs });
     this.queuedBytes += chunk.length;
     this.pump();
   }
@@ -378,7 +401,7 @@ export class StreamPipeline {
     const stdin = this.proc?.stdin;
     if (!stdin || this.waitingDrain || stdin.destroyed || stdin.writableEnded) return;
     while (this.queue.length > 0) {
-      const chunk = this.queue.shift()!;
+      const { chunk } = this.queue.shift()!;
       this.queuedBytes -= chunk.length;
       if (!stdin.write(chunk)) {
         this.waitingDrain = true;
@@ -391,7 +414,7 @@ export class StreamPipeline {
     const stdin = this.proc?.stdin;
     if (!stdin) return;
     if (this.queue.length > 0 && !stdin.destroyed) {
-      for (const chunk of this.queue) stdin.write(chunk);
+      for (const { chunk } of this.queue) stdin.write(chunk);
       this.queue = [];
       this.queuedBytes = 0;
     }
@@ -410,6 +433,7 @@ export class StreamPipeline {
   private cancelRestart(): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
+    this.startOnInput = false;
   }
 
   private fail(reason: string): void {
