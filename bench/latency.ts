@@ -112,6 +112,8 @@ function summarize(report: PlayerReport) {
     startup_ms: report.startupMs,
     played_s: +(report.currentTimeEnd - report.currentTimeStart).toFixed(1),
     fatal_errors: report.fatalErrors,
+    // hls.js's non-fatal ERROR events by details (bufferStalledError, bufferSeekOverHole, bufferNudgeOnStall, ...).
+    non_fatal_errors: report.nonFatalErrors,
     part_target_s: report.partTargetS,
   };
 }

@@ -83,13 +83,21 @@ export function clipArgs(profile: ClipProfile, outFile: string): string[] {
     '64k',
     '-ac',
     '2',
+    // One PES per AAC frame: with the default (about 350 ms of audio per PES) audio sits in the file 350 ms after
+    // the video it plays with, and a real-time push of it comes out in 350 ms bursts.
+    '-pes_payload_size',
+    '0',
     '-f',
     'mpegts',
     outFile,
   ];
 }
 
-/** ffmpeg argv that pushes the clip in real time, forever, over SRT as a caller. */
+/**
+ * ffmpeg argv that pushes the clip in real time, forever, over SRT as a caller. `-pes_payload_size 0` puts each AAC
+ * frame (21 ms) in its own PES: the mpegts muxer's default (2930 bytes, about 350 ms of 64 kb/s audio) held audio
+ * back and sent it in bursts, so the ingest could cut the 100 ms parts of each 350 ms only when the burst arrived.
+ */
 export function pushArgs(clipFile: string, srtUrl: string): string[] {
   return [
     '-hide_banner',
@@ -103,6 +111,8 @@ export function pushArgs(clipFile: string, srtUrl: string): string[] {
     clipFile,
     '-c',
     'copy',
+    '-pes_payload_size',
+    '0',
     '-f',
     'mpegts',
     srtUrl,

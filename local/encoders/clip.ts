@@ -11,10 +11,16 @@ export function availableFont(): string | undefined {
   return existsSync(DEFAULT_FONT) ? DEFAULT_FONT : undefined;
 }
 
+/** Bumped when clipArgs changes what the file holds, so a clip cached by an earlier version is made again. */
+const CLIP_FORMAT = 2;
+
 /** Makes the clip once per profile into dir (cached by the profile's hash) and returns its path. */
 export async function ensureClip(dir: string, profile: ClipProfile): Promise<string> {
   mkdirSync(dir, { recursive: true });
-  const hash = createHash('sha256').update(JSON.stringify(profile)).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(JSON.stringify({ ...profile, format: CLIP_FORMAT }))
+    .digest('hex')
+    .slice(0, 12);
   const file = join(dir, `clip-${hash}.ts`);
   if (existsSync(file)) return file;
   const partial = `${file}.partial`;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,22 @@ function probe(file: string): { codec_name: string; width?: number; height?: num
     file,
   ]);
   return (JSON.parse(out.stdout.toString()) as { streams: never[] }).streams;
+}
+
+/** PES packets per MPEG-TS stream id (0xc0: first audio stream, 0xe0: first video stream). */
+function pesCounts(ts: Buffer): Map<number, number> {
+  const counts = new Map<number, number>();
+  for (let i = 0; i + 188 <= ts.length; i += 188) {
+    if (ts[i] !== 0x47 || (ts[i + 1]! & 0x40) === 0) continue;
+    const control = (ts[i + 3]! >> 4) & 3;
+    if ((control & 1) === 0) continue;
+    const at = i + 4 + (control & 2 ? 1 + ts[i + 4]! : 0);
+    if (ts[at] === 0 && ts[at + 1] === 0 && ts[at + 2] === 1) {
+      const id = ts[at + 3]!;
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  return counts;
 }
 
 function alive(pid: number): boolean {
@@ -55,7 +71,7 @@ describe('synthetic encoder arguments', () => {
     expect(labelled[labelled.indexOf('-vf') + 1]).toContain("text='it\\'s\\:1'");
   });
 
-  it('push the clip in real time, looped, without re-encoding', () => {
+  it('push the clip in real time, looped, without re-encoding, one PES per audio frame', () => {
     expect(pushArgs('clip.ts', 'srt://h:1?streamid=x')).toEqual([
       '-hide_banner',
       '-loglevel',
@@ -68,6 +84,8 @@ describe('synthetic encoder arguments', () => {
       'clip.ts',
       '-c',
       'copy',
+      '-pes_payload_size',
+      '0',
       '-f',
       'mpegts',
       'srt://h:1?streamid=x',
@@ -82,6 +100,10 @@ describe('synthetic encoder', () => {
     const video = streams.find((s) => s.codec_name === 'hevc');
     expect([video?.width, video?.height]).toEqual([640, 360]);
     expect(Number(video?.duration)).toBeCloseTo(16, 1);
+    // Each AAC frame (1024 samples at 48 kHz, 46.9 per second) in its own PES, interleaved with the video it plays
+    // with: the muxer's default packs about 350 ms of audio per PES, which a real-time push sends in bursts.
+    const pes = pesCounts(await readFile(clip));
+    expect(pes.get(0xc0)).toBeGreaterThan(16 * 46);
     const before = (await stat(clip)).mtimeMs;
     expect(
       await ensureClip(dir, { ...DEFAULT_CLIP, label: 'cam-1', toneHz: 440, fontFile: availableFont() }),
