@@ -27,10 +27,11 @@ const redis = new Redis(env.MIRROR_REDIS_URL, { password, maxRetriesPerRequest: 
 redis.on('error', (error: Error) => logger.warn('Redis error', { error: error.message }));
 
 const protection = TaskProtection.fromEnvironment(logger);
+const metrics = env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, taskId) : undefined;
 const service = await startIngestService({
   redis,
   taskId,
-  sinks: createPackagerSinks(env, redis, logger),
+  sinks: createPackagerSinks(env, redis, logger, metrics?.partPublished),
   srtPort: env.MIRROR_SRT_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,
   gpuMode: env.MIRROR_GPU,
@@ -42,7 +43,7 @@ const service = await startIngestService({
   maxBufferBytes: env.MIRROR_MAX_BUFFER_MB * 1024 * 1024,
   reconnectGraceMs: env.MIRROR_RECONNECT_GRACE_MS,
   logger: log,
-  metrics: env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, taskId) : undefined,
+  metrics,
   onActiveStreams: (n) => protection?.set(n > 0),
 });
 

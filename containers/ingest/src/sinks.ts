@@ -3,12 +3,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../../core/live/index.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
-import { Packager } from '../../../core/packager/index.js';
+import { Packager, type PackagerOptions } from '../../../core/packager/index.js';
 import { LocalDiskStorage, type MediaStorage, S3Storage } from '../../../core/storage/index.js';
 import type { IngestEnv } from './config.js';
 
-/** The one place the ingest service meets the LL-HLS packager: storage + live state -> RenditionSinkFactory. */
-export function createPackagerSinks(env: IngestEnv, redis: Redis, logger: Logger): RenditionSinkFactory {
+/**
+ * The one place the ingest service meets the LL-HLS packager: storage + live state -> RenditionSinkFactory.
+ * `onPublish` receives each part's publish latency (the PartPublishLatencyMs metric).
+ */
+export function createPackagerSinks(
+  env: IngestEnv,
+  redis: Redis,
+  logger: Logger,
+  onPublish?: PackagerOptions['onPublish'],
+): RenditionSinkFactory {
   const storage: MediaStorage =
     env.MIRROR_STORAGE === 's3'
       ? new S3Storage(
@@ -23,5 +31,6 @@ export function createPackagerSinks(env: IngestEnv, redis: Redis, logger: Logger
     segmentTargetMs: env.MIRROR_SEGMENT_TARGET_MS,
     windowSegments: env.MIRROR_WINDOW_SEGMENTS,
     logger,
+    onPublish,
   });
 }

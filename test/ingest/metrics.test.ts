@@ -1,0 +1,61 @@
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { emfMetrics } from '../../containers/ingest/src/metrics.js';
+import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
+
+interface EmfLine {
+  _aws: {
+    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
+  };
+  [key: string]: unknown;
+}
+
+describe('ingest EMF metrics', () => {
+  let written: string[];
+  let stdout: MockInstance<typeof process.stdout.write>;
+  beforeEach(() => {
+    written = [];
+    stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => stdout.mockRestore());
+  const lines = (): EmfLine[] =>
+    written
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l) as EmfLine);
+  const published = (arrivedAtMs: number, publishedAtMs: number) => ({
+    streamId: 'cam',
+    rendition: '720p',
+    msn: 1,
+    part: 0,
+    arrivedAtMs,
+    publishedAtMs,
+  });
+
+  it('collects PartPublishLatencyMs per part and writes the values with the task line, by service and Stage', () => {
+    const sink = emfMetrics('metrics-test', 'task-1');
+    sink.partPublished(published(1000, 1012));
+    sink.partPublished(published(2000, 2030));
+    sink.partPublished(published(3000, 3007));
+    expect(lines()).toEqual([]); // no line per part
+    sink.report({ activeStreams: 1, capacity: 8 }, []);
+    const [line, ...more] = lines();
+    expect(more).toEqual([]);
+    const directive = line!._aws.CloudWatchMetrics[0]!;
+    expect(directive.Namespace).toBe(METRIC_NAMESPACE);
+    expect(directive.Dimensions).toEqual([['service', 'Stage']]);
+    expect(line).toMatchObject({ service: 'ingest', Stage: 'metrics-test' });
+    expect(directive.Metrics.map((m) => m.Name)).toContain(MetricNames.ingest.partPublishLatencyMs);
+    expect(line![MetricNames.ingest.partPublishLatencyMs]).toEqual([12, 30, 7]);
+  });
+
+  it('flushes at 100 values (the EMF limit per metric) without waiting for the next report', () => {
+    const sink = emfMetrics('metrics-test', 'task-1');
+    for (let i = 0; i < 100; i++) sink.partPublished(published(0, i));
+    const [line] = lines();
+    expect((line![MetricNames.ingest.partPublishLatencyMs] as number[]).length).toBe(100);
+  });
+});
