@@ -60,7 +60,9 @@ describe('control API against a real redis-server', () => {
     const [base, query = ''] = credentials.srtUrl.split('?');
     expect(base).toBe('srt://ingest.example.net:9000');
     const options = Object.fromEntries(
-      query.split('&').map((pair: string) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      query
+        .split('&')
+        .map((pair: string) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
     );
     expect(options).toEqual({
       streamid: `#!::r=cam-1,m=publish,s=${credentials.publishKey}`,
