@@ -193,7 +193,7 @@ describe('viewer and operator pages in headless chromium', () => {
     await page.fill('input[name="name"]', 'Press box');
     await page.click('#create button[type="submit"]');
     const srtUrl = await page.textContent('dialog[open] .srt-url', { timeout: 10_000 });
-    expect(srtUrl).toMatch(/^srt:\/\/127\.0\.0\.1:9000\?streamid=%23%21%3A%3Ar%3Dpress-box-/);
+    expect(srtUrl).toMatch(/^srt:\/\/127\.0\.0\.1:9000\?streamid=#!::r=press-box-[0-9a-f]+,m=publish,s=/);
     await page.screenshot({ path: join(ARTIFACTS, 'operator-created.png') });
     await page.click('dialog[open] button');
     await page.waitForSelector('tr[data-stream^="press-box-"]');
@@ -201,7 +201,7 @@ describe('viewer and operator pages in headless chromium', () => {
     // Rotate shows new credentials once.
     await page.click('tr[data-stream="north"] button:text("Rotate")');
     const rotated = await page.textContent('dialog[open] .srt-url', { timeout: 10_000 });
-    expect(rotated).toContain('streamid=%23%21%3A%3Ar%3Dnorth%2Cm%3Dpublish%2Cs%3D');
+    expect(rotated).toContain('streamid=#!::r=north,m=publish,s=');
     await page.click('dialog[open] button');
     await page.screenshot({ path: join(ARTIFACTS, 'operator.png') });
     await page.close();
