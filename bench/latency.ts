@@ -1,10 +1,12 @@
 // Ingest-to-display latency and stalls: Mirror's LL-HLS next to the same synthetic source packaged by
 // ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium.
 // Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct] [--mirror-target 0.5]
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { parseArgs } from 'node:util';
+import { softwareVideoArgs } from '../containers/ingest/src/transcode/ffmpeg-args.js';
 import { TILE_RUNG } from '../core/ladder.js';
 import { DEFAULT_CLIP } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
@@ -37,7 +39,6 @@ const MIRROR_TARGET_S = Number(values['mirror-target']);
 const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
 
 function referenceArgs(clip: string, outDir: string): string[] {
-  const gop = String(TILE_RUNG.fps * REFERENCE_SEGMENT_S);
   return [
     '-hide_banner',
     '-loglevel',
@@ -48,32 +49,8 @@ function referenceArgs(clip: string, outDir: string): string[] {
     '-1',
     '-i',
     clip,
-    '-vf',
-    `scale=${TILE_RUNG.width}:${TILE_RUNG.height}`,
-    '-r',
-    String(TILE_RUNG.fps),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-b:v',
-    `${TILE_RUNG.videoKbps}k`,
-    '-maxrate',
-    `${TILE_RUNG.maxVideoKbps}k`,
-    '-bufsize',
-    `${TILE_RUNG.maxVideoKbps}k`,
-    '-bf',
-    '0',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-pix_fmt',
-    'yuv420p',
+    // The same libx264 encode as Mirror's software path, with 1 s GOPs: only the packaging differs.
+    ...softwareVideoArgs(TILE_RUNG, REFERENCE_SEGMENT_S * 1000),
     '-c:a',
     'aac',
     '-b:a',

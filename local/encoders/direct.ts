@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
 
@@ -15,11 +16,6 @@ export function directFeedArgs(
   partTargetMs: number,
   segmentTargetMs: number,
 ): string[] {
-  const gop = String(Math.max(1, Math.round((rung.fps * segmentTargetMs) / 1000)));
-  const size =
-    rung.width !== undefined && rung.height !== undefined
-      ? ['-vf', `scale=${rung.width}:${rung.height}`]
-      : [];
   return [
     '-hide_banner',
     '-loglevel',
@@ -30,31 +26,7 @@ export function directFeedArgs(
     '-1',
     '-i',
     clipFile,
-    ...size,
-    '-r',
-    String(rung.fps),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-b:v',
-    `${rung.videoKbps}k`,
-    '-maxrate',
-    `${rung.maxVideoKbps}k`,
-    '-bufsize',
-    `${rung.maxVideoKbps}k`,
-    '-bf',
-    '0',
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-pix_fmt',
-    'yuv420p',
+    ...softwareVideoArgs(rung, segmentTargetMs),
     '-c:a',
     'aac',
     '-b:a',

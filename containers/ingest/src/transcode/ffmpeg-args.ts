@@ -98,8 +98,18 @@ function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
       'high',
     ];
   }
+  return softwareVideoArgs(rung, profile.segmentTargetMs);
+}
+
+/**
+ * The libx264 low-latency encode of one rung (no B-frames, fixed GOP = one segment, IDR at every segment
+ * boundary). Exported so the local direct feed and the latency benchmark's reference do the same encode.
+ */
+export function softwareVideoArgs(rung: Rung, segmentTargetMs: number): string[] {
+  const kbps = (n: number) => `${n}k`;
+  const gop = String(gopFrames(rung.fps, segmentTargetMs));
   return [
-    ...(size ? ['-vf', `scale=${size.w}:${size.h}`] : []),
+    ...(rung.width && rung.height ? ['-vf', `scale=${rung.width}:${rung.height}`] : []),
     '-r',
     String(rung.fps),
     '-c:v',
@@ -122,7 +132,8 @@ function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
     gop,
     '-sc_threshold',
     '0',
-    ...keyframes,
+    '-force_key_frames',
+    forceKeyFramesExpr(segmentTargetMs),
     '-pix_fmt',
     'yuv420p',
     '-profile:v',
