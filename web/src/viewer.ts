@@ -264,6 +264,9 @@ class Viewer {
   private tiles: Tile[] = [];
   private streams: PublicStream[] = [];
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Session calls run one at a time: the server reads, changes and writes the whole session, so a heartbeat
+   * overlapping an update could write the older state back, and its answer could be shown after the newer one. */
+  private sessionCalls: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly wall: HTMLElement,
@@ -335,13 +338,21 @@ class Viewer {
     await this.update({ focus: index });
   }
 
-  private async update(change: Record<string, unknown>): Promise<void> {
-    if (!this.session) return;
-    const response = await this.api('PATCH', `/api/sessions/${this.session.sessionId}`, change);
-    if (response) {
-      this.show(response);
-      this.scheduleHeartbeat(300);
-    }
+  private exclusive<T>(call: () => Promise<T>): Promise<T> {
+    const result = this.sessionCalls.then(call, call);
+    this.sessionCalls = result.catch(() => undefined);
+    return result;
+  }
+
+  private update(change: Record<string, unknown>): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.session) return;
+      const response = await this.api('PATCH', `/api/sessions/${this.session.sessionId}`, change);
+      if (response) {
+        this.show(response);
+        this.scheduleHeartbeat(300);
+      }
+    });
   }
 
   private show(session: SessionView): void {
@@ -368,26 +379,28 @@ class Viewer {
     this.heartbeatTimer = setTimeout(() => void this.heartbeat(), delayMs);
   }
 
-  private async heartbeat(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    const dpr = devicePixelRatio || 1;
-    // Our own measure of fragment downloads, else the best of the players' estimates.
-    const measured = throughput.bps || Math.max(0, ...this.tiles.map((t) => t.bandwidthBps()));
-    const body = {
-      bandwidthKbps: Math.round((measured || DEFAULT_ESTIMATE_BPS) / 1000),
-      tiles: this.tiles.map((t) => {
-        const box = t.el.getBoundingClientRect();
-        return {
-          widthPx: Math.round(box.width * dpr),
-          heightPx: Math.round(box.height * dpr),
-          ...t.frames(),
-        };
-      }),
-    };
-    const response = await this.api('POST', `/api/sessions/${session.sessionId}/heartbeat`, body);
-    if (response) this.show(response);
-    this.scheduleHeartbeat(this.session?.heartbeatIntervalMs ?? 5000);
+  private heartbeat(): Promise<void> {
+    return this.exclusive(async () => {
+      const session = this.session;
+      if (!session) return;
+      const dpr = devicePixelRatio || 1;
+      // Our own measure of fragment downloads, else the best of the players' estimates.
+      const measured = throughput.bps || Math.max(0, ...this.tiles.map((t) => t.bandwidthBps()));
+      const body = {
+        bandwidthKbps: Math.round((measured || DEFAULT_ESTIMATE_BPS) / 1000),
+        tiles: this.tiles.map((t) => {
+          const box = t.el.getBoundingClientRect();
+          return {
+            widthPx: Math.round(box.width * dpr),
+            heightPx: Math.round(box.height * dpr),
+            ...t.frames(),
+          };
+        }),
+      };
+      const response = await this.api('POST', `/api/sessions/${session.sessionId}/heartbeat`, body);
+      if (response) this.show(response);
+      this.scheduleHeartbeat(this.session?.heartbeatIntervalMs ?? 5000);
+    });
   }
 
   private async api(method: string, path: string, body?: unknown): Promise<SessionView | undefined> {
