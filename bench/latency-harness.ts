@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /**
@@ -38,10 +40,18 @@ export interface PlayerReport {
 
 const require = createRequire(import.meta.url);
 const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
+/** The viewer's live catch-up, as a script exposing `MirrorLive`: players here behave like the viewer's. */
+const CATCH_UP_JS = buildSync({
+  entryPoints: [fileURLToPath(new URL('../web/src/live-catchup.ts', import.meta.url))],
+  bundle: true,
+  format: 'iife',
+  globalName: 'MirrorLive',
+  write: false,
+}).outputFiles[0]?.text;
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>mirror player harness</title>
 <style>body{margin:0;background:#111;display:flex;flex-wrap:wrap}video{width:320px;height:180px}</style>
-<script src="hls.min.js"></script></head><body><script>
+<script src="hls.min.js"></script><script src="live-catchup.js"></script></head><body><script>
 window.__players = [];
 window.__start = (targets, sampleEveryMs) => {
   for (const target of targets) {
@@ -61,6 +71,7 @@ window.__start = (targets, sampleEveryMs) => {
       p.playing = true;
     });
     video.addEventListener('waiting', () => { if (p.playing) p.stalls++; p.playing = false; });
+    MirrorLive.attachLiveCatchUp(hls, video);
     hls.loadSource(target.url);
     hls.attachMedia(video);
     video.play().catch(() => {});
@@ -93,6 +104,8 @@ export async function openHarness(context: BrowserContext, origin: string): Prom
     const url = new URL(route.request().url());
     if (url.pathname.endsWith('hls.min.js')) {
       await route.fulfill({ status: 200, contentType: 'text/javascript', body: HLS_JS });
+    } else if (url.pathname.endsWith('live-catchup.js')) {
+      await route.fulfill({ status: 200, contentType: 'text/javascript', body: CATCH_UP_JS });
     } else {
       await route.fulfill({ status: 200, contentType: 'text/html', body: PAGE });
     }
@@ -103,15 +116,12 @@ export async function openHarness(context: BrowserContext, origin: string): Prom
 
 /**
  * hls.js settings for every player: hls.js's defaults (for LL-HLS it targets the playlist's
- * PART-HOLD-BACK; for regular HLS three segments) plus `maxLiveSyncPlaybackRate`, so a player that
- * fell behind (slow start, a stall) plays up to 1.5x faster to get back to its target.
+ * PART-HOLD-BACK; for regular HLS three segments). Every player runs the viewer's live catch-up
+ * (web/src/live-catchup.ts), so hls.js's own rate control is off: it would reset the rate.
  */
-export const HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.5 };
+export const HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1 };
 
-/**
- * Forces a target latency: hls.js's rate control acts only within one target duration of its target,
- * and a re-sync (`liveMaxLatencyDuration`) needs `liveSyncDuration` set too.
- */
+/** Forces a target latency; a re-sync (`liveMaxLatencyDuration`) needs `liveSyncDuration` set too. */
 export function hlsConfigWithTarget(targetS: number): Record<string, unknown> {
   return { ...HLS_CONFIG, liveSyncDuration: targetS, liveMaxLatencyDuration: targetS + 1.2 };
 }

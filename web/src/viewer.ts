@@ -2,6 +2,7 @@
 // with the rendition each tile should play. Each tile loads the stream's multivariant playlist and the
 // answer pins hls.js to that rendition (nextLevel: switches at the next segment boundary, no reload).
 import Hls from 'hls.js';
+import { attachLiveCatchUp } from './live-catchup.js';
 
 interface TileView {
   index: number;
@@ -49,6 +50,7 @@ class Tile {
   private readonly overlay = document.createElement('div');
   private readonly audio = document.createElement('span');
   private hls: Hls | undefined;
+  private stopCatchUp: (() => void) | undefined;
   streamId: string | null = null;
   rendition: string | null = null;
   private lastTime = 0;
@@ -117,10 +119,11 @@ class Tile {
       abrEwmaDefaultEstimate: DEFAULT_ESTIMATE_BPS,
       capLevelToPlayerSize: false,
       backBufferLength: 10,
-      // Catch up to the target latency instead of keeping the start-up delay for good.
-      maxLiveSyncPlaybackRate: 1.5,
+      // Our catch-up sets the rate (hls.js's own never engages at LL-HLS targets, and would reset it).
+      maxLiveSyncPlaybackRate: 1,
     });
     this.hls = hls;
+    this.stopCatchUp = attachLiveCatchUp(hls, this.video);
     hls.on(Hls.Events.MANIFEST_PARSED, () => {
       this.pinLevel();
       void this.video.play().catch(() => undefined);
@@ -156,6 +159,8 @@ class Tile {
   }
 
   private destroyPlayer(): void {
+    this.stopCatchUp?.();
+    this.stopCatchUp = undefined;
     this.hls?.destroy();
     this.hls = undefined;
     this.video.removeAttribute('src');

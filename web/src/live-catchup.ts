@@ -1,0 +1,96 @@
+/**
+ * Live catch-up: plays a little faster while a live player sits further behind the live edge than
+ * its target latency, so the delay picked up at start-up or after a stall does not stay for good.
+ *
+ * hls.js has its own rate control (`maxLiveSyncPlaybackRate`), but it acts only with more than one
+ * second buffered ahead of the playhead: at LL-HLS targets (0.5 s behind the edge) there never is,
+ * so it never engages. Players using this must set `maxLiveSyncPlaybackRate: 1`, or hls.js resets
+ * the rate to 1 on every timeupdate.
+ */
+
+export interface CatchUpPolicy {
+  /** Fastest rate; browsers keep the audio pitch-corrected, and 1.25x is hard to notice. */
+  readonly maxRate: number;
+  /** Latency above the target (s) tolerated before speeding up. */
+  readonly startAboveS: number;
+  /** Once speeding up, keep going until within this much of the target (s): no flapping at the threshold. */
+  readonly stopAboveS: number;
+  /** Rate added per second of excess latency. */
+  readonly gainPerS: number;
+  /** Playing faster drains the buffer: never speed up with less than this buffered ahead (s). */
+  readonly minBufferAheadS: number;
+}
+
+export const DEFAULT_CATCH_UP: CatchUpPolicy = {
+  maxRate: 1.25,
+  startAboveS: 0.1,
+  stopAboveS: 0.03,
+  gainPerS: 0.5,
+  minBufferAheadS: 0.2,
+};
+
+export interface CatchUpState {
+  /** Seconds behind the live edge now. */
+  readonly latencyS: number;
+  /** Seconds behind the live edge wanted. */
+  readonly targetS: number;
+  /** Seconds buffered ahead of the playhead (contiguous). */
+  readonly bufferAheadS: number;
+  /** The playback rate now. */
+  readonly rate: number;
+}
+
+/** The playback rate for this moment: 1, or a little faster while too far behind and enough is buffered. */
+export function catchUpRate(state: CatchUpState, policy: CatchUpPolicy = DEFAULT_CATCH_UP): number {
+  const excess = state.latencyS - state.targetS;
+  if (!Number.isFinite(excess) || state.bufferAheadS < policy.minBufferAheadS) return 1;
+  const threshold = state.rate > 1 ? policy.stopAboveS : policy.startAboveS;
+  if (excess <= threshold) return 1;
+  // Steps of 0.05: fewer rate changes, each of which costs the media pipeline a little.
+  const rate = Math.round((1 + excess * policy.gainPerS) * 20) / 20;
+  return Math.min(policy.maxRate, Math.max(1.05, rate));
+}
+
+/** Seconds buffered contiguously ahead of `time` (0 when the playhead is outside every range). */
+export function bufferedAhead(buffered: TimeRanges, time: number): number {
+  for (let i = 0; i < buffered.length; i++) {
+    // A small tolerance: the playhead often sits a few ms before the start of the first range.
+    if (buffered.start(i) - 0.1 <= time && time <= buffered.end(i)) return buffered.end(i) - time;
+  }
+  return 0;
+}
+
+/** What catch-up needs of an hls.js instance. */
+export interface LivePlayer {
+  /** Seconds behind the live edge (hls.js: 0 until known). */
+  readonly latency: number;
+  /** Seconds behind the live edge hls.js aims for (it grows after stalls), null before a playlist. */
+  readonly targetLatency: number | null;
+}
+
+/** Runs catch-up on every timeupdate of `video`; returns a function that stops it and resets the rate. */
+export function attachLiveCatchUp(
+  player: LivePlayer,
+  video: HTMLMediaElement,
+  policy: CatchUpPolicy = DEFAULT_CATCH_UP,
+): () => void {
+  const onTimeUpdate = () => {
+    const targetS = player.targetLatency;
+    if (video.paused || targetS === null || !(player.latency > 0)) return;
+    const rate = catchUpRate(
+      {
+        latencyS: player.latency,
+        targetS,
+        bufferAheadS: bufferedAhead(video.buffered, video.currentTime),
+        rate: video.playbackRate,
+      },
+      policy,
+    );
+    if (rate !== video.playbackRate) video.playbackRate = rate;
+  };
+  video.addEventListener('timeupdate', onTimeUpdate);
+  return () => {
+    video.removeEventListener('timeupdate', onTimeUpdate);
+    video.playbackRate = 1;
+  };
+}
