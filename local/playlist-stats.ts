@@ -6,13 +6,26 @@
 export interface PlaylistPosition {
   /** Wall-clock ms at which the newest listed media (part or segment) ends, per PROGRAM-DATE-TIME. */
   readonly liveEdgeMs?: number;
-  /** Media sequence number of the newest part's segment and its part index. */
+  /** Media sequence number of the newest part's segment and its part index (-1 when no part is listed). */
   readonly lastMsn: number;
   readonly lastPart: number;
-  /** Every part listed, as msn/index pairs, for counting new parts between polls. */
+  /** Every part listed, as msn/index pairs. */
   readonly parts: readonly (readonly [number, number])[];
+  /**
+   * Every segment listed, oldest first: complete ones with their EXTINF duration, the open one (the
+   * live end, parts only) without. `parts` is how many EXT-X-PART lines it still carries: the packager
+   * drops them from segments older than three target durations (PART_RETENTION_TARGETS).
+   */
+  readonly segments: readonly SegmentSummary[];
   readonly partTargetS?: number;
   readonly targetDurationS?: number;
+}
+
+export interface SegmentSummary {
+  readonly msn: number;
+  /** EXTINF seconds; undefined for the open segment at the live end. */
+  readonly durationS?: number;
+  readonly parts: number;
 }
 
 function attribute(line: string, name: string): string | undefined {
@@ -29,7 +42,9 @@ export function readPlaylistPosition(text: string): PlaylistPosition {
   let lastPart = -1;
   let partTargetS: number | undefined;
   let targetDurationS: number | undefined;
+  let extinfS: number | undefined;
   const parts: [number, number][] = [];
+  const segments: SegmentSummary[] = [];
   // PDT on a segment is the start of that segment; parts and EXTINF advance the clock.
   let segmentStartMs: number | undefined;
   for (const raw of text.split('\n')) {
@@ -51,21 +66,57 @@ export function readPlaylistPosition(text: string): PlaylistPosition {
       partIndex++;
     } else if (line.startsWith('#EXTINF:')) {
       const duration = Number(line.slice(8).split(',')[0]);
+      extinfS = duration;
       if (segmentStartMs !== undefined) clockMs = segmentStartMs + duration * 1000;
       liveEdgeMs = clockMs ?? liveEdgeMs;
     } else if (line !== '' && !line.startsWith('#')) {
       // A segment URI closes the segment: the next one starts where it ended.
+      segments.push({ msn, durationS: extinfS, parts: partIndex });
       msn++;
       partIndex = 0;
+      extinfS = undefined;
       segmentStartMs = clockMs;
     }
   }
-  return { liveEdgeMs, lastMsn, lastPart, parts, partTargetS, targetDurationS };
+  if (partIndex > 0) segments.push({ msn, parts: partIndex });
+  return { liveEdgeMs, lastMsn, lastPart, parts, segments, partTargetS, targetDurationS };
 }
 
-/** Parts listed in `now` that were not yet in `before` (by msn/index). */
+/**
+ * Parts published between two polls of the same playlist: those after `before`'s newest part.
+ *
+ * Counting only the EXT-X-PART lines of `now` undercounts whenever the polls are further apart than
+ * the part retention (three target durations, 3 s for the seed's 1 s TARGETDURATION): the status
+ * line polls every 5 s, so about 3.5 s of the 5 s still carried parts and it read ~7 parts/s instead
+ * of 10. A complete segment whose parts were dropped counts EXTINF / PART-TARGET parts (every part
+ * but a segment's last lasts PART-TARGET, the packager raises PART-TARGET if one runs longer), and
+ * segments that left the window altogether count as the complete segments still in view on average.
+ */
 export function newParts(before: PlaylistPosition | undefined, now: PlaylistPosition): number {
   if (before === undefined) return 0;
-  return now.parts.filter(([m, p]) => m > before.lastMsn || (m === before.lastMsn && p > before.lastPart))
-    .length;
+  const lastBefore = before.segments.at(-1);
+  // Where `before` ended: its newest part, or (no part listed) the whole of its newest segment.
+  const fromMsn = before.lastMsn >= 0 ? before.lastMsn : (lastBefore?.msn ?? -1);
+  const countedInFromMsn = before.lastMsn >= 0 ? before.lastPart + 1 : Number.POSITIVE_INFINITY;
+  const partsOf = (segment: SegmentSummary): number => {
+    if (segment.parts > 0 || segment.durationS === undefined) return segment.parts;
+    const partTargetS = now.partTargetS;
+    return partTargetS !== undefined && partTargetS > 0
+      ? Math.max(1, Math.round(segment.durationS / partTargetS))
+      : 0;
+  };
+  let count = 0;
+  for (const segment of now.segments) {
+    if (segment.msn < fromMsn) continue;
+    const already = segment.msn === fromMsn ? countedInFromMsn : 0;
+    count += Math.max(0, partsOf(segment) - already);
+  }
+  const firstNow = now.segments[0]?.msn;
+  const complete = now.segments.filter((s) => s.durationS !== undefined);
+  if (firstNow !== undefined && fromMsn >= 0 && firstNow > fromMsn && complete.length > 0) {
+    const average = complete.reduce((sum, s) => sum + partsOf(s), 0) / complete.length;
+    const restOfFromMsn = Number.isFinite(countedInFromMsn) ? Math.max(0, average - countedInFromMsn) : 0;
+    count += Math.round((firstNow - fromMsn - 1) * average + restOfFromMsn);
+  }
+  return count;
 }
