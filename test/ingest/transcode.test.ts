@@ -93,6 +93,7 @@ describe('ffmpeg argument builder', () => {
     expect(args).toEqual([
       '-hide_banner', '-nostdin', '-loglevel', 'info', '-nostats', '-progress', 'pipe:2', '-stats_period', '1',
       '-fflags', '+genpts+discardcorrupt', '-probesize', '2000000', '-analyzeduration', '1000000',
+      '-thread_type', 'slice',
       '-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda',
       '-f', 'mpegts', '-i', 'pipe:0',
       '-map', '0:v:0', '-map', '0:a:0',

@@ -52,6 +52,10 @@ function inputArgs(profile: TranscodeProfile): string[] {
     '2000000',
     '-analyzeduration',
     '1000000',
+    // No frame threads in the decoder: each holds a frame, so with N of them every picture leaves
+    // N-1 frames late (bench/transcode-delay.ts: ~35 ms at 30 fps on 2 cores). Slice/WPP threads stay.
+    '-thread_type',
+    'slice',
   ];
   if (profile.path === 'gpu') args.push('-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda');
   args.push('-f', 'mpegts', '-i', 'pipe:0');
