@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
+import { LIVE_HLS_CONFIG } from '../web/src/live-catchup.js';
 
 /**
  * hls.js players in headless Chromium, measuring what a viewer sees: ingest-to-display latency as
@@ -116,10 +117,10 @@ export async function openHarness(context: BrowserContext, origin: string): Prom
 
 /**
  * hls.js settings for every player: hls.js's defaults (for LL-HLS it targets the playlist's
- * PART-HOLD-BACK; for regular HLS three segments). Every player runs the viewer's live catch-up
- * (web/src/live-catchup.ts), so hls.js's own rate control is off: it would reset the rate.
+ * PART-HOLD-BACK; for regular HLS three segments) with the viewer's live settings and catch-up
+ * (web/src/live-catchup.ts).
  */
-export const HLS_CONFIG = { lowLatencyMode: true, maxLiveSyncPlaybackRate: 1 };
+export const HLS_CONFIG: Record<string, unknown> = { ...LIVE_HLS_CONFIG };
 
 /** Forces a target latency; a re-sync (`liveMaxLatencyDuration`) needs `liveSyncDuration` set too. */
 export function hlsConfigWithTarget(targetS: number): Record<string, unknown> {

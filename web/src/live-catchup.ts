@@ -8,6 +8,17 @@
  * the rate to 1 on every timeupdate.
  */
 
+/**
+ * hls.js settings every Mirror live player uses with catch-up: its own rate control off, and a stall
+ * raising the target latency by one part (100 ms), not hls.js's default whole second, which after a
+ * single stall would keep a 0.5 s target at 1.5 s for the rest of the session.
+ */
+export const LIVE_HLS_CONFIG = {
+  lowLatencyMode: true,
+  maxLiveSyncPlaybackRate: 1,
+  liveSyncOnStallIncrease: 0.1,
+} as const;
+
 export interface CatchUpPolicy {
   /** Fastest rate; browsers keep the audio pitch-corrected, and 1.25x is hard to notice. */
   readonly maxRate: number;
