@@ -1,8 +1,9 @@
 /**
  * Session function figures against a real redis-server on this machine:
  * - allocator calls per second for a 25-tile wall (pure function, one core);
- * - heartbeats per second and their latency (p50/p99) through createSessionApp, sequential and 32 in flight,
- *   each a rate-limit check, a session read, the allocator, a session write and the viewer-count update.
+ * - heartbeats per second and their latency (p50/p99) through createSessionApp, each a rate-limit check, a
+ *   session read, the allocator and the compare-and-set write with the viewer-count update: sequential; 32 in
+ *   flight on 32 sessions (many viewers); 32 in flight on one session (contention: retries, some 409s).
  * Run: npx tsx bench/sessions.ts
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -46,37 +47,44 @@ const app = createSessionApp({
   secret: 'bench-secret-0123456789abcdef0123456789',
   rateLimit: { perSecond: 1e9, burst: 1e9 },
 });
-const created = await app.handle({
-  method: 'POST',
-  path: '/api/sessions',
-  query: {},
-  headers: {},
-  body: JSON.stringify({ layout: '5x5', tiles: tiles.map((t) => t.streamId), focus: 0 }),
-  sourceIp: '10.0.0.1',
-});
-const { sessionId, token } = JSON.parse(created.body as string) as { sessionId: string; token: string };
-const beat = {
-  method: 'POST',
-  path: `/api/sessions/${sessionId}/heartbeat`,
-  query: {},
-  headers: { authorization: `Bearer ${token}` },
-  body: JSON.stringify({
-    bandwidthKbps: 20_000,
-    tiles: tiles.map(() => ({ widthPx: 768, heightPx: 432, droppedFrames: 0, decodedFrames: 150 })),
-  }),
-  sourceIp: '10.0.0.1',
-};
+async function newSession() {
+  const created = await app.handle({
+    method: 'POST',
+    path: '/api/sessions',
+    query: {},
+    headers: {},
+    body: JSON.stringify({ layout: '5x5', tiles: tiles.map((t) => t.streamId), focus: 0 }),
+    sourceIp: '10.0.0.1',
+  });
+  const { sessionId, token } = JSON.parse(created.body as string) as { sessionId: string; token: string };
+  return {
+    method: 'POST',
+    path: `/api/sessions/${sessionId}/heartbeat`,
+    query: {},
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      bandwidthKbps: 20_000,
+      tiles: tiles.map(() => ({ widthPx: 768, heightPx: 432, droppedFrames: 0, decodedFrames: 150 })),
+    }),
+    sourceIp: '10.0.0.1',
+  };
+}
 
-async function run(concurrency: number, total: number) {
+/** `concurrency` workers, worker i beating on session i mod sessions; 409 (conflict) is counted, not fatal. */
+async function run(label: string, concurrency: number, sessions: number, total: number) {
+  const beats = await Promise.all(Array.from({ length: sessions }, newSession));
   const latencies: number[] = [];
+  let conflicts = 0;
   const start = performance.now();
   let next = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
+    Array.from({ length: concurrency }, async (_, worker) => {
+      const beat = beats[worker % sessions] as (typeof beats)[number];
       while (next++ < total) {
         const t = performance.now();
         const r = await app.handle(beat);
-        if (r.status !== 200) throw new Error(`heartbeat answered ${r.status}`);
+        if (r.status === 409) conflicts++;
+        else if (r.status !== 200) throw new Error(`heartbeat answered ${r.status}`);
         latencies.push(performance.now() - t);
       }
     }),
@@ -85,9 +93,10 @@ async function run(concurrency: number, total: number) {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies[Math.floor(p * (latencies.length - 1))] ?? 0).toFixed(2);
   console.log(
-    `heartbeat, 5x5 session, ${concurrency} in flight: ${Math.round(total / seconds)} req/s, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`,
+    `heartbeat, 5x5, ${label}: ${Math.round(total / seconds)} req/s (${Math.round((total - conflicts) / seconds)} answered 200, ${conflicts} of ${total} 409), p50 ${q(0.5)} ms, p99 ${q(0.99)} ms`,
   );
 }
-await run(1, 2000);
-await run(32, 5000);
+await run('1 in flight', 1, 1, 2000);
+await run('32 in flight on 32 sessions', 32, 32, 5000);
+await run('32 in flight on one session', 32, 1, 2000);
 await redis.stop();

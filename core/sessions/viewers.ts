@@ -9,6 +9,43 @@ export const viewerKeys = {
   byStream: (streamId: string) => `${KEY_PREFIX}viewers:${streamId}`,
 } as const;
 
+/** A viewer set outlives its newest session by this much, then disappears on its own. */
+const VIEWER_SET_GRACE_MS = 60_000;
+
+/** The viewer sets a session leaves and joins when its streams go from `before` to `after`. */
+export function viewingChange(
+  before: readonly string[],
+  after: readonly string[],
+): { readonly leave: string[]; readonly join: string[] } {
+  return {
+    leave: [...new Set(before)].filter((s) => !after.includes(s)).map(viewerKeys.byStream),
+    join: [...new Set(after)].map(viewerKeys.byStream),
+  };
+}
+
+/**
+ * Lua `apply_viewing(first, leave, session, expires, now)`: removes `session` from KEYS[first .. first+leave-1]
+ * and adds it, scored `expires`, to the rest of KEYS (from viewingChange), dropping members expired before
+ * `now`. One definition for setViewing and for the session store's write script, which must change the sets
+ * in the same atomic step as the record.
+ */
+export const APPLY_VIEWING_LUA = `
+local function apply_viewing(first, leave, session, expires, now)
+  for i = first, first + leave - 1 do
+    redis.call('ZREM', KEYS[i], session)
+  end
+  for i = first + leave, #KEYS do
+    redis.call('ZADD', KEYS[i], expires, session)
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. now)
+    redis.call('PEXPIREAT', KEYS[i], expires + ${VIEWER_SET_GRACE_MS})
+  end
+end
+`;
+
+const SET_VIEWING = `${APPLY_VIEWING_LUA}
+apply_viewing(1, tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4])
+return 1`;
+
 export async function setViewing(
   redis: Redis,
   sessionId: string,
@@ -16,18 +53,18 @@ export async function setViewing(
   after: readonly string[],
   expiresAtMs: number,
 ): Promise<void> {
-  const tx = redis.multi();
-  for (const streamId of new Set(before)) {
-    if (!after.includes(streamId)) tx.zrem(viewerKeys.byStream(streamId), sessionId);
-  }
-  for (const streamId of new Set(after)) {
-    const key = viewerKeys.byStream(streamId);
-    tx.zadd(key, expiresAtMs, sessionId);
-    tx.zremrangebyscore(key, '-inf', `(${Date.now()}`);
-    // The set outlives its newest session by a little, then disappears on its own.
-    tx.pexpireat(key, expiresAtMs + 60_000);
-  }
-  await tx.exec();
+  const { leave, join } = viewingChange(before, after);
+  const keys = [...leave, ...join];
+  if (keys.length === 0) return;
+  await redis.eval(
+    SET_VIEWING,
+    keys.length,
+    ...keys,
+    String(leave.length),
+    sessionId,
+    String(expiresAtMs),
+    String(Date.now()),
+  );
 }
 
 export async function viewerCounts(redis: Redis, streamIds: readonly string[], nowMs = Date.now()) {

@@ -10,8 +10,10 @@ import { defaultFocus, type Layout, layoutTiles, tileCount } from '../../core/se
 import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/sessions/ratelimit.js';
 import {
   HEARTBEAT_INTERVAL_MS,
+  MAX_WRITE_ATTEMPTS,
   newSessionId,
   SESSION_TTL_MS,
+  SessionError,
   type SessionRecord,
   SessionStore,
 } from '../../core/sessions/store.js';
@@ -201,6 +203,30 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
     expiresAtMs: now() + SESSION_TTL_MS,
   });
 
+  /**
+   * The write path of PATCH and heartbeat: `change` turns the session as read into the next one. If another
+   * call on the session wrote in between, the store reads the newer record and runs `change` again, so neither
+   * call's change is lost (or a 409 after MAX_WRITE_ATTEMPTS). The answer is the record actually written.
+   */
+  const updated = async (
+    request: { headers: Readonly<Record<string, string>> },
+    sessionId: string,
+    change: (before: SessionRecord) => Promise<{ session: SessionRecord; budget: number }>,
+  ): Promise<HttpResponse> => {
+    const first = await authorized(request, sessionId);
+    let budget = 0;
+    const session = await store.update(
+      sessionId,
+      async (before) => {
+        const next = await change(before);
+        budget = next.budget;
+        return next.session;
+      },
+      first,
+    );
+    return respond(200, session, budget);
+  };
+
   const routes: AnyRoute[] = [
     route({
       method: 'GET',
@@ -248,6 +274,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
         const id = newSessionId();
         const draft: SessionRecord = {
           id,
+          version: 0,
           layout: body.layout,
           tiles,
           focus,
@@ -257,8 +284,9 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
           bandwidthKbps: body.bandwidthKbps ?? INITIAL_BANDWIDTH_KBPS,
           tileSizes: [],
         };
-        const { session, budget } = await reallocate(draft, false);
-        await store.put(session);
+        const allocated = await reallocate(draft, false);
+        const session = await store.create(allocated.session);
+        const budget = allocated.budget;
         const token = signSessionToken(deps.secret, id, Math.floor(session.expiresAtMs / 1000) + 24 * 3600);
         return respond(201, session, budget, { token });
       },
@@ -284,51 +312,49 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
       params: P,
       body: S.UpdateSessionBody,
       response: { status: 200, description: 'The session with new renditions', schema: S.SessionView },
-      errors: [401, 403, 404, 429],
-      handle: async ({ request, params, body }) => {
-        const before = await authorized(request, params.sessionId as string);
-        const layout = body.layout ?? before.layout;
-        let tiles = body.tiles ?? before.tiles.slice(0, tileCount(layout));
-        if (body.tile) {
-          if (body.tile.index >= tileCount(layout)) {
-            throw new ApiError(
-              400,
-              'invalid_request',
-              `tile.index: layout ${layout} has no tile ${body.tile.index}`,
-              'tile.index',
-            );
+      errors: [401, 403, 404, 409, 429],
+      handle: ({ request, params, body }) =>
+        updated(request, params.sessionId as string, async (before) => {
+          const layout = body.layout ?? before.layout;
+          let tiles = body.tiles ?? before.tiles.slice(0, tileCount(layout));
+          if (body.tile) {
+            if (body.tile.index >= tileCount(layout)) {
+              throw new ApiError(
+                400,
+                'invalid_request',
+                `tile.index: layout ${layout} has no tile ${body.tile.index}`,
+                'tile.index',
+              );
+            }
+            tiles = [...tiles];
+            while (tiles.length <= body.tile.index) tiles.push(null);
+            tiles[body.tile.index] = body.tile.streamId;
           }
-          tiles = [...tiles];
-          while (tiles.length <= body.tile.index) tiles.push(null);
-          tiles[body.tile.index] = body.tile.streamId;
-        }
-        const checked = await checkTiles(layout, tiles, body.tiles ? 'tiles' : 'tile.streamId');
-        const focus = checkFocus(
-          layout,
-          body.focus !== undefined
-            ? body.focus
-            : before.focus !== null && before.focus < tileCount(layout)
-              ? before.focus // a layout change keeps the focus where the tile survives
-              : defaultFocus(layout),
-        );
-        const sameShape =
-          layout === before.layout &&
-          checked.every((t, i) => t === before.tiles[i]) &&
-          focus === before.focus;
-        const { session, budget } = await reallocate(
-          renewed({
-            ...before,
+          const checked = await checkTiles(layout, tiles, body.tiles ? 'tiles' : 'tile.streamId');
+          const focus = checkFocus(
             layout,
-            tiles: checked,
-            focus,
-            tileSizes: layout === before.layout ? before.tileSizes : [],
-            struggling: layout === before.layout ? before.struggling : [],
-          }),
-          sameShape,
-        );
-        await store.put(session, before);
-        return respond(200, session, budget);
-      },
+            body.focus !== undefined
+              ? body.focus
+              : before.focus !== null && before.focus < tileCount(layout)
+                ? before.focus // a layout change keeps the focus where the tile survives
+                : defaultFocus(layout),
+          );
+          const sameShape =
+            layout === before.layout &&
+            checked.every((t, i) => t === before.tiles[i]) &&
+            focus === before.focus;
+          return reallocate(
+            renewed({
+              ...before,
+              layout,
+              tiles: checked,
+              focus,
+              tileSizes: layout === before.layout ? before.tileSizes : [],
+              struggling: layout === before.layout ? before.struggling : [],
+            }),
+            sameShape,
+          );
+        }),
     }),
     route({
       method: 'POST',
@@ -338,34 +364,32 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
       params: P,
       body: S.HeartbeatBody,
       response: { status: 200, description: 'Renditions to play', schema: S.SessionView },
-      errors: [401, 403, 404, 429],
-      handle: async ({ request, params, body }) => {
-        const before = await authorized(request, params.sessionId as string);
-        if (body.tiles.length !== before.tiles.length) {
-          throw new ApiError(
-            400,
-            'invalid_request',
-            `tiles: layout ${before.layout} has ${before.tiles.length} tiles, got ${body.tiles.length}`,
-            'tiles',
+      errors: [401, 403, 404, 409, 429],
+      handle: ({ request, params, body }) =>
+        updated(request, params.sessionId as string, async (before) => {
+          if (body.tiles.length !== before.tiles.length) {
+            throw new ApiError(
+              400,
+              'invalid_request',
+              `tiles: layout ${before.layout} has ${before.tiles.length} tiles, got ${body.tiles.length}`,
+              'tiles',
+            );
+          }
+          const struggling = body.tiles.map(
+            (t) =>
+              t.decodedFrames + t.droppedFrames > 0 &&
+              t.droppedFrames / (t.decodedFrames + t.droppedFrames) > 0.1,
           );
-        }
-        const struggling = body.tiles.map(
-          (t) =>
-            t.decodedFrames + t.droppedFrames > 0 &&
-            t.droppedFrames / (t.decodedFrames + t.droppedFrames) > 0.1,
-        );
-        const { session, budget } = await reallocate(
-          {
-            ...renewed(before),
-            bandwidthKbps: body.bandwidthKbps,
-            tileSizes: body.tiles.map((t) => ({ widthPx: t.widthPx, heightPx: t.heightPx })),
-            struggling,
-          },
-          true,
-        );
-        await store.put(session, before);
-        return respond(200, session, budget);
-      },
+          return reallocate(
+            {
+              ...renewed(before),
+              bandwidthKbps: body.bandwidthKbps,
+              tileSizes: body.tiles.map((t) => ({ widthPx: t.widthPx, heightPx: t.heightPx })),
+              struggling,
+            },
+            true,
+          );
+        }),
     }),
     route({
       method: 'DELETE',
@@ -374,10 +398,10 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
       summary: 'End the session',
       params: P,
       response: { status: 204, description: 'Ended' },
-      errors: [401, 403, 404, 429],
+      errors: [401, 403, 404, 409, 429],
       handle: async ({ request, params }) => {
         const session = await authorized(request, params.sessionId as string);
-        await store.delete(session);
+        await store.delete(session.id, session);
         return { status: 204, headers: { 'cache-control': 'no-store' }, body: '' };
       },
     }),
@@ -405,6 +429,10 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
         return await router.dispatch(request, async () => 'viewer');
       } catch (error) {
         if (error instanceof ApiError) return respondError(error);
+        if (error instanceof SessionError) {
+          const status = error.code === 'not_found' ? 404 : 409;
+          return respondError(new ApiError(status, error.code, error.message, 'sessionId'));
+        }
         if (error instanceof RegistryError) {
           const status = error.code === 'not_found' ? 404 : error.code === 'conflict' ? 409 : 400;
           return respondError(new ApiError(status, error.code, error.message, error.field));
@@ -426,7 +454,10 @@ export function sessionOpenApi(routes: readonly AnyRoute[]): Record<string, unkn
     description:
       'Public API for viewers: sessions with multi-view layouts, heartbeats answered with each tile’s ' +
       'rendition. Rate limited per IP (100 requests/s, burst 200, then 429 with Retry-After). Session calls ' +
-      'carry the session token as a bearer token.',
+      'carry the session token as a bearer token. Calls on one session may overlap (a heartbeat during an ' +
+      'update, a retried request): each change is applied to the latest session and none is lost. ' +
+      `A PATCH, heartbeat or DELETE that other calls on its session overtook ${MAX_WRITE_ATTEMPTS} times in a row is refused with ` +
+      '409 `conflict` (field `sessionId`, the message names the session) and changed nothing; retry it.',
   });
   return cachedDoc;
 }
