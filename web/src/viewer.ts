@@ -28,6 +28,13 @@ interface PublicStream {
 
 /** No progress for this long: the tile shows offline. */
 const STALL_MS = 5000;
+/**
+ * Further behind the live edge than the target by this much (s), a tile jumps to the live sync point:
+ * catch-up (at most 1.25x) cannot win back seconds lost to stalls on a starved machine, and a wall
+ * that falls behind stays behind. hls.js's own re-sync (`liveMaxLatencyDuration`) needs a fixed
+ * `liveSyncDuration`, which would replace the playlist's PART-HOLD-BACK as the target.
+ */
+const RESYNC_BEHIND_S = 1.5;
 /** hls.js's guess before it has measured anything (its default, 500 kbps, would starve a grid). */
 const DEFAULT_ESTIMATE_BPS = 5_000_000;
 
@@ -57,6 +64,12 @@ class Tile {
   private lastProgressAt = Date.now();
   private lastQuality = { dropped: 0, decoded: 0 };
   private fatal = false;
+  /** Published as data-* attributes for tests and diagnostics: stalls (`waiting` after playback started),
+   * re-syncs to the live edge, fatal hls.js errors (`type:details`). */
+  private playing = false;
+  private stalls = 0;
+  private resyncs = 0;
+  private fatalErrors: string[] = [];
 
   constructor(
     readonly index: number,
@@ -71,6 +84,13 @@ class Tile {
     this.el.append(this.video, this.overlay, this.audio);
     this.el.addEventListener('click', () => onClick(index));
     this.el.dataset.index = String(index);
+    this.video.addEventListener('playing', () => {
+      this.playing = true;
+    });
+    this.video.addEventListener('waiting', () => {
+      if (this.playing) this.stalls++;
+      this.playing = false;
+    });
   }
 
   place(rect: TileView['rect'], gapPx: number): void {
@@ -88,6 +108,10 @@ class Tile {
       this.destroyPlayer();
       this.streamId = view.streamId;
       this.rendition = null;
+      this.playing = false;
+      this.stalls = 0;
+      this.resyncs = 0;
+      this.fatalErrors = [];
       this.el.dataset.stream = view.streamId ?? '';
       if (view.master) this.load(view.master);
     }
@@ -145,6 +169,7 @@ class Tile {
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
       this.fatal = true;
+      this.fatalErrors.push(`${data.type}:${data.details}`);
       this.render();
       // Retry: the stream may come (back) online.
       setTimeout(() => {
@@ -208,13 +233,35 @@ class Tile {
 
   /** Latency from the playlist's PROGRAM-DATE-TIME to now, else hls.js's own estimate. */
   latencyMs(): number | null {
+    return this.pdtLatencyMs() ?? this.behindEdgeMs();
+  }
+
+  /** Ingest to display: wall clock minus the PROGRAM-DATE-TIME of the frame on screen. */
+  private pdtLatencyMs(): number | null {
     const date = this.hls?.playingDate;
-    if (date) return Date.now() - date.getTime();
+    return date ? Date.now() - date.getTime() : null;
+  }
+
+  /** hls.js's distance behind the playlist's live edge (0 until known). */
+  private behindEdgeMs(): number | null {
     const latency = this.hls?.latency;
     return latency ? latency * 1000 : null;
   }
 
+  /** Jumps to the live sync point when too far behind it (see RESYNC_BEHIND_S). */
+  private resync(): void {
+    const hls = this.hls;
+    if (!hls || this.video.paused || this.rendition === null) return;
+    const target = hls.targetLatency;
+    const position = hls.liveSyncPosition;
+    if (target === null || position === null || !(hls.latency > target + RESYNC_BEHIND_S)) return;
+    if (this.video.currentTime >= position) return;
+    this.video.currentTime = position;
+    this.resyncs++;
+  }
+
   tick(): void {
+    this.resync();
     const t = this.video.currentTime;
     if (t > this.lastTime + 0.01) {
       this.lastTime = t;
@@ -253,6 +300,13 @@ class Tile {
       text('span', figures.join(' · '), 'fig'),
     );
     if (latency !== null) this.el.dataset.latencyMs = String(Math.round(latency));
+    const pdt = this.pdtLatencyMs();
+    const behind = this.behindEdgeMs();
+    this.el.dataset.pdtLatencyMs = pdt === null ? '' : String(Math.round(pdt));
+    this.el.dataset.behindEdgeMs = behind === null ? '' : String(Math.round(behind));
+    this.el.dataset.stalls = String(this.stalls);
+    this.el.dataset.resyncs = String(this.resyncs);
+    this.el.dataset.fatalErrors = this.fatalErrors.join(',');
   }
 }
 
