@@ -173,6 +173,24 @@ async function start(
   rmSync(mediaDir, { recursive: true, force: true });
   mkdirSync(mediaDir, { recursive: true });
   const managed: Managed[] = [];
+  const encoders: (SyntheticEncoder | DirectFeed)[] = [];
+  // The children run in process groups of their own (Ctrl-C reaches only this process, which stops
+  // them in order), so they would outlive a crash of this process: its exit kills what is left.
+  const killLeftovers = () => {
+    for (const m of managed)
+      if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
+    for (const e of encoders) {
+      try {
+        if (e.pid !== undefined) process.kill(e.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+  };
+  process.once('exit', killLeftovers);
+  cleanup.push(async () => {
+    process.off('exit', killLeftovers);
+  });
 
   const redisServer = await startRedisServer(ports.redis);
   managed.push(redisServer);
@@ -239,7 +257,6 @@ async function start(
 
   const registry = new StreamRegistry(redis);
   const streams: PlatformStream[] = [];
-  const encoders: (SyntheticEncoder | DirectFeed)[] = [];
   cleanup.push(async () => {
     await Promise.all(encoders.map((e) => e.stop()));
   });

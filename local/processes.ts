@@ -11,13 +11,21 @@ export interface Managed {
   stop(graceMs?: number): Promise<void>;
 }
 
+/**
+ * Spawn options for a child the platform stops itself: a process group of its own, so a terminal's
+ * Ctrl-C (SIGINT to the whole foreground group) reaches only the platform's process, which then stops
+ * the children in order. In the same group redis-server died at once and the platform's Redis
+ * clients printed "[ioredis] Unhandled error event: ... ECONNREFUSED" while the ingest drained.
+ */
+export const OWN_PROCESS_GROUP = { detached: true } as const satisfies SpawnOptions;
+
 export function startManaged(
   name: string,
   command: string,
   args: readonly string[],
   options: SpawnOptions,
 ): Managed {
-  const child = spawn(command, args, options);
+  const child = spawn(command, args, { ...options, ...OWN_PROCESS_GROUP });
   child.once('error', () => {
     // Reported by the caller through exitCode; an unhandled 'error' event would crash the platform.
   });

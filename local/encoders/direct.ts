@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
+import { OWN_PROCESS_GROUP } from '../processes.js';
 
 /**
  * A feed that skips SRT and the ingest service: ffmpeg transcodes the looped clip to one H.264 rung
@@ -74,6 +75,8 @@ export class DirectFeed {
     const { partTargetMs, segmentTargetMs } = this.targets;
     const child = spawn('ffmpeg', directFeedArgs(this.clipFile, this.rung, partTargetMs, segmentTargetMs), {
       stdio: ['ignore', 'pipe', 'ignore'],
+      // stop() ends it; Ctrl-C must not end it first (see OWN_PROCESS_GROUP).
+      ...OWN_PROCESS_GROUP,
     });
     this.#child = child;
     (child.stdout as Readable).on('data', (chunk: Buffer) => sink.write(chunk));

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { OWN_PROCESS_GROUP } from '../processes.js';
 import { pushArgs } from './args.js';
 
 export interface EncoderState {
@@ -48,6 +49,8 @@ export class SyntheticEncoder {
     this.#startedAt = Date.now();
     const child = spawn('ffmpeg', pushArgs(this.clipFile, this.srtUrl), {
       stdio: ['ignore', 'ignore', 'pipe'],
+      // stop() ends it; Ctrl-C must not end it first (see OWN_PROCESS_GROUP).
+      ...OWN_PROCESS_GROUP,
     });
     this.#child = child;
     let stderr = '';

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { portFree } from '../../local/checks.js';
 
 /** Every descendant of pid (children, grandchildren...). */
@@ -53,8 +53,22 @@ describe('npm start (local/run.ts)', () => {
         '--status-every',
         '1',
       ],
-      { env: { ...process.env, MIRROR_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] },
+      // Its own process group, so the test can send SIGINT the way a terminal's Ctrl-C does: to the
+      // whole foreground group (run.ts and every child it did not put in a group of its own).
+      {
+        env: { ...process.env, MIRROR_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+      },
     );
+    const group = -(child.pid as number);
+    onTestFinished(() => {
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {
+        // the group has exited
+      }
+    });
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString();
@@ -107,10 +121,15 @@ describe('npm start (local/run.ts)', () => {
     expect(pids.length).toBeGreaterThan(0);
     const httpsPort = Number(new URL(https as string).port);
     const httpPort = Number(new URL(http as string).port);
-    child.kill('SIGINT');
+    const beforeStop = output.length;
+    process.kill(group, 'SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(output).toContain('Stopped.');
     expect(code).toBe(0);
+    // Redis clients disconnect before redis-server stops: ioredis has nothing to complain about.
+    const shutdown = output.slice(beforeStop);
+    expect(shutdown).not.toMatch(/Unhandled error|ECONNREFUSED/);
+    expect(shutdown).not.toMatch(/stop step failed|✗/);
     await new Promise((r) => setTimeout(r, 200));
     const left = pids
       .filter(alive)
