@@ -76,13 +76,14 @@ if (example !== undefined) {
 }
 lines.push(`  SRT ingest  ${platform.urls.srt}  (one UDP port; the streamid names the stream)`);
 if (own !== undefined) {
-  const url = new URL(own.srtUrl);
+  // The query is raw (see srtUrls): `new URL` would take the streamid's `#!::` for a fragment.
+  const query = new URLSearchParams(own.srtUrl.slice(own.srtUrl.indexOf('?') + 1));
   lines.push(
     '',
     `Push your own feed to the stream "${own.id}" (it plays at ${platform.urls.http}/${own.id}/master.m3u8):`,
     `  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -tune zerolatency -g 15 -c:a aac -f mpegts '${own.srtUrl}'`,
     `  OBS: Settings > Stream > Service "Custom...", Server "${own.srtUrl}", Stream Key empty`,
-    `       (the parts: streamid ${url.searchParams.get('streamid') ?? ''}, passphrase ${url.searchParams.get('passphrase') ?? ''}, pbkeylen ${url.searchParams.get('pbkeylen') ?? ''})`,
+    `       (the parts: streamid ${query.get('streamid') ?? ''}, passphrase ${query.get('passphrase') ?? ''}, pbkeylen ${query.get('pbkeylen') ?? ''})`,
   );
 }
 lines.push('', 'Ctrl-C stops everything.', '');

@@ -92,6 +92,9 @@ describe('npm start (local/run.ts)', () => {
     expect(https && http && token).toBeTruthy();
     expect(output).toMatch(/ffmpeg -re .* -f mpegts 'srt:\/\/127\.0\.0\.1:\d+\?streamid=/);
     expect(output).toContain('OBS: Settings > Stream');
+    expect(output).toMatch(
+      /\(the parts: streamid #!::r=studio,m=publish,s=\S+, passphrase \S+, pbkeylen 16\)/,
+    );
 
     // The viewer page over HTTP/2 (TLS, self-signed), the control API with the printed token.
     const client = connect(https as string, { rejectUnauthorized: false });
