@@ -94,6 +94,13 @@ describe('the embedded default, end to end', () => {
         const page = await browser.context.newPage();
         const pageErrors: string[] = [];
         page.on('pageerror', (e) => pageErrors.push(String(e)));
+        // The bandwidth the viewer reports in its heartbeats (the session pauses tiles that do not fit).
+        const reportedKbps: number[] = [];
+        page.on('request', (r) => {
+          if (!r.url().endsWith('/heartbeat')) return;
+          const kbps = (JSON.parse(r.postData() ?? '{}') as { bandwidthKbps?: number }).bandwidthKbps;
+          if (kbps !== undefined) reportedKbps.push(kbps);
+        });
         await page.goto(`${platform.urls.https}/?layout=2x2&streams=${ids.join(',')}`);
 
         // Start-up is slow on a loaded machine: wait until both tiles play, then measure PLAY_S from there.
@@ -151,7 +158,7 @@ describe('the embedded default, end to end', () => {
         // The figures the issue asks to report.
         const statuses = await platform.status();
         console.log(
-          `e2e ingest-to-display latency in the viewer (PROGRAM-DATE-TIME vs wall clock):\n${JSON.stringify(summary, null, 2)}\nlive edge per PROGRAM-DATE-TIME, now minus newest part end (ms): ${statuses.map((s) => `${s.id} ${s.latencyMs}`).join(', ')}`,
+          `e2e ingest-to-display latency in the viewer (PROGRAM-DATE-TIME vs wall clock):\n${JSON.stringify(summary, null, 2)}\nlive edge per PROGRAM-DATE-TIME, now minus newest part end (ms): ${statuses.map((s) => `${s.id} ${s.latencyMs}`).join(', ')}\nheartbeat bandwidth (kbps): ${reportedKbps.join(' ')}; ${await page.textContent('#budget')}`,
         );
 
         expect(pageErrors).toEqual([]);

@@ -32,9 +32,10 @@ const STALL_MS = 5000;
  * Further behind the live edge than the target by this much (s), a tile jumps to the live sync point:
  * catch-up (at most 1.25x) cannot win back seconds lost to stalls on a starved machine, and a wall
  * that falls behind stays behind. hls.js's own re-sync (`liveMaxLatencyDuration`) needs a fixed
- * `liveSyncDuration`, which would replace the playlist's PART-HOLD-BACK as the target.
+ * `liveSyncDuration`, which would replace the playlist's PART-HOLD-BACK as the target. 1.2 s as the
+ * latency benchmark's players (bench/latency-harness.ts hlsConfigWithTarget).
  */
-const RESYNC_BEHIND_S = 1.5;
+const RESYNC_BEHIND_S = 1.2;
 /** hls.js's guess before it has measured anything (its default, 500 kbps, would starve a grid). */
 const DEFAULT_ESTIMATE_BPS = 5_000_000;
 
@@ -162,7 +163,9 @@ class Tile {
       if (this.video.currentTime < target - 0.5) this.video.currentTime = target;
     });
     hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
-      const { loaded, loading } = data.frag.stats;
+      // A part's own figures: for parts hls.js adds each part's bytes to the segment's stats and moves its
+      // end on, so those span the parts' publication at the live edge and read as the media bitrate.
+      const { loaded, loading } = (data.part ?? data.frag).stats;
       // First byte to last: the time to first byte measures latency, not bandwidth.
       throughput.sample(loaded, loading.end - (loading.first || loading.start));
     });
