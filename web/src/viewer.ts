@@ -2,7 +2,7 @@
 // with the rendition each tile should play. Each tile loads the stream's multivariant playlist and the
 // answer pins hls.js to that rendition (nextLevel: switches at the next segment boundary, no reload).
 import Hls from 'hls.js';
-import { attachLiveCatchUp } from './live-catchup.js';
+import { attachLiveCatchUp, LIVE_HLS_CONFIG } from './live-catchup.js';
 
 interface TileView {
   index: number;
@@ -140,12 +140,11 @@ class Tile {
       return;
     }
     const hls = new Hls({
-      lowLatencyMode: true,
+      // Our catch-up sets the rate (hls.js's own never engages at LL-HLS targets, and would reset it).
+      ...LIVE_HLS_CONFIG,
       abrEwmaDefaultEstimate: DEFAULT_ESTIMATE_BPS,
       capLevelToPlayerSize: false,
       backBufferLength: 10,
-      // Our catch-up sets the rate (hls.js's own never engages at LL-HLS targets, and would reset it).
-      maxLiveSyncPlaybackRate: 1,
     });
     this.hls = hls;
     this.stopCatchUp = attachLiveCatchUp(hls, this.video);
