@@ -34,7 +34,7 @@ const feed = values.feed === 'direct' ? 'direct' : 'srt';
 
 /** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
 const REFERENCE_SEGMENT_S = 1;
-/** Player targets: Mirror at PART-HOLD-BACK (0.3 s) plus slack, the reference at hls.js's 3 segments. */
+/** Player targets: Mirror at PART-HOLD-BACK (0.3 s) + LIVE_TARGET_SLACK_S, as the viewer; the reference at hls.js's 3 segments. */
 const MIRROR_TARGET_S = Number(values['mirror-target']);
 const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
 

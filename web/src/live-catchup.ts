@@ -19,6 +19,13 @@ export const LIVE_HLS_CONFIG = {
   liveSyncOnStallIncrease: 0.1,
 } as const;
 
+/**
+ * Seconds behind the live edge a player aims for beyond the playlist's PART-HOLD-BACK: room for two
+ * parts of jitter (a busy machine, a slow blocking response). 10-minute bench at PART-HOLD-BACK 0.3 s:
+ * 0.3 s target gave a stall at start, 0.5 s none (docs/local.md).
+ */
+export const LIVE_TARGET_SLACK_S = 0.2;
+
 export interface CatchUpPolicy {
   /** Fastest rate; browsers keep the audio pitch-corrected, and 1.25x is hard to notice. */
   readonly maxRate: number;

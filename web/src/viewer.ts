@@ -2,7 +2,8 @@
 // with the rendition each tile should play. Each tile loads the stream's multivariant playlist and the
 // answer pins hls.js to that rendition (nextLevel: switches at the next segment boundary, no reload).
 import Hls from 'hls.js';
-import { attachLiveCatchUp, LIVE_HLS_CONFIG } from './live-catchup.js';
+import { reportedBandwidthBps, ThroughputEstimate, type TileDelivery } from './bandwidth.js';
+import { attachLiveCatchUp, LIVE_HLS_CONFIG, LIVE_TARGET_SLACK_S } from './live-catchup.js';
 
 interface TileView {
   index: number;
@@ -39,18 +40,8 @@ const RESYNC_BEHIND_S = 1.2;
 /** hls.js's guess before it has measured anything (its default, 500 kbps, would starve a grid). */
 const DEFAULT_ESTIMATE_BPS = 5_000_000;
 
-/**
- * Download throughput over all tiles' fragment loads (EWMA of bits per second per fragment). hls.js keeps
- * an estimate per player; one shared figure reflects the link the whole wall shares.
- */
-const throughput = {
-  bps: 0,
-  sample(bytes: number, ms: number): void {
-    if (bytes < 16_000) return; // tiny loads measure latency, not bandwidth
-    const bps = (bytes * 8 * 1000) / Math.max(ms, 1);
-    this.bps = this.bps === 0 ? bps : 0.7 * this.bps + 0.3 * bps;
-  },
-};
+/** Download throughput over all tiles' part loads: one shared figure for the link the whole wall shares. */
+const throughput = new ThroughputEstimate();
 
 class Tile {
   readonly el = document.createElement('div');
@@ -64,6 +55,8 @@ class Tile {
   private lastTime = 0;
   private lastProgressAt = Date.now();
   private lastQuality = { dropped: 0, decoded: 0 };
+  private playedS = 0;
+  private lastDelivery = { atMs: Date.now(), playedS: 0, stalls: 0 };
   private fatal = false;
   /** Published as data-* attributes for tests and diagnostics: stalls (`waiting` after playback started),
    * re-syncs to the live edge, fatal hls.js errors (`type:details`). */
@@ -92,6 +85,13 @@ class Tile {
       if (this.playing) this.stalls++;
       this.playing = false;
     });
+    // Media played at the natural pace (seeks and re-syncs excluded), for the bandwidth floor.
+    let lastTimeUpdate = 0;
+    this.video.addEventListener('timeupdate', () => {
+      const step = this.video.currentTime - lastTimeUpdate;
+      lastTimeUpdate = this.video.currentTime;
+      if (step > 0 && step < 1) this.playedS += step;
+    });
   }
 
   place(rect: TileView['rect'], gapPx: number): void {
@@ -111,6 +111,7 @@ class Tile {
       this.rendition = null;
       this.playing = false;
       this.stalls = 0;
+      this.lastDelivery = { atMs: Date.now(), playedS: this.playedS, stalls: 0 };
       this.resyncs = 0;
       this.fatalErrors = [];
       this.el.dataset.stream = view.streamId ?? '';
@@ -153,6 +154,14 @@ class Tile {
       void this.video.play().catch(() => undefined);
     });
     hls.on(Hls.Events.LEVEL_SWITCHED, () => this.render());
+    // Aim a little behind PART-HOLD-BACK (once: setting the target also forgets hls.js's stall count).
+    let targeted = false;
+    hls.on(Hls.Events.LEVEL_UPDATED, (_event, data) => {
+      const { partHoldBack } = data.details;
+      if (targeted || !(partHoldBack > 0)) return;
+      targeted = true;
+      hls.targetLatency = partHoldBack + LIVE_TARGET_SLACK_S;
+    });
     // hls.js keeps the delay it started with; jump once to the live sync point when the first media is buffered.
     let synced = false;
     hls.on(Hls.Events.FRAG_BUFFERED, () => {
@@ -219,6 +228,21 @@ class Tile {
 
   bandwidthBps(): number {
     return this.hls?.bandwidthEstimate ?? 0;
+  }
+
+  /** What this tile played since the last call (one call per heartbeat). */
+  delivery(): TileDelivery {
+    const hls = this.hls;
+    const level = hls && hls.currentLevel >= 0 ? hls.levels[hls.currentLevel] : undefined;
+    const now = { atMs: Date.now(), playedS: this.playedS, stalls: this.stalls };
+    const last = this.lastDelivery;
+    this.lastDelivery = now;
+    return {
+      bitrateBps: this.video.paused || !level ? 0 : level.bitrate,
+      playedS: Math.max(0, now.playedS - last.playedS),
+      intervalS: (now.atMs - last.atMs) / 1000,
+      stalls: Math.max(0, now.stalls - last.stalls),
+    };
   }
 
   /** Dropped and decoded frames since the last call. */
@@ -445,10 +469,12 @@ class Viewer {
       const session = this.session;
       if (!session) return;
       const dpr = devicePixelRatio || 1;
-      // Our own measure of fragment downloads, else the best of the players' estimates.
+      // Our own measure of part downloads, else the best of the players' estimates; never below what
+      // the wall demonstrably receives (web/src/bandwidth.ts).
       const measured = throughput.bps || Math.max(0, ...this.tiles.map((t) => t.bandwidthBps()));
+      const delivered = this.tiles.map((t) => t.delivery());
       const body = {
-        bandwidthKbps: Math.round((measured || DEFAULT_ESTIMATE_BPS) / 1000),
+        bandwidthKbps: Math.round(reportedBandwidthBps(measured, delivered, DEFAULT_ESTIMATE_BPS) / 1000),
         tiles: this.tiles.map((t) => {
           const box = t.el.getBoundingClientRect();
           return {
