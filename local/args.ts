@@ -13,6 +13,9 @@ export const USAGE = `Usage: npm start -- [options]
   --srt-port N       UDP port of the SRT ingest (default ${DEFAULT_OPTIONS.srtPort})
   --redis-port N     port of the private redis-server (default ${DEFAULT_OPTIONS.redisPort})
   --status-every S   seconds between status lines (default 5; 0 = off)
+  --playback-protection
+                     check playback tokens at the edge (the CloudFront Function), as
+                     delivery.playbackProtection on AWS (default off)
   -h, --help         this text
 `;
 
@@ -47,6 +50,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
         'srt-port': { type: 'string', default: String(DEFAULT_OPTIONS.srtPort) },
         'redis-port': { type: 'string', default: String(DEFAULT_OPTIONS.redisPort) },
         'status-every': { type: 'string', default: '5' },
+        'playback-protection': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -73,6 +77,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
       httpPort: v['http-port'],
       srtPort: v['srt-port'],
       redisPort: v['redis-port'],
+      playbackProtection: values['playback-protection'] === true,
     },
   };
 }

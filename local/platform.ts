@@ -20,6 +20,7 @@ import { selfSignedCertificate } from './edge/cert.js';
 import { Edge } from './edge/edge.js';
 import { type EdgeServer, listenEdge } from './edge/server.js';
 import { createMediaOrigin, createWebOrigin } from './edge/static-origin.js';
+import { playbackViewerRequest } from './edge/viewer-request.js';
 import { DEFAULT_CLIP } from './encoders/args.js';
 import { availableFont, ensureClip } from './encoders/clip.js';
 import { DirectFeed } from './encoders/direct.js';
@@ -57,6 +58,11 @@ export interface PlatformOptions {
    * (benchmarks that isolate packaging and delivery; a fallback while no ingest service exists).
    */
   readonly feed?: 'srt' | 'direct';
+  /**
+   * Playback protection, as `delivery.playbackProtection` on AWS (default off): the session app issues
+   * playback tokens and the edge runs the CloudFront Function that checks them on playlists and media.
+   */
+  readonly playbackProtection?: boolean;
 }
 
 /** The seed's LL-HLS targets, as infra/config.ts sets them for AWS: 100 ms parts in 500 ms segments. */
@@ -208,22 +214,30 @@ async function start(
     srt: srtEndpoint,
     authenticate: bearerAuthenticator(controlToken),
   });
+  // The session secret; with protection on, also what the edge function's KeyValueStore holds.
+  const sessionSecret = randomBytes(32).toString('base64url');
+  const playbackProtection = options.playbackProtection === true;
   const integration = await loadIntegrations({
     redis,
     redisUrl: redisServer.url,
     mediaDir,
     cleanup,
+    sessionSecret,
+    playbackProtection,
   });
 
   const webDir = join(options.dataDir, 'web');
   buildWebAppSync(webDir);
-  const edge = new Edge({
-    manifest: integration.manifest,
-    media: createMediaOrigin(mediaDir),
-    control,
-    session: integration.session,
-    web: createWebOrigin(webDir),
-  });
+  const edge = new Edge(
+    {
+      manifest: integration.manifest,
+      media: createMediaOrigin(mediaDir),
+      control,
+      session: integration.session,
+      web: createWebOrigin(webDir),
+    },
+    playbackProtection ? { viewerRequest: playbackViewerRequest(sessionSecret) } : {},
+  );
   const server: EdgeServer = await listenEdge(edge, {
     tls: selfSignedCertificate(options.dataDir),
     httpsPort: ports.https,
@@ -393,6 +407,8 @@ interface IntegrationContext {
   readonly redisUrl: string;
   readonly mediaDir: string;
   readonly cleanup: (() => Promise<void>)[];
+  readonly sessionSecret: string;
+  readonly playbackProtection: boolean;
 }
 
 /**
@@ -417,7 +433,8 @@ async function loadIntegrations(
   const session = createSessionApp({
     redis: context.redis,
     logger: createLogger('session'),
-    secret: randomBytes(32).toString('base64url'),
+    secret: context.sessionSecret,
+    playbackProtection: context.playbackProtection,
   });
   return { manifest, session };
 }

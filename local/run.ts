@@ -74,6 +74,12 @@ if (example !== undefined) {
   lines.push(`  Playlist    ${platform.urls.http}/${example.id}/master.m3u8`);
   lines.push(`              ${platform.urls.http}/${example.id}/${example.rendition}/playlist.m3u8`);
 }
+if (platform.options.playbackProtection === true) {
+  lines.push(
+    '  Protection  on: playlists and media answer 403 without the mirror_playback cookie or ?token=',
+    '              (the viewer gets both from POST /api/sessions)',
+  );
+}
 lines.push(`  SRT ingest  ${platform.urls.srt}  (one UDP port; the streamid names the stream)`);
 if (own !== undefined) {
   // The query is raw (see srtUrls): `new URL` would take the streamid's `#!::` for a fragment.

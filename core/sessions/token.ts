@@ -58,9 +58,10 @@ export function verifyPlaybackToken(secret: string, token: string, path: string,
 export const PLAYBACK_COOKIE = 'mirror_playback';
 
 /**
- * What the edge does for a playlist or media request when playback protection is on (the local edge calls
- * this; on AWS the CloudFront Function in playback-function.ts does the same): the token comes from the
- * cookie, or from a `token` query parameter for players that cannot send cookies.
+ * The edge's check for a playlist or media request when playback protection is on, in Node (the CloudFront
+ * Function in playback-function.ts does the same at the edge; the local edge runs that function's own
+ * source, see playback-runner.ts): the token comes from the cookie, or from a `token` query parameter for
+ * players that cannot send cookies.
  */
 export function playbackAllowed(
   secret: string,

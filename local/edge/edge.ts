@@ -1,6 +1,7 @@
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { type CacheStatus, EdgeCache } from './cache.js';
 import { cacheKeyFor, originQuery, type Route, routeFor, streamIdOf } from './routes.js';
+import { isViewerResponse, type ViewerRequestFunction } from './viewer-request.js';
 
 export interface EdgeOrigins {
   /** The manifest function: playlists, and held preload-hinted parts on a storage miss. */
@@ -24,6 +25,8 @@ export interface EdgeStats {
   readonly origin: Record<Route | 'media-failover', number>;
   /** Viewer requests by route. */
   readonly requests: Record<Route, number>;
+  /** Requests the viewer-request function answered itself (a 403 without a valid playback token). */
+  readonly viewerRequestAnswers: number;
 }
 
 /** CloudFront's origin group failover criteria, as configured for the media origin group. */
@@ -58,6 +61,8 @@ export class Edge {
   readonly #origins: EdgeOrigins;
   readonly #viewers = new Map<string, Map<string, number>>();
   readonly #now: () => number;
+  readonly #viewerRequest: ViewerRequestFunction | undefined;
+  #viewerRequestAnswers = 0;
   readonly #origin: EdgeStats['origin'] = {
     playlist: 0,
     media: 0,
@@ -76,14 +81,31 @@ export class Edge {
     web: 0,
   };
 
-  constructor(origins: EdgeOrigins, options: { cache?: EdgeCache; now?: () => number } = {}) {
+  constructor(
+    origins: EdgeOrigins,
+    options: {
+      cache?: EdgeCache;
+      now?: () => number;
+      /**
+       * Runs on viewer requests of the playlist and media behaviours before the cache, as a CloudFront
+       * Function on viewer-request does (playback protection: viewer-request.ts).
+       */
+      viewerRequest?: ViewerRequestFunction;
+    } = {},
+  ) {
     this.#origins = origins;
     this.#now = options.now ?? Date.now;
+    this.#viewerRequest = options.viewerRequest;
     this.cache = options.cache ?? new EdgeCache({ now: this.#now });
   }
 
   get stats(): EdgeStats {
-    return { cache: { ...this.cache.stats }, origin: { ...this.#origin }, requests: { ...this.#requests } };
+    return {
+      cache: { ...this.cache.stats },
+      origin: { ...this.#origin },
+      requests: { ...this.#requests },
+      viewerRequestAnswers: this.#viewerRequestAnswers,
+    };
   }
 
   /** Distinct clients that asked for a stream's playlists in the last few seconds. */
@@ -96,11 +118,22 @@ export class Edge {
   }
 
   /** `clientId` identifies the viewer's connection (for viewer counts only). */
-  async handle(request: HttpRequest, signal?: AbortSignal, clientId?: string): Promise<EdgeResponse> {
+  async handle(viewerRequest: HttpRequest, signal?: AbortSignal, clientId?: string): Promise<EdgeResponse> {
+    let request = viewerRequest;
     const route = routeFor(request.path);
     this.#requests[route]++;
     if (request.method === 'OPTIONS' && route !== 'control' && route !== 'session') {
       return { status: 204, headers: { ...CORS_HEADERS }, body: '', route, cache: 'uncached' };
+    }
+    if (this.#viewerRequest !== undefined && (route === 'playlist' || route === 'media')) {
+      // Before the cache lookup: a function's own answer goes back as is, never cached, no origin request.
+      const result = await this.#viewerRequest(request);
+      if (isViewerResponse(result)) {
+        this.#viewerRequestAnswers++;
+        const body = request.method === 'HEAD' ? '' : result.body;
+        return { ...result, body, route, cache: 'uncached' };
+      }
+      request = result;
     }
     const key =
       request.method === 'GET' || request.method === 'HEAD'

@@ -1,46 +1,32 @@
-import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { PLAYBACK_SECRET_KVS_KEY, playbackFunctionCode } from '../../core/sessions/playback-function.js';
+import { type CfEvent, type CfRequest, loadPlaybackFunction } from '../../core/sessions/playback-runner.js';
 import { playbackAllowed, signPlaybackToken } from '../../core/sessions/token.js';
 
 const SECRET = 'playback-test-secret-0123456789abcdef';
 
-type CfRequest = {
-  uri: string;
-  cookies: Record<string, { value: string }>;
-  querystring: Record<string, { value: string }>;
-};
-
-/** Runs the CloudFront Function's source with stand-ins for its two modules (crypto's HMAC and the KVS). */
-function loadFunction(): (event: { request: CfRequest }) => Promise<unknown> {
-  const source = playbackFunctionCode('kvs-1234')
-    .replace("import crypto from 'crypto';", '')
-    .replace("import cf from 'cloudfront';", '');
-  const cf = {
-    kvs: (id: string) => ({
-      get: async (key: string) => {
-        if (id !== 'kvs-1234' || key !== PLAYBACK_SECRET_KVS_KEY) throw new Error('no such key');
-        return SECRET;
-      },
-    }),
-  };
-  const crypto = { createHmac: (alg: string, key: string) => createHmac(alg, key) };
-  return new Function('crypto', 'cf', `${source}\nreturn handler;`)(crypto, cf);
+/** The CloudFront Function's own source, run by the same runner the local edge uses (KVS `kvs-1234`). */
+function loadFunction() {
+  return loadPlaybackFunction(SECRET, 'kvs-1234');
 }
 
 describe('playback protection', () => {
   const handler = loadFunction();
   const now = Math.floor(Date.now() / 1000);
   const token = signPlaybackToken(SECRET, ['cam-1', 'cam-2'], now + 60);
-  const req = (uri: string, cookie?: string, query?: string): { request: CfRequest } => ({
+  const req = (uri: string, cookie?: string, query?: string): CfEvent => ({
+    version: '1.0',
+    context: { eventType: 'viewer-request', distributionId: 'TEST', requestId: '1' },
+    viewer: { ip: '127.0.0.1' },
     request: {
+      method: 'GET',
+      headers: {},
       uri,
       cookies: cookie ? { mirror_playback: { value: cookie } } : {},
       querystring: query ? { token: { value: query }, _HLS_msn: { value: '5' } } : {},
     },
   });
-  const allowed = async (event: { request: CfRequest }) => {
-    const result = (await handler(event)) as { statusCode?: number };
+  const allowed = async (event: CfEvent, run = handler) => {
+    const result = (await run(event)) as { statusCode?: number };
     return result.statusCode === undefined;
   };
 
@@ -68,7 +54,16 @@ describe('playback protection', () => {
     expect(Object.keys(event.request.querystring)).toEqual(['_HLS_msn']);
   });
 
-  it('agrees with the local edge check', () => {
+  it('fails closed while the KeyValueStore has no secret', async () => {
+    const unset = loadPlaybackFunction(undefined, 'kvs-1234');
+    expect(await allowed(req('/cam-1/360p/playlist.m3u8', token), unset)).toBe(false);
+    expect(await allowed(req('/cam-1/360p/playlist.m3u8', token))).toBe(true);
+    const event = req('/cam-1/360p/playlist.m3u8', token);
+    const passed = (await handler(event)) as CfRequest;
+    expect(passed.uri).toBe('/cam-1/360p/playlist.m3u8');
+  });
+
+  it('agrees with playbackAllowed() in token.ts', () => {
     expect(playbackAllowed(SECRET, '/cam-1/x.m4s', `a=b; mirror_playback=${token}`, undefined, now)).toBe(
       true,
     );
