@@ -38,10 +38,14 @@ export const MetricNames = {
     /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit); per stream. */
     streamDown: 'StreamDown',
     /**
-     * GPU utilisation, percent (NVENC engine utilisation when available); task level. Reserved: nothing emits it
-     * yet (see docs/infrastructure.md), so its dashboard graph stays empty.
+     * GPU (SM) utilisation, percent, busiest GPU the task sees (nvidia-smi `utilization.gpu`); task level, one
+     * value per MIRROR_GPU_SAMPLE_S (10 s) and only on tasks using the GPU path (containers/ingest/src/gpu-utilization.ts).
      */
     gpuUtilizationPercent: 'GpuUtilizationPercent',
+    /** NVENC engine utilisation, percent (`utilization.encoder`), as GpuUtilizationPercent; absent where N/A. */
+    gpuEncoderUtilizationPercent: 'GpuEncoderUtilizationPercent',
+    /** NVDEC engine utilisation, percent (`utilization.decoder`), as GpuUtilizationPercent; absent where N/A. */
+    gpuDecoderUtilizationPercent: 'GpuDecoderUtilizationPercent',
   },
   /** Emitted by the manifest function (service `manifest`), function level. */
   manifest: {

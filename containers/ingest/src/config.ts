@@ -34,6 +34,8 @@ export const IngestEnv = z.object({
   MIRROR_DRAIN_S: int(30, 1),
   MIRROR_STAGE: z.string().default('local'),
   MIRROR_METRICS: z.enum(['emf', 'off']).default('emf'),
+  /** Seconds between nvidia-smi samples for the GPU metrics (GPU path only); 0 turns sampling off. */
+  MIRROR_GPU_SAMPLE_S: int(10, 0),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 

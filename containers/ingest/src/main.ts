@@ -44,6 +44,7 @@ const service = await startIngestService({
   reconnectGraceMs: env.MIRROR_RECONNECT_GRACE_MS,
   logger: log,
   metrics,
+  gpuSampleIntervalMs: env.MIRROR_GPU_SAMPLE_S * 1000,
   onActiveStreams: (n) => protection?.set(n > 0),
 });
 

@@ -11,13 +11,23 @@ import type { IngestMetricsSink } from './service.js';
 export function emfMetrics(
   stage: string,
   taskId: string,
-): IngestMetricsSink & { partPublished: (part: PartPublished) => void } {
+): IngestMetricsSink & {
+  partPublished: (part: PartPublished) => void;
+  gpuUtilization: NonNullable<IngestMetricsSink['gpuUtilization']>;
+} {
   const metrics = new Metrics({
     namespace: METRIC_NAMESPACE,
     serviceName: 'ingest',
     defaultDimensions: { [METRIC_DIMENSION_STAGE]: stage },
   });
   const m = MetricNames.ingest;
+  // Its own instance: a GPU line goes out at once with its three values (a singleMetric() writes one line per
+  // value), without flushing the part latencies stored on `metrics` for the task line.
+  const gpuMetrics = new Metrics({
+    namespace: METRIC_NAMESPACE,
+    serviceName: 'ingest',
+    defaultDimensions: { [METRIC_DIMENSION_STAGE]: stage },
+  });
   return {
     // Stored, not written: the values go out with the next task line (or at Powertools' 100 values per metric),
     // so CloudWatch gets every part's latency for percentiles without a log line per part.
@@ -45,6 +55,21 @@ export function emfMetrics(
         if (s.speed !== null) single.addMetric(m.transcoderSpeed, MetricUnit.Count, s.speed);
         single.publishStoredMetrics();
       }
+    },
+    // One line per sample (every MIRROR_GPU_SAMPLE_S), stamped when it was taken; N/A engines left out.
+    gpuUtilization(u) {
+      if (u.gpuPercent === null && u.encoderPercent === null && u.decoderPercent === null) return;
+      if (u.gpuPercent !== null)
+        gpuMetrics.addMetric(m.gpuUtilizationPercent, MetricUnit.Percent, u.gpuPercent);
+      if (u.encoderPercent !== null) {
+        gpuMetrics.addMetric(m.gpuEncoderUtilizationPercent, MetricUnit.Percent, u.encoderPercent);
+      }
+      if (u.decoderPercent !== null) {
+        gpuMetrics.addMetric(m.gpuDecoderUtilizationPercent, MetricUnit.Percent, u.decoderPercent);
+      }
+      gpuMetrics.addMetadata('taskId', taskId);
+      gpuMetrics.addMetadata('gpus', u.gpus.map((g) => g.index).join(','));
+      gpuMetrics.publishStoredMetrics();
     },
     streamDown(streamId) {
       const single = metrics.singleMetric();

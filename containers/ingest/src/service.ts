@@ -7,10 +7,16 @@ import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js
 import { channels, streamKeys, taskKeys } from '../../../core/streams/keys.js';
 import { IngestCommand, SRT_LATENCY_MS, type StreamRecord } from '../../../core/streams/schema.js';
 import type { IngestStatus, TaskReport } from '../../../core/streams/status.js';
+import {
+  type CommandRunner,
+  type GpuSampler,
+  type GpuUtilization,
+  startGpuSampler,
+} from './gpu-utilization.js';
 import { Leases } from './lease.js';
 import { RegistryFollower } from './registry.js';
 import { type SrtConnection, SrtListener, type SrtStats } from './srt/server.js';
-import { detectGpu, type GpuMode, type GpuProbe } from './transcode/gpu.js';
+import { chooseEncodePath, detectGpu, type GpuMode, type GpuProbe } from './transcode/gpu.js';
 import { type PipelineLogger, StreamPipeline } from './transcode/pipeline.js';
 
 export type IngestLogger = PipelineLogger;
@@ -29,6 +35,8 @@ export interface IngestMetricsSink {
   report(task: { activeStreams: number; capacity: number }, streams: readonly StreamMetrics[]): void;
   /** A publishing stream stopped unexpectedly. */
   streamDown(streamId: string, reason: string): void;
+  /** One nvidia-smi sample (GPU path only, every gpuSampleIntervalMs). */
+  gpuUtilization?(utilization: GpuUtilization): void;
 }
 
 export interface IngestConfig {
@@ -56,6 +64,10 @@ export interface IngestConfig {
   readonly hangTimeoutMs?: number;
   readonly statusIntervalMs?: number;
   readonly metricsIntervalMs?: number;
+  /** nvidia-smi sampling for the GPU metrics when the GPU path is in use (default 10 s); 0 turns it off. */
+  readonly gpuSampleIntervalMs?: number;
+  /** Injected in tests; execFile otherwise. */
+  readonly runNvidiaSmi?: CommandRunner;
   readonly ffmpegPath?: string;
   readonly address?: string;
   readonly logger?: IngestLogger;
@@ -412,6 +424,20 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     );
   }, config.metricsIntervalMs ?? 60_000);
 
+  // Only where streams go to NVENC: a software task has no GPU to sample, and MIRROR_GPU=off ignores one.
+  const gpuSampleIntervalMs = config.gpuSampleIntervalMs ?? 10_000;
+  const encodePath = chooseEncodePath(gpuMode, gpu);
+  const metrics = config.metrics;
+  const gpuSampler: GpuSampler | null =
+    metrics?.gpuUtilization && gpuSampleIntervalMs > 0 && encodePath.ok && encodePath.path === 'gpu'
+      ? startGpuSampler({
+          intervalMs: gpuSampleIntervalMs,
+          run: config.runNvidiaSmi,
+          logger: log,
+          onSample: (utilization) => metrics.gpuUtilization?.(utilization),
+        })
+      : null;
+
   // Commands from the control API (disconnect a publisher).
   subscriber.on('message', (channel: string, message: string) => {
     if (channel !== channels.ingestCommands) return;
@@ -471,6 +497,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     gpu: gpu.available,
     gpuMode,
     capacity,
+    gpuSampleS: gpuSampler ? gpuSampleIntervalMs / 1000 : null,
   });
 
   let stopping: Promise<void> | null = null;
@@ -491,6 +518,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         listener.setAccepting(false);
         clearInterval(statusTimer);
         clearInterval(metricsTimer);
+        await gpuSampler?.stop();
         await listener.stop();
         await Promise.all([...sessions.values()].map((s) => endSession(s)));
         await redis.multi().del(taskKeys.report(config.taskId)).zrem(taskKeys.index, config.taskId).exec();

@@ -263,6 +263,11 @@ export class Observability extends Construct {
             ],
             [ingest(m.ingest.sessionUtilization, 'Average', 'NVENC session slots used %')],
           ),
+          graph('NVENC / NVDEC engine use (%)', [
+            ingest(m.ingest.gpuEncoderUtilizationPercent, 'Average', 'NVENC avg'),
+            ingest(m.ingest.gpuEncoderUtilizationPercent, 'Maximum', 'NVENC max'),
+            ingest(m.ingest.gpuDecoderUtilizationPercent, 'Maximum', 'NVDEC max'),
+          ]),
         ],
       ],
     });
