@@ -9,6 +9,7 @@ import { Edge } from '../../local/edge/edge.js';
 import { createMediaOrigin } from '../../local/edge/static-origin.js';
 import { playbackViewerRequest } from '../../local/edge/viewer-request.js';
 import { type Platform, startPlatform } from '../../local/platform.js';
+import { launchChromium } from '../support/browser.js';
 
 /**
  * Playback protection at the local edge: the CloudFront Function's generated source runs before the cache,
@@ -23,7 +24,8 @@ let base: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mirror-protect-'));
   platform = await startPlatform({
-    streams: 0,
+    // One synthetic stream (ffmpeg straight into the packager, no SRT) for the browser check.
+    streams: 1,
     feed: 'direct',
     httpsPort: 0,
     httpPort: 0,
@@ -143,6 +145,37 @@ describe('npm start --playback-protection: the edge runs the CloudFront Function
     vi.setSystemTime(Date.now() + 2 * 3600_000);
     expect((await get(PART, { cookie })).status).toBe(403);
   });
+});
+
+describe('the viewer with protection on', () => {
+  it('plays in Chromium with the cookie the session app sets, no playlist or part refused', async () => {
+    const id = platform.streams[0]?.id ?? '';
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const media: number[] = [];
+      page.on('response', (r) => {
+        if (/\.(m3u8|m4s|mp4)$/.test(new URL(r.url()).pathname)) media.push(r.status());
+      });
+      await page.goto(`${platform.urls.https}/?layout=1x1&streams=${id}`);
+      await expect
+        .poll(
+          async () =>
+            Number(
+              await page
+                .$eval('.tile[data-stream]', (el) => (el as HTMLElement).dataset.currentTime ?? '0')
+                .catch(() => '0'),
+            ),
+          { timeout: 40_000, interval: 250 },
+        )
+        .toBeGreaterThan(1);
+      // Before the stream is live a playlist may answer 404/503; never 403.
+      expect(media.filter((status) => status === 200).length).toBeGreaterThan(3);
+      expect(media.filter((status) => status === 403)).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
 
 describe('the edge with protection off, and the option', () => {
