@@ -52,6 +52,30 @@ describe('ingest EMF metrics', () => {
     expect(line![MetricNames.ingest.partPublishLatencyMs]).toEqual([12, 30, 7]);
   });
 
+  it('writes one line per stream with all its values, by StreamId, and nothing else', () => {
+    const sink = emfMetrics('metrics-test', 'task-1');
+    const stream = (streamId: string, speed: number | null) => ({
+      streamId,
+      bitrateBps: 4_000_000,
+      lossPercent: 0.5,
+      rttMs: 20,
+      speed,
+    });
+    sink.report({ activeStreams: 2, capacity: 8 }, [stream('cam-1', 1.01), stream('cam-2', null)]);
+    const [, ...streamLines] = lines();
+    expect(streamLines).toHaveLength(2);
+    const [first, second] = streamLines;
+    expect(first).toMatchObject({ StreamId: 'cam-1', Stage: 'metrics-test' });
+    expect(first!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'Stage', 'StreamId']]);
+    const m = MetricNames.ingest;
+    expect(first!._aws.CloudWatchMetrics[0]!.Metrics.map((x) => x.Name).sort()).toEqual(
+      [m.bitrate, m.srtLossPercent, m.srtRttMs, m.transcoderSpeed].sort(),
+    );
+    expect(second).toMatchObject({ StreamId: 'cam-2', [m.bitrate]: 4_000_000 });
+    expect(second).not.toHaveProperty(m.transcoderSpeed);
+    expect(written.join('')).not.toContain('No application metrics');
+  });
+
   it('flushes at 100 values (the EMF limit per metric) without waiting for the next report', () => {
     const sink = emfMetrics('metrics-test', 'task-1');
     for (let i = 0; i < 100; i++) sink.partPublished(published(0, i));

@@ -28,6 +28,11 @@ export function emfMetrics(
     serviceName: 'ingest',
     defaultDimensions: { [METRIC_DIMENSION_STAGE]: stage },
   });
+  const streamMetrics = new Metrics({
+    namespace: METRIC_NAMESPACE,
+    serviceName: 'ingest',
+    defaultDimensions: { [METRIC_DIMENSION_STAGE]: stage },
+  });
   return {
     // Stored, not written: the values go out with the next task line (or at Powertools' 100 values per metric),
     // so CloudWatch gets every part's latency for percentiles without a log line per part.
@@ -46,14 +51,14 @@ export function emfMetrics(
       );
       metrics.addMetadata('taskId', taskId);
       metrics.publishStoredMetrics();
+      // One line per stream with all its values (singleMetric() would write a line per value).
       for (const s of streams) {
-        const single = metrics.singleMetric();
-        single.addDimension('StreamId', s.streamId);
-        single.addMetric(m.bitrate, MetricUnit.BitsPerSecond, s.bitrateBps);
-        single.addMetric(m.srtLossPercent, MetricUnit.Percent, s.lossPercent);
-        single.addMetric(m.srtRttMs, MetricUnit.Milliseconds, s.rttMs);
-        if (s.speed !== null) single.addMetric(m.transcoderSpeed, MetricUnit.Count, s.speed);
-        single.publishStoredMetrics();
+        streamMetrics.addDimension('StreamId', s.streamId);
+        streamMetrics.addMetric(m.bitrate, MetricUnit.BitsPerSecond, s.bitrateBps);
+        streamMetrics.addMetric(m.srtLossPercent, MetricUnit.Percent, s.lossPercent);
+        streamMetrics.addMetric(m.srtRttMs, MetricUnit.Milliseconds, s.rttMs);
+        if (s.speed !== null) streamMetrics.addMetric(m.transcoderSpeed, MetricUnit.Count, s.speed);
+        streamMetrics.publishStoredMetrics(); // also clears the StreamId dimension
       }
     },
     // One line per sample (every MIRROR_GPU_SAMPLE_S), stamped when it was taken; N/A engines left out.
