@@ -5,19 +5,20 @@ import { z } from 'zod';
  * `mirror:status:{id}` (JSON, short TTL, refreshed about once a second) and read by the control API.
  * Every field is optional so a partial report (for example before the first keyframe) still parses.
  */
+/** What the ingest saw of the encoder's stream; shared with the control API's response schema. */
+export const INPUT_REPORT_SHAPE = {
+  codec: z.string().optional(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  fps: z.number().optional(),
+  bitrateKbps: z.number().optional(),
+};
+
 export const IngestStatus = z.looseObject({
   state: z.enum(['live', 'idle', 'error']).optional(),
   /** Ingest task id holding the lease. */
   taskId: z.string().optional(),
-  input: z
-    .looseObject({
-      codec: z.string().optional(),
-      width: z.number().optional(),
-      height: z.number().optional(),
-      fps: z.number().optional(),
-      bitrateKbps: z.number().optional(),
-    })
-    .optional(),
+  input: z.looseObject(INPUT_REPORT_SHAPE).optional(),
   srt: z
     .looseObject({
       rttMs: z.number().optional(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LADDER_PRESETS } from '../../core/ladder.js';
 import { KeyLength, LatencyProfile, StreamId } from '../../core/streams/schema.js';
+import { INPUT_REPORT_SHAPE } from '../../core/streams/status.js';
 
 /** Request and response schemas of the control API: validation and the OpenAPI document both come from here. */
 
@@ -61,15 +62,7 @@ export const AuditQuery = z.strictObject({ limit: Limit.default(50) });
 export const StreamStatusSchema = z.object({
   state: z.enum(['live', 'idle', 'error']),
   taskId: z.string().optional(),
-  input: z
-    .object({
-      codec: z.string().optional(),
-      width: z.number().optional(),
-      height: z.number().optional(),
-      fps: z.number().optional(),
-      bitrateKbps: z.number().optional(),
-    })
-    .optional(),
+  input: z.object(INPUT_REPORT_SHAPE).optional(),
   srt: z.object({ rttMs: z.number().optional(), lossPercent: z.number().optional() }).optional(),
   renditions: z.array(z.string()),
   latencyMs: z.number().optional(),
