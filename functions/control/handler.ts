@@ -1,11 +1,16 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyResultV2,
+} from 'aws-lambda';
 import { z } from 'zod';
 import { connectRedis, readEnv } from '../../core/api/runtime.js';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
 import { createLogger } from '../../core/log.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
+import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } from './aws-caller.js';
 
 const Env = z.object({
   MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
@@ -17,7 +22,7 @@ const Env = z.object({
   MIRROR_MIN_TASKS: z.coerce.number().int().min(0).default(1),
   MIRROR_MAX_TASKS: z.coerce.number().int().min(0).default(4),
   MIRROR_DISTRIBUTION_ID: z.string().optional(),
-  /** Only in the embedded default: on AWS, API Gateway IAM authorization decides who may call. */
+  /** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
   MIRROR_CONTROL_TOKEN: z.string().min(16).optional(),
 });
 
@@ -26,14 +31,16 @@ const logger = createLogger('control');
 const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
 const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
 
-// The principal comes from API Gateway's IAM authorizer, never from a client header.
-let principal: string | undefined;
+// The principal comes from API Gateway's authorizer (IAM or JWT), never from a client header.
+let caller: AwsCaller | undefined;
 
 const app = createControlApp({
   redis,
   logger,
   srt: { host: env.MIRROR_SRT_HOST, port: env.MIRROR_SRT_PORT },
-  authenticate: (request) => principal ?? localAuth?.(request),
+  // Operator paths take the JWT principal only; the local bearer token applies to /api/control alone.
+  authenticate: (request) =>
+    caller?.viaOperator ? caller.principal : (caller?.principal ?? localAuth?.(request)),
   ecs:
     env.MIRROR_ECS_CLUSTER && env.MIRROR_ECS_SERVICE
       ? {
@@ -50,13 +57,22 @@ const app = createControlApp({
 });
 
 export async function handler(
-  event: APIGatewayProxyEventV2WithIAMAuthorizer,
+  event: APIGatewayProxyEventV2WithIAMAuthorizer | APIGatewayProxyEventV2WithJWTAuthorizer,
 ): Promise<APIGatewayProxyResultV2> {
-  // One event at a time per Lambda instance, so the module-level principal cannot leak between calls.
-  principal = event.requestContext.authorizer?.iam?.userArn ?? undefined;
+  // One event at a time per Lambda instance, so the module-level caller cannot leak between calls.
+  const request = fromApiGatewayEvent(event);
+  caller = awsCaller(request.path, event.requestContext.authorizer as AuthorizerContext | undefined);
   try {
-    return toApiGatewayResult(await app.handle(fromApiGatewayEvent(event)));
+    const response = await app.handle({ ...request, path: caller.path });
+    const location = response.headers.location;
+    if (caller.viaOperator && location !== undefined) {
+      return toApiGatewayResult({
+        ...response,
+        headers: { ...response.headers, location: operatorLocation(location) },
+      });
+    }
+    return toApiGatewayResult(response);
   } finally {
-    principal = undefined;
+    caller = undefined;
   }
 }
