@@ -24,7 +24,7 @@ function event(method: string, path: string, authorizer: Authorizer, body?: unkn
 
 // What API Gateway's JWT authorizer puts in the context for a Cognito access token.
 const SUB = '7f3c2a10-1b2c-4d5e-8f90-0123456789ab';
-const jwt = (claims: Record<string, unknown>) => ({ jwt: { claims, scopes: null } });
+const jwt = (claims: Record<string, string>) => ({ jwt: { claims, scopes: null } });
 const ACCESS_TOKEN = jwt({ sub: SUB, username: 'alice', token_use: 'access', client_id: 'client123' });
 
 describe('caller from the API Gateway authorizer context', () => {
