@@ -40,6 +40,8 @@ export interface PipelineOptions {
   readonly segmentTargetMs: number;
   readonly maxBufferBytes?: number;
   readonly hangTimeoutMs?: number;
+  /** How long stop() lets ffmpeg finish the input it has before killing it (default 5 s). */
+  readonly drainTimeoutMs?: number;
   readonly ffmpegPath?: string;
   readonly logger?: PipelineLogger;
   /** The stream cannot continue (unsupported input, GPU required but absent, ffmpeg keeps failing). */
@@ -425,7 +427,7 @@ export class StreamPipeline {
     const proc = this.proc;
     if (!proc) return;
     this.endStdinWhenDrained();
-    const timer = setTimeout(() => proc.kill('SIGKILL'), DRAIN_TIMEOUT_MS);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), this.options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS);
     await this.procExited;
     clearTimeout(timer);
   }
