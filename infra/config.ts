@@ -180,6 +180,25 @@ const deliverySchema = z
     message: 'domainNames and certificateArn go together: set both or neither',
   });
 
+const operatorsSchema = z
+  .object({
+    /** MFA (TOTP) for operators signing in to the operator page on AWS: `required` or `optional` per operator. */
+    mfa: z.enum(['optional', 'required']),
+    /** Prefix of the Cognito Hosted UI domain (<prefix>.auth.<region>.amazoncognito.com); default mirror-<stage>-<account>. */
+    domainPrefix: z
+      .string()
+      .regex(
+        /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+        'must be lowercase letters, digits and hyphens (at most 63)',
+      )
+      .refine(
+        (v) => !/aws|amazon|cognito/.test(v),
+        'must not contain aws, amazon or cognito (Cognito refuses them)',
+      )
+      .optional(),
+  })
+  .strict();
+
 export const stageConfigSchema = z
   .object({
     /** Stage name; part of stack names. */
@@ -198,6 +217,8 @@ export const stageConfigSchema = z
     media: mediaSchema,
     redis: redisSchema,
     delivery: deliverySchema,
+    /** Operator sign-in on AWS (Cognito user pool and Hosted UI, decision D12). */
+    operators: operatorsSchema,
     /** E-mail address subscribed to the alarm topic. */
     alarmEmail: z.email().optional(),
   })
@@ -235,6 +256,7 @@ const BASE = {
   },
   redis: { nodeType: 'cache.r7g.large', replicas: 1 },
   delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'], playbackProtection: false },
+  operators: { mfa: 'required' },
 } as const;
 
 /** Built-in stages. Overrides from cdk.json context are merged on top before validation. */
@@ -246,6 +268,7 @@ export const STAGES: Readonly<Record<string, unknown>> = {
     ingest: { ...BASE.ingest, maxTasks: 2 },
     redis: { nodeType: 'cache.t4g.small', replicas: 0 },
     delivery: { ...BASE.delivery, priceClass: 'PriceClass_100' },
+    operators: { mfa: 'optional' },
   },
   prod: {
     ...BASE,

@@ -93,6 +93,8 @@ export function buildMirror(app: App, config: StageConfig, options: BuildOptions
     ingest: config.ingest,
     media: config.media,
     delivery: config.delivery,
+    operators: config.operators,
+    retainData: config.retainData,
     alarmEmail: config.alarmEmail,
     ingestImage: options.ingestImage ?? ingestImage(),
     webSource: webSource(),

@@ -4,12 +4,13 @@ import type { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import type { IngestConfig, MediaConfig, StageConfig } from '../config.js';
-import { Api } from '../constructs/api/api.js';
+import { Api, OPERATOR_PATH } from '../constructs/api/api.js';
 import { Delivery } from '../constructs/delivery/delivery.js';
 import { Ingest } from '../constructs/ingest/ingest.js';
 import type { LiveState } from '../constructs/live-state/live-state.js';
 import type { MediaStorage } from '../constructs/media-storage/media-storage.js';
 import { Observability } from '../constructs/observability/observability.js';
+import { OperatorAuth } from '../constructs/operator-auth/operator-auth.js';
 
 export interface PlatformStackProps extends StackProps {
   readonly stage: string;
@@ -19,6 +20,9 @@ export interface PlatformStackProps extends StackProps {
   readonly ingest: IngestConfig;
   readonly media: MediaConfig;
   readonly delivery: StageConfig['delivery'];
+  readonly operators: StageConfig['operators'];
+  /** Keep the operator user pool when the stack is deleted. */
+  readonly retainData: boolean;
   readonly alarmEmail?: string;
   readonly ingestImage: ContainerImage;
   readonly webSource: ISource;
@@ -42,6 +46,7 @@ export class PlatformStack extends Stack {
   readonly ingest: Ingest;
   readonly api: Api;
   readonly delivery: Delivery;
+  readonly operatorAuth: OperatorAuth;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
@@ -92,6 +97,17 @@ export class PlatformStack extends Stack {
     });
     this.delivery.bindInvalidationTo(control);
 
+    // The operator page signs in with Cognito and calls /api/operator with the access token (decision D12).
+    this.operatorAuth = new OperatorAuth(this, 'OperatorAuth', {
+      stage: props.stage,
+      pageOrigins: this.delivery.origins,
+      mfa: props.operators.mfa,
+      domainPrefix: props.operators.domainPrefix,
+      retain: props.retainData,
+    });
+    this.api.addOperatorRoutes(this.operatorAuth.issuerUrl, [this.operatorAuth.client.userPoolClientId]);
+    this.delivery.addWebJson('operator/config.json', this.operatorAuth.pageConfig(OPERATOR_PATH));
+
     this.observability = new Observability(this, 'Observability', {
       stage: props.stage,
       alarmEmail: props.alarmEmail,
@@ -125,6 +141,19 @@ export class PlatformStack extends Stack {
         value: this.api.sessionSecret.secretArn,
       });
     }
+    new CfnOutput(this, 'OperatorPageUrl', {
+      description: 'Operator page (signs in through the Cognito Hosted UI)',
+      value: `${this.delivery.baseUrl}/operator/`,
+    });
+    new CfnOutput(this, 'OperatorHostedUiUrl', {
+      description: 'Cognito Hosted UI of the operator user pool (the page redirects here to sign in)',
+      value: this.operatorAuth.hostedUiUrl,
+    });
+    new CfnOutput(this, 'OperatorUserPoolId', {
+      description:
+        'Create operators here: aws cognito-idp admin-create-user --user-pool-id <this> (docs/deploy.md)',
+      value: this.operatorAuth.userPool.userPoolId,
+    });
     new CfnOutput(this, 'ControlApiUrl', {
       description: 'Control API (SigV4-signed requests, service execute-api)',
       value: this.api.controlUrl,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IVpc } from 'aws-cdk-lib/aws-ec2';
 import { FunctionUrlAuthType, type IFunctionUrl, InvokeMode } from 'aws-cdk-lib/aws-lambda';
@@ -23,6 +23,8 @@ export interface ApiProps {
 
 /** API Gateway path prefixes; CloudFront forwards `/api/*` unchanged (decision D2). */
 export const CONTROL_PATH = '/api/control';
+/** The same control API for the operator page, authorised by the operators' Cognito tokens (decision D12). */
+export const OPERATOR_PATH = '/api/operator';
 export const SESSIONS_PATH = '/api/sessions';
 
 /**
@@ -37,6 +39,7 @@ export class Api extends Construct {
   readonly httpApi: HttpApi;
   /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN). */
   readonly sessionSecret: ISecret;
+  private readonly controlIntegration: HttpLambdaIntegration;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -88,13 +91,13 @@ export class Api extends Construct {
       throttle: { rateLimit: props.rateLimit ?? 200, burstLimit: 2 * (props.rateLimit ?? 200) },
     });
 
-    const controlIntegration = new HttpLambdaIntegration('Control', this.control.function);
+    this.controlIntegration = new HttpLambdaIntegration('Control', this.control.function);
     const iam = new HttpIamAuthorizer();
     for (const path of [CONTROL_PATH, `${CONTROL_PATH}/{proxy+}`]) {
       this.httpApi.addRoutes({
         path,
         methods: [HttpMethod.ANY],
-        integration: controlIntegration,
+        integration: this.controlIntegration,
         authorizer: iam,
       });
     }
@@ -106,8 +109,29 @@ export class Api extends Construct {
     Validations.of(this.httpApi).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Session routes are public by design (anonymous viewers obtain playback tokens there); control routes use IAM authorization.',
+        'Session routes are public by design (anonymous viewers obtain playback tokens there); control routes use IAM authorization, operator routes a Cognito JWT authorizer.',
     });
+  }
+
+  /**
+   * `/api/operator` and `/api/operator/{proxy+}` to the control function, behind a JWT authorizer: the operator
+   * page sends its Cognito access token as `Authorization: Bearer`. IAM stays on `/api/control` for SDK/CLI callers.
+   * @param issuer the user pool's token issuer (https://cognito-idp.<region>.amazonaws.com/<pool id>)
+   * @param audience app client ids whose tokens are accepted (checked against `aud`, or `client_id` in access tokens)
+   */
+  addOperatorRoutes(issuer: string, audience: readonly string[]): void {
+    const jwt = new HttpJwtAuthorizer('Operators', issuer, {
+      authorizerName: 'operators',
+      jwtAudience: [...audience],
+    });
+    for (const path of [OPERATOR_PATH, `${OPERATOR_PATH}/{proxy+}`]) {
+      this.httpApi.addRoutes({
+        path,
+        methods: [HttpMethod.ANY],
+        integration: this.controlIntegration,
+        authorizer: jwt,
+      });
+    }
   }
 
   /** Host name of the HTTP API's default endpoint, for a CloudFront origin. */

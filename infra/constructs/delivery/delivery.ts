@@ -36,7 +36,7 @@ import {
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, type IBucket } from 'aws-cdk-lib/aws-s3';
-import { BucketDeployment, type ISource } from 'aws-cdk-lib/aws-s3-deployment';
+import { BucketDeployment, type ISource, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { playbackFunctionCode } from '../../../core/sessions/playback-function.js';
 import type { BindTarget } from '../binding.js';
@@ -100,6 +100,9 @@ export class Delivery extends Construct {
   readonly webBucket: Bucket;
   /** https://<domain> without a trailing slash. */
   readonly baseUrl: string;
+  /** Every https://<host> the distribution answers on: its own domain, then the custom domain names. */
+  readonly origins: readonly string[];
+  private readonly webDeployment: BucketDeployment;
   /** Holds the playback token secret (key `playback-secret`) when playback protection is on. */
   readonly playbackKeys?: KeyValueStore;
 
@@ -315,6 +318,9 @@ export class Delivery extends Construct {
 
     const domain = custom ? props.domainNames![0]! : this.distribution.distributionDomainName;
     this.baseUrl = `https://${domain}`;
+    this.origins = [this.distribution.distributionDomainName, ...(props.domainNames ?? [])].map(
+      (host) => `https://${host}`,
+    );
 
     const deployment = new BucketDeployment(this, 'WebDeployment', {
       sources: [props.webSource],
@@ -324,6 +330,7 @@ export class Delivery extends Construct {
       retainOnDelete: false,
       memoryLimit: 512,
     });
+    this.webDeployment = deployment;
     // BucketDeployment's handler is a stack-level singleton; its role's parent is that function.
     const webBucketLogicalId = Stack.of(this).getLogicalId(this.webBucket.node.defaultChild as CfnElement);
     const deploymentHandler = deployment.handlerRole.node.scope!;
@@ -352,6 +359,14 @@ export class Delivery extends Construct {
         reason: `${cdkOwned}: cloudfront:CreateInvalidation takes no resource here.`,
       },
     );
+  }
+
+  /**
+   * Deploys a JSON file (deploy-time values allowed) into the web bucket next to the built app, e.g. the operator
+   * page's runtime configuration. Under /operator/ it is invalidated with every deployment.
+   */
+  addWebJson(key: string, data: Record<string, unknown>): void {
+    this.webDeployment.addSource(Source.jsonData(key, data));
   }
 
   /** MIRROR_DISTRIBUTION_ID and cloudfront:CreateInvalidation on this distribution only. */
