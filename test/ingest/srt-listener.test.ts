@@ -167,7 +167,15 @@ describe('SRT listener over loopback (real libsrt)', () => {
     const onData = (_c: unknown, data: Buffer) => chunks.push(data);
     listener.on('data', onData);
     listener.on('close', (c, reason) => closed.push(`${c.streamId}:${reason}`));
-    const connected = new Promise<number>((resolve) => listener.once('connection', (c) => resolve(c.id)));
+    // This stream's connection: under load a previous test's probe connection can still be reported late.
+    const connected = new Promise<number>((resolve) => {
+      const onConnection = (c: { id: number; streamId: string }) => {
+        if (c.streamId !== 'cam-1') return;
+        listener.off('connection', onConnection);
+        resolve(c.id);
+      };
+      listener.on('connection', onConnection);
+    });
     const pusher = pushSrt({ clip, port, streamId: `#!::r=cam-1,m=publish,s=${KEY}`, passphrase: PASS });
     const conn = await connected;
     await waitFor('100 KB of TS', () => chunks.reduce((n, c) => n + c.length, 0) > 100_000).catch((e) => {

@@ -169,8 +169,11 @@ describe('the viewer with protection on', () => {
           { timeout: 40_000, interval: 250 },
         )
         .toBeGreaterThan(1);
-      // Before the stream is live a playlist may answer 404/503; never 403.
-      expect(media.filter((status) => status === 200).length).toBeGreaterThan(3);
+      // Before the stream is live a playlist may answer 404/503; never 403. Responses reach the test
+      // asynchronously, so wait for them rather than count at once.
+      await expect
+        .poll(() => media.filter((status) => status === 200).length, { timeout: 10_000 })
+        .toBeGreaterThan(3);
       expect(media.filter((status) => status === 403)).toEqual([]);
     } finally {
       await browser.close();
