@@ -7,7 +7,7 @@ import type {
 } from 'aws-lambda';
 import { z } from 'zod';
 import { connectRedis, readEnv } from '../../core/api/runtime.js';
-import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
+import { fromApiGatewayEvent, type HttpRequest, toApiGatewayResult } from '../../core/http.js';
 import { createLogger } from '../../core/log.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
 import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } from './aws-caller.js';
@@ -31,16 +31,19 @@ const logger = createLogger('control');
 const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
 const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
 
-// The principal comes from API Gateway's authorizer (IAM or JWT), never from a client header.
-let caller: AwsCaller | undefined;
+// The principal comes from API Gateway's authorizer (IAM or JWT), never from a client header. Keyed by the
+// request object, so overlapping invocations (the local harnesses run several at once) cannot mix callers.
+const callers = new WeakMap<HttpRequest, AwsCaller>();
 
 const app = createControlApp({
   redis,
   logger,
   srt: { host: env.MIRROR_SRT_HOST, port: env.MIRROR_SRT_PORT },
   // Operator paths take the JWT principal only; the local bearer token applies to /api/control alone.
-  authenticate: (request) =>
-    caller?.viaOperator ? caller.principal : (caller?.principal ?? localAuth?.(request)),
+  authenticate: (request) => {
+    const caller = callers.get(request);
+    return caller?.viaOperator ? caller.principal : (caller?.principal ?? localAuth?.(request));
+  },
   ecs:
     env.MIRROR_ECS_CLUSTER && env.MIRROR_ECS_SERVICE
       ? {
@@ -59,20 +62,17 @@ const app = createControlApp({
 export async function handler(
   event: APIGatewayProxyEventV2WithIAMAuthorizer | APIGatewayProxyEventV2WithJWTAuthorizer,
 ): Promise<APIGatewayProxyResultV2> {
-  // One event at a time per Lambda instance, so the module-level caller cannot leak between calls.
-  const request = fromApiGatewayEvent(event);
-  caller = awsCaller(request.path, event.requestContext.authorizer as AuthorizerContext | undefined);
-  try {
-    const response = await app.handle({ ...request, path: caller.path });
-    const location = response.headers.location;
-    if (caller.viaOperator && location !== undefined) {
-      return toApiGatewayResult({
-        ...response,
-        headers: { ...response.headers, location: operatorLocation(location) },
-      });
-    }
-    return toApiGatewayResult(response);
-  } finally {
-    caller = undefined;
+  const received = fromApiGatewayEvent(event);
+  const caller = awsCaller(received.path, event.requestContext.authorizer as AuthorizerContext | undefined);
+  const request: HttpRequest = { ...received, path: caller.path };
+  callers.set(request, caller);
+  const response = await app.handle(request);
+  const location = response.headers.location;
+  if (caller.viaOperator && location !== undefined) {
+    return toApiGatewayResult({
+      ...response,
+      headers: { ...response.headers, location: operatorLocation(location) },
+    });
   }
+  return toApiGatewayResult(response);
 }

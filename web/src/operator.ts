@@ -1,6 +1,23 @@
 // The operator page: streams with status and live figures, create / rotate / kick / delete, ingest capacity.
-// Talks to /api/control with a bearer token kept in sessionStorage (the embedded default; on AWS the control
-// API sits behind IAM authorization and is reached through signed requests instead).
+// Two ways to sign in (decision D12):
+//   - on AWS the stack deploys /operator/config.json: the page signs in through the Cognito Hosted UI
+//     (authorization code + PKCE) and calls /api/operator with the access token (API Gateway's JWT authorizer);
+//   - without it (the embedded default) it asks for MIRROR_CONTROL_TOKEN and calls /api/control with it.
+// Tokens are kept in sessionStorage: this tab only.
+
+import {
+  authorizeUrl,
+  codeChallengeS256,
+  codeVerifier,
+  logoutUrl,
+  newState,
+  type OperatorAuthConfig,
+  parseAuthConfig,
+  parseTokenResponse,
+  readCallback,
+  tokenRequest,
+  usableTokens,
+} from './operator-auth.js';
 
 interface StreamStatus {
   state: 'live' | 'idle' | 'error';
@@ -39,6 +56,8 @@ interface Ingest {
 }
 
 const TOKEN_KEY = 'mirror.controlToken';
+const OAUTH_TOKENS_KEY = 'mirror.operatorTokens';
+const OAUTH_PENDING_KEY = 'mirror.operatorSignIn';
 const REFRESH_MS = 2000;
 const app = document.getElementById('app') as HTMLElement;
 const updated = document.getElementById('updated') as HTMLElement;
@@ -59,18 +78,83 @@ function h<K extends keyof HTMLElementTagNameMap>(
 
 class ApiFailure extends Error {}
 
+/** Set when /operator/config.json names a Cognito user pool (AWS); undefined in the embedded default. */
+let cognito: OperatorAuthConfig | undefined;
+/** The page's own URL, registered as the app client's callback and sign-out URL. */
+const pageUrl = () => `${location.origin}/operator/`;
+
+async function loadAuthConfig(): Promise<OperatorAuthConfig | undefined> {
+  try {
+    const response = await fetch('/operator/config.json', { cache: 'no-store' });
+    return response.ok ? parseAuthConfig(await response.json()) : undefined;
+  } catch {
+    return undefined; // no file, or not JSON (a local edge answering with a page): bearer-token mode
+  }
+}
+
+/** Sends the browser to the Hosted UI; the verifier and state wait in sessionStorage for the callback. */
+async function startSignIn(config: OperatorAuthConfig): Promise<void> {
+  const verifier = codeVerifier();
+  const state = newState();
+  sessionStorage.setItem(OAUTH_PENDING_KEY, JSON.stringify({ verifier, state }));
+  const challenge = await codeChallengeS256(verifier);
+  location.assign(authorizeUrl(config, { redirectUri: pageUrl(), state, challenge }));
+}
+
+/** Handles `?code=&state=` (or `?error=`) from the Hosted UI. Returns a problem to show, or undefined. */
+async function finishSignIn(config: OperatorAuthConfig): Promise<string | undefined> {
+  const pending = JSON.parse(sessionStorage.getItem(OAUTH_PENDING_KEY) ?? '{}') as {
+    verifier?: string;
+    state?: string;
+  };
+  const callback = readCallback(location.search, pending.state ?? null);
+  if (callback.kind === 'none') return undefined;
+  sessionStorage.removeItem(OAUTH_PENDING_KEY);
+  history.replaceState(null, '', location.pathname); // the code is single-use: keep it out of history
+  if (callback.kind === 'error') return callback.message;
+  if (!pending.verifier) return 'the sign-in was started in another tab; sign in again';
+  const { url, init } = tokenRequest(config, {
+    code: callback.code,
+    verifier: pending.verifier,
+    redirectUri: pageUrl(),
+  });
+  try {
+    const response = await fetch(url, init);
+    const json = (await response.json()) as { error?: string };
+    if (!response.ok) return `sign-in refused: ${json.error ?? response.status}`;
+    sessionStorage.setItem(OAUTH_TOKENS_KEY, JSON.stringify(parseTokenResponse(json, Date.now())));
+    return undefined;
+  } catch (error) {
+    return `sign-in failed: ${(error as Error).message}`;
+  }
+}
+
+function authorization(): string {
+  if (cognito) {
+    return `Bearer ${usableTokens(sessionStorage.getItem(OAUTH_TOKENS_KEY), Date.now())?.accessToken ?? ''}`;
+  }
+  return `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}`;
+}
+
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const response = await fetch(`/api/control${path}`, {
+  const response = await fetch(`${cognito?.apiBase ?? '/api/control'}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}`,
+      authorization: authorization(),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 401) {
-    sessionStorage.removeItem(TOKEN_KEY);
-    showLogin('The token was refused.');
+    if (cognito) {
+      // Expired or revoked: sign in again (the Hosted UI session usually makes this a quick round trip).
+      sessionStorage.removeItem(OAUTH_TOKENS_KEY);
+      clearTimeout(timer);
+      void startSignIn(cognito);
+    } else {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin('The token was refused.');
+    }
     throw new ApiFailure('unauthorized');
   }
   if (response.status === 204) return undefined as T;
@@ -80,6 +164,23 @@ async function api<T>(method: string, path: string, body?: unknown): Promise<T> 
       json.field ? `${json.field}: ${json.message}` : (json.message ?? String(response.status)),
     );
   return json;
+}
+
+/** AWS: one button to the Hosted UI, shown after a failed sign-in (no automatic redirect loop). */
+function showCognitoLogin(config: OperatorAuthConfig, problem?: string): void {
+  logout.hidden = true;
+  const button = h('button', { className: 'primary', type: 'button', id: 'sign-in' }, 'Sign in');
+  button.addEventListener('click', () => void startSignIn(config));
+  app.replaceChildren(
+    h(
+      'section',
+      { className: 'card login' },
+      h('h2', {}, 'Sign in'),
+      h('p', { className: 'muted' }, 'Operators sign in with their Mirror operator account.'),
+      h('p', {}, button),
+      h('p', { className: 'error-banner' }, problem ?? ''),
+    ),
+  );
 }
 
 function showLogin(problem?: string): void {
@@ -372,9 +473,24 @@ async function showDashboard(): Promise<void> {
 
 logout.addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(OAUTH_TOKENS_KEY);
   clearTimeout(timer);
-  showLogin();
+  // Ends the Hosted UI session too, else the next sign-in would pass without a password.
+  if (cognito) location.assign(logoutUrl(cognito, pageUrl()));
+  else showLogin();
 });
 
-if (sessionStorage.getItem(TOKEN_KEY)) void showDashboard();
-else showLogin();
+async function start(): Promise<void> {
+  cognito = await loadAuthConfig();
+  if (!cognito) {
+    if (sessionStorage.getItem(TOKEN_KEY)) void showDashboard();
+    else showLogin();
+    return;
+  }
+  const problem = await finishSignIn(cognito);
+  if (problem) showCognitoLogin(cognito, problem);
+  else if (usableTokens(sessionStorage.getItem(OAUTH_TOKENS_KEY), Date.now())) void showDashboard();
+  else await startSignIn(cognito);
+}
+
+void start();
