@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadStageConfig } from '../../infra/config.js';
 import { onlyResource, synthStage } from './synth.js';
 
 /** Synthesized CloudFormation JSON, read by path in assertions. */
@@ -152,5 +153,20 @@ describe('CloudFront and the web app', () => {
     expect(JSON.stringify(outputs.OperatorHostedUiUrl.Value)).toMatch(/auth.*amazoncognito\.com/);
     expect(outputs.OperatorUserPoolId.Value).toEqual({ Ref: pool().logicalId });
     dev.hasOutput('OperatorUserPoolId', { Description: Match.stringLikeRegexp('admin-create-user') });
+  });
+});
+
+describe('operators configuration', () => {
+  it('defaults to optional MFA in dev and required in prod', () => {
+    expect(loadStageConfig('dev').operators).toEqual({ mfa: 'optional' });
+    expect(loadStageConfig('prod').operators).toEqual({ mfa: 'required' });
+  });
+
+  it('names the field for a bad MFA setting or a domain prefix Cognito refuses', () => {
+    expect(() => loadStageConfig('dev', { operators: { mfa: 'off' } })).toThrow(/operators\.mfa/);
+    expect(() => loadStageConfig('dev', { operators: { domainPrefix: 'my-cognito-login' } })).toThrow(
+      /operators\.domainPrefix: must not contain aws, amazon or cognito/,
+    );
+    expect(() => loadStageConfig('dev', { operators: { domainPrefix: 'Mirror_Ops' } })).toThrow(ConfigError);
   });
 });

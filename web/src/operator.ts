@@ -92,8 +92,14 @@ async function loadAuthConfig(): Promise<OperatorAuthConfig | undefined> {
   }
 }
 
+/** Set once a redirect to the Hosted UI is under way: parallel 401s must not start a second one. */
+let signingIn = false;
+
 /** Sends the browser to the Hosted UI; the verifier and state wait in sessionStorage for the callback. */
 async function startSignIn(config: OperatorAuthConfig): Promise<void> {
+  // Two requests refused together would otherwise store two states, and the callback would carry the other one.
+  if (signingIn) return;
+  signingIn = true;
   const verifier = codeVerifier();
   const state = newState();
   sessionStorage.setItem(OAUTH_PENDING_KEY, JSON.stringify({ verifier, state }));
