@@ -87,7 +87,7 @@ if (own !== undefined) {
   lines.push(
     '',
     `Push your own feed to the stream "${own.id}" (it plays at ${platform.urls.http}/${own.id}/master.m3u8):`,
-    `  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -tune zerolatency -g 15 -c:a aac -f mpegts '${own.srtUrl}'`,
+    `  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -tune zerolatency -g 15 -c:a aac -f mpegts -pes_payload_size 0 '${own.srtUrl}'`,
     `  OBS: Settings > Stream > Service "Custom...", Server "${own.srtUrl}", Stream Key empty`,
     `       (the parts: streamid ${query.get('streamid') ?? ''}, passphrase ${query.get('passphrase') ?? ''}, pbkeylen ${query.get('pbkeylen') ?? ''})`,
   );

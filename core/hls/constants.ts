@@ -22,3 +22,9 @@ export const TIMESTAMP_JUMP_MS = 1000;
 export const DEFAULT_WINDOW_SEGMENTS = 20;
 
 export const msToS = (ms: number): number => ms / 1000;
+
+/**
+ * A producer run whose first output decode time is within this of zero is anchored at decode time zero (ffmpeg
+ * re-zeroes its output; a passthrough starts at its first keyframe, up to a GOP in); beyond it, at its first part.
+ */
+export const MAX_RUN_START_S = 10;

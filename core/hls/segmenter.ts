@@ -1,4 +1,9 @@
-import { DEFAULT_WINDOW_SEGMENTS, PART_RETENTION_TARGETS, TIMESTAMP_JUMP_MS } from './constants.js';
+import {
+  DEFAULT_WINDOW_SEGMENTS,
+  MAX_RUN_START_S,
+  PART_RETENTION_TARGETS,
+  TIMESTAMP_JUMP_MS,
+} from './constants.js';
 import {
   type OpenSegmentEntry,
   type PartEntry,
@@ -108,9 +113,9 @@ export class Segmenter {
   }
 
   /**
-   * The producer run whose first part comes next received its first input at ingest at `wallMs`: that part's decode
-   * time is stamped `wallMs` and later parts follow by media time (PDT = anchor + (decodeTime - firstDecodeTime)).
-   * Without it the first part is stamped with `nowMs` given to addPart.
+   * The producer run whose first part comes next had its media time zero at ingest at `wallMs`: decode time 0 is
+   * stamped `wallMs` and parts follow by media time (PDT = anchor + decodeTime). Without it the first part is
+   * stamped with `nowMs` given to addPart.
    */
   setIngestAnchor(wallMs: number): void {
     this.ingestAnchorMs = wallMs;
@@ -195,7 +200,12 @@ export class Segmenter {
   private reanchor(input: PartInput, nowMs: number, jumped: boolean): void {
     const at = { ticks: input.baseDecodeTime, timescale: input.timescale };
     if (this.ingestAnchorMs !== undefined) {
-      this.anchor = { ...at, wallMs: this.ingestAnchorMs, atIngest: true };
+      // The anchor is the wall clock of the run's decode time zero (ffmpeg starts its output there); a run that
+      // starts its output later (a passthrough dropping frames before the first keyframe) keeps that offset.
+      // A producer whose timestamps do not start near zero is anchored at its first part instead.
+      const startS = input.baseDecodeTime / input.timescale;
+      const zero = startS >= 0 && startS <= MAX_RUN_START_S ? { ticks: 0, timescale: input.timescale } : at;
+      this.anchor = { ...zero, wallMs: this.ingestAnchorMs, atIngest: true };
       this.ingestAnchorMs = undefined;
     } else if (jumped && this.anchor?.atIngest && this.expected !== undefined) {
       // A timestamp jump within one producer run: the ingest clock carries on where the previous part ended.

@@ -14,11 +14,16 @@ export interface RenditionSink {
 /** What the producer knows about the run whose output follows (given at open and at each restart). */
 export interface ProducerStart {
   /**
-   * Wall clock (epoch ms) when the first input bytes of this producer run arrived at ingest: the output's first
-   * decode time is stamped with it (EXT-X-PROGRAM-DATE-TIME). Without it the packager uses the time the first
-   * fragment reached it, which runs ahead of the source by the encoder's delay.
+   * Wall clock (epoch ms) when the first input bytes of this producer run arrived at ingest: the output's decode
+   * time 0 is stamped with it (EXT-X-PROGRAM-DATE-TIME) unless ingestClock knows better. Without either the
+   * packager uses the time the first fragment reached it, which runs ahead of the source by the encoder's delay.
    */
   readonly ingestAnchorMs?: number;
+  /**
+   * A better estimate of the same, read when the run's init segment arrives (the producer keeps learning while
+   * ffmpeg probes): the wall clock of the run's media time zero. Falls back to ingestAnchorMs when undefined.
+   */
+  readonly ingestClock?: () => number | undefined;
 }
 
 export interface RenditionSinkFactory {

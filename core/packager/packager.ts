@@ -62,7 +62,7 @@ class RenditionPackager implements RenditionSink {
   private failed = false;
   private restartPending = false;
   /** The producer run's ingest anchor, handed to the segmenter with the run's init segment. */
-  private ingestAnchorMs: number | undefined;
+  private start: ProducerStart | undefined;
 
   constructor(
     private readonly streamId: string,
@@ -70,7 +70,7 @@ class RenditionPackager implements RenditionSink {
     private readonly options: PackagerOptions,
     start?: ProducerStart,
   ) {
-    this.ingestAnchorMs = start?.ingestAnchorMs;
+    this.start = start;
     this.clock = options.clock ?? Date.now;
     this.segmenter = new Segmenter({
       partTargetMs: options.partTargetMs,
@@ -99,7 +99,7 @@ class RenditionPackager implements RenditionSink {
 
   restart(start?: ProducerStart): void {
     this.splitter = new FragmentSplitter();
-    this.ingestAnchorMs = start?.ingestAnchorMs;
+    this.start = start;
     this.failed = false;
     this.restartPending = true;
   }
@@ -172,8 +172,9 @@ class RenditionPackager implements RenditionSink {
     this.initVersion = ++this.lastInitVersion;
     if (this.restartPending || this.initVersion > 1) this.segmenter.restart(this.initVersion);
     this.restartPending = false;
-    if (this.ingestAnchorMs !== undefined) this.segmenter.setIngestAnchor(this.ingestAnchorMs);
-    this.ingestAnchorMs = undefined;
+    const anchorMs = this.start?.ingestClock?.() ?? this.start?.ingestAnchorMs;
+    if (anchorMs !== undefined) this.segmenter.setIngestAnchor(anchorMs);
+    this.start = undefined;
     const video = init.info.timingTrack;
     this.info = {
       codecs: init.info.codecs,

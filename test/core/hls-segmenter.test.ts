@@ -100,13 +100,13 @@ describe('segmenter', () => {
 
   it('stamps PROGRAM-DATE-TIME from the ingest anchor, not the arrival at the packager, across a restart', () => {
     const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
-    // ffmpeg's first output decode time is 1.4 s; its input arrived at ingest at T0; the parts reach the packager
-    // about 1.2 s later (probing and encoding).
+    // The run's media time zero happened at ingest at T0; its output starts 0.4 s in (a passthrough starting at
+    // its first keyframe); the parts reach the packager about 1.2 s later (probing and encoding).
     s.setIngestAnchor(T0);
-    feed(s, 7, { start: 1.4 * TIMESCALE, now: T0 + 1200 });
+    feed(s, 7, { start: 0.4 * TIMESCALE, now: T0 + 1200 });
     let t = s.timeline();
-    expect(t.segments[0]!.programDateTimeMs).toBe(T0);
-    expect(t.open!.programDateTimeMs).toBe(T0 + 500); // PDT = anchor + (decodeTime - firstDecodeTime)
+    expect(t.segments[0]!.programDateTimeMs).toBe(T0 + 400);
+    expect(t.open!.programDateTimeMs).toBe(T0 + 900); // PDT = anchor + decodeTime
 
     // The restarted run starts again near decode time 0; its first input arrived at ingest at T0 + 60 s.
     s.restart(2);
@@ -120,6 +120,13 @@ describe('segmenter', () => {
     s.restart(3);
     feed(s, 2, { start: 0, initVersion: 3, now: T0 + 90_000 });
     expect(s.timeline().open).toMatchObject({ discontinuity: true, programDateTimeMs: T0 + 90_000 });
+  });
+
+  it('anchors a producer whose timestamps do not start near zero at its first part', () => {
+    const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    s.setIngestAnchor(T0);
+    feed(s, 7, { start: 3600 * TIMESCALE, now: T0 + 1200 });
+    expect(s.timeline().segments[0]!.programDateTimeMs).toBe(T0);
   });
 
   it('carries the ingest clock on across a timestamp jump within one run', () => {

@@ -10,6 +10,8 @@ export interface Collected {
   anchors: (number | undefined)[];
   /** When the first output bytes of the open and of each restart were written (epoch ms). */
   firstOutputAt: number[];
+  /** The producer's arrival clock (ingestClock) read at those first output bytes, as the packager reads it. */
+  clockAtFirstOutput: (number | undefined)[];
 }
 
 /** A RenditionSinkFactory that keeps everything, for asserting on ffmpeg's real output. */
@@ -24,15 +26,21 @@ export class CollectingSinks implements RenditionSinkFactory {
       restartAt: [],
       anchors: [start?.ingestAnchorMs],
       firstOutputAt: [],
+      clockAtFirstOutput: [],
     };
+    let current = start;
     this.renditions.set(`${streamId}/${rendition}`, c);
     return {
       write: (chunk) => {
-        if (c.firstOutputAt.length < c.anchors.length) c.firstOutputAt.push(Date.now());
+        if (c.firstOutputAt.length < c.anchors.length) {
+          c.firstOutputAt.push(Date.now());
+          c.clockAtFirstOutput.push(current?.ingestClock?.());
+        }
         c.chunks.push(Buffer.from(chunk));
       },
       restart: (next) => {
         c.anchors.push(next?.ingestAnchorMs);
+        current = next;
         c.restarts += 1;
         c.restartAt.push(c.chunks.reduce((n, b) => n + b.length, 0));
       },

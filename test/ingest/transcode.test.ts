@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { pesPts } from '../../containers/ingest/src/transcode/arrival-clock.js';
 import {
   buildFfmpegArgs,
   forceKeyFramesExpr,
@@ -252,6 +253,37 @@ describe('StreamPipeline with real ffmpeg', () => {
     expect(c.restarts).toBe(1);
     // After the restart, a new init segment opens the output.
     expect(topLevelBoxes(sinks.bytes('s3/source').subarray(c.restartAt[0]))[0]).toBe('ftyp');
+  });
+
+  it('anchors the run at when its media happened, looking through an encoder that holds its first 300 ms', async () => {
+    const { pipeline, sinks } = startPipeline('s8', 'passthrough', 'off');
+    // Chunks as SRT delivers them, each sent at its media time, except that the first 300 ms go out at once.
+    const schedule: { bytes: Buffer; mediaMs: number }[] = [];
+    let firstPts: number | undefined;
+    let mediaMs = 0;
+    for (let i = 0; i < h264.length; i += 1316) {
+      const bytes = h264.subarray(i, i + 1316);
+      for (let p = 0; p + 188 <= bytes.length; p += 188) {
+        const pts = pesPts(bytes.subarray(p, p + 188));
+        if (pts === undefined) continue;
+        firstPts ??= pts;
+        mediaMs = Math.max(mediaMs, (pts - firstPts) / 90);
+      }
+      schedule.push({ bytes, mediaMs });
+    }
+    const t0 = Date.now() + 50;
+    const timers = schedule.map(({ bytes, mediaMs: at }) =>
+      setTimeout(() => pipeline.write(bytes), t0 + Math.max(300, at) - Date.now()),
+    );
+    try {
+      await waitFor('first output', () => sinks.bytes('s8/source').length > 0);
+      const c = sinks.renditions.get('s8/source')!;
+      // The first bytes arrived 300 ms after media time zero; the arrival clock finds zero itself.
+      expect(c.anchors[0]! - t0).toBeGreaterThanOrEqual(290);
+      expect(Math.abs(c.clockAtFirstOutput[0]! - t0)).toBeLessThan(60);
+    } finally {
+      for (const t of timers) clearTimeout(t);
+    }
   });
 
   it('anchors each ffmpeg run at the arrival of its first input bytes, not at its first output', async () => {

@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { LADDERS, type LadderPreset, type Rung } from '../../../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../../../core/media/rendition-sink.js';
+import { ArrivalClock } from './arrival-clock.js';
 import { buildFfmpegArgs, type TranscodePath } from './ffmpeg-args.js';
 import { chooseEncodePath, type GpuMode, type GpuProbe } from './gpu.js';
 import { type InputDescription, ProgressReader, parseInputLine } from './progress.js';
@@ -81,8 +82,10 @@ export class StreamPipeline {
   private readonly hangTimeoutMs: number;
   private probeChunks: Buffer[] = [];
   private probeBytes = 0;
-  /** When the first probed chunk arrived from the socket (epoch ms). */
-  private probeFirstAt = 0;
+  /** Where each probed chunk starts in the probe bytes, and when it arrived (for the run's arrival clock). */
+  private probeArrivals: { offset: number; atMs: number }[] = [];
+  /** The running ffmpeg's arrival clock: the wall clock of its media time zero, from PTS and arrival times. */
+  private runClock: ArrivalClock | undefined;
   /** Input waiting for ffmpeg, each chunk with its arrival time from the socket (epoch ms). */
   private queue: { chunk: Buffer; atMs: number }[] = [];
   /** A restart found no queued input: ffmpeg starts with the next chunk, which anchors its output's clock. */
@@ -129,7 +132,7 @@ export class StreamPipeline {
     this.lastInputAt = Date.now();
     if (this.state === 'error' || this.state === 'stopped' || this.state === 'idle') return;
     if (this.state === 'probing') {
-      if (this.probeChunks.length === 0) this.probeFirstAt = this.lastInputAt;
+      this.probeArrivals.push({ offset: this.probeBytes, atMs: this.lastInputAt });
       this.probeChunks.push(chunk);
       this.probeBytes += chunk.length;
       this.tryProbe();
@@ -149,6 +152,7 @@ export class StreamPipeline {
     this.cancelRestart();
     this.probeChunks = [];
     this.probeBytes = 0;
+    this.probeArrivals = [];
     this.endStdinWhenDrained();
   }
 
@@ -164,6 +168,7 @@ export class StreamPipeline {
     this.consecutiveFailures = 0;
     this.probeChunks = [];
     this.probeBytes = 0;
+    this.probeArrivals = [];
     this.state = 'probing';
   }
 
@@ -216,10 +221,16 @@ export class StreamPipeline {
     this.audio = result.audio;
     this.input = { video: result.video, audio: result.audio };
     if (!this.choosePath()) return;
+    const arrivals = this.probeArrivals;
     this.probeChunks = [];
     this.probeBytes = 0;
+    this.probeArrivals = [];
+    this.probeArrivals = [];
     this.state = 'running';
-    this.enqueue(bytes, this.probeFirstAt);
+    // Each probed chunk keeps its own arrival time: the arrival clock needs them.
+    arrivals.forEach(({ offset, atMs }, i) => {
+      this.enqueue(bytes.subarray(offset, arrivals[i + 1]?.offset ?? bytes.length), atMs);
+    });
     this.startProcess();
   }
 
@@ -257,6 +268,10 @@ export class StreamPipeline {
       this.startOnInput = true;
       return;
     }
+    const clock = new ArrivalClock();
+    for (const { chunk, atMs } of this.queue) clock.observe(chunk, atMs);
+    this.runClock = clock;
+    const start = { ingestAnchorMs, ingestClock: () => clock.anchorMs() };
     const invocation = buildFfmpegArgs({
       path: this.path,
       input: { video: this.video, audio: this.audio },
@@ -268,12 +283,8 @@ export class StreamPipeline {
     this.counters.generation += 1;
     for (const { rendition } of invocation.outputs) {
       const existing = this.sinks.get(rendition);
-      if (existing) existing.restart({ ingestAnchorMs });
-      else
-        this.sinks.set(
-          rendition,
-          this.options.sinks.open(this.options.streamId, rendition, { ingestAnchorMs }),
-        );
+      if (existing) existing.restart(start);
+      else this.sinks.set(rendition, this.options.sinks.open(this.options.streamId, rendition, start));
     }
     const stdio: ('pipe' | 'ignore')[] = [
       'pipe',
@@ -396,6 +407,7 @@ export class StreamPipeline {
     }
     this.queue.push({ chunk, atMs });
     this.queuedBytes += chunk.length;
+    if (this.proc) this.runClock?.observe(chunk, atMs);
     this.pump();
   }
 
@@ -443,6 +455,7 @@ export class StreamPipeline {
     this.state = 'error';
     this.probeChunks = [];
     this.probeBytes = 0;
+    this.probeArrivals = [];
     this.queue = [];
     this.queuedBytes = 0;
     this.cancelRestart();
