@@ -90,7 +90,10 @@ describe('npm start (local/run.ts)', () => {
     const token = /Bearer ([A-Za-z0-9_-]+)\)/.exec(output)?.[1];
     const srtPort = Number(/SRT ingest\s+srt:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
     expect(https && http && token).toBeTruthy();
-    expect(output).toMatch(/ffmpeg -re .* -f mpegts 'srt:\/\/127\.0\.0\.1:\d+\?streamid=/);
+    // One AAC frame per PES (-pes_payload_size 0), else ffmpeg's muxer packs ~350 ms of audio and parts burst.
+    expect(output).toMatch(
+      /ffmpeg -re .* -f mpegts -pes_payload_size 0 'srt:\/\/127\.0\.0\.1:\d+\?streamid=/,
+    );
     expect(output).toContain('OBS: Settings > Stream');
     expect(output).toMatch(
       /\(the parts: streamid #!::r=studio,m=publish,s=\S+, passphrase \S+, pbkeylen 16\)/,
