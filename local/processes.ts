@@ -1,4 +1,4 @@
-import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
@@ -19,13 +19,39 @@ export interface Managed {
  */
 export const OWN_PROCESS_GROUP = { detached: true } as const satisfies SpawnOptions;
 
+/**
+ * Out of the terminal's process group, a child would outlive a platform that dies without stopping it
+ * (SIGKILL, a crash in native code): a failed test left redis-server, the ingest and ffmpeg running. Where
+ * util-linux's setpriv can (Debian and Ubuntu ship it), the kernel sends the child SIGTERM when the platform's
+ * process dies (PR_SET_PDEATHSIG); setpriv execs the command, so the child's pid is the command's.
+ */
+let deathSignalPrefix: readonly string[] | undefined;
+function parentDeathPrefix(): readonly string[] {
+  if (deathSignalPrefix === undefined) {
+    const help = spawnSync('setpriv', ['--help'], { encoding: 'utf8' });
+    deathSignalPrefix =
+      help.status === 0 && help.stdout.includes('--pdeathsig')
+        ? ['setpriv', '--pdeathsig', 'TERM', '--']
+        : [];
+  }
+  return deathSignalPrefix;
+}
+
+/** Spawns a child the platform stops itself: its own process group, and ended by the kernel if the platform dies. */
+export function spawnOwnGroup(command: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+  const [wrapper, ...wrapperArgs] = parentDeathPrefix();
+  return wrapper === undefined
+    ? spawn(command, args, { ...options, ...OWN_PROCESS_GROUP })
+    : spawn(wrapper, [...wrapperArgs, command, ...args], { ...options, ...OWN_PROCESS_GROUP });
+}
+
 export function startManaged(
   name: string,
   command: string,
   args: readonly string[],
   options: SpawnOptions,
 ): Managed {
-  const child = spawn(command, args, { ...options, ...OWN_PROCESS_GROUP });
+  const child = spawnOwnGroup(command, args, options);
   child.once('error', () => {
     // Reported by the caller through exitCode; an unhandled 'error' event would crash the platform.
   });

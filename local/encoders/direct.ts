@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
-import { OWN_PROCESS_GROUP } from '../processes.js';
+import { spawnOwnGroup } from '../processes.js';
 
 /**
  * A feed that skips SRT and the ingest service: ffmpeg transcodes the looped clip to one H.264 rung
@@ -73,11 +73,14 @@ export class DirectFeed {
   #spawn(sink: RenditionSink): void {
     if (this.#stopped) return;
     const { partTargetMs, segmentTargetMs } = this.targets;
-    const child = spawn('ffmpeg', directFeedArgs(this.clipFile, this.rung, partTargetMs, segmentTargetMs), {
-      stdio: ['ignore', 'pipe', 'ignore'],
-      // stop() ends it; Ctrl-C must not end it first (see OWN_PROCESS_GROUP).
-      ...OWN_PROCESS_GROUP,
-    });
+    // stop() ends it; Ctrl-C must not end it first, a dead platform must (see spawnOwnGroup).
+    const child = spawnOwnGroup(
+      'ffmpeg',
+      directFeedArgs(this.clipFile, this.rung, partTargetMs, segmentTargetMs),
+      {
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     this.#child = child;
     (child.stdout as Readable).on('data', (chunk: Buffer) => sink.write(chunk));
     child.once('exit', () => {

@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { OWN_PROCESS_GROUP } from '../processes.js';
+import type { ChildProcess } from 'node:child_process';
+import { spawnOwnGroup } from '../processes.js';
 import { pushArgs } from './args.js';
 
 export interface EncoderState {
@@ -47,10 +47,9 @@ export class SyntheticEncoder {
   start(): void {
     if (this.#stopped || this.#child !== undefined) return;
     this.#startedAt = Date.now();
-    const child = spawn('ffmpeg', pushArgs(this.clipFile, this.srtUrl), {
+    // stop() ends it; Ctrl-C must not end it first, a dead platform must (see spawnOwnGroup).
+    const child = spawnOwnGroup('ffmpeg', pushArgs(this.clipFile, this.srtUrl), {
       stdio: ['ignore', 'ignore', 'pipe'],
-      // stop() ends it; Ctrl-C must not end it first (see OWN_PROCESS_GROUP).
-      ...OWN_PROCESS_GROUP,
     });
     this.#child = child;
     let stderr = '';
