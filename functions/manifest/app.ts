@@ -181,18 +181,10 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
         };
         const woken = await wait(streamId, ready, timeoutMs, record, signal);
         if (woken === undefined) {
-          return withCors({
-            status: 503,
-            headers: {
-              'content-type': 'application/json',
-              'cache-control': 'no-store',
-              'retry-after': String(RETRY_AFTER_S),
-            },
-            body: JSON.stringify({
-              error: 'not_yet_available',
-              message: `segment ${msn}${part === undefined ? '' : ` part ${part}`} did not appear within ${timeoutMs} ms`,
-            }),
-          });
+          return retryLater(
+            'not_yet_available',
+            `segment ${msn}${part === undefined ? '' : ` part ${part}`} did not appear within ${timeoutMs} ms`,
+          );
         }
         snapshot = woken;
         const next = snapshot.renditions.get(rendition);
@@ -275,18 +267,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     } catch (error) {
       if (error instanceof LiveUnavailable) {
         deps.logger?.warn('live state unreachable', { error: error.message });
-        return withCors({
-          status: 503,
-          headers: {
-            'content-type': 'application/json',
-            'cache-control': 'no-store',
-            'retry-after': String(RETRY_AFTER_S),
-          },
-          body: JSON.stringify({
-            error: 'live_state_unavailable',
-            message: 'live state is unreachable; retry shortly',
-          }),
-        });
+        return retryLater('live_state_unavailable', 'live state is unreachable; retry shortly');
       }
       deps.logger?.error('manifest request failed', { path: request.path, error });
       return withCors({
@@ -389,6 +370,19 @@ function holdFor(t: RenditionTimeline, path: MediaPath): number | undefined {
     case 'init':
       return path.version === t.initVersion + 1 || published(t, path) ? partWaitMs : undefined;
   }
+}
+
+/** 503 with Retry-After, never cached: the client (or CloudFront's 1 s error caching) tries again shortly. */
+function retryLater(error: string, message: string): HttpResponse {
+  return withCors({
+    status: 503,
+    headers: {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'retry-after': String(RETRY_AFTER_S),
+    },
+    body: JSON.stringify({ error, message }),
+  });
 }
 
 function withCors(response: HttpResponse): HttpResponse {
