@@ -7,6 +7,7 @@ import { clipArgs, DEFAULT_CLIP, pushArgs } from '../../local/encoders/args.js';
 import { availableFont, ensureClip } from '../../local/encoders/clip.js';
 import { SyntheticEncoder } from '../../local/encoders/encoder.js';
 import { freePort } from '../support/ports.js';
+import { running as alive } from '../support/processes.js';
 
 function probe(file: string): { codec_name: string; width?: number; height?: number; duration?: string }[] {
   const out = spawnSync('ffprobe', [
@@ -35,15 +36,6 @@ function pesCounts(ts: Buffer): Map<number, number> {
     }
   }
   return counts;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 let dir: string;

@@ -1,27 +1,17 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { portFree } from '../../local/checks.js';
+import { running as alive } from '../support/processes.js';
 
 /** Every descendant of pid (children, grandchildren...). */
 function descendants(pid: number): number[] {
   const out = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim();
   const children = out === '' ? [] : out.split('\n').map(Number);
   return children.flatMap((child) => [child, ...descendants(child)]);
-}
-
-/** Running (a zombie waiting to be reaped by init has already exited). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 let dataDir: string;

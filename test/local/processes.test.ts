@@ -1,17 +1,9 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { running as alive, processGroupOf } from '../support/processes.js';
 
 const PROCESSES = fileURLToPath(new URL('../../local/processes.ts', import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('children the platform spawns', () => {
   it('run in their own process group and die with the platform even when it is SIGKILLed', async () => {
@@ -30,10 +22,7 @@ describe('children the platform spawns', () => {
     );
     expect(alive(pid)).toBe(true);
     // Its own group (a terminal's Ctrl-C to the platform's group does not reach it).
-    const group = Number(
-      (await import('node:fs')).readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[2],
-    );
-    expect(group).toBe(pid);
+    expect(processGroupOf(pid)).toBe(pid);
     platform.kill('SIGKILL');
     await expect.poll(() => alive(pid), { timeout: 3000, interval: 50 }).toBe(false);
   });
