@@ -6,9 +6,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { parseArgs } from 'node:util';
-import { softwareVideoArgs } from '../containers/ingest/src/transcode/ffmpeg-args.js';
+import { softwareAudioArgs, softwareVideoArgs } from '../containers/ingest/src/transcode/ffmpeg-args.js';
 import { TILE_RUNG } from '../core/ladder.js';
-import { DEFAULT_CLIP } from '../local/encoders/args.js';
+import { DEFAULT_CLIP, realTimeClipInput } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
 import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
 import { launchChromium } from '../test/support/browser.js';
@@ -40,25 +40,10 @@ const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
 
 function referenceArgs(clip: string, outDir: string): string[] {
   return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-stream_loop',
-    '-1',
-    '-i',
-    clip,
-    // The same libx264 encode as Mirror's software path, with 1 s GOPs: only the packaging differs.
+    ...realTimeClipInput(clip),
+    // The same libx264/AAC encode as Mirror's software path, with 1 s GOPs: only the packaging differs.
     ...softwareVideoArgs(TILE_RUNG, REFERENCE_SEGMENT_S * 1000),
-    '-c:a',
-    'aac',
-    '-b:a',
-    `${TILE_RUNG.audioKbps}k`,
-    '-ac',
-    '2',
-    '-ar',
-    '48000',
+    ...softwareAudioArgs(TILE_RUNG),
     '-f',
     'hls',
     '-hls_time',

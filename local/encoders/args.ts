@@ -93,28 +93,16 @@ export function clipArgs(profile: ClipProfile, outFile: string): string[] {
   ];
 }
 
+/** ffmpeg's quiet input options reading the clip at its own pace, looped forever: a live source. */
+export function realTimeClipInput(clipFile: string): string[] {
+  return ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', clipFile];
+}
+
 /**
  * ffmpeg argv that pushes the clip in real time, forever, over SRT as a caller. `-pes_payload_size 0` puts each AAC
  * frame (21 ms) in its own PES: the mpegts muxer's default (2930 bytes, about 350 ms of 64 kb/s audio) held audio
  * back and sent it in bursts, so the ingest could cut the 100 ms parts of each 350 ms only when the burst arrived.
  */
 export function pushArgs(clipFile: string, srtUrl: string): string[] {
-  return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-stream_loop',
-    '-1',
-    '-i',
-    clipFile,
-    '-c',
-    'copy',
-    '-pes_payload_size',
-    '0',
-    '-f',
-    'mpegts',
-    srtUrl,
-  ];
+  return [...realTimeClipInput(clipFile), '-c', 'copy', '-pes_payload_size', '0', '-f', 'mpegts', srtUrl];
 }

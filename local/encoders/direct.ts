@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
+import { softwareAudioArgs, softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
 import { spawnOwnGroup } from '../processes.js';
+import { realTimeClipInput } from './args.js';
 
 /**
  * A feed that skips SRT and the ingest service: ffmpeg transcodes the looped clip to one H.264 rung
@@ -18,24 +19,9 @@ export function directFeedArgs(
   segmentTargetMs: number,
 ): string[] {
   return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-nostdin',
-    '-re',
-    '-stream_loop',
-    '-1',
-    '-i',
-    clipFile,
+    ...realTimeClipInput(clipFile),
     ...softwareVideoArgs(rung, segmentTargetMs),
-    '-c:a',
-    'aac',
-    '-b:a',
-    `${rung.audioKbps}k`,
-    '-ac',
-    '2',
-    '-ar',
-    '48000',
+    ...softwareAudioArgs(rung),
     '-f',
     'mp4',
     '-movflags',

@@ -149,6 +149,11 @@ function audioArgs(profile: TranscodeProfile, rung: Rung): string[] {
   if (profile.input.audio === null) return [];
   // Copying ADTS AAC from MPEG-TS into MP4 needs the ASC, else "Malformed AAC bitstream".
   if (profile.path === 'passthrough') return ['-c:a', 'copy', '-bsf:a', 'aac_adtstoasc'];
+  return softwareAudioArgs(rung);
+}
+
+/** The AAC encode of one rung (stereo, 48 kHz); exported with softwareVideoArgs for the same reason. */
+export function softwareAudioArgs(rung: Rung): string[] {
   return ['-c:a', 'aac', '-b:a', `${rung.audioKbps}k`, '-ac', '2', '-ar', '48000'];
 }
 
