@@ -10,7 +10,13 @@ import { softwareAudioArgs, softwareVideoArgs } from '../containers/ingest/src/t
 import { TILE_RUNG } from '../core/ladder.js';
 import { DEFAULT_CLIP, realTimeClipInput } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
-import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
+import {
+  EPHEMERAL_PORTS,
+  PART_TARGET_MS,
+  ROOT,
+  SEGMENT_TARGET_MS,
+  startPlatform,
+} from '../local/platform.js';
 import { launchChromium } from '../test/support/browser.js';
 import {
   hlsConfigWithTarget,
@@ -86,10 +92,7 @@ const platform = await startPlatform({
   streams: 1,
   ladder: 'tile',
   gpu: 'off',
-  httpsPort: 0,
-  httpPort: 0,
-  srtPort: 0,
-  redisPort: 0,
+  ...EPHEMERAL_PORTS,
   dataDir,
   feed,
 });

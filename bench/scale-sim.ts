@@ -5,7 +5,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS, startPlatform } from '../local/platform.js';
+import {
+  EPHEMERAL_PORTS,
+  PART_TARGET_MS,
+  ROOT,
+  SEGMENT_TARGET_MS,
+  startPlatform,
+} from '../local/platform.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,10 +28,7 @@ const platform = await startPlatform({
   streams: 1,
   ladder: 'tile',
   gpu: 'off',
-  httpsPort: 0,
-  httpPort: 0,
-  srtPort: 0,
-  redisPort: 0,
+  ...EPHEMERAL_PORTS,
   dataDir: join(ROOT, '.mirror', 'bench-scale'),
   feed,
 });

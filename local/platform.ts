@@ -30,6 +30,9 @@ import { freeTcpPort, freeUdpPort, type Managed, startManaged, startRedisServer 
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** Every port picked free by the system: several platforms (tests, benchmarks) side by side on one machine. */
+export const EPHEMERAL_PORTS = { httpsPort: 0, httpPort: 0, srtPort: 0, redisPort: 0 } as const;
+
 export interface PlatformOptions {
   /** Synthetic encoders to start (0 = none; push your own). */
   readonly streams: number;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../bench/latency-harness.js';
-import { type Platform, startPlatform } from '../../local/platform.js';
+import { EPHEMERAL_PORTS, type Platform, startPlatform } from '../../local/platform.js';
 import { launchChromium } from '../support/browser.js';
 
 /** Seconds of playback required by the issue. */
@@ -23,10 +23,7 @@ beforeAll(async () => {
     streams: 2,
     ladder: 'tile',
     gpu: 'off',
-    httpsPort: 0,
-    httpPort: 0,
-    srtPort: 0,
-    redisPort: 0,
+    ...EPHEMERAL_PORTS,
     dataDir,
     feed: (process.env.MIRROR_E2E_FEED as 'srt' | 'direct' | undefined) ?? 'srt',
   });

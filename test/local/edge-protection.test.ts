@@ -8,7 +8,7 @@ import { parseRunArgs } from '../../local/args.js';
 import { Edge } from '../../local/edge/edge.js';
 import { createMediaOrigin } from '../../local/edge/static-origin.js';
 import { playbackViewerRequest } from '../../local/edge/viewer-request.js';
-import { type Platform, startPlatform } from '../../local/platform.js';
+import { EPHEMERAL_PORTS, type Platform, startPlatform } from '../../local/platform.js';
 import { launchChromium } from '../support/browser.js';
 
 /**
@@ -27,10 +27,7 @@ beforeAll(async () => {
     // One synthetic stream (ffmpeg straight into the packager, no SRT) for the browser check.
     streams: 1,
     feed: 'direct',
-    httpsPort: 0,
-    httpPort: 0,
-    srtPort: 0,
-    redisPort: 0,
+    ...EPHEMERAL_PORTS,
     dataDir,
     playbackProtection: true,
   });
