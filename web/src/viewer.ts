@@ -349,8 +349,8 @@ class Viewer {
   private tiles: Tile[] = [];
   private streams: PublicStream[] = [];
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Session calls run one at a time: the server reads, changes and writes the whole session, so a heartbeat
-   * overlapping an update could write the older state back, and its answer could be shown after the newer one. */
+  /** Session calls run one at a time: an overlapping heartbeat's answer could be shown after a newer update's,
+   * and overlapping writes to one session make the server retry or answer 409 (compare-and-set, decision D14). */
   private sessionCalls: Promise<unknown> = Promise.resolve();
 
   constructor(
