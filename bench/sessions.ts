@@ -7,9 +7,9 @@
  * Run: npx tsx bench/sessions.ts
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { StreamRegistry } from '../core/adapters/streams/registry.js';
 import { LADDERS } from '../core/ladder.js';
 import { type AllocTile, allocate, toAllocRungs } from '../core/sessions/allocate.js';
-import { StreamRegistry } from '../core/streams/registry.js';
 import { createSessionApp } from '../functions/session/app.js';
 import { startRedis } from '../test/support/redis.js';
 

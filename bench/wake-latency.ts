@@ -6,8 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LiveState, LiveWaiters } from '../core/live/index.js';
-import { LocalDiskStorage } from '../core/storage/index.js';
+import { LiveState } from '../core/adapters/live/live-state.js';
+import { LiveWaiters } from '../core/adapters/live/waiters.js';
+import { LocalDiskStorage } from '../core/adapters/storage/local.js';
 import { createManifestApp } from '../functions/manifest/app.js';
 import { SyntheticRendition } from '../test/manifest/helpers.js';
 import { startRedis } from '../test/support/redis.js';

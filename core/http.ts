@@ -1,5 +1,3 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-
 /**
  * Transport-neutral request/response used by every handler core, so the same code answers
  * API Gateway / function URL events on AWS and direct calls from the local edge.
@@ -43,41 +41,4 @@ export function jsonResponse(
 /** Client errors name the field at fault: `{ error: 'invalid_request', field: 'layout', message: '...' }`. */
 export function errorResponse(status: number, error: string, message: string, field?: string): HttpResponse {
   return jsonResponse(status, field === undefined ? { error, message } : { error, field, message });
-}
-
-export function fromApiGatewayEvent(event: APIGatewayProxyEventV2): HttpRequest {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = value;
-  }
-  const query: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) {
-    if (value !== undefined) query[name] = value;
-  }
-  const body =
-    event.body === undefined
-      ? undefined
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
-  return {
-    method: event.requestContext.http.method,
-    path: event.rawPath,
-    query,
-    headers,
-    body,
-    sourceIp: event.requestContext.http.sourceIp,
-  };
-}
-
-export function toApiGatewayResult(response: HttpResponse): APIGatewayProxyResultV2 {
-  if (typeof response.body === 'string') {
-    return { statusCode: response.status, headers: { ...response.headers }, body: response.body };
-  }
-  return {
-    statusCode: response.status,
-    headers: { ...response.headers },
-    body: Buffer.from(response.body).toString('base64'),
-    isBase64Encoded: true,
-  };
 }

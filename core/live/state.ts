@@ -22,3 +22,16 @@ export function parseRenditionState(json: string): RenditionState | undefined {
   if (value.v !== 1 || value.timeline === undefined || value.info === undefined) return undefined;
   return value as RenditionState;
 }
+
+/** What the packager needs of the live state (implemented by core/adapters/live/live-state.ts on Redis). */
+export interface LiveStatePort {
+  /** Atomically replaces one rendition's state and wakes its waiters with `notice`. */
+  publish(
+    streamId: string,
+    rendition: string,
+    state: RenditionState,
+    notice: { msn: number; part: number },
+  ): Promise<void>;
+  /** The whole stream, or undefined when it is not live. */
+  read(streamId: string): Promise<StreamSnapshot | undefined>;
+}

@@ -1,20 +1,21 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { CmafError, type Fragment, FragmentSplitter, type InitSegment } from '../cmaf/index.js';
 import { DEFAULT_WINDOW_SEGMENTS, type RenditionInfo, type SegmentEntry, Segmenter } from '../hls/index.js';
-import type { LiveState, RenditionState } from '../live/index.js';
+import type { LiveStatePort, RenditionState } from '../live/state.js';
+import type { Logger } from '../logger.js';
 import type { ProducerStart, RenditionSink, RenditionSinkFactory } from '../media/rendition-sink.js';
-import { type MediaClass, type MediaStorage, mediaKeys } from '../storage/index.js';
+import { type MediaClass, mediaKeys } from '../storage/keys.js';
+import type { MediaStorage } from '../storage/storage.js';
 
 export interface PackagerOptions {
   readonly storage: MediaStorage;
-  readonly live: Pick<LiveState, 'publish' | 'read'>;
+  readonly live: LiveStatePort;
   readonly partTargetMs: number;
   readonly segmentTargetMs: number;
   /** Complete segments in the live window (seed: 20). */
   readonly windowSegments?: number;
   /** Wall clock in epoch ms (the PROGRAM-DATE-TIME anchor); Date.now by default. */
   readonly clock?: () => number;
-  readonly logger?: Pick<Logger, 'error' | 'warn' | 'info'>;
+  readonly logger?: Logger;
   /**
    * Called once per part after its live-state publish (the PartPublishLatencyMs metric): `arrivedAtMs` is when the
    * fragment's last byte was written to the packager, `publishedAtMs` when the publish naming it completed (both

@@ -4,17 +4,17 @@ import { type CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/clien
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import { AuditLog } from '../../core/api/audit.js';
-import { type AnyRoute, ApiError, createRouter, respondError, route } from '../../core/api/router.js';
-import { type HttpApp, type HttpRequest, type HttpResponse, jsonResponse } from '../../core/http.js';
-import { viewerCounts } from '../../core/sessions/viewers.js';
+import { AuditLog } from '../../core/adapters/audit.js';
+import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
 import {
   publicView,
   RegistryError,
   type SrtEndpoint,
   StreamRegistry,
   srtUrls,
-} from '../../core/streams/registry.js';
+} from '../../core/adapters/streams/registry.js';
+import { type AnyRoute, ApiError, createRouter, respondError, route } from '../../core/api/router.js';
+import { type HttpApp, type HttpRequest, type HttpResponse, jsonResponse } from '../../core/http.js';
 import type { StreamRecord } from '../../core/streams/schema.js';
 import type { IngestStatus } from '../../core/streams/status.js';
 import { buildControlOpenApi } from './openapi.js';

@@ -6,9 +6,10 @@ import type {
   APIGatewayProxyResultV2,
 } from 'aws-lambda';
 import { z } from 'zod';
-import { connectRedis, readEnv } from '../../core/api/runtime.js';
-import { fromApiGatewayEvent, type HttpRequest, toApiGatewayResult } from '../../core/http.js';
-import { createLogger } from '../../core/log.js';
+import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
+import { createLogger } from '../../core/adapters/log.js';
+import { connectRedis, readEnv } from '../../core/adapters/runtime.js';
+import type { HttpRequest } from '../../core/http.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
 import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } from './aws-caller.js';
 

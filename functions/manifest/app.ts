@@ -1,5 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import { LiveState } from '../../core/adapters/live/live-state.js';
+import { LiveWaiters } from '../../core/adapters/live/waiters.js';
 import {
   blockingRequestError,
   buildMediaPlaylist,
@@ -11,7 +13,7 @@ import {
   satisfies,
 } from '../../core/hls/index.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
-import { LiveState, LiveWaiters, type StreamSnapshot } from '../../core/live/index.js';
+import type { StreamSnapshot } from '../../core/live/index.js';
 import {
   contentTypeOf,
   IMMUTABLE_CACHE_CONTROL,

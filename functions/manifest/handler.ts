@@ -2,16 +2,18 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { connectRedis, readEnv } from '../../core/api/runtime.js';
-import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
-import { createLogger } from '../../core/log.js';
+import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
+import { createLogger } from '../../core/adapters/log.js';
+import { connectRedis, readEnv } from '../../core/adapters/runtime.js';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
+import { S3Storage } from '../../core/adapters/storage/s3.js';
 import {
   METRIC_DIMENSION_STAGE,
   METRIC_NAMESPACE,
   MetricNames,
   MetricServices,
 } from '../../core/metric-names.js';
-import { LocalDiskStorage, type MediaStorage, S3Storage } from '../../core/storage/index.js';
+import type { MediaStorage } from '../../core/storage/index.js';
 import { createManifestApp, manifestDepsFromRedis, type RequestOutcome } from './app.js';
 
 const Env = z

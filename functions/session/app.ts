@@ -1,13 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import { buildOpenApi } from '../../core/api/openapi.js';
-import { type AnyRoute, ApiError, createRouter, respondError, route } from '../../core/api/router.js';
-import { type HttpApp, type HttpResponse, jsonResponse } from '../../core/http.js';
-import { type LadderPreset, ladderFor } from '../../core/ladder.js';
-import { type AllocTile, allocate, toAllocRungs } from '../../core/sessions/allocate.js';
-import { defaultFocus, type Layout, layoutTiles, tileCount } from '../../core/sessions/layouts.js';
-import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/sessions/ratelimit.js';
+import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/adapters/sessions/ratelimit.js';
 import {
   HEARTBEAT_INTERVAL_MS,
   MAX_WRITE_ATTEMPTS,
@@ -16,14 +10,20 @@ import {
   SessionError,
   type SessionRecord,
   SessionStore,
-} from '../../core/sessions/store.js';
+} from '../../core/adapters/sessions/store.js';
+import { RegistryError, StreamRegistry } from '../../core/adapters/streams/registry.js';
+import { buildOpenApi } from '../../core/api/openapi.js';
+import { type AnyRoute, ApiError, createRouter, respondError, route } from '../../core/api/router.js';
+import { type HttpApp, type HttpResponse, jsonResponse } from '../../core/http.js';
+import { type LadderPreset, ladderFor } from '../../core/ladder.js';
+import { type AllocTile, allocate, toAllocRungs } from '../../core/sessions/allocate.js';
+import { defaultFocus, type Layout, layoutTiles, tileCount } from '../../core/sessions/layouts.js';
 import {
   PLAYBACK_COOKIE,
   signPlaybackToken,
   signSessionToken,
   verifySessionToken,
 } from '../../core/sessions/token.js';
-import { RegistryError, StreamRegistry } from '../../core/streams/registry.js';
 import type { StreamRecord } from '../../core/streams/schema.js';
 import * as S from './schemas.js';
 

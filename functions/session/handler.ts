@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { connectRedis, readEnv, readSecret } from '../../core/api/runtime.js';
-import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/http.js';
-import { createLogger } from '../../core/log.js';
+import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
+import { createLogger } from '../../core/adapters/log.js';
+import { connectRedis, readEnv, readSecret } from '../../core/adapters/runtime.js';
 import { createSessionApp } from './app.js';
 
 const Env = z

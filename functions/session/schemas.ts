@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { SessionId } from '../../core/adapters/sessions/store.js';
 import { LAYOUTS, Layout } from '../../core/sessions/layouts.js';
-import { SessionId } from '../../core/sessions/store.js';
 import { StreamId } from '../../core/streams/schema.js';
 
 /** Request and response schemas of the session API: validation and the OpenAPI document both come from here. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUDIT_STREAM } from '../../core/api/audit.js';
-import { setViewing } from '../../core/sessions/viewers.js';
+import { AUDIT_STREAM } from '../../core/adapters/audit.js';
+import { setViewing } from '../../core/adapters/sessions/viewers.js';
 import { channels, streamKeys, taskKeys } from '../../core/streams/keys.js';
 import { bearerAuthenticator, createControlApp } from '../../functions/control/app.js';
 import { type RedisServer, startRedis } from '../support/redis.js';

@@ -4,7 +4,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_STREAM } from '../../core/api/audit.js';
+import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 function event(

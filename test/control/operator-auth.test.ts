@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_STREAM } from '../../core/api/audit.js';
+import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { awsCaller, jwtPrincipal } from '../../functions/control/aws-caller.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 

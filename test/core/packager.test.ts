@@ -2,9 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LiveState } from '../../core/live/index.js';
+import { LiveState } from '../../core/adapters/live/live-state.js';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { Packager, type PartPublished } from '../../core/packager/index.js';
-import { LocalDiskStorage, mediaKeys } from '../../core/storage/index.js';
+import { mediaKeys } from '../../core/storage/index.js';
 import { encodeTestSource, ffprobeFrames } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
+import { S3Storage } from '../../core/adapters/storage/s3.js';
 import {
   IMMUTABLE_CACHE_CONTROL,
-  LocalDiskStorage,
   type MediaStorage,
   mediaKeys,
   parseMediaPath,
-  S3Storage,
   StorageKeyError,
 } from '../../core/storage/index.js';
 import { type S3Server, startS3 } from '../support/s3.js';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LiveState } from '../../core/live/index.js';
-import { LocalDiskStorage } from '../../core/storage/index.js';
+import { LiveState } from '../../core/adapters/live/live-state.js';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { SyntheticRendition } from './helpers.js';
 

@@ -1,6 +1,6 @@
+import type { LiveState } from '../../core/adapters/live/live-state.js';
 import { Segmenter } from '../../core/hls/index.js';
 import type { HttpResponse } from '../../core/http.js';
-import type { LiveState } from '../../core/live/index.js';
 import { type MediaStorage, mediaKeys } from '../../core/storage/index.js';
 
 /** Publishes synthetic 100 ms parts (independent every 5) through real storage and live state, as the packager does. */

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import HLS from 'hls-parser';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { LiveState } from '../../core/adapters/live/live-state.js';
+import { LiveWaiters } from '../../core/adapters/live/waiters.js';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import type { HttpApp } from '../../core/http.js';
-import { LiveState, LiveWaiters, liveKeys } from '../../core/live/index.js';
-import { LocalDiskStorage } from '../../core/storage/index.js';
+import { liveKeys } from '../../core/live/index.js';
 import {
   BLOCKING_PLAYLIST_CACHE_CONTROL,
   createManifestApp,

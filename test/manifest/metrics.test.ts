@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { LiveState } from '../../core/live/index.js';
+import { LiveState } from '../../core/adapters/live/live-state.js';
+import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
-import { LocalDiskStorage } from '../../core/storage/index.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { SyntheticRendition } from './helpers.js';
 

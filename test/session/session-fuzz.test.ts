@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StreamRegistry } from '../../core/streams/registry.js';
+import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { createSessionApp } from '../../functions/session/app.js';
 import { bodyArb, expectWellBehaved, methodArb, pathArb } from '../control/fuzz.js';
 import { capturingLogger } from '../control/helpers.js';

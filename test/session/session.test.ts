@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sessionKey } from '../../core/sessions/store.js';
+import { sessionKey } from '../../core/adapters/sessions/store.js';
+import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
+import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { playbackAllowed, signSessionToken } from '../../core/sessions/token.js';
-import { viewerCounts } from '../../core/sessions/viewers.js';
 import { streamKeys } from '../../core/streams/keys.js';
-import { StreamRegistry } from '../../core/streams/registry.js';
 import { createSessionApp } from '../../functions/session/app.js';
 import { call, capturingLogger, request } from '../control/helpers.js';
 import { type RedisServer, startRedis } from '../support/redis.js';

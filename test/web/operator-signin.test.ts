@@ -6,7 +6,7 @@ import { extname, join, normalize } from 'node:path';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIT_STREAM } from '../../core/api/audit.js';
+import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { buildWebAppSync } from '../../web/build.js';
 import { launchChromium } from '../support/browser.js';
 import { freePort } from '../support/ports.js';

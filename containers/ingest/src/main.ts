@@ -1,7 +1,7 @@
 // The ingest container's entry point: `node --import tsx containers/ingest/src/main.ts` (or the bundled main.js).
 import { Redis } from 'ioredis';
-import { readEnv, readSecret } from '../../../core/api/runtime.js';
-import { createLogger } from '../../../core/log.js';
+import { createLogger } from '../../../core/adapters/log.js';
+import { readEnv, readSecret } from '../../../core/adapters/runtime.js';
 import { capacityOf, IngestEnv, resolveTaskId, validateEnv } from './config.js';
 import { TaskProtection } from './ecs-protection.js';
 import { emfMetrics } from './metrics.js';

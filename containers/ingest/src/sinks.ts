@@ -1,10 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
-import { LiveState } from '../../../core/live/index.js';
+import { LiveState } from '../../../core/adapters/live/live-state.js';
+import { LocalDiskStorage } from '../../../core/adapters/storage/local.js';
+import { S3Storage } from '../../../core/adapters/storage/s3.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { Packager, type PackagerOptions } from '../../../core/packager/index.js';
-import { LocalDiskStorage, type MediaStorage, S3Storage } from '../../../core/storage/index.js';
+import type { MediaStorage } from '../../../core/storage/index.js';
 import type { IngestEnv } from './config.js';
 
 /**

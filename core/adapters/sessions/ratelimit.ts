@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KEY_PREFIX } from '../streams/keys.js';
+import { KEY_PREFIX } from '../../streams/keys.js';
 
 /** The seed's per-IP limit on the public session API: 100 requests/s sustained, bursts of 200. */
 export const RATE_PER_SECOND = 100;

@@ -1,16 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
-import type { LadderPreset } from '../ladder.js';
-import { channels, streamKeys, taskKeys } from './keys.js';
+import type { LadderPreset } from '../../ladder.js';
+import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
   type IngestCommand,
   type LatencyProfile as LatencyProfileSchema,
   type StreamChange,
   StreamId,
   StreamRecord,
-} from './schema.js';
-import { IngestStatus, TaskReport } from './status.js';
+} from '../../streams/schema.js';
+import { IngestStatus, TaskReport } from '../../streams/status.js';
 
 type LatencyProfile = z.infer<typeof LatencyProfileSchema>;
 

@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaClass } from './keys.js';
-import { assertSafeKey, type MediaStorage } from './storage.js';
+import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaClass } from '../../storage/keys.js';
+import { assertSafeKey, type MediaStorage } from '../../storage/storage.js';
 
 /** S3 object tag that lifecycle rules filter on (decision D3). */
 export const MEDIA_CLASS_TAG = 'mirror-class';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { KEY_PREFIX } from '../streams/keys.js';
-import { Layout } from './layouts.js';
+import { Layout } from '../../sessions/layouts.js';
+import { KEY_PREFIX } from '../../streams/keys.js';
 import { APPLY_VIEWING_LUA, viewingChange } from './viewers.js';
 
 /** Sessions live in Redis with a TTL that every heartbeat or update renews. */

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { MediaClass } from './keys.js';
-import { assertSafeKey, type MediaStorage } from './storage.js';
+import type { MediaClass } from '../../storage/keys.js';
+import { assertSafeKey, type MediaStorage } from '../../storage/storage.js';
 
 /**
  * Media on local disk (the embedded default). Writes go to a temporary file in the same directory and are renamed

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KEY_PREFIX } from '../streams/keys.js';
+import { KEY_PREFIX } from '../../streams/keys.js';
 
 /**
  * Per-stream viewer counts: a sorted set per stream of session ids scored by the session's expiry (ms).

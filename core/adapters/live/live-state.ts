@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
-import { LIVE_TTL_S, liveKeys, RENDITION_FIELD_PREFIX } from './keys.js';
-import { parseRenditionState, type RenditionState, type StreamSnapshot } from './state.js';
+import { LIVE_TTL_S, liveKeys, RENDITION_FIELD_PREFIX } from '../../live/keys.js';
+import {
+  type LiveStatePort,
+  parseRenditionState,
+  type RenditionState,
+  type StreamSnapshot,
+} from '../../live/state.js';
 
 export interface PublishNotice {
   readonly streamId: string;
@@ -13,7 +18,7 @@ export interface PublishNotice {
  * Reads and writes live state. A publish is one MULTI/EXEC (state, expiry, stream index, notification), so a
  * reader sees the whole update or none of it; callers store the media bytes before publishing.
  */
-export class LiveState {
+export class LiveState implements LiveStatePort {
   constructor(
     private readonly redis: Redis,
     private readonly ttlS: number = LIVE_TTL_S,

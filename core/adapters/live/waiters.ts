@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import { LIVE_PREFIX, liveKeys } from './keys.js';
+import { LIVE_PREFIX, liveKeys } from '../../live/keys.js';
+import type { StreamSnapshot } from '../../live/state.js';
 import type { LiveState } from './live-state.js';
-import type { StreamSnapshot } from './state.js';
 
 interface Waiter {
   readonly predicate: (snapshot: StreamSnapshot | undefined) => boolean;
