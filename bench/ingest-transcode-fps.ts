@@ -9,13 +9,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { buildFfmpegArgs } from '../containers/ingest/src/transcode/ffmpeg-args.js';
 import { StreamPipeline } from '../containers/ingest/src/transcode/pipeline.js';
-import type { LadderPreset } from '../core/ladder.js';
-import { LADDERS } from '../core/ladder.js';
+import { LADDERS, LadderPreset } from '../core/ladder.js';
 import { makeClip } from '../test/ingest/media.js';
 import { CountingSinks } from './ingest-support.js';
 
 const SECONDS = Number(process.argv[2] ?? 10);
-const LADDER = (process.argv[3] ?? 'tile') as LadderPreset;
+const LADDER = LadderPreset.parse(process.argv[3] ?? 'tile');
 const FPS = 30;
 const frames = SECONDS * FPS;
 

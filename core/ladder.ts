@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** Rendition ladders shared by ingest (what to encode), manifests (what to advertise) and sessions (what to pick). */
 
 export interface Rung {
@@ -12,8 +14,14 @@ export interface Rung {
   readonly audioKbps: number;
 }
 
-export type LadderPreset = 'tile' | 'full' | 'passthrough';
-export const LADDER_PRESETS: readonly LadderPreset[] = ['tile', 'full', 'passthrough'];
+export const LADDER_PRESETS = ['tile', 'full', 'passthrough'] as const;
+/** The one ladder schema: stage config, stream records, the control API and the ingest environment parse with it. */
+export const LadderPreset = z.enum(LADDER_PRESETS, {
+  message: `must be one of ${LADDER_PRESETS.join(', ')}`,
+});
+export type LadderPreset = z.infer<typeof LadderPreset>;
+/** What a stream gets when nobody chose: the multi-view tile rung alone (cheapest to transcode). */
+export const DEFAULT_LADDER: LadderPreset = 'tile';
 
 /** The seed's multi-view tile rung: 640x360, 400 kbps (max 450), 30 fps, AAC 64 kbps. */
 export const TILE_RUNG: Rung = {
@@ -47,4 +55,9 @@ export const LADDERS: Readonly<Record<LadderPreset, readonly Rung[]>> = {
 
 export function ladderFor(preset: LadderPreset): readonly Rung[] {
   return LADDERS[preset];
+}
+
+/** The smallest rung of a ladder: what a multi-view tile plays and what examples name. */
+export function smallestRung(preset: LadderPreset): Rung {
+  return LADDERS[preset].at(-1)!;
 }

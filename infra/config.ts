@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LADDER_PRESETS, type LadderPreset } from '../core/ladder.js';
+import { LadderPreset } from '../core/ladder.js';
 
 /**
  * Per-stage deployment configuration. Read once by infra/app.ts (`-c stage=NAME`), validated here, and handed to
@@ -70,12 +70,7 @@ const MIN_PLAYLIST_TARGET_DURATIONS = 3;
 
 const mediaSchema = z
   .object({
-    ladder: z.custom<LadderPreset>(
-      (v) => typeof v === 'string' && (LADDER_PRESETS as readonly string[]).includes(v),
-      {
-        message: `must be one of ${LADDER_PRESETS.join(', ')}`,
-      },
-    ),
+    ladder: LadderPreset,
     /** LL-HLS part target (EXT-X-PART-INF PART-TARGET), milliseconds. */
     partTargetMs: z.int().min(MIN_PART_MS).max(2000),
     /** Full segment target, milliseconds; EXT-X-TARGETDURATION is this rounded up to whole seconds. */

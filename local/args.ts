@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { LADDER_PRESETS } from '../core/ladder.js';
+import { LADDER_PRESETS, LadderPreset } from '../core/ladder.js';
 import { DEFAULT_OPTIONS, type PlatformOptions } from './platform.js';
 
 export const USAGE = `Usage: npm start -- [options]
 
   --streams N        synthetic encoders to start (default ${DEFAULT_OPTIONS.streams}; 0 = none, push your own)
-  --ladder PRESET    tile | full | passthrough (default ${DEFAULT_OPTIONS.ladder})
+  --ladder PRESET    ${LADDER_PRESETS.join(' | ')} (default ${DEFAULT_OPTIONS.ladder})
   --gpu MODE         auto | off (default ${DEFAULT_OPTIONS.gpu}; auto uses NVENC when an NVIDIA GPU is present)
   --port N           HTTPS/HTTP2 port of the edge (default ${DEFAULT_OPTIONS.httpsPort})
   --http-port N      plain HTTP/1.1 port of the edge (default ${DEFAULT_OPTIONS.httpPort})
@@ -22,7 +22,7 @@ export const USAGE = `Usage: npm start -- [options]
 const Port = z.coerce.number().int().min(0).max(65535);
 const RunOptions = z.object({
   streams: z.coerce.number().int().min(0).max(25),
-  ladder: z.enum(LADDER_PRESETS as [string, ...string[]]),
+  ladder: LadderPreset,
   gpu: z.enum(['auto', 'off']),
   port: Port,
   'http-port': Port,
@@ -71,7 +71,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
     statusEverySeconds: v['status-every'],
     platform: {
       streams: v.streams,
-      ladder: v.ladder as PlatformOptions['ladder'],
+      ladder: v.ladder,
       gpu: v.gpu,
       httpsPort: v.port,
       httpPort: v['http-port'],

@@ -11,7 +11,7 @@ import { viewerCounts } from '../core/adapters/sessions/viewers.js';
 import { LocalDiskStorage } from '../core/adapters/storage/local.js';
 import { StreamRegistry, srtUrls } from '../core/adapters/streams/registry.js';
 import type { HttpApp } from '../core/http.js';
-import { type LadderPreset, TILE_RUNG } from '../core/ladder.js';
+import { type LadderPreset, smallestRung, TILE_RUNG } from '../core/ladder.js';
 import { Packager } from '../core/packager/index.js';
 import { bearerAuthenticator, createControlApp } from '../functions/control/app.js';
 import { createManifestApp } from '../functions/manifest/app.js';
@@ -137,7 +137,7 @@ export interface Platform {
 
 /** The rendition the status line and examples use: the ladder's smallest rung (what a tile plays). */
 function firstRendition(ladder: LadderPreset): string {
-  return ladder === 'passthrough' ? 'source' : '360p';
+  return smallestRung(ladder).name;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LADDER_PRESETS } from '../ladder.js';
+import { LadderPreset } from '../ladder.js';
 
 /** Stream ids appear in URLs and S3 keys (keys start with the stream id): lowercase slug, not a reserved path. */
 export const RESERVED_STREAM_IDS = ['api', 'app', 'assets', 'viewer', 'operator', 'health'] as const;
@@ -22,7 +22,7 @@ export const SRT_LATENCY_MS: Record<z.infer<typeof LatencyProfile>, number> = { 
 export const StreamRecord = z.object({
   id: StreamId,
   name: z.string().min(1).max(200),
-  ladder: z.enum(LADDER_PRESETS as [string, ...string[]]),
+  ladder: LadderPreset,
   latency: LatencyProfile,
   /** Secret: identifies the publisher in the SRT streamid. Never logged. */
   publishKey: z.string().min(16).max(128),

@@ -1,18 +1,16 @@
 import { z } from 'zod';
-import { LADDER_PRESETS } from '../../core/ladder.js';
+import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
 import { KeyLength, LatencyProfile, StreamId } from '../../core/streams/schema.js';
 import { INPUT_REPORT_SHAPE } from '../../core/streams/status.js';
 
 /** Request and response schemas of the control API: validation and the OpenAPI document both come from here. */
-
-const LadderPreset = z.enum(LADDER_PRESETS as ['tile', 'full', 'passthrough']);
 
 export const StreamIdParam = StreamId.meta({ description: 'Stream id (lowercase slug).' });
 
 export const CreateStreamBody = z.strictObject({
   id: StreamId.optional().meta({ description: 'Stream id; derived from the name when absent.' }),
   name: z.string().trim().min(1).max(200),
-  ladder: LadderPreset.default('tile'),
+  ladder: LadderPreset.default(DEFAULT_LADDER),
   latency: LatencyProfile.default('low'),
   encrypted: z.boolean().default(true).meta({ description: 'Generate an SRT AES passphrase.' }),
   keyLength: KeyLength.default(16),

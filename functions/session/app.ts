@@ -15,7 +15,7 @@ import { RegistryError, StreamRegistry } from '../../core/adapters/streams/regis
 import { buildOpenApi } from '../../core/api/openapi.js';
 import { type AnyRoute, ApiError, createRouter, respondError, route } from '../../core/api/router.js';
 import { type HttpApp, type HttpResponse, jsonResponse } from '../../core/http.js';
-import { type LadderPreset, ladderFor } from '../../core/ladder.js';
+import { ladderFor } from '../../core/ladder.js';
 import { type AllocTile, allocate, toAllocRungs } from '../../core/sessions/allocate.js';
 import { defaultFocus, type Layout, layoutTiles, tileCount } from '../../core/sessions/layouts.js';
 import {
@@ -104,7 +104,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
       const size = session.tileSizes[i] ?? { widthPx: 0, heightPx: 0 };
       return {
         streamId: stream ? id : null,
-        rungs: stream ? toAllocRungs(ladderFor(stream.record.ladder as LadderPreset), stream.sourceKbps) : [],
+        rungs: stream ? toAllocRungs(ladderFor(stream.record.ladder), stream.sourceKbps) : [],
         widthPx: size.widthPx,
         heightPx: size.heightPx,
         struggling: session.struggling?.[i] ?? false,
@@ -251,7 +251,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
             id: s.id,
             name: s.name,
             live: statuses[i]?.state === 'live',
-            renditions: statuses[i]?.renditions ?? ladderFor(s.ladder as LadderPreset).map((r) => r.name),
+            renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
           }))
           .sort((a, b) => Number(b.live) - Number(a.live));
         return jsonResponse(200, { streams, nextCursor: page.nextCursor }, { 'cache-control': 'max-age=2' });

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { LADDER_PRESETS, type LadderPreset } from '../../../core/ladder.js';
+import { DEFAULT_LADDER, LadderPreset } from '../../../core/ladder.js';
 
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 
@@ -13,7 +13,7 @@ export const IngestEnv = z.object({
   MIRROR_SRT_PORT: int(9000, 1),
   MIRROR_HEALTH_PORT: int(8081, 0),
   MIRROR_GPU: z.enum(['auto', 'required', 'off']).default('auto'),
-  MIRROR_LADDER: z.enum(LADDER_PRESETS as [LadderPreset, ...LadderPreset[]]).default('tile'),
+  MIRROR_LADDER: LadderPreset.default(DEFAULT_LADDER),
   MIRROR_PART_TARGET_MS: int(100, 20),
   MIRROR_SEGMENT_TARGET_MS: int(500, 100),
   MIRROR_WINDOW_SEGMENTS: int(20, 3),

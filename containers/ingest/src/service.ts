@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
-import type { LadderPreset } from '../../../core/ladder.js';
+import { DEFAULT_LADDER, type LadderPreset } from '../../../core/ladder.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { channels, streamKeys, taskKeys } from '../../../core/streams/keys.js';
 import { IngestCommand, SRT_LATENCY_MS, type StreamRecord } from '../../../core/streams/schema.js';
@@ -157,10 +157,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   );
 
   function ladderOf(streamId: string): LadderPreset {
-    const ladder = registry.get(streamId)?.ladder;
-    return ladder === 'tile' || ladder === 'full' || ladder === 'passthrough'
-      ? ladder
-      : (config.defaultLadder ?? 'tile');
+    return registry.get(streamId)?.ladder ?? config.defaultLadder ?? DEFAULT_LADDER;
   }
 
   function newSession(streamId: string, conn: SrtConnection): Session {

@@ -309,7 +309,7 @@ export function srtUrls(record: StreamRecord, endpoint: SrtEndpoint): { url: str
 /** The record without its secrets: what list and get return. */
 export function publicView(record: StreamRecord) {
   const { publishKey: _key, passphrase, ...rest } = record;
-  return { ...rest, ladder: record.ladder as LadderPreset, encrypted: passphrase !== null };
+  return { ...rest, encrypted: passphrase !== null };
 }
 
 function change(type: StreamChange['type'], streamId: string): string {
