@@ -10,14 +10,9 @@ import { softwareAudioArgs, softwareVideoArgs } from '../containers/ingest/src/t
 import { TILE_RUNG } from '../core/ladder.js';
 import { DEFAULT_CLIP, realTimeClipInput } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
-import {
-  EPHEMERAL_PORTS,
-  PART_TARGET_MS,
-  ROOT,
-  SEGMENT_TARGET_MS,
-  startPlatform,
-} from '../local/platform.js';
+import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS } from '../local/platform.js';
 import { launchChromium } from '../test/support/browser.js';
+import { answersOk, feedOf, startBenchPlatform, waitUntil } from './bench-platform.js';
 import {
   hlsConfigWithTarget,
   openHarness,
@@ -36,7 +31,7 @@ const { values } = parseArgs({
 });
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--minutes must be a positive number');
-const feed = values.feed === 'direct' ? 'direct' : 'srt';
+const feed = feedOf(values.feed);
 
 /** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
 const REFERENCE_SEGMENT_S = 1;
@@ -88,14 +83,7 @@ function summarize(report: PlayerReport) {
 
 const dataDir = join(ROOT, '.mirror', 'bench-latency');
 rmSync(dataDir, { recursive: true, force: true });
-const platform = await startPlatform({
-  streams: 1,
-  ladder: 'tile',
-  gpu: 'off',
-  ...EPHEMERAL_PORTS,
-  dataDir,
-  feed,
-});
+const platform = await startBenchPlatform(dataDir, feed);
 const refDir = join(dataDir, 'reference');
 mkdirSync(refDir, { recursive: true });
 const clip = await ensureClip(join(dataDir, 'clips'), {
@@ -111,18 +99,11 @@ const stop = async () => {
 };
 
 try {
-  for (const url of [`${platform.urls.http}/cam-1/master.m3u8`]) {
-    const deadline = Date.now() + 40_000;
-    while ((await fetch(url)).status !== 200) {
-      if (Date.now() > deadline) throw new Error(`${url} never went live`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-  const refDeadline = Date.now() + 40_000;
-  while (!existsSync(join(refDir, 'index.m3u8'))) {
-    if (Date.now() > refDeadline) throw new Error('the ffmpeg HLS reference never wrote its playlist');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const master = `${platform.urls.http}/cam-1/master.m3u8`;
+  await waitUntil(`${master} never went live`, () => answersOk(master));
+  await waitUntil('the ffmpeg HLS reference never wrote its playlist', () =>
+    existsSync(join(refDir, 'index.m3u8')),
+  );
   await new Promise((r) => setTimeout(r, 3000));
   const browser = await launchChromium();
   const page = await openHarness(browser.context, platform.urls.https);

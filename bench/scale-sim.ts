@@ -5,13 +5,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  EPHEMERAL_PORTS,
-  PART_TARGET_MS,
-  ROOT,
-  SEGMENT_TARGET_MS,
-  startPlatform,
-} from '../local/platform.js';
+import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS } from '../local/platform.js';
+import { answersOk, feedOf, startBenchPlatform, waitUntil } from './bench-platform.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,23 +17,14 @@ const { values } = parseArgs({
 });
 const steps = values.clients.split(',').map(Number);
 const seconds = Number(values.seconds);
-const feed = values.feed === 'direct' ? 'direct' : 'srt';
+const feed = feedOf(values.feed);
 
-const platform = await startPlatform({
-  streams: 1,
-  ladder: 'tile',
-  gpu: 'off',
-  ...EPHEMERAL_PORTS,
-  dataDir: join(ROOT, '.mirror', 'bench-scale'),
-  feed,
-});
+const platform = await startBenchPlatform(join(ROOT, '.mirror', 'bench-scale'), feed);
 const playlistPath = '/cam-1/360p/playlist.m3u8';
 try {
-  const deadline = Date.now() + 40_000;
-  while ((await fetch(`${platform.urls.http}${playlistPath}`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error('the synthetic stream never went live');
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitUntil('the synthetic stream never went live', () =>
+    answersOk(`${platform.urls.http}${playlistPath}`),
+  );
   console.log(
     `LL-HLS config: parts ${PART_TARGET_MS} ms, segments ${SEGMENT_TARGET_MS} ms; feed ${feed}; ${seconds} s per step; clients in a separate process over HTTP/1.1 keep-alive`,
   );

@@ -14,7 +14,7 @@ import {
 } from '../containers/ingest/src/transcode/ffmpeg-args.js';
 import { FragmentSplitter } from '../core/cmaf/index.js';
 import { type LadderPreset, ladderFor } from '../core/ladder.js';
-import { DEFAULT_CLIP } from '../local/encoders/args.js';
+import { DEFAULT_CLIP, realTimeClipInput } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
 import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS } from '../local/platform.js';
 import { percentile } from './latency-harness.js';
@@ -63,23 +63,7 @@ async function measure(clip: string, variant: Variant): Promise<number[]> {
   const args = variant.edit(invocation.args);
   const source = spawn(
     'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      '-pes_payload_size',
-      '0',
-      'pipe:1',
-    ],
+    [...realTimeClipInput(clip), '-c', 'copy', '-f', 'mpegts', '-pes_payload_size', '0', 'pipe:1'],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const stdio: ('pipe' | 'ignore')[] = ['pipe', 'ignore', 'ignore'];

@@ -1,4 +1,15 @@
 import { z } from 'zod';
+import {
+  DEFAULT_PART_TARGET_MS,
+  DEFAULT_SEGMENT_TARGET_MS,
+  DEFAULT_WINDOW_SEGMENTS,
+  MAX_PART_TARGET_MS,
+  MAX_SEGMENT_TARGET_MS,
+  MAX_WINDOW_SEGMENTS,
+  MIN_PART_TARGET_MS,
+  MIN_SEGMENT_TARGET_MS,
+  MIN_WINDOW_SEGMENTS,
+} from '../core/hls/constants.js';
 import { LadderPreset } from '../core/ladder.js';
 
 /**
@@ -63,8 +74,6 @@ const ingestSchema = z
   })
   .refine((v) => v.srtPort !== v.healthPort, { path: ['healthPort'], message: 'must differ from srtPort' });
 
-/** Smallest part we allow: one frame at 30 fps is 33 ms, and a part must carry at least one frame. */
-const MIN_PART_MS = 34;
 /** LL-HLS: a live playlist must stay at least three target durations long (RFC 8216bis 6.2.2). */
 const MIN_PLAYLIST_TARGET_DURATIONS = 3;
 
@@ -72,11 +81,11 @@ const mediaSchema = z
   .object({
     ladder: LadderPreset,
     /** LL-HLS part target (EXT-X-PART-INF PART-TARGET), milliseconds. */
-    partTargetMs: z.int().min(MIN_PART_MS).max(2000),
+    partTargetMs: z.int().min(MIN_PART_TARGET_MS).max(MAX_PART_TARGET_MS),
     /** Full segment target, milliseconds; EXT-X-TARGETDURATION is this rounded up to whole seconds. */
-    segmentTargetMs: z.int().min(MIN_PART_MS).max(10_000),
+    segmentTargetMs: z.int().min(MIN_SEGMENT_TARGET_MS).max(MAX_SEGMENT_TARGET_MS),
     /** Full segments listed in a live media playlist. */
-    windowSegments: z.int().min(3).max(1000),
+    windowSegments: z.int().min(MIN_WINDOW_SEGMENTS).max(MAX_WINDOW_SEGMENTS),
     /** How far back viewers may seek; segments and init segments live this long in S3. Seconds. */
     dvrWindowS: z
       .int()
@@ -242,9 +251,10 @@ const BASE = {
   },
   media: {
     ladder: 'full',
-    partTargetMs: 100,
-    segmentTargetMs: 500,
-    windowSegments: 20, // the seed's window: 20 x 500 ms = 10 s
+    // The defaults and their reasons: core/hls/constants.ts.
+    partTargetMs: DEFAULT_PART_TARGET_MS,
+    segmentTargetMs: DEFAULT_SEGMENT_TARGET_MS,
+    windowSegments: DEFAULT_WINDOW_SEGMENTS,
     dvrWindowS: 4 * 3600,
     recordingRetentionDays: 30,
     recordingTransitionDays: 7,

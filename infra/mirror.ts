@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type App, DockerImage, IgnoreMode, Validations } from 'aws-cdk-lib';
+import { type App, DockerImage, IgnoreMode, type StackProps, Validations } from 'aws-cdk-lib';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import { Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildWebAppSync } from '../web/build.js';
 import { dvrWindowDays, type StageConfig } from './config.js';
-import { DataStack } from './stacks/data-stack.js';
+import { DataStack, type DataStackProps } from './stacks/data-stack.js';
 import { NetworkStack } from './stacks/network-stack.js';
 import { PlatformStack } from './stacks/platform-stack.js';
 
@@ -66,6 +66,18 @@ export interface BuildOptions {
   readonly ingestImage?: ContainerImage;
 }
 
+/** The data stack's share of a stage's configuration: retention, lifecycle and Redis sizing. */
+export function dataSettings(config: StageConfig): Omit<DataStackProps, keyof StackProps | 'vpc'> {
+  return {
+    retain: config.retainData,
+    dvrWindowDays: dvrWindowDays(config.media.dvrWindowS),
+    recordingTransitionDays: config.media.recordingTransitionDays,
+    recordingRetentionDays: config.media.recordingRetentionDays,
+    redisNodeType: config.redis.nodeType,
+    redisReplicas: config.redis.replicas,
+  };
+}
+
 /** Adds one stage of Mirror to the app: network, data and platform stacks, checked by cdk-nag's AwsSolutions. */
 export function buildMirror(app: App, config: StageConfig, options: BuildOptions = {}): MirrorStacks {
   const env = config.env;
@@ -76,12 +88,7 @@ export function buildMirror(app: App, config: StageConfig, options: BuildOptions
     env,
     tags,
     vpc: network.vpc,
-    retain: config.retainData,
-    dvrWindowDays: dvrWindowDays(config.media.dvrWindowS),
-    recordingTransitionDays: config.media.recordingTransitionDays,
-    recordingRetentionDays: config.media.recordingRetentionDays,
-    redisNodeType: config.redis.nodeType,
-    redisReplicas: config.redis.replicas,
+    ...dataSettings(config),
   });
   const platform = new PlatformStack(app, `${prefix}-Platform`, {
     env,

@@ -86,7 +86,7 @@ export function readPlaylistPosition(text: string): PlaylistPosition {
  * Parts published between two polls of the same playlist: those after `before`'s newest part.
  *
  * Counting only the EXT-X-PART lines of `now` undercounts whenever the polls are further apart than
- * the part retention (three target durations, 3 s for the seed's 1 s TARGETDURATION): the status
+ * the part retention (three target durations, 3 s at the default 1 s TARGETDURATION): the status
  * line polls every 5 s, so about 3.5 s of the 5 s still carried parts and it read ~7 parts/s instead
  * of 10. A complete segment whose parts were dropped counts EXTINF / PART-TARGET parts (every part
  * but a segment's last lasts PART-TARGET, the packager raises PART-TARGET if one runs longer), and
@@ -119,4 +119,28 @@ export function newParts(before: PlaylistPosition | undefined, now: PlaylistPosi
     count += Math.round((firstNow - fromMsn - 1) * average + restOfFromMsn);
   }
   return count;
+}
+
+/** One poll of a stream's playlist: what it showed and when (epoch ms). */
+export interface PlaylistPoll {
+  readonly position: PlaylistPosition;
+  readonly atMs: number;
+}
+
+/**
+ * The status line's figures from a poll and the one before it: latency (the poll's time minus the live
+ * edge's PROGRAM-DATE-TIME) and parts per second since the previous poll. Undefined where not known yet.
+ */
+export function playlistFigures(
+  poll: PlaylistPoll,
+  before: PlaylistPoll | undefined,
+): { latencyMs?: number; partsPerSecond?: number } {
+  const { position, atMs } = poll;
+  return {
+    latencyMs: position.liveEdgeMs === undefined ? undefined : atMs - position.liveEdgeMs,
+    partsPerSecond:
+      before !== undefined && atMs > before.atMs
+        ? (newParts(before.position, position) * 1000) / (atMs - before.atMs)
+        : undefined,
+  };
 }

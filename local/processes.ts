@@ -1,6 +1,4 @@
 import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
 /** A child process the platform started and must stop. */
@@ -58,15 +56,18 @@ export function startManaged(
   return {
     name,
     child,
-    async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (graceMs = 5000) => terminate(child, graceMs),
   };
+}
+
+/** SIGTERM, then SIGKILL after graceMs; resolves once the process has exited (at once if it is not running). */
+export async function terminate(child: ChildProcess, graceMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** redis-server on its own loopback port, without persistence (live state is rebuilt by the encoders). */
@@ -110,30 +111,4 @@ export async function startRedisServer(port: number): Promise<Managed & { readon
     }
   }
   return { ...managed, url };
-}
-
-/** A free loopback TCP port. */
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address !== null && typeof address !== 'string' ? resolve(address.port) : reject(),
-      );
-    });
-  });
-}
-
-/** A free loopback UDP port (SRT). */
-export async function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
-    socket.once('error', reject);
-    socket.bind(0, '127.0.0.1', () => {
-      const { port } = socket.address();
-      socket.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,5 @@
 // `npm start`: the whole platform on this machine, with synthetic encoders. See docs/local.md.
+import { CONTROL_PATH, SESSIONS_PATH } from '../core/contracts/api-paths.js';
 import { parseRunArgs, USAGE } from './args.js';
 import {
   buildSrtAddon,
@@ -67,7 +68,7 @@ const lines = [
   'Mirror is running.',
   `  Viewer      ${platform.urls.viewer}   (HTTP/2, self-signed certificate: accept it once)`,
   `  Operator    ${platform.urls.operator}   (token ${platform.controlToken})`,
-  `  Control API ${platform.urls.https}/api/control/streams   (Authorization: Bearer ${platform.controlToken})`,
+  `  Control API ${platform.urls.https}${CONTROL_PATH}/streams   (Authorization: Bearer ${platform.controlToken})`,
   `  Plain HTTP  ${platform.urls.http}/   (HTTP/1.1, for curl)`,
 ];
 if (example !== undefined) {
@@ -77,7 +78,7 @@ if (example !== undefined) {
 if (platform.options.playbackProtection === true) {
   lines.push(
     '  Protection  on: playlists and media answer 403 without the mirror_playback cookie or ?token=',
-    '              (the viewer gets both from POST /api/sessions)',
+    `              (the viewer gets both from POST ${SESSIONS_PATH})`,
   );
 }
 lines.push(`  SRT ingest  ${platform.urls.srt}  (one UDP port; the streamid names the stream)`);

@@ -1,14 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Redis } from 'ioredis';
-import type { z } from 'zod';
-
-/** Reads MIRROR_* variables once, validated; a missing or bad one fails at cold start naming the variable. */
-export function readEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
-  const parsed = schema.safeParse(env);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new Error(`environment variable ${String(issue?.path[0] ?? '?')}: ${issue?.message ?? 'invalid'}`);
-}
 
 /** A secret's string value from Secrets Manager (JSON secrets: the named key, else the whole string). */
 export async function readSecret(arn: string, jsonKey?: string): Promise<string> {

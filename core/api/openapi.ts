@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { AnyRoute } from './router.js';
+import { jsonResponse } from '../http.js';
+import { type AnyRoute, type RouteSpec, route } from './router.js';
 
 export interface OpenApiInfo {
   readonly title: string;
@@ -98,4 +99,25 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
       ...(info.security ? { securitySchemes: { [info.security.name]: info.security.scheme } } : {}),
     },
   };
+}
+
+/**
+ * GET `path`: the OpenAPI document of the route table this route is part of. `build` runs on the first call,
+ * when the table is complete, and its document is kept.
+ */
+export function openApiRoute(
+  spec: Pick<RouteSpec, 'path' | 'operationId' | 'public'>,
+  build: () => Record<string, unknown>,
+): AnyRoute {
+  let document: Record<string, unknown> | undefined;
+  return route({
+    method: 'GET',
+    ...spec,
+    summary: 'This API as an OpenAPI 3.1 document',
+    response: { status: 200, description: 'OpenAPI document' },
+    handle: async () => {
+      document ??= build();
+      return jsonResponse(200, document, { 'cache-control': 'max-age=300' });
+    },
+  });
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
+import { DomainError, type FailureCode } from './errors.js';
 
 /**
  * A small declarative router shared by the control and session functions. The same route table drives
@@ -136,6 +137,39 @@ export function createRouter(routes: readonly AnyRoute[]): Router {
 export function respondError(error: ApiError): HttpResponse {
   const response = errorResponse(error.status, error.code, error.message, error.field);
   return { ...response, headers: { ...response.headers, ...error.headers } };
+}
+
+/** The one mapping from the domain's typed errors to HTTP statuses, for every API. */
+const STATUS_OF: Readonly<Record<FailureCode, number>> = {
+  invalid: 400,
+  not_found: 404,
+  conflict: 409,
+  // An AWS call failed: the one 5xx the control API gives on purpose.
+  upstream_error: 502,
+};
+
+/** A typed error as the API answers it (its code and field kept), or undefined for an unexpected error. */
+export function toApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (error instanceof DomainError) {
+    return new ApiError(STATUS_OF[error.code], error.code, error.message, error.field);
+  }
+  return undefined;
+}
+
+/**
+ * The answer to whatever a call threw: a typed error by the mapping above; anything else a 500 whose details
+ * stay in the log (`unexpected` is told the error's name only: its text may quote input).
+ */
+export function respondToFailure(error: unknown, unexpected: (errorName: string) => void): HttpResponse {
+  const known = toApiError(error);
+  if (known) return respondError(known);
+  unexpected(errorName(error));
+  return respondError(new ApiError(500, 'internal_error', 'unexpected error; see the function log'));
+}
+
+export function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
 }
 
 function parseBody(body: string | undefined): unknown {

@@ -1,3 +1,5 @@
+// A media playlist sits in its rendition's folder, so media URIs are the bare file names (decision D2).
+import { playlistUris, renditionFiles } from '../contracts/names.js';
 import {
   CAN_SKIP_UNTIL_TARGETS,
   HOLD_BACK_TARGETS,
@@ -15,15 +17,6 @@ import type {
 } from './model.js';
 import { lastPosition, nextPart, type PartEntry, type RenditionTimeline } from './timeline.js';
 
-/** URIs relative to the media playlist, matching the storage keys of decision D2. */
-export const mediaUris = {
-  init: (version: number) => `init-${version}.mp4`,
-  segment: (msn: number) => `seg-${msn}.m4s`,
-  part: (msn: number, part: number) => `part-${msn}-${part}.m4s`,
-  playlist: 'playlist.m3u8',
-  sibling: (rendition: string) => `../${rendition}/playlist.m3u8`,
-};
-
 export interface SiblingRendition {
   readonly name: string;
   readonly timeline: RenditionTimeline;
@@ -37,7 +30,11 @@ export interface MediaPlaylistOptions {
 }
 
 const toParts = (msn: number, parts: readonly PartEntry[]): Part[] =>
-  parts.map((p, i) => ({ uri: mediaUris.part(msn, i), durationS: p.durationS, independent: p.independent }));
+  parts.map((p, i) => ({
+    uri: renditionFiles.part(msn, i),
+    durationS: p.durationS,
+    independent: p.independent,
+  }));
 
 /** Seconds of the playlist from segment `index` (inclusive) to the live end, open parts included. */
 function durationsFromEnd(timeline: RenditionTimeline): number[] {
@@ -71,10 +68,10 @@ export function buildMediaPlaylist(
     previousInit = s.initVersion;
     if (index < skipped) return;
     segments.push({
-      uri: mediaUris.segment(s.msn),
+      uri: renditionFiles.segment(s.msn),
       durationS: s.durationS,
       discontinuity: s.discontinuity,
-      ...(showMap || index === skipped ? { map: { uri: mediaUris.init(s.initVersion) } } : {}),
+      ...(showMap || index === skipped ? { map: { uri: renditionFiles.init(s.initVersion) } } : {}),
       programDateTimeMs: s.programDateTimeMs,
       parts: toParts(s.msn, s.parts ?? []),
     });
@@ -87,7 +84,7 @@ export function buildMediaPlaylist(
     if (at === undefined) return [];
     return [
       {
-        uri: mediaUris.sibling(sibling.name),
+        uri: playlistUris.sibling(sibling.name),
         lastMsn: at.msn,
         ...(at.part === undefined ? {} : { lastPart: at.part }),
       },
@@ -111,7 +108,9 @@ export function buildMediaPlaylist(
       ? {
           open: {
             discontinuity: open.discontinuity,
-            ...(open.initVersion !== previousInit ? { map: { uri: mediaUris.init(open.initVersion) } } : {}),
+            ...(open.initVersion !== previousInit
+              ? { map: { uri: renditionFiles.init(open.initVersion) } }
+              : {}),
             programDateTimeMs: open.programDateTimeMs,
             parts: toParts(open.msn, open.parts),
           },
@@ -120,7 +119,7 @@ export function buildMediaPlaylist(
     preloadHints:
       timeline.ended || position === undefined
         ? []
-        : [{ type: 'PART', uri: mediaUris.part(next.msn, next.part) }],
+        : [{ type: 'PART', uri: renditionFiles.part(next.msn, next.part) }],
     renditionReports: reports,
     endList: timeline.ended,
   };
@@ -165,7 +164,7 @@ export function buildMultivariantPlaylist(renditions: readonly VariantSource[]):
     if (bandwidth === undefined) return [];
     return [
       {
-        uri: `${r.name}/${mediaUris.playlist}`,
+        uri: playlistUris.variant(r.name),
         bandwidth: bandwidth.peak,
         averageBandwidth: bandwidth.average,
         codecs: r.info.codecs,
@@ -178,47 +177,4 @@ export function buildMultivariantPlaylist(renditions: readonly VariantSource[]):
   });
   variants.sort((a, b) => b.bandwidth - a.bandwidth);
   return { version: MULTIVARIANT_PLAYLIST_VERSION, independentSegments: true, variants };
-}
-
-/** Blocking reload (`_HLS_msn`, `_HLS_part`): is the requested segment or part in the playlist yet? */
-export function satisfies(timeline: RenditionTimeline, msn: number, part?: number): boolean {
-  if (timeline.ended) return true;
-  const open = timeline.open;
-  const openMsn = open?.msn ?? (timeline.segments.at(-1)?.msn ?? -1) + 1;
-  const openParts = open?.parts.length ?? 0;
-  if (part === undefined) return openMsn > msn; // segment msn is complete
-  if (openMsn === msn) return openParts > part;
-  if (openMsn < msn) return false;
-  const segment = timeline.segments.find((s) => s.msn === msn);
-  if (segment === undefined || part < segment.partCount) return true;
-  // A part index past the end of a complete segment means the first part of the next one.
-  return openMsn > msn + 1 || openParts > 0;
-}
-
-/** Why a blocking request is refused at once (400), naming the parameter; undefined when it may wait. */
-export function blockingRequestError(
-  timeline: RenditionTimeline,
-  msn: number,
-  part: number | undefined,
-): { field: '_HLS_msn' | '_HLS_part'; message: string } | undefined {
-  const lastMsn = lastPosition(timeline)?.msn ?? -1;
-  if (msn > lastMsn + 2) {
-    return {
-      field: '_HLS_msn',
-      message: `_HLS_msn=${msn} is more than 2 beyond the last segment (${lastMsn})`,
-    };
-  }
-  const maxParts = maxPartsPerSegment(timeline);
-  if (part !== undefined && part >= maxParts) {
-    return {
-      field: '_HLS_part',
-      message: `_HLS_part=${part} is beyond any segment (at most ${maxParts} parts)`,
-    };
-  }
-  return undefined;
-}
-
-/** Upper bound on part indexes: twice the parts a target duration holds (segments may run long without a keyframe). */
-export function maxPartsPerSegment(timeline: RenditionTimeline): number {
-  return 2 * Math.ceil(timeline.targetDurationS / timeline.partTargetS);
 }

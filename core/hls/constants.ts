@@ -18,8 +18,49 @@ export const MEDIA_PLAYLIST_VERSION = 9;
 export const MULTIVARIANT_PLAYLIST_VERSION = 6;
 /** A decode-time gap or overlap larger than this (milliseconds) is a timestamp jump: a discontinuity. */
 export const TIMESTAMP_JUMP_MS = 1000;
-/** The seed's live window in segments. */
+
+/*
+ * Packaging targets and their limits: the one source for the stage config (infra/config.ts), the ingest
+ * environment (core/contracts/env.ts), the embedded default (local/platform.ts) and the packager.
+ */
+
+/**
+ * Default LL-HLS part target. Players hold back PART_HOLD_BACK_PARTS parts, so 100 ms parts keep them 0.3 s behind
+ * the live edge; shorter parts add S3 writes and playlist updates per second for little latency gained.
+ */
+export const DEFAULT_PART_TARGET_MS = 100;
+/**
+ * Default segment target: 5 parts. TARGETDURATION is the segment rounded up to whole seconds, so 500 ms keeps it at
+ * the smallest value (1 s): a blocking reload waits at most 3 s and clients without LL-HLS hold back 3 s.
+ */
+export const DEFAULT_SEGMENT_TARGET_MS = 500;
+/**
+ * Default live window: 20 x 500 ms = 10 s. Longer than CAN-SKIP-UNTIL (6 target durations), so delta updates have
+ * segments to skip, and short enough that a full playlist stays a few kilobytes.
+ */
 export const DEFAULT_WINDOW_SEGMENTS = 20;
+
+/** Smallest part: one frame at 30 fps is 33.3 ms, and a part must carry at least one whole frame. */
+export const MIN_PART_TARGET_MS = 34;
+/** Largest part: beyond 2 s, PART-HOLD-BACK (3 parts) is no shorter than plain HLS with 2 s segments. */
+export const MAX_PART_TARGET_MS = 2000;
+/** Smallest segment: segments are cut from whole parts, so a segment holds at least one part. */
+export const MIN_SEGMENT_TARGET_MS = MIN_PART_TARGET_MS;
+/**
+ * Largest segment: a blocking reload waits up to 3 target durations, and the manifest function must answer within
+ * CloudFront's 30 s origin read timeout (3 x 10 s).
+ */
+export const MAX_SEGMENT_TARGET_MS = 10_000;
+/**
+ * Fewest segments in a live playlist. Spec: a live playlist MUST stay at least 3 target durations long, and a
+ * segment is at most one target duration (the stage config also checks the duration itself).
+ */
+export const MIN_WINDOW_SEGMENTS = 3;
+/**
+ * Most segments in a live playlist: every playlist request renders the whole window from one Redis read, so its
+ * size bounds that work; seeking further back is what the DVR window (segments kept in storage) is for.
+ */
+export const MAX_WINDOW_SEGMENTS = 1000;
 
 export const msToS = (ms: number): number => ms / 1000;
 

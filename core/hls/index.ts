@@ -1,3 +1,4 @@
+export * from './blocking.js';
 export * from './build.js';
 export * from './constants.js';
 export * from './model.js';

@@ -15,7 +15,7 @@ import {
 export interface SegmenterOptions {
   readonly partTargetMs: number;
   readonly segmentTargetMs: number;
-  /** Complete segments kept in the live window (seed: 20). */
+  /** Complete segments kept in the live window; DEFAULT_WINDOW_SEGMENTS (20 x 500 ms = 10 s) when absent. */
   readonly windowSegments?: number;
 }
 

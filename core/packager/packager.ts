@@ -11,7 +11,7 @@ export interface PackagerOptions {
   readonly live: LiveStatePort;
   readonly partTargetMs: number;
   readonly segmentTargetMs: number;
-  /** Complete segments in the live window (seed: 20). */
+  /** Complete segments in the live window; DEFAULT_WINDOW_SEGMENTS (20 x 500 ms = 10 s) when absent. */
   readonly windowSegments?: number;
   /** Wall clock in epoch ms (the PROGRAM-DATE-TIME anchor); Date.now by default. */
   readonly clock?: () => number;

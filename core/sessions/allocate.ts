@@ -69,7 +69,10 @@ export const HEADROOM = 0.8;
 export const MARGIN = 0.85;
 /** Upgrade only if the upgrade would also fit with this share of the target: a rise of 1/0.8 = 25%. */
 export const UPGRADE_FACTOR = 0.8;
-/** At most one upgrade per 4 segments of the seed's 500 ms. */
+/**
+ * At most one upgrade per 2 s (4 segments of the default 500 ms): the player switches at a segment boundary, so a
+ * hold of several segments lets one switch land and show in the measured bandwidth before the next.
+ */
 export const HOLD_MS = 4 * 500;
 
 /** A rung's cost in the allocator: peak video bitrate plus audio. Passthrough has no configured figure. */
@@ -77,7 +80,10 @@ export function rungCost(rung: Rung, sourceKbps?: number): number {
   if (rung.maxVideoKbps === 0) return sourceKbps ?? PASSTHROUGH_ESTIMATE_KBPS;
   return rung.maxVideoKbps + rung.audioKbps;
 }
-/** Assumed passthrough bitrate when the source's is not known yet (the seed allows up to 50 Mbps). */
+/**
+ * Assumed passthrough bitrate until the ingest status reports the source's: a typical 1080p30 H.264 contribution
+ * feed, so a passthrough tile is not given a budget far below what it will need.
+ */
 export const PASSTHROUGH_ESTIMATE_KBPS = 8000;
 
 export function toAllocRungs(ladder: readonly Rung[], sourceKbps?: number): AllocRung[] {

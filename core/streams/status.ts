@@ -38,8 +38,8 @@ export const IngestStatus = z.looseObject({
 });
 export type IngestStatus = z.infer<typeof IngestStatus>;
 
-/** Capacity and load report of one ingest task, at `mirror:task:{id}` and scored in `mirror:tasks`. */
-export const TaskReport = z.looseObject({
+/** A task's capacity and load; shared with the control API's response schema. */
+export const TASK_LOAD_SHAPE = {
   taskId: z.string(),
   /** Streams this task can take (NVENC sessions or CPU budget). */
   capacity: z.number().optional(),
@@ -47,7 +47,9 @@ export const TaskReport = z.looseObject({
   streams: z.number().optional(),
   cpuPercent: z.number().optional(),
   gpu: z.boolean().optional(),
-  address: z.string().optional(),
   updatedAt: z.string().optional(),
-});
+};
+
+/** Capacity and load report of one ingest task, at `mirror:task:{id}` and scored in `mirror:tasks`. */
+export const TaskReport = z.looseObject({ ...TASK_LOAD_SHAPE, address: z.string().optional() });
 export type TaskReport = z.infer<typeof TaskReport>;

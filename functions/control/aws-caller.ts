@@ -5,8 +5,7 @@
  *   - `/api/operator/*`: a Cognito JWT authorizer (the operator page); the caller is the token's user.
  * Operator paths are mapped onto the control routes, so both prefixes serve the same API.
  */
-export const CONTROL_PREFIX = '/api/control';
-export const OPERATOR_PREFIX = '/api/operator';
+import { CONTROL_PATH, isUnderPath, OPERATOR_PATH } from '../../core/contracts/api-paths.js';
 
 type Claims = Readonly<Record<string, string | number | boolean | readonly string[]>>;
 
@@ -23,10 +22,6 @@ export interface AwsCaller {
   readonly viaOperator: boolean;
   /** Audit principal, or undefined when the route's authorizer supplied none. */
   readonly principal?: string;
-}
-
-function isUnder(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(`${prefix}/`);
 }
 
 /**
@@ -47,9 +42,9 @@ export function jwtPrincipal(claims: Claims | null | undefined): string | undefi
 }
 
 export function awsCaller(path: string, authorizer: AuthorizerContext | null | undefined): AwsCaller {
-  if (isUnder(path, OPERATOR_PREFIX)) {
+  if (isUnderPath(path, OPERATOR_PATH)) {
     return {
-      path: CONTROL_PREFIX + path.slice(OPERATOR_PREFIX.length),
+      path: CONTROL_PATH + path.slice(OPERATOR_PATH.length),
       viaOperator: true,
       principal: jwtPrincipal(authorizer?.jwt?.claims),
     };
@@ -59,7 +54,5 @@ export function awsCaller(path: string, authorizer: AuthorizerContext | null | u
 
 /** A Location header pointing into the control routes, moved back under the prefix the caller used. */
 export function operatorLocation(location: string): string {
-  return isUnder(location, CONTROL_PREFIX)
-    ? OPERATOR_PREFIX + location.slice(CONTROL_PREFIX.length)
-    : location;
+  return isUnderPath(location, CONTROL_PATH) ? OPERATOR_PATH + location.slice(CONTROL_PATH.length) : location;
 }

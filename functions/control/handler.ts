@@ -5,29 +5,16 @@ import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyResultV2,
 } from 'aws-lambda';
-import { z } from 'zod';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
 import { createLogger } from '../../core/adapters/log.js';
-import { connectRedis, readEnv } from '../../core/adapters/runtime.js';
+import { connectRedis } from '../../core/adapters/runtime.js';
+import { ControlEnv, readEnv } from '../../core/contracts/env.js';
 import type { HttpRequest } from '../../core/http.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
 import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } from './aws-caller.js';
+import { CloudFrontInvalidation, EcsIngestScaling } from './aws-ports.js';
 
-const Env = z.object({
-  MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  MIRROR_REDIS_AUTH_SECRET_ARN: z.string().optional(),
-  MIRROR_SRT_HOST: z.string().min(1),
-  MIRROR_SRT_PORT: z.coerce.number().int().min(1).max(65535).default(9000),
-  MIRROR_ECS_CLUSTER: z.string().optional(),
-  MIRROR_ECS_SERVICE: z.string().optional(),
-  MIRROR_MIN_TASKS: z.coerce.number().int().min(0).default(1),
-  MIRROR_MAX_TASKS: z.coerce.number().int().min(0).default(4),
-  MIRROR_DISTRIBUTION_ID: z.string().optional(),
-  /** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
-  MIRROR_CONTROL_TOKEN: z.string().min(16).optional(),
-});
-
-const env = readEnv(Env);
+const env = readEnv(ControlEnv, process.env);
 const logger = createLogger('control');
 const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
 const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
@@ -45,18 +32,17 @@ const app = createControlApp({
     const caller = callers.get(request);
     return caller?.viaOperator ? caller.principal : (caller?.principal ?? localAuth?.(request));
   },
-  ecs:
+  scaling:
     env.MIRROR_ECS_CLUSTER && env.MIRROR_ECS_SERVICE
-      ? {
-          client: new ECSClient({}),
+      ? new EcsIngestScaling(new ECSClient({}), {
           cluster: env.MIRROR_ECS_CLUSTER,
           service: env.MIRROR_ECS_SERVICE,
           minTasks: env.MIRROR_MIN_TASKS,
           maxTasks: env.MIRROR_MAX_TASKS,
-        }
+        })
       : undefined,
-  cloudfront: env.MIRROR_DISTRIBUTION_ID
-    ? { client: new CloudFrontClient({}), distributionId: env.MIRROR_DISTRIBUTION_ID }
+  invalidation: env.MIRROR_DISTRIBUTION_ID
+    ? new CloudFrontInvalidation(new CloudFrontClient({}), env.MIRROR_DISTRIBUTION_ID)
     : undefined,
 });
 

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Redis } from 'ioredis';
-import { createSessionApp, sessionOpenApi } from '../session/app.js';
+import { createSessionApp } from '../session/app.js';
+import { sessionOpenApi } from '../session/openapi.js';
 import { createControlApp } from './app.js';
 import { buildControlOpenApi } from './openapi.js';
 

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
 import { KeyLength, LatencyProfile, StreamId } from '../../core/streams/schema.js';
-import { INPUT_REPORT_SHAPE } from '../../core/streams/status.js';
+import { INPUT_REPORT_SHAPE, TASK_LOAD_SHAPE } from '../../core/streams/status.js';
 
 /** Request and response schemas of the control API: validation and the OpenAPI document both come from here. */
 
 export const StreamIdParam = StreamId.meta({ description: 'Stream id (lowercase slug).' });
+/** The path parameters of the routes under `/api/control/streams/{streamId}`. */
+export const StreamPathParams = { streamId: StreamIdParam };
 
 export const CreateStreamBody = z.strictObject({
   id: StreamId.optional().meta({ description: 'Stream id; derived from the name when absent.' }),
@@ -102,14 +104,7 @@ export const InvalidationResponse = z.object({
   paths: z.array(z.string()),
 });
 
-export const TaskView = z.object({
-  taskId: z.string(),
-  capacity: z.number().optional(),
-  streams: z.number().optional(),
-  cpuPercent: z.number().optional(),
-  gpu: z.boolean().optional(),
-  updatedAt: z.string().optional(),
-});
+export const TaskView = z.object(TASK_LOAD_SHAPE);
 export const IngestView = z.object({
   tasks: z.array(TaskView),
   totals: z.object({ capacity: z.number(), streams: z.number() }),

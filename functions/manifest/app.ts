@@ -2,33 +2,24 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LiveWaiters } from '../../core/adapters/live/waiters.js';
+import { corsHeaders } from '../../core/contracts/delivery.js';
+import { keyOf, type MediaPath, parseMediaPath, parsePlaylistPath } from '../../core/contracts/names.js';
 import {
   blockingRequestError,
+  blockingTimeoutMs,
   buildMediaPlaylist,
   buildMultivariantPlaylist,
-  nextPart,
-  type RenditionTimeline,
+  holdFor,
+  parseDirectives,
+  published,
   renderMediaPlaylist,
   renderMultivariantPlaylist,
   satisfies,
 } from '../../core/hls/index.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
 import type { StreamSnapshot } from '../../core/live/index.js';
-import {
-  contentTypeOf,
-  IMMUTABLE_CACHE_CONTROL,
-  keyOf,
-  type MediaPath,
-  type MediaStorage,
-  parseMediaPath,
-} from '../../core/storage/index.js';
+import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaStorage } from '../../core/storage/index.js';
 
-/** A blocking playlist request is answered 503 after this many target durations (spec: "about three"). */
-export const BLOCKING_TIMEOUT_TARGETS = 3;
-/** A request for the preload-hinted part is held at most this many part targets. */
-export const HINTED_PART_WAIT_PARTS = 3;
-/** A request for the segment being built is held at most this many target durations. */
-export const OPEN_SEGMENT_WAIT_TARGETS = 2;
 /** Live playlists change every part: CDNs may keep one for a second, never longer (and never `no-cache`). */
 export const LIVE_PLAYLIST_CACHE_CONTROL = 'public, max-age=1';
 /** A blocking response is what the playlist was when (msn, part) appeared: cacheable per query for a minute. */
@@ -40,19 +31,8 @@ export const ERROR_CACHE_CONTROL = 'public, max-age=1';
 export const RETRY_AFTER_S = 1;
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
-const CORS_HEADERS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': '*',
-  'access-control-expose-headers': 'content-length, content-type, age, date',
-  'access-control-max-age': '86400',
-};
-
-const SLUG = '[a-z0-9][a-z0-9-]{0,62}';
-const RENDITION = '[A-Za-z0-9][A-Za-z0-9_-]{0,31}';
-const MASTER_PATH = new RegExp(`^/(${SLUG})/master\\.m3u8$`);
-const MEDIA_PLAYLIST_PATH = new RegExp(`^/(${SLUG})/(${RENDITION})/playlist\\.m3u8$`);
-const UNSIGNED = /^\d{1,15}$/;
+/** CloudFront's CORS set (its response headers policy overrides this one behind the distribution anyway). */
+const CORS_HEADERS = corsHeaders();
 
 export interface ManifestDeps {
   readonly live: Pick<LiveState, 'read'>;
@@ -176,7 +156,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
       const refused = blockingRequestError(state.timeline, msn, part);
       if (refused !== undefined) return badRequest(refused.field, refused.message);
       if (!satisfies(state.timeline, msn, part)) {
-        const timeoutMs = BLOCKING_TIMEOUT_TARGETS * state.timeline.targetDurationS * 1000;
+        const timeoutMs = blockingTimeoutMs(state.timeline);
         const ready = (s: StreamSnapshot | undefined) => {
           const t = s?.renditions.get(rendition)?.timeline;
           return t === undefined || satisfies(t, msn, part);
@@ -284,10 +264,10 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     record: WaitRecord,
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
-    const master = MASTER_PATH.exec(request.path);
-    if (master !== null) return multivariant(master[1]!);
-    const playlist = MEDIA_PLAYLIST_PATH.exec(request.path);
-    if (playlist !== null) return mediaPlaylist(playlist[1]!, playlist[2]!, request, record, signal);
+    const playlist = parsePlaylistPath(request.path);
+    if (playlist?.kind === 'multivariant') return multivariant(playlist.streamId);
+    if (playlist?.kind === 'media')
+      return mediaPlaylist(playlist.streamId, playlist.rendition, request, record, signal);
     const mediaPath = parseMediaPath(request.path);
     if (mediaPath !== undefined && request.path.startsWith('/')) return media(mediaPath, record, signal);
     return notFound(`no such path: ${request.path}`);
@@ -296,82 +276,8 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
 
 function kindOf(request: HttpRequest): RequestOutcome['kind'] {
   if (request.method !== 'GET' && request.method !== 'HEAD') return 'other';
-  if (MASTER_PATH.test(request.path) || MEDIA_PLAYLIST_PATH.test(request.path)) return 'playlist';
+  if (parsePlaylistPath(request.path) !== undefined) return 'playlist';
   return parseMediaPath(request.path) !== undefined && request.path.startsWith('/') ? 'media' : 'other';
-}
-
-type Directives =
-  | { msn?: number; part?: number; skip: boolean }
-  | { error: string; field: '_HLS_msn' | '_HLS_part' | '_HLS_skip' };
-
-/** Delivery directives; every malformed one is a 400 naming the parameter. */
-export function parseDirectives(query: Readonly<Record<string, string>>): Directives {
-  const rawMsn = query._HLS_msn;
-  const rawPart = query._HLS_part;
-  const rawSkip = query._HLS_skip;
-  if (rawMsn !== undefined && !UNSIGNED.test(rawMsn)) {
-    return {
-      field: '_HLS_msn',
-      error: `_HLS_msn must be a non-negative integer, got ${JSON.stringify(rawMsn)}`,
-    };
-  }
-  if (rawPart !== undefined && !UNSIGNED.test(rawPart)) {
-    return {
-      field: '_HLS_part',
-      error: `_HLS_part must be a non-negative integer, got ${JSON.stringify(rawPart)}`,
-    };
-  }
-  if (rawPart !== undefined && rawMsn === undefined) {
-    return { field: '_HLS_part', error: '_HLS_part requires _HLS_msn' };
-  }
-  if (rawSkip !== undefined && rawSkip !== 'YES' && rawSkip !== 'v2') {
-    return { field: '_HLS_skip', error: `_HLS_skip must be YES or v2, got ${JSON.stringify(rawSkip)}` };
-  }
-  return {
-    ...(rawMsn === undefined ? {} : { msn: Number(rawMsn) }),
-    ...(rawPart === undefined ? {} : { part: Number(rawPart) }),
-    skip: rawSkip !== undefined,
-  };
-}
-
-/** Is this media object named in the live state (so its bytes are stored)? */
-function published(t: RenditionTimeline, path: MediaPath): boolean {
-  switch (path.kind) {
-    case 'init':
-      return t.initVersion >= path.version;
-    case 'segment':
-      return t.segments.some((s) => s.msn === path.msn) || (t.open !== undefined && t.open.msn > path.msn);
-    case 'part': {
-      if (t.open?.msn === path.msn) return path.part < t.open.parts.length;
-      const segment = t.segments.find((s) => s.msn === path.msn);
-      return segment !== undefined && path.part < segment.partCount;
-    }
-  }
-}
-
-/** How long to hold a request for a media object not yet stored; undefined if it is not about to be published. */
-function holdFor(t: RenditionTimeline, path: MediaPath): number | undefined {
-  if (t.ended) return undefined;
-  const partWaitMs = HINTED_PART_WAIT_PARTS * t.partTargetS * 1000;
-  const open = t.open;
-  switch (path.kind) {
-    case 'part': {
-      const hinted = nextPart(t);
-      const isHint = path.msn === hinted.msn && path.part === hinted.part;
-      // The hint guesses whether the next part starts a segment; accept either guess.
-      const isNextInOpen = open !== undefined && path.msn === open.msn && path.part === open.parts.length;
-      const isNextSegment = path.part === 0 && path.msn === (open?.msn ?? t.segments.at(-1)?.msn ?? -1) + 1;
-      return isHint || isNextInOpen || isNextSegment || published(t, path) ? partWaitMs : undefined;
-    }
-    case 'segment':
-      return open !== undefined && path.msn === open.msn
-        ? OPEN_SEGMENT_WAIT_TARGETS * t.targetDurationS * 1000
-        : published(t, path)
-          ? partWaitMs
-          : undefined;
-    case 'init':
-      return path.version === t.initVersion + 1 || published(t, path) ? partWaitMs : undefined;
-  }
 }
 
 /** 503 with Retry-After, never cached: the client (or CloudFront's 1 s error caching) tries again shortly. */

@@ -1,12 +1,12 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
 import { createLogger } from '../../core/adapters/log.js';
-import { connectRedis, readEnv } from '../../core/adapters/runtime.js';
+import { connectRedis } from '../../core/adapters/runtime.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { S3Storage } from '../../core/adapters/storage/s3.js';
+import { ManifestEnv, readEnv } from '../../core/contracts/env.js';
 import {
   METRIC_DIMENSION_STAGE,
   METRIC_NAMESPACE,
@@ -16,27 +16,7 @@ import {
 import type { MediaStorage } from '../../core/storage/index.js';
 import { createManifestApp, manifestDepsFromRedis, type RequestOutcome } from './app.js';
 
-const Env = z
-  .object({
-    MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-    MIRROR_REDIS_AUTH_SECRET_ARN: z.string().optional(),
-    MIRROR_STORAGE: z.enum(['s3', 'local']).default('s3'),
-    MIRROR_BUCKET: z.string().optional(),
-    MIRROR_S3_ENDPOINT: z.string().url().optional(),
-    MIRROR_MEDIA_DIR: z.string().optional(),
-    /** The `Stage` metric dimension; set on every function by the CDK app. */
-    MIRROR_STAGE: z.string().min(1).default('local'),
-  })
-  .refine((e) => e.MIRROR_STORAGE !== 's3' || e.MIRROR_BUCKET !== undefined, {
-    path: ['MIRROR_BUCKET'],
-    message: 'required when MIRROR_STORAGE=s3',
-  })
-  .refine((e) => e.MIRROR_STORAGE !== 'local' || e.MIRROR_MEDIA_DIR !== undefined, {
-    path: ['MIRROR_MEDIA_DIR'],
-    message: 'required when MIRROR_STORAGE=local',
-  });
-
-const env = readEnv(Env);
+const env = readEnv(ManifestEnv, process.env);
 const logger = createLogger('manifest');
 const storage: MediaStorage =
   env.MIRROR_STORAGE === 's3'

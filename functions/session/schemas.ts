@@ -17,6 +17,8 @@ const Focus = z
 const Pixels = z.int().min(0).max(16384);
 
 export const SessionIdParam = SessionId;
+/** The path parameters of the routes under `/api/sessions/{sessionId}`. */
+export const SessionPathParams = { sessionId: SessionIdParam };
 
 export const CreateSessionBody = z.strictObject({
   layout: Layout.meta({ description: `One of ${LAYOUTS.join(', ')}` }),

@@ -3,8 +3,11 @@ import type { IVpc } from 'aws-cdk-lib/aws-ec2';
 import type { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
+import { OPERATOR_PATH } from '../../core/contracts/api-paths.js';
+import { PlaybackProtectionEnv } from '../../core/contracts/env.js';
 import type { IngestConfig, MediaConfig, StageConfig } from '../config.js';
-import { Api, OPERATOR_PATH } from '../constructs/api/api.js';
+import { Api } from '../constructs/api/api.js';
+import { bindEnvironment } from '../constructs/binding.js';
 import { Delivery } from '../constructs/delivery/delivery.js';
 import { Ingest } from '../constructs/ingest/ingest.js';
 import type { LiveState } from '../constructs/live-state/live-state.js';
@@ -30,17 +33,6 @@ export interface PlatformStackProps extends StackProps {
   readonly functionsDir: string;
 }
 
-/** The packaging settings ingest (which cuts parts) and the manifest function (which lists them) must agree on. */
-export function packagingEnvironment(media: MediaConfig): Record<string, string> {
-  return {
-    MIRROR_PART_TARGET_MS: String(media.partTargetMs),
-    MIRROR_SEGMENT_TARGET_MS: String(media.segmentTargetMs),
-    MIRROR_WINDOW_SEGMENTS: String(media.windowSegments),
-    MIRROR_DVR_WINDOW_S: String(media.dvrWindowS),
-    MIRROR_LADDER: media.ladder,
-  };
-}
-
 /** Ingest, APIs, delivery and observability: everything that can be replaced without losing data. */
 export class PlatformStack extends Stack {
   readonly ingest: Ingest;
@@ -51,8 +43,7 @@ export class PlatformStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
-    const environment = packagingEnvironment(props.media);
-    const { ingest: cfg } = props;
+    const { ingest: cfg, media } = props;
 
     this.ingest = new Ingest(this, 'Ingest', {
       vpc: props.vpc,
@@ -66,7 +57,12 @@ export class PlatformStack extends Stack {
       healthPort: cfg.healthPort,
       encoderCidrs: cfg.encoderCidrs,
       drainSeconds: cfg.drainSeconds,
-      environment,
+      packaging: {
+        ladder: media.ladder,
+        partTargetMs: media.partTargetMs,
+        segmentTargetMs: media.segmentTargetMs,
+        windowSegments: media.windowSegments,
+      },
     });
     props.storage.bindTo(this.ingest.containerTarget, 'readWrite');
     props.liveState.bindTo(this.ingest.containerTarget);
@@ -75,7 +71,6 @@ export class PlatformStack extends Stack {
       vpc: props.vpc,
       stage: props.stage,
       functionsDir: props.functionsDir,
-      environment,
     });
     const { manifest, session, control } = this.api;
     for (const fn of [manifest, session, control]) props.liveState.bindTo(fn);
@@ -119,44 +114,48 @@ export class PlatformStack extends Stack {
       redisNodeIds: props.liveState.nodeIds,
     });
 
-    new CfnOutput(this, 'SrtIngestEndpoint', {
-      description: 'Point encoders here (SRT caller mode, streamid = the stream publish key)',
-      value: this.ingest.srtEndpoint,
-    });
-    new CfnOutput(this, 'PlaybackBaseUrl', {
-      description: 'Playlists are at <base>/<streamId>/master.m3u8',
-      value: this.delivery.baseUrl,
-    });
-    new CfnOutput(this, 'ViewerUrl', { description: 'Viewer web app', value: `${this.delivery.baseUrl}/` });
     if (this.delivery.playbackKeys) {
       // Tokens are only worth issuing when the edge checks them.
-      session.addEnvironment('MIRROR_PLAYBACK_PROTECTION', 'on');
-      new CfnOutput(this, 'PlaybackKeyValueStoreArn', {
-        description:
-          'Copy the session secret into this store under key playback-secret once after deploy (docs/sessions.md)',
-        value: this.delivery.playbackKeys.keyValueStoreArn,
-      });
-      new CfnOutput(this, 'SessionSecretArn', {
-        description: 'The HMAC key the session function signs playback tokens with',
-        value: this.api.sessionSecret.secretArn,
-      });
+      bindEnvironment(session, PlaybackProtectionEnv, { MIRROR_PLAYBACK_PROTECTION: 'on' });
     }
-    new CfnOutput(this, 'OperatorPageUrl', {
-      description: 'Operator page (signs in through the Cognito Hosted UI)',
-      value: `${this.delivery.baseUrl}/operator/`,
-    });
-    new CfnOutput(this, 'OperatorHostedUiUrl', {
-      description: 'Cognito Hosted UI of the operator user pool (the page redirects here to sign in)',
-      value: this.operatorAuth.hostedUiUrl,
-    });
-    new CfnOutput(this, 'OperatorUserPoolId', {
-      description:
-        'Create operators here: aws cognito-idp admin-create-user --user-pool-id <this> (docs/deploy.md)',
-      value: this.operatorAuth.userPool.userPoolId,
-    });
-    new CfnOutput(this, 'ControlApiUrl', {
-      description: 'Control API (SigV4-signed requests, service execute-api)',
-      value: this.api.controlUrl,
-    });
+    this.addOutputs();
+  }
+
+  /** What operators need after a deploy: endpoints, URLs, and the one-time step playback protection needs. */
+  private addOutputs(): void {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { description, value });
+    const base = this.delivery.baseUrl;
+    output(
+      'SrtIngestEndpoint',
+      this.ingest.srtEndpoint,
+      'Point encoders here (SRT caller mode, streamid = the stream publish key)',
+    );
+    output('PlaybackBaseUrl', base, 'Playlists are at <base>/<streamId>/master.m3u8');
+    output('ViewerUrl', `${base}/`, 'Viewer web app');
+    if (this.delivery.playbackKeys) {
+      output(
+        'PlaybackKeyValueStoreArn',
+        this.delivery.playbackKeys.keyValueStoreArn,
+        'Copy the session secret into this store under key playback-secret once after deploy (docs/sessions.md)',
+      );
+      output(
+        'SessionSecretArn',
+        this.api.sessionSecret.secretArn,
+        'The HMAC key the session function signs playback tokens with',
+      );
+    }
+    output('OperatorPageUrl', `${base}/operator/`, 'Operator page (signs in through the Cognito Hosted UI)');
+    output(
+      'OperatorHostedUiUrl',
+      this.operatorAuth.hostedUiUrl,
+      'Cognito Hosted UI of the operator user pool (the page redirects here to sign in)',
+    );
+    output(
+      'OperatorUserPoolId',
+      this.operatorAuth.userPool.userPoolId,
+      'Create operators here: aws cognito-idp admin-create-user --user-pool-id <this> (docs/deploy.md)',
+    );
+    output('ControlApiUrl', this.api.controlUrl, 'Control API (SigV4-signed requests, service execute-api)');
   }
 }

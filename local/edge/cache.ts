@@ -1,7 +1,17 @@
+import {
+  CACHED_ERROR_STATUSES,
+  type CachePolicySpec,
+  ERROR_CACHING_MIN_TTL_SECONDS,
+} from '../../core/contracts/delivery.js';
 import type { HttpResponse } from '../../core/http.js';
 
 /** CloudFront's error caching minimum TTL as Mirror configures it: a player that asked early is not stuck. */
-export const ERROR_TTL_MS = 1_000;
+export const ERROR_TTL_MS = ERROR_CACHING_MIN_TTL_SECONDS * 1000;
+const CACHED_ERRORS: ReadonlySet<number> = new Set(CACHED_ERROR_STATUSES);
+
+export type TtlPolicy = Pick<CachePolicySpec, 'minTtlSeconds' | 'defaultTtlSeconds' | 'maxTtlSeconds'>;
+/** No cache policy: the origin's Cache-Control alone decides, and a response without one is not stored. */
+export const ORIGIN_DECIDES: TtlPolicy = { minTtlSeconds: 0, defaultTtlSeconds: 0, maxTtlSeconds: Infinity };
 
 export interface CacheEntry {
   readonly response: HttpResponse;
@@ -20,24 +30,29 @@ export interface CacheStats {
 }
 
 /**
- * Freshness of an origin response in ms, as CloudFront computes it with a cache policy whose
- * minimum TTL is 0: `s-maxage` wins over `max-age`; `no-store`, `no-cache` and `private` mean 0;
- * errors (>= 400) are kept for the error caching TTL.
+ * Freshness of an origin response in ms, as CloudFront computes it under a cache policy: `s-maxage` wins over
+ * `max-age` and is clamped to [min, max] TTL; without either the default TTL applies; `no-store`, `no-cache` and
+ * `private` mean the minimum TTL. Errors CloudFront caches are kept for the error caching TTL, other errors not.
  */
-export function ttlMs(response: HttpResponse, errorTtlMs = ERROR_TTL_MS): number {
-  const header = response.headers['cache-control'] ?? '';
+export function ttlMs(
+  response: HttpResponse,
+  policy: TtlPolicy = ORIGIN_DECIDES,
+  errorTtlMs = ERROR_TTL_MS,
+): number {
+  // Errors are kept for the error caching TTL whatever the origin says, as CloudFront's custom error
+  // responses do: short enough that a player that asked too early is not stuck.
+  if (response.status >= 400) return CACHED_ERRORS.has(response.status) ? errorTtlMs : 0;
   const directives = new Map<string, string | undefined>();
-  for (const part of header.split(',')) {
+  for (const part of (response.headers['cache-control'] ?? '').split(',')) {
     const [name, value] = part.trim().split('=', 2);
     if (name) directives.set(name.toLowerCase(), value);
   }
-  // Errors are kept for the error caching TTL whatever the origin says, as CloudFront's custom error
-  // responses do: short enough that a player that asked too early is not stuck.
-  if (response.status >= 400) return errorTtlMs;
-  if (directives.has('no-store') || directives.has('no-cache') || directives.has('private')) return 0;
+  const { minTtlSeconds: min, defaultTtlSeconds: fallback, maxTtlSeconds: max } = policy;
+  if (directives.has('no-store') || directives.has('no-cache') || directives.has('private'))
+    return min * 1000;
   const seconds = Number(directives.get('s-maxage') ?? directives.get('max-age') ?? 'NaN');
-  if (!Number.isFinite(seconds) || seconds <= 0) return 0;
-  return seconds * 1000;
+  if (!Number.isFinite(seconds)) return fallback * 1000;
+  return Math.min(Math.max(seconds, min), max) * 1000;
 }
 
 /**
@@ -60,10 +75,11 @@ export class EdgeCache {
     this.#errorTtlMs = options.errorTtlMs ?? ERROR_TTL_MS;
   }
 
-  /** Answers from cache, or joins the request in flight, or asks the origin once. */
+  /** Answers from cache, or joins the request in flight, or asks the origin once and stores under `policy`. */
   async fetch(
     key: string,
     origin: () => Promise<HttpResponse>,
+    policy: TtlPolicy = ORIGIN_DECIDES,
   ): Promise<{ response: HttpResponse; status: CacheStatus; ageSeconds: number }> {
     const now = this.#now();
     const entry = this.#entries.get(key);
@@ -87,7 +103,7 @@ export class EdgeCache {
     this.stats.originRequests++;
     const request = origin().then(
       (response) => {
-        this.#store(key, response);
+        this.#store(key, response, policy);
         return response;
       },
       (error: unknown) => {
@@ -102,8 +118,8 @@ export class EdgeCache {
     }
   }
 
-  #store(key: string, response: HttpResponse): void {
-    const ttl = ttlMs(response, this.#errorTtlMs);
+  #store(key: string, response: HttpResponse, policy: TtlPolicy): void {
+    const ttl = ttlMs(response, policy, this.#errorTtlMs);
     if (ttl <= 0) return;
     if (this.#entries.size >= this.#maxEntries) this.#evict();
     const now = this.#now();

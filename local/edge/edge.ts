@@ -1,6 +1,13 @@
+import {
+  allowsMethod,
+  behaviourFor,
+  corsHeaders,
+  MEDIA_FAILOVER_STATUSES,
+  securityHeaders,
+} from '../../core/contracts/delivery.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { type CacheStatus, EdgeCache } from './cache.js';
-import { cacheKeyFor, originQuery, type Route, routeFor, streamIdOf } from './routes.js';
+import { cacheKeyFor, cachePolicyOf, originQuery, type Route, routeFor, streamIdOf } from './routes.js';
 import { isViewerResponse, type ViewerRequestFunction } from './viewer-request.js';
 
 export interface EdgeOrigins {
@@ -29,30 +36,16 @@ export interface EdgeStats {
   readonly viewerRequestAnswers: number;
 }
 
-/** CloudFront's origin group failover criteria, as configured for the media origin group. */
-const FAILOVER_STATUSES = new Set([403, 404, 500, 502, 503, 504]);
-
-/** CloudFront's managed CORS-with-preflight and security-headers response policies, reproduced. */
-const CORS_HEADERS: Record<string, string> = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-  'access-control-allow-headers': '*',
-  'access-control-expose-headers': 'age, x-cache, content-length',
-  'access-control-max-age': '600',
-};
-const SECURITY_HEADERS: Record<string, string> = {
-  'strict-transport-security': 'max-age=31536000',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'SAMEORIGIN',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-};
+/** The one response headers policy CloudFront puts on every behaviour: security headers and the CORS set. */
+const RESPONSE_HEADERS: Readonly<Record<string, string>> = { ...securityHeaders(), ...corsHeaders() };
+const FAILOVER_STATUSES: ReadonlySet<number> = new Set(MEDIA_FAILOVER_STATUSES);
 
 /** How long a client counts as a viewer of a stream after its last playlist request. */
 const VIEWER_WINDOW_MS = 10_000;
 
 /**
- * The local edge: the CloudFront distribution's behaviours in one object, independent of the socket
- * (see server.ts). Playlists go to the manifest app, cached by path plus the LL-HLS directives;
+ * The local edge: the CloudFront distribution's behaviours (the table in core/contracts/delivery.ts) in one
+ * object, independent of the socket (see server.ts). Playlists go to the manifest app, cached by path plus the LL-HLS directives;
  * media to storage, failing over to the manifest app (which holds a preload-hinted part until it
  * exists); APIs uncached; everything else to the web app.
  */
@@ -87,8 +80,8 @@ export class Edge {
       cache?: EdgeCache;
       now?: () => number;
       /**
-       * Runs on viewer requests of the playlist and media behaviours before the cache, as a CloudFront
-       * Function on viewer-request does (playback protection: viewer-request.ts).
+       * Runs on viewer requests of the behaviours with the playback check (playlists and media) before the
+       * cache, as a CloudFront Function on viewer-request does (playback protection: viewer-request.ts).
        */
       viewerRequest?: ViewerRequestFunction;
     } = {},
@@ -120,12 +113,24 @@ export class Edge {
   /** `clientId` identifies the viewer's connection (for viewer counts only). */
   async handle(viewerRequest: HttpRequest, signal?: AbortSignal, clientId?: string): Promise<EdgeResponse> {
     let request = viewerRequest;
+    const behaviour = behaviourFor(request.path);
     const route = routeFor(request.path);
     this.#requests[route]++;
-    if (request.method === 'OPTIONS' && route !== 'control' && route !== 'session') {
-      return { status: 204, headers: { ...CORS_HEADERS }, body: '', route, cache: 'uncached' };
+    if (!allowsMethod(behaviour, request.method)) {
+      // CloudFront's own answer to a method the behaviour does not allow.
+      const refused = errorBody(
+        403,
+        'method_not_allowed',
+        `${request.method} is not allowed on ${request.path}`,
+      );
+      return { ...refused, headers: { ...refused.headers, ...RESPONSE_HEADERS }, route, cache: 'uncached' };
     }
-    if (this.#viewerRequest !== undefined && (route === 'playlist' || route === 'media')) {
+    if (request.method === 'OPTIONS' && behaviour.cachedMethods === 'GET_HEAD_OPTIONS') {
+      // A preflight: behind CloudFront the manifest function answers it (for media through the failover) with
+      // 204 and the policy's headers, and CloudFront keeps that answer; the edge gives the same answer itself.
+      return { status: 204, headers: { ...RESPONSE_HEADERS }, body: '', route, cache: 'uncached' };
+    }
+    if (this.#viewerRequest !== undefined && behaviour.viewerRequest === 'playbackCheck') {
       // Before the cache lookup: a function's own answer goes back as is, never cached, no origin request.
       const result = await this.#viewerRequest(request);
       if (isViewerResponse(result)) {
@@ -151,13 +156,13 @@ export class Edge {
       response = await this.#fromOrigin(route, originRequest, signal);
     } else {
       // A collapsed origin request outlives any one viewer: it gets no viewer's abort signal.
-      const result = await this.cache.fetch(key, () => this.#fromOrigin(route, originRequest));
+      const origin = () => this.#fromOrigin(route, originRequest);
+      const result = await this.cache.fetch(key, origin, cachePolicyOf(route));
       response = result.response;
       cache = result.status;
       if (result.ageSeconds > 0) response = withHeaders(response, { age: String(result.ageSeconds) });
     }
-    const extra: Record<string, string> = { ...SECURITY_HEADERS };
-    if (route !== 'control' && route !== 'session') Object.assign(extra, CORS_HEADERS);
+    const extra: Record<string, string> = { ...RESPONSE_HEADERS };
     if (cache !== 'uncached') extra['x-cache'] = `${cache === 'miss' ? 'Miss' : 'Hit'} from mirror-edge`;
     const body = request.method === 'HEAD' ? '' : response.body;
     return { status: response.status, headers: { ...response.headers, ...extra }, body, route, cache };
@@ -170,6 +175,7 @@ export class Edge {
         case 'playlist':
           return await this.#origins.manifest.handle(request, signal);
         case 'media': {
+          // The origin group: storage first, the manifest function on the table's failover statuses.
           const stored = await this.#origins.media.handle(request, signal);
           if (!FAILOVER_STATUSES.has(stored.status)) return stored;
           this.#origin['media-failover']++;

@@ -1,57 +1,79 @@
 /**
- * Path routing and cache keys of the local edge: the same behaviours as the CloudFront distribution
- * (docs/decisions.md D2), so what works here works behind CloudFront.
+ * Path routing and cache keys of the local edge, read from the behaviour table the CloudFront distribution is
+ * built from (core/contracts/delivery.ts, decision D2), so what works here works behind CloudFront.
  */
 
-export type Route = 'playlist' | 'media' | 'control' | 'session' | 'api' | 'web';
+import { CONTROL_PATH, isUnderPath, SESSIONS_PATH } from '../../core/contracts/api-paths.js';
+import {
+  BEHAVIOURS,
+  type Behaviour,
+  type BehaviourName,
+  behaviourFor,
+  CACHE_POLICIES,
+  type CachePolicySpec,
+} from '../../core/contracts/delivery.js';
+import { STREAM_ID_PATTERN } from '../../core/contracts/names.js';
 
-/** CloudFront routes by extension and prefix; order matters as it does for cache behaviours. */
+/** A behaviour's traffic, `/api/*` split between the apps as API Gateway's routes split it. */
+export type Route = Exclude<BehaviourName, 'api'> | 'control' | 'session' | 'api';
+
+/** The behaviour CloudFront picks for the path (first matching pattern), then the API app for `/api/*`. */
 export function routeFor(path: string): Route {
-  if (path === '/api/control' || path.startsWith('/api/control/')) return 'control';
-  if (path === '/api/sessions' || path.startsWith('/api/sessions/')) return 'session';
-  if (path === '/api' || path.startsWith('/api/')) return 'api';
-  if (path.endsWith('.m3u8')) return 'playlist';
-  if (path.endsWith('.m4s') || path.endsWith('.mp4')) return 'media';
-  return 'web';
+  const behaviour = behaviourFor(path);
+  if (behaviour.name !== 'api') return behaviour.name;
+  if (isUnderPath(path, CONTROL_PATH)) return 'control';
+  if (isUnderPath(path, SESSIONS_PATH)) return 'session';
+  return 'api';
+}
+
+/** The behaviour a route belongs to (`*.m4s` and `*.mp4` share their settings). */
+export function behaviourOf(route: Route): Behaviour {
+  const name: BehaviourName = route === 'control' || route === 'session' ? 'api' : route;
+  return BEHAVIOURS.find((b) => b.name === name)!;
+}
+
+export function cachePolicyOf(route: Route): CachePolicySpec {
+  return CACHE_POLICIES[behaviourOf(route).cachePolicy];
 }
 
 /**
- * The only query parameters in a playlist's cache key: the LL-HLS delivery directives.
- * Anything else (cache busters, tracking) is dropped from the key and from the origin request,
- * exactly as a CloudFront cache policy with an allow-list does.
+ * The web app is not cached here, so a rebuilt app shows on the next reload; CloudFront caches it
+ * (CachingOptimized) and every deployment invalidates it.
  */
-export const PLAYLIST_QUERY_KEYS = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
+const UNCACHED_LOCALLY: ReadonlySet<Route> = new Set(['web']);
 
-/** Query the origin sees for a route: the allow-listed directives for playlists, nothing for media. */
-export function originQuery(route: Route, query: Readonly<Record<string, string>>): Record<string, string> {
-  if (route === 'playlist') {
-    const kept: Record<string, string> = {};
-    for (const name of PLAYLIST_QUERY_KEYS) {
-      const value = query[name];
-      if (value !== undefined) kept[name] = value;
-    }
-    return kept;
-  }
-  if (route === 'media' || route === 'web') return {};
-  return { ...query };
+/** The allow-listed query strings of a route's cache policy present in the request, in the policy's order. */
+function keyedQuery(route: Route, query: Readonly<Record<string, string>>): [string, string][] {
+  return cachePolicyOf(route)
+    .queryStrings.filter((name) => query[name] !== undefined)
+    .map((name) => [name, query[name]!]);
 }
 
-/** Cache key: path plus exactly the directives for playlists (fixed order), path alone for media; none for APIs. */
+/**
+ * Query the origin sees: everything where the behaviour forwards all viewer values (the APIs), else only the
+ * cache key's query strings. Anything else (cache busters, tracking, a playback token) is dropped, exactly as
+ * a CloudFront cache policy with an allow-list does.
+ */
+export function originQuery(route: Route, query: Readonly<Record<string, string>>): Record<string, string> {
+  if (behaviourOf(route).originRequest === 'allViewerExceptHost') return { ...query };
+  return Object.fromEntries(keyedQuery(route, query));
+}
+
+/** Cache key: path plus the policy's query strings (in its order); null where nothing is cached (APIs, web app). */
 export function cacheKeyFor(
   route: Route,
   path: string,
   query: Readonly<Record<string, string>>,
 ): string | null {
-  if (route === 'media') return path;
-  if (route !== 'playlist') return null;
-  const parts = PLAYLIST_QUERY_KEYS.filter((name) => query[name] !== undefined).map(
-    (name) => `${name}=${query[name]}`,
-  );
+  if (cachePolicyOf(route).maxTtlSeconds === 0 || UNCACHED_LOCALLY.has(route)) return null;
+  const parts = keyedQuery(route, query).map(([name, value]) => `${name}=${value}`);
   return parts.length === 0 ? path : `${path}?${parts.join('&')}`;
 }
 
+const STREAM_IN_PATH = new RegExp(`^/(${STREAM_ID_PATTERN})/[^/]+`);
+
 /** Stream id of a playlist or media path (`/{id}/...`), used for per-stream viewer counts. */
 export function streamIdOf(path: string): string | undefined {
-  const match = /^\/([a-z0-9][a-z0-9-]{0,62})\/[^/]+/.exec(path);
+  const match = STREAM_IN_PATH.exec(path);
   return match?.[1];
 }

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import { IMMUTABLE_CACHE_CONTROL } from '../../core/storage/index.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m4s': 'video/iso.segment',
@@ -38,25 +39,24 @@ function resolveInside(root: string, path: string): string | undefined {
   return full === root || full.startsWith(root.endsWith(sep) ? root : root + sep) ? full : undefined;
 }
 
-/**
- * Media storage as an origin: the local-disk twin of the S3 bucket (keys equal paths, D2).
- * Media objects are immutable, so they carry the long Cache-Control the S3 uploads carry.
- */
-export function createMediaOrigin(mediaDir: string): HttpApp {
-  const root = normalize(mediaDir);
+/** Serves the files under `dir` for GET and HEAD; `cacheControl` gives the Cache-Control of a file of that type. */
+function fileOrigin(
+  dir: string,
+  options: { indexDirectories: boolean; cacheControl: (contentType: string) => string },
+): HttpApp {
+  const root = normalize(dir);
   return {
     async handle(request: HttpRequest): Promise<HttpResponse> {
       if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
-      const file = resolveInside(root, request.path);
+      let file = resolveInside(root, request.path);
       if (file === undefined) return notFound();
       try {
+        if (options.indexDirectories && (await stat(file)).isDirectory()) file = join(file, 'index.html');
         const body = await readFile(file);
+        const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
         return {
           status: 200,
-          headers: {
-            'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-            'cache-control': 'public, max-age=86400, immutable',
-          },
+          headers: { 'content-type': type, 'cache-control': options.cacheControl(type) },
           body,
         };
       } catch {
@@ -66,29 +66,18 @@ export function createMediaOrigin(mediaDir: string): HttpApp {
   };
 }
 
+/**
+ * Media storage as an origin: the local-disk twin of the S3 bucket (keys equal paths, D2).
+ * Media objects are immutable, so they carry the Cache-Control the S3 uploads carry.
+ */
+export function createMediaOrigin(mediaDir: string): HttpApp {
+  return fileOrigin(mediaDir, { indexDirectories: false, cacheControl: () => IMMUTABLE_CACHE_CONTROL });
+}
+
 /** The built web app: `/` and `/operator/` serve their index.html; HTML is revalidated, scripts briefly cached. */
 export function createWebOrigin(webDir: string): HttpApp {
-  const root = normalize(webDir);
-  return {
-    async handle(request: HttpRequest): Promise<HttpResponse> {
-      if (request.method !== 'GET' && request.method !== 'HEAD') return notFound();
-      let file = resolveInside(root, request.path);
-      if (file === undefined) return notFound();
-      try {
-        if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
-        const body = await readFile(file);
-        const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
-        return {
-          status: 200,
-          headers: {
-            'content-type': type,
-            'cache-control': type.startsWith('text/html') ? 'no-cache' : 'public, max-age=60',
-          },
-          body,
-        };
-      } catch {
-        return notFound();
-      }
-    },
-  };
+  return fileOrigin(webDir, {
+    indexDirectories: true,
+    cacheControl: (type) => (type.startsWith('text/html') ? 'no-cache' : 'public, max-age=60'),
+  });
 }

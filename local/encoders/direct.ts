@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { softwareAudioArgs, softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
-import { spawnOwnGroup } from '../processes.js';
+import { spawnOwnGroup, terminate } from '../processes.js';
 import { realTimeClipInput } from './args.js';
 
 /**
@@ -85,11 +85,7 @@ export class DirectFeed {
     this.#stopped = true;
     const child = this.#child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 1000);
-    await exited;
-    clearTimeout(timer);
+    await terminate(child, 1000);
     await this.#ended;
   }
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawnOwnGroup } from '../processes.js';
+import { spawnOwnGroup, terminate } from '../processes.js';
 import { pushArgs } from './args.js';
 
 export interface EncoderState {
@@ -77,12 +77,6 @@ export class SyntheticEncoder {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    const child = this.#child;
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 1000);
-    await exited;
-    clearTimeout(kill);
+    if (this.#child !== undefined) await terminate(this.#child, 1000);
   }
 }

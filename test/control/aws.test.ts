@@ -2,41 +2,35 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bearerAuthenticator, createControlApp } from '../../functions/control/app.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { call, capturingLogger, request, TOKEN } from './helpers.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../core/api/errors.js';
+import type { createControlApp } from '../../functions/control/app.js';
+import { CloudFrontInvalidation, EcsIngestScaling } from '../../functions/control/aws-ports.js';
+import { useRedisServer } from '../support/redis-hooks.js';
+import { call, controlApp, request } from './helpers.js';
 
 // aws-sdk-client-mock intercepts the client's send(): these tests assert the exact command and input the
-// control function sends to ECS and CloudFront, and how it maps AWS's answers and errors.
+// control function's AWS ports send to ECS and CloudFront, and how the API maps AWS's answers and errors.
 describe('control API calls to ECS and CloudFront', () => {
-  let server: RedisServer;
   let redis: Redis;
   const ecsMock = mockClient(ECSClient);
   const cfMock = mockClient(CloudFrontClient);
+  const scaling = new EcsIngestScaling(new ECSClient({ region: 'eu-west-1' }), {
+    cluster: 'mirror',
+    service: 'ingest',
+    minTasks: 1,
+    maxTasks: 4,
+  });
+  const invalidation = new CloudFrontInvalidation(
+    new CloudFrontClient({ region: 'us-east-1' }),
+    'E2EXAMPLE',
+    () => 'ref-1',
+  );
   let app: ReturnType<typeof createControlApp>;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    app = createControlApp({
-      redis,
-      logger: capturingLogger([]),
-      srt: { host: 'ingest.example.net', port: 9000 },
-      authenticate: bearerAuthenticator(TOKEN),
-      ecs: {
-        client: new ECSClient({ region: 'eu-west-1' }),
-        cluster: 'mirror',
-        service: 'ingest',
-        minTasks: 1,
-        maxTasks: 4,
-      },
-      cloudfront: { client: new CloudFrontClient({ region: 'us-east-1' }), distributionId: 'E2EXAMPLE' },
-      newReference: () => 'ref-1',
-    });
-  });
-  afterAll(async () => {
-    await server.stop();
+  useRedisServer((_server, client) => {
+    redis = client;
+    app = controlApp(redis, { scaling, invalidation });
   });
   beforeEach(async () => {
     ecsMock.reset();
@@ -75,6 +69,21 @@ describe('control API calls to ECS and CloudFront', () => {
     expect(r.json.message).toContain('AccessDeniedException');
     const audit = await call(app, request('GET', '/api/control/audit'));
     expect(audit.json.entries[0]).toMatchObject({ action: 'scaleIngest', status: 502 });
+  });
+
+  it('reports an AWS refusal as an UpstreamError and lets other failures through unnamed', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    ecsMock.on(DescribeServicesCommand).rejects(throttled);
+    const refused = await scaling.counts().catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(UpstreamError);
+    expect(refused).toMatchObject({ message: 'ThrottlingException: Rate exceeded', cause: throttled });
+    // Not an AWS answer (no $metadata): not reported as one.
+    const bug = new TypeError('not an AWS error');
+    ecsMock.on(DescribeServicesCommand).rejects(bug);
+    await expect(scaling.counts()).rejects.toBe(bug);
   });
 
   it('reads service counts with DescribeServices', async () => {

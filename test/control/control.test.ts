@@ -1,35 +1,34 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { setViewing } from '../../core/adapters/sessions/viewers.js';
 import { channels, streamKeys, taskKeys } from '../../core/streams/keys.js';
-import { bearerAuthenticator, createControlApp } from '../../functions/control/app.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { call, capturingLogger, request, TOKEN } from './helpers.js';
+import type { createControlApp } from '../../functions/control/app.js';
+import { useRedisServer } from '../support/redis-hooks.js';
+import { call, capturingLogger, controlApp, request, TOKEN } from './helpers.js';
+
+/** What an ingest task reports of a live stream, and what the API shows of it. */
+const LIVE_STATUS = {
+  state: 'live',
+  taskId: 'task-a',
+  input: { codec: 'hevc', width: 1920, height: 1080, fps: 50, bitrateKbps: 12000 },
+  srt: { rttMs: 12.5, lossPercent: 0.3 },
+  renditions: ['360p'],
+  latencyMs: 420,
+};
 
 describe('control API against a real redis-server', () => {
-  let server: RedisServer;
   let redis: Redis;
-  let subscriber: Redis;
   const published: { channel: string; message: string }[] = [];
   const logLines: string[] = [];
   let app: ReturnType<typeof createControlApp>;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    subscriber = server.client();
+  useRedisServer(async (server, client) => {
+    redis = client;
+    const subscriber = server.client();
     await subscriber.subscribe(channels.streamChanges, channels.ingestCommands);
     subscriber.on('message', (channel: string, message: string) => published.push({ channel, message }));
-    app = createControlApp({
-      redis,
-      logger: capturingLogger(logLines),
-      srt: { host: 'ingest.example.net', port: 9000 },
-      authenticate: bearerAuthenticator(TOKEN),
-    });
-  });
-  afterAll(async () => {
-    await server.stop();
+    app = controlApp(redis, { logger: capturingLogger(logLines) });
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -176,28 +175,13 @@ describe('control API against a real redis-server', () => {
     await redis.set(streamKeys.lease('live-1'), 'task-a');
     await redis.set(
       streamKeys.status('live-1'),
-      JSON.stringify({
-        state: 'live',
-        taskId: 'task-a',
-        input: { codec: 'hevc', width: 1920, height: 1080, fps: 50, bitrateKbps: 12000 },
-        srt: { rttMs: 12.5, lossPercent: 0.3 },
-        renditions: ['360p'],
-        latencyMs: 420,
-        updatedAt: new Date().toISOString(),
-      }),
+      JSON.stringify({ ...LIVE_STATUS, updatedAt: new Date().toISOString() }),
     );
     await setViewing(redis, 'sess-1', [], ['live-1'], Date.now() + 60_000);
     await setViewing(redis, 'sess-2', [], ['live-1'], Date.now() + 60_000);
     await setViewing(redis, 'sess-old', [], ['live-1'], Date.now() - 1);
     const got = await call(app, request('GET', '/api/control/streams/live-1'));
-    expect(got.json.stream.status).toMatchObject({
-      state: 'live',
-      taskId: 'task-a',
-      input: { codec: 'hevc', width: 1920, height: 1080, fps: 50, bitrateKbps: 12000 },
-      srt: { rttMs: 12.5, lossPercent: 0.3 },
-      renditions: ['360p'],
-      latencyMs: 420,
-    });
+    expect(got.json.stream.status).toMatchObject(LIVE_STATUS);
     expect(got.json.stream.viewers).toBe(2);
   });
 

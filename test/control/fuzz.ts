@@ -81,6 +81,41 @@ export function pathArb(
   );
 }
 
+/** Requests from generated parts, with the JSON content type every API client sends. */
+export function requestArb(parts: {
+  readonly path: fc.Arbitrary<string>;
+  readonly body: fc.Arbitrary<string | undefined>;
+  readonly query: fc.Arbitrary<Record<string, string>>;
+  readonly authorization: fc.Arbitrary<string>;
+  readonly sourceIp: fc.Arbitrary<string | undefined>;
+}): fc.Arbitrary<HttpRequest> {
+  return fc.record({ method: methodArb, ...parts }).map(({ authorization, ...r }) => ({
+    ...r,
+    headers: { authorization, 'content-type': 'application/json' },
+  }));
+}
+
+/**
+ * Answers `numRuns` generated requests, each well behaved (below); then checks that the generators reached
+ * both into validation (many 400s) and past it (some calls succeed).
+ */
+export async function fuzzApi(
+  app: HttpApp,
+  requests: fc.Arbitrary<HttpRequest>,
+  numRuns = 3000,
+): Promise<void> {
+  const statuses = new Map<number, number>();
+  await fc.assert(
+    fc.asyncProperty(requests, async (request) => {
+      const status = await expectWellBehaved(app, request);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }),
+    { numRuns },
+  );
+  expect([...statuses.keys()].some((s) => s < 300)).toBe(true);
+  expect(statuses.get(400)).toBeGreaterThan(100);
+}
+
 /** The property every API must hold: no 5xx; every 4xx is JSON naming the problem and the field. */
 export async function expectWellBehaved(app: HttpApp, req: HttpRequest): Promise<number> {
   const response = await app.handle(req);

@@ -1,5 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+} from 'aws-lambda';
+import type { Redis } from 'ioredis';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import { bearerAuthenticator, type ControlDeps, createControlApp } from '../../functions/control/app.js';
+import type { EdgeInvalidation, IngestScaling } from '../../functions/control/ports.js';
+import type { RedisServer } from '../support/redis.js';
+import { useRedisServer } from '../support/redis-hooks.js';
 
 export const TOKEN = 'test-operator-token-0123456789';
 
@@ -12,6 +21,17 @@ export function capturingLogger(lines: string[]): Logger {
     console: { log: sink, info: sink, warn: sink, error: sink, debug: sink, trace: sink },
   });
   return logger;
+}
+
+/** The control app on `redis`, answering the test operator token; `deps` adds or replaces dependencies. */
+export function controlApp(redis: Redis, deps: Partial<ControlDeps> = {}) {
+  return createControlApp({
+    redis,
+    logger: capturingLogger([]),
+    srt: { host: 'ingest.example.net', port: 9000 },
+    authenticate: bearerAuthenticator(TOKEN),
+    ...deps,
+  });
 }
 
 export function request(
@@ -40,4 +60,54 @@ export async function call(
   const text =
     typeof response.body === 'string' ? response.body : Buffer.from(response.body).toString('utf8');
   return { status: response.status, json: text === '' ? undefined : JSON.parse(text), response };
+}
+
+/** An API Gateway HTTP API (v2) event as the Lambda handlers receive it; `authorizer`: its context. */
+export function apiGatewayEvent(
+  method: string,
+  path: string,
+  options: { body?: unknown; authorizer?: Record<string, unknown>; headers?: Record<string, string> } = {},
+) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', ...options.headers },
+    isBase64Encoded: false,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    requestContext: {
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'test' },
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    },
+  } as unknown as APIGatewayProxyEventV2WithIAMAuthorizer & APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+/** The AWS ports answering at once, for tests of the routes rather than of the SDK requests (aws.test.ts). */
+export function fakeAwsPorts(): { scaling: IngestScaling; invalidation: EdgeInvalidation } {
+  let desiredCount = 1;
+  return {
+    scaling: {
+      minTasks: 1,
+      maxTasks: 4,
+      counts: async () => ({ desiredCount, runningCount: desiredCount, pendingCount: 0 }),
+      setDesiredCount: async (count) => {
+        desiredCount = count;
+      },
+    },
+    invalidation: { invalidate: async () => ({ invalidationId: 'I1', status: 'InProgress' }) },
+  };
+}
+
+/**
+ * A redis-server for the Lambda handlers under test, named in the MIRROR_* variables they read when first
+ * imported, with the SRT host and `env`. Returns the server (once the block's tests run).
+ */
+export function useHandlerEnvironment(env: Record<string, string> = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  useRedisServer((started) => {
+    server = started;
+    Object.assign(process.env, { MIRROR_REDIS_URL: started.url, MIRROR_SRT_HOST: 'srt.example.net', ...env });
+  });
+  return () => server as RedisServer;
 }

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HttpApp } from '../../core/http.js';
-import { bearerAuthenticator, createControlApp } from '../../functions/control/app.js';
-import { createSessionApp } from '../../functions/session/app.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { call, capturingLogger, request, TOKEN } from './helpers.js';
+import type { createControlApp } from '../../functions/control/app.js';
+import type { createSessionApp } from '../../functions/session/app.js';
+import { sessionApp } from '../session/helpers.js';
+import { useRedisServer } from '../support/redis-hooks.js';
+import { call, controlApp, request } from './helpers.js';
 
 type Doc = {
   openapi: string;
@@ -21,25 +21,12 @@ type Doc = {
 const SAMPLE_PARAMS: Record<string, string> = { streamId: 'no-such-stream', sessionId: 'AAAAAAAAAAAAAAAA' };
 
 describe('OpenAPI documents match the handlers', () => {
-  let server: RedisServer;
-  let redis: Redis;
   let control: ReturnType<typeof createControlApp>;
   let session: ReturnType<typeof createSessionApp>;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    const logger = capturingLogger([]);
-    control = createControlApp({
-      redis,
-      logger,
-      srt: { host: 'h', port: 1 },
-      authenticate: bearerAuthenticator(TOKEN),
-    });
-    session = createSessionApp({ redis, logger, secret: 'openapi-test-secret-0123456789abcdef' });
-  });
-  afterAll(async () => {
-    await server.stop();
+  useRedisServer((_server, redis) => {
+    control = controlApp(redis);
+    session = sessionApp(redis);
   });
 
   const served = async (app: HttpApp, path: string) =>

@@ -1,25 +1,18 @@
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
 import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { awsCaller, jwtPrincipal } from '../../functions/control/aws-caller.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
+import { apiGatewayEvent, useHandlerEnvironment } from './helpers.js';
 
 type Authorizer = Record<string, unknown> | undefined;
 
+/** A call as API Gateway passes it on: the bearer token was checked by the JWT authorizer, not here. */
 function event(method: string, path: string, authorizer: Authorizer, body?: unknown) {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: path,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer eyJ.not-checked-here.sig' },
-    isBase64Encoded: false,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    requestContext: {
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.7', userAgent: 'test' },
-      ...(authorizer ? { authorizer } : {}),
-    },
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
+  return apiGatewayEvent(method, path, {
+    body,
+    authorizer,
+    headers: { authorization: 'Bearer eyJ.not-checked-here.sig' },
+  });
 }
 
 // What API Gateway's JWT authorizer puts in the context for a Cognito access token.
@@ -64,15 +57,7 @@ describe('caller from the API Gateway authorizer context', () => {
 });
 
 describe('control handler on /api/operator (JWT authorizer)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedis();
-    process.env.MIRROR_REDIS_URL = server.url;
-    process.env.MIRROR_SRT_HOST = 'srt.example.net';
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useHandlerEnvironment();
 
   it('accepts the JWT user, audits it, and answers with operator-prefixed locations', async () => {
     const { handler } = await import('../../functions/control/handler.js');
@@ -81,7 +66,7 @@ describe('control handler on /api/operator (JWT authorizer)', () => {
     )) as APIGatewayProxyStructuredResultV2;
     expect(created.statusCode).toBe(201);
     expect(created.headers?.location).toBe('/api/operator/streams/cam-7');
-    const audit = await server.client().xrevrange(AUDIT_STREAM, '+', '-', 'COUNT', 1);
+    const audit = await server().client().xrevrange(AUDIT_STREAM, '+', '-', 'COUNT', 1);
     expect(audit[0]?.[1]).toEqual(
       expect.arrayContaining(['who', `cognito:alice (${SUB})`, 'action', 'createStream', 'target', 'cam-7']),
     );
@@ -104,11 +89,11 @@ describe('control handler on /api/operator (JWT authorizer)', () => {
       )) as APIGatewayProxyStructuredResultV2;
       expect(refused.statusCode).toBe(401);
     }
-    const before = await server.client().xlen(AUDIT_STREAM);
+    const before = await server().client().xlen(AUDIT_STREAM);
     const deleted = (await handler(
       event('DELETE', '/api/operator/streams/cam-7', undefined),
     )) as APIGatewayProxyStructuredResultV2;
     expect(deleted.statusCode).toBe(401);
-    expect(await server.client().xlen(AUDIT_STREAM)).toBe(before);
+    expect(await server().client().xlen(AUDIT_STREAM)).toBe(before);
   });
 });

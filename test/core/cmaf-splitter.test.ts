@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CmafError, type Fragment, FragmentSplitter, type SplitterOutput } from '../../core/cmaf/index.js';
-import { encodeTestSource } from '../support/media.js';
+import { encodeTestSource, FFMPEG_QUIET, ffmpegStdout, testPatternInputs } from '../support/media.js';
 
 let source: Uint8Array;
 beforeAll(async () => {
@@ -109,40 +108,25 @@ describe('fMP4 splitter on ffmpeg output', () => {
 
 describe('fMP4 splitter on HEVC', () => {
   it('derives hvc1.{profile}.{compat}.{tier}{level}.{constraints} from hvcC', async () => {
-    const hevc = await new Promise<Uint8Array>((resolve, reject) => {
-      const proc = spawn(
-        'ffmpeg',
-        [
-          '-hide_banner',
-          '-loglevel',
-          'error',
-          '-f',
-          'lavfi',
-          '-i',
-          'testsrc2=size=320x240:rate=30',
-          '-t',
-          '0.5',
-          '-c:v',
-          'libx265',
-          '-preset',
-          'ultrafast',
-          '-tag:v',
-          'hvc1',
-          '-x265-params',
-          'log-level=error',
-          '-f',
-          'mp4',
-          '-movflags',
-          '+frag_keyframe+empty_moov+default_base_moof+cmaf',
-          'pipe:1',
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      const chunks: Buffer[] = [];
-      proc.stdout.on('data', (d: Buffer) => chunks.push(d));
-      proc.on('error', reject);
-      proc.on('close', () => resolve(new Uint8Array(Buffer.concat(chunks))));
-    });
+    const hevc = await ffmpegStdout([
+      ...FFMPEG_QUIET,
+      ...testPatternInputs('320x240', { audio: false }),
+      '-t',
+      '0.5',
+      '-c:v',
+      'libx265',
+      '-preset',
+      'ultrafast',
+      '-tag:v',
+      'hvc1',
+      '-x265-params',
+      'log-level=error',
+      '-f',
+      'mp4',
+      '-movflags',
+      '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+      'pipe:1',
+    ]);
     const [init] = runAll([hevc]);
     // Main profile (1), compatibility flags 0x60000000 reversed = 6, Main tier, level 2 (60 = 2.0 x 30).
     expect(init?.kind === 'init' && init.info.codecs).toEqual([

@@ -9,7 +9,6 @@ import {
   IMMUTABLE_CACHE_CONTROL,
   type MediaStorage,
   mediaKeys,
-  parseMediaPath,
   StorageKeyError,
 } from '../../core/storage/index.js';
 import { type S3Server, startS3 } from '../support/s3.js';
@@ -102,19 +101,5 @@ describe('storage', () => {
     const partHead = await s3.client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: partKey }));
     expect(partHead.ContentType).toBe('video/iso.segment');
     expect(tagging).toEqual(['mirror-class=init', 'mirror-class=part']);
-  });
-
-  it('media paths of decision D2 parse to keys and back', () => {
-    expect(parseMediaPath('/cam-1/360p/part-12-3.m4s')).toEqual({
-      kind: 'part',
-      streamId: 'cam-1',
-      rendition: '360p',
-      msn: 12,
-      part: 3,
-    });
-    expect(parseMediaPath('/cam-1/360p/seg-12.m4s')).toMatchObject({ kind: 'segment', msn: 12 });
-    expect(parseMediaPath('/cam-1/360p/init-2.mp4')).toMatchObject({ kind: 'init', version: 2 });
-    expect(parseMediaPath('/cam-1/../x/seg-1.m4s')).toBeUndefined();
-    expect(parseMediaPath('/cam-1/360p/playlist.m3u8')).toBeUndefined();
   });
 });

@@ -2,9 +2,10 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { dvrWindowDays, loadStageConfig } from '../../infra/config.js';
+import { dataSettings } from '../../infra/mirror.js';
 import { DataStack } from '../../infra/stacks/data-stack.js';
 import { NetworkStack } from '../../infra/stacks/network-stack.js';
-import { cdkJsonContext } from './synth.js';
+import { cdkJsonContext, distributionArn } from './synth.js';
 
 // Network and stateful stacks alone (no bundling), configured as prod: 2 Redis replicas, data retained.
 const config = loadStageConfig('prod');
@@ -12,12 +13,7 @@ const app = new App({ context: cdkJsonContext(), builtinCloudFormationValidation
 const networkStack = new NetworkStack(app, 'Network');
 const dataStack = new DataStack(app, 'Data', {
   vpc: networkStack.vpc,
-  retain: config.retainData,
-  dvrWindowDays: dvrWindowDays(config.media.dvrWindowS),
-  recordingTransitionDays: config.media.recordingTransitionDays,
-  recordingRetentionDays: config.media.recordingRetentionDays,
-  redisNodeType: config.redis.nodeType,
-  redisReplicas: config.redis.replicas,
+  ...dataSettings(config),
 });
 const network = Template.fromStack(networkStack);
 const data = Template.fromStack(dataStack);
@@ -132,18 +128,7 @@ describe('media storage', () => {
             Action: 's3:GetObject',
             Condition: {
               ArnLike: {
-                'AWS:SourceArn': {
-                  'Fn::Join': [
-                    '',
-                    [
-                      'arn:',
-                      { Ref: 'AWS::Partition' },
-                      ':cloudfront::',
-                      { Ref: 'AWS::AccountId' },
-                      ':distribution/*',
-                    ],
-                  ],
-                },
+                'AWS:SourceArn': distributionArn(':distribution/*'),
               },
             },
           }),

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { PLAYLIST_CACHE_KEY_QUERY } from '../../core/contracts/delivery.js';
 import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
-import { PLAYLIST_CACHE_KEY_QUERY } from '../../infra/constructs/delivery/delivery.js';
-import { onlyResource, synthStage } from './synth.js';
+import { distributionArn, onlyResource, synthStage } from './synth.js';
 
 /** Synthesized CloudFormation JSON, read by path in assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
@@ -262,25 +262,33 @@ describe('functions', () => {
     }
   });
 
-  it('gives the manifest function the packaging settings and read-only media access', () => {
+  it('gives the manifest function read-only media access', () => {
     platform.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: 'manifest',
           MIRROR_STORAGE: 's3',
           MIRROR_BUCKET: Match.anyValue(),
-          MIRROR_PART_TARGET_MS: '100',
-          MIRROR_SEGMENT_TARGET_MS: '500',
-          MIRROR_WINDOW_SEGMENTS: '20',
-          MIRROR_DVR_WINDOW_S: '14400',
-          MIRROR_LADDER: 'full',
-          MIRROR_SESSION_SECRET_ARN: Match.anyValue(),
         }),
       },
     });
     const role = platform.findResources('AWS::IAM::Role')[roleOf(fn('manifest'))]!;
     expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/MediaStorageReadMedia/);
     expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toMatch(/WriteMedia/);
+  });
+
+  it('gives the session secret to the session function only: the manifest function never reads it', () => {
+    const secret = logicalIdOf('AWS::SecretsManager::Secret', {
+      Description: 'Mirror playback session token HMAC key',
+    });
+    const variables = (service: string) =>
+      platform.findResources('AWS::Lambda::Function')[fn(service)]!.Properties.Environment.Variables;
+    const readsSecret = (service: string) =>
+      statementsOf(roleOf(fn(service))).some((st) => JSON.stringify(st.Resource ?? '').includes(secret));
+    expect(variables('session').MIRROR_SESSION_SECRET_ARN).toEqual({ Ref: secret });
+    expect(readsSecret('session')).toBe(true);
+    expect(variables('manifest').MIRROR_SESSION_SECRET_ARN).toBeUndefined();
+    expect(readsSecret('manifest')).toBe(false);
   });
 
   it('exposes the manifest function through a URL that requires IAM (CloudFront OAC signs)', () => {
@@ -305,19 +313,7 @@ describe('functions', () => {
     expect(statementsOf(roleOf(fn('control')))).toContainEqual(
       expect.objectContaining({
         Action: 'cloudfront:CreateInvalidation',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':cloudfront::',
-              { Ref: 'AWS::AccountId' },
-              ':distribution/',
-              { Ref: dist },
-            ],
-          ],
-        },
+        Resource: distributionArn(':distribution/', { Ref: dist }),
       }),
     );
   });

@@ -51,3 +51,13 @@ export function onlyResource(
   const [logicalId, resource] = found[0]!;
   return { logicalId, properties: (resource as { Properties: Record<string, unknown> }).Properties };
 }
+
+/** A CloudFront distribution ARN in this account and partition as CDK renders it, ending in `resource`. */
+export function distributionArn(...resource: unknown[]) {
+  return {
+    'Fn::Join': [
+      '',
+      ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::', { Ref: 'AWS::AccountId' }, ...resource],
+    ],
+  };
+}

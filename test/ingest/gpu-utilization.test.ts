@@ -1,15 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  afterAll,
-  afterEach,
-  beforeAll,
-  beforeEach,
-  describe,
-  expect,
-  it,
-  type MockInstance,
-  vi,
-} from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type CommandRunner,
   execRunner,
@@ -24,6 +14,7 @@ import {
 import { emfMetrics } from '../../containers/ingest/src/metrics.js';
 import { type IngestMetricsSink, startIngestService } from '../../containers/ingest/src/service.js';
 import { MetricNames } from '../../core/metric-names.js';
+import { captureStdout } from '../support/emf.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { freeUdpPort, waitFor } from './media.js';
 import { CollectingSinks } from './sinks.js';
@@ -101,13 +92,6 @@ describe('nvidia-smi query (pure)', () => {
   });
 });
 
-interface EmfLine {
-  _aws: {
-    CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }>;
-  };
-  [key: string]: unknown;
-}
-
 /** A runner whose runs the test settles by hand; each run rejects when its signal aborts (as execFile does). */
 function manualRunner() {
   const runs: Array<{
@@ -128,26 +112,13 @@ function manualRunner() {
 const logger = () => ({ info: vi.fn(), warn: vi.fn() });
 
 describe('GPU sampler (injected runner, fake clock)', () => {
-  let written: string[];
-  let stdout: MockInstance<typeof process.stdout.write>;
   beforeEach(() => {
     vi.useFakeTimers();
-    written = [];
-    stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
   });
   afterEach(() => {
-    stdout.mockRestore();
     vi.useRealTimers();
   });
-  const lines = (): EmfLine[] =>
-    written
-      .join('')
-      .split('\n')
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l) as EmfLine);
+  const { lines } = captureStdout();
 
   it('runs the exact argv each interval and writes the busiest GPU per engine as EMF, task level', async () => {
     const calls: Array<[string, readonly string[]]> = [];

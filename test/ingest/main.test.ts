@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityOf, IngestEnv, validateEnv } from '../../containers/ingest/src/config.js';
-import { readEnv } from '../../core/adapters/runtime.js';
+import { readEnv } from '../../core/contracts/env.js';
 import { streamKeys } from '../../core/streams/keys.js';
 import { freePort } from '../support/ports.js';
 import { type RedisServer, startRedis } from '../support/redis.js';

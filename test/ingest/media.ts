@@ -2,6 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FFMPEG_QUIET, TEST_PIXELS_AND_AUDIO, testPatternInputs } from '../support/media.js';
 
 /** Test clips, made once per test file: small, so looping them over SRT costs almost no CPU. */
 export function makeClip(options: {
@@ -20,26 +21,12 @@ export function makeClip(options: {
   const result = spawnSync(
     'ffmpeg',
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${options.width}x${options.height}:rate=30`,
-      '-f',
-      'lavfi',
-      '-i',
-      'sine=frequency=440:sample_rate=48000',
+      ...FFMPEG_QUIET,
+      ...testPatternInputs(`${options.width}x${options.height}`),
       '-t',
       seconds,
       ...video,
-      '-pix_fmt',
-      'yuv420p',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '64k',
+      ...TEST_PIXELS_AND_AUDIO,
       '-f',
       'mpegts',
       '-y',
@@ -75,9 +62,7 @@ export function pushSrt(options: {
   const proc = spawn(
     'ffmpeg',
     [
-      '-hide_banner',
-      '-loglevel',
-      'error',
+      ...FFMPEG_QUIET,
       '-re',
       ...(options.loop === false ? [] : ['-stream_loop', '-1']),
       '-i',
@@ -123,15 +108,5 @@ export async function waitFor<T>(
   }
 }
 
-/** A free UDP port: bind to 0 and release. */
-export async function freeUdpPort(): Promise<number> {
-  const { createSocket } = await import('node:dgram');
-  return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
-    s.on('error', reject);
-    s.bind(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** A free UDP port: the platform's own (bind to 0 and release). */
+export { freeUdpPort } from '../../local/ports.js';

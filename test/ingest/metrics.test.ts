@@ -1,31 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emfMetrics } from '../../containers/ingest/src/metrics.js';
 import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
-
-interface EmfLine {
-  _aws: {
-    CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string }> }>;
-  };
-  [key: string]: unknown;
-}
+import { captureStdout } from '../support/emf.js';
 
 describe('ingest EMF metrics', () => {
-  let written: string[];
-  let stdout: MockInstance<typeof process.stdout.write>;
-  beforeEach(() => {
-    written = [];
-    stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-  });
-  afterEach(() => stdout.mockRestore());
-  const lines = (): EmfLine[] =>
-    written
-      .join('')
-      .split('\n')
-      .filter((l) => l.includes('"_aws"'))
-      .map((l) => JSON.parse(l) as EmfLine);
+  const { lines, text } = captureStdout();
   const published = (arrivedAtMs: number, publishedAtMs: number) => ({
     streamId: 'cam',
     rendition: '720p',
@@ -73,7 +52,7 @@ describe('ingest EMF metrics', () => {
     );
     expect(second).toMatchObject({ StreamId: 'cam-2', [m.bitrate]: 4_000_000 });
     expect(second).not.toHaveProperty(m.transcoderSpeed);
-    expect(written.join('')).not.toContain('No application metrics');
+    expect(text()).not.toContain('No application metrics');
   });
 
   it('flushes at 100 values (the EMF limit per metric) without waiting for the next report', () => {

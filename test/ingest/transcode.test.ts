@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { type PipelineOptions, StreamPipeline } from '../../containers/ingest/sr
 import { ProgressReader, parseInputLine } from '../../containers/ingest/src/transcode/progress.js';
 import { probeTransportStream } from '../../containers/ingest/src/transcode/ts-probe.js';
 import { LADDERS, TILE_RUNG } from '../../core/ladder.js';
+import { fakeFfmpeg } from './fake-ffmpeg.js';
 import { makeClip, waitFor } from './media.js';
 import { CollectingSinks, topLevelBoxes } from './sinks.js';
 
@@ -55,14 +56,6 @@ afterEach(async () => {
 
 function feed(pipeline: StreamPipeline, bytes: Buffer, chunk = 1316 * 7): void {
   for (let i = 0; i < bytes.length; i += chunk) pipeline.write(bytes.subarray(i, i + chunk));
-}
-
-function fakeFfmpeg(script: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'mirror-fake-ffmpeg-'));
-  const file = join(dir, 'ffmpeg');
-  writeFileSync(file, `#!/bin/sh\n${script}\n`);
-  chmodSync(file, 0o755);
-  return file;
 }
 
 describe('MPEG-TS codec detection (PAT/PMT)', () => {

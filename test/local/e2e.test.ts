@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentile } from '../../bench/latency-harness.js';
-import { EPHEMERAL_PORTS, type Platform, startPlatform } from '../../local/platform.js';
+import type { Platform } from '../../local/platform.js';
 import { launchChromium } from '../support/browser.js';
+import { startTempPlatform, type TempPlatform } from '../support/platform.js';
 
 /** Seconds of playback required by the issue. */
 const PLAY_S = 30;
@@ -14,31 +14,28 @@ const MIN_ADVANCE_S = 25;
 const SAMPLE_EVERY_MS = 250;
 const ARTIFACTS = join(process.cwd(), 'test-artifacts');
 
+let running: TempPlatform | undefined;
 let platform: Platform;
-let dataDir: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mirror-e2e-'));
-  platform = await startPlatform({
+  running = await startTempPlatform('e2e', {
     streams: 2,
     ladder: 'tile',
     gpu: 'off',
-    ...EPHEMERAL_PORTS,
-    dataDir,
     feed: (process.env.MIRROR_E2E_FEED as 'srt' | 'direct' | undefined) ?? 'srt',
   });
+  platform = running.platform;
 }, 90_000);
 
 afterAll(async () => {
   const pids = platform?.pids() ?? [];
-  await platform?.stop();
+  await running?.stop();
   for (const pid of pids) {
     expect(() => process.kill(pid, 0), `pid ${pid} still alive`).toThrow();
   }
-  await rm(dataDir, { recursive: true, force: true });
 });
 
-/** What the viewer publishes on each tile element (web/src/viewer.ts, Tile.render and Tile.tick). */
+/** What the viewer publishes on each tile element (web/src/viewer/tile.ts, Tile.render and Tile.tick). */
 interface TileSample {
   stream: string;
   state: string;

@@ -8,8 +8,9 @@ import { parseRunArgs } from '../../local/args.js';
 import { Edge } from '../../local/edge/edge.js';
 import { createMediaOrigin } from '../../local/edge/static-origin.js';
 import { playbackViewerRequest } from '../../local/edge/viewer-request.js';
-import { EPHEMERAL_PORTS, type Platform, startPlatform } from '../../local/platform.js';
+import type { Platform } from '../../local/platform.js';
 import { launchChromium } from '../support/browser.js';
+import { startTempPlatform, type TempPlatform } from '../support/platform.js';
 
 /**
  * Playback protection at the local edge: the CloudFront Function's generated source runs before the cache,
@@ -17,20 +18,14 @@ import { launchChromium } from '../support/browser.js';
  * (POST /api/sessions), over the platform's plain HTTP socket.
  */
 
-let dataDir: string;
+let running: TempPlatform | undefined;
 let platform: Platform;
 let base: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'mirror-protect-'));
-  platform = await startPlatform({
-    // One synthetic stream (ffmpeg straight into the packager, no SRT) for the browser check.
-    streams: 1,
-    feed: 'direct',
-    ...EPHEMERAL_PORTS,
-    dataDir,
-    playbackProtection: true,
-  });
+  // One synthetic stream (ffmpeg straight into the packager, no SRT) for the browser check.
+  running = await startTempPlatform('protect', { streams: 1, feed: 'direct', playbackProtection: true });
+  platform = running.platform;
   base = platform.urls.http;
   for (const id of ['cam-a', 'cam-b']) {
     await platform.registry.create({
@@ -47,8 +42,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await platform?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 afterEach(() => {

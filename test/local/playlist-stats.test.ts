@@ -1,9 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { buildMediaPlaylist, renderMediaPlaylist, Segmenter } from '../../core/hls/index.js';
-import { newParts, type PlaylistPosition, readPlaylistPosition } from '../../local/playlist-stats.js';
+import {
+  newParts,
+  type PlaylistPosition,
+  playlistFigures,
+  readPlaylistPosition,
+} from '../../local/playlist-stats.js';
 
 const TIMESCALE = 90_000;
 const START_MS = Date.parse('2026-01-01T00:00:00.000Z');
+
+/** The `part`th 100 ms part (a keyframe every 0.5 s, the seed's targets), published at wall-clock `atMs`. */
+function addPart(segmenter: Segmenter, part: number, atMs: number): void {
+  segmenter.addPart(
+    {
+      baseDecodeTime: part * 9000,
+      duration: 9000,
+      timescale: TIMESCALE,
+      independent: part % 5 === 0,
+      bytes: 1000,
+      initVersion: 1,
+    },
+    atMs,
+  );
+}
 
 /**
  * The packager's real segmenter and playlist renderer fed 100 ms parts (a keyframe every 0.5 s, the
@@ -27,17 +47,7 @@ function measuredRate(options: {
   for (let nowMs = 0; nowMs <= options.seconds * 1000; nowMs += 100) {
     const stalled = options.stalls?.some(([from, to]) => nowMs >= from && nowMs < to) ?? false;
     if (!stalled) {
-      segmenter.addPart(
-        {
-          baseDecodeTime: part * 9000,
-          duration: 9000,
-          timescale: TIMESCALE,
-          independent: part % 5 === 0,
-          bytes: 1000,
-          initVersion: 1,
-        },
-        START_MS + nowMs,
-      );
+      addPart(segmenter, part, START_MS + nowMs);
       part++;
       if (firstPollMs !== undefined) published++;
     }
@@ -79,17 +89,7 @@ describe('parts per second from two polls of a playlist', () => {
   it('summarises each listed segment with its duration and the parts it still carries', () => {
     const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
     for (let part = 0; part < 52; part++) {
-      segmenter.addPart(
-        {
-          baseDecodeTime: part * 9000,
-          duration: 9000,
-          timescale: TIMESCALE,
-          independent: part % 5 === 0,
-          bytes: 1000,
-          initVersion: 1,
-        },
-        START_MS + part * 100,
-      );
+      addPart(segmenter, part, START_MS + part * 100);
     }
     const position = readPlaylistPosition(renderMediaPlaylist(buildMediaPlaylist(segmenter.timeline())));
     // 10 complete segments (msn 0-9) and the open msn 10 with 2 parts; parts kept on the last 3 s.
@@ -99,5 +99,32 @@ describe('parts per second from two polls of a playlist', () => {
     expect(position.segments.at(-1)).toEqual({ msn: 10, parts: 2 });
     expect([position.lastMsn, position.lastPart]).toEqual([10, 1]);
     expect(position.liveEdgeMs).toBe(START_MS + 5200);
+  });
+});
+
+describe('the status line figures of one poll', () => {
+  const playlistAfter = (parts: number) => {
+    const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    for (let part = 0; part < parts; part++) addPart(segmenter, part, START_MS + part * 100);
+    return readPlaylistPosition(renderMediaPlaylist(buildMediaPlaylist(segmenter.timeline())));
+  };
+
+  it('reads latency as the poll time minus the live edge, and no rate without an earlier poll', () => {
+    const poll = { position: playlistAfter(20), atMs: START_MS + 2300 };
+    // 20 parts end at 2.0 s of wall clock.
+    expect(playlistFigures(poll, undefined)).toEqual({ latencyMs: 300, partsPerSecond: undefined });
+  });
+
+  it('divides the parts published since the earlier poll by the wall time between the two', () => {
+    const before = { position: playlistAfter(20), atMs: START_MS + 2000 };
+    const poll = { position: playlistAfter(40), atMs: START_MS + 4000 };
+    expect(playlistFigures(poll, before).partsPerSecond).toBeCloseTo(10, 5);
+    // Two polls in the same millisecond give no rate rather than a division by zero.
+    expect(playlistFigures({ ...poll, atMs: before.atMs }, before).partsPerSecond).toBeUndefined();
+  });
+
+  it('leaves latency unknown for a playlist without PROGRAM-DATE-TIME', () => {
+    const position = readPlaylistPosition('#EXTM3U\n#EXT-X-TARGETDURATION:1\n');
+    expect(playlistFigures({ position, atMs: START_MS }, undefined).latencyMs).toBeUndefined();
   });
 });

@@ -1,27 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
-import { SyntheticRendition } from './helpers.js';
-
-function event(rawPath: string, query?: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    ...(query === undefined ? {} : { queryStringParameters: query }),
-    isBase64Encoded: false,
-    requestContext: {
-      http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
-    },
-  } as unknown as APIGatewayProxyEventV2;
-}
+import { functionUrlEvent, SyntheticRendition } from './helpers.js';
 
 describe('manifest Lambda handler (API Gateway v2 / function URL event)', () => {
   let redis: RedisServer;
@@ -56,14 +40,14 @@ describe('manifest Lambda handler (API Gateway v2 / function URL event)', () => 
     await rendition.parts(6);
     const { handler } = await import('../../functions/manifest/handler.js');
     const playlist = (await handler(
-      event('/lambda/360p/playlist.m3u8', { _HLS_msn: '1', _HLS_part: '0' }),
+      functionUrlEvent('/lambda/360p/playlist.m3u8', { _HLS_msn: '1', _HLS_part: '0' }),
     )) as {
       statusCode: number;
       body: string;
     };
     expect(playlist.statusCode).toBe(200);
     expect(playlist.body).toContain('#EXT-X-PART:DURATION=0.100,URI="part-1-0.m4s",INDEPENDENT=YES');
-    const part = (await handler(event('/lambda/360p/part-0-1.m4s'))) as {
+    const part = (await handler(functionUrlEvent('/lambda/360p/part-0-1.m4s'))) as {
       statusCode: number;
       body: string;
       isBase64Encoded: boolean;

@@ -1,3 +1,4 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LiveState } from '../../core/adapters/live/live-state.js';
 import { Segmenter } from '../../core/hls/index.js';
 import type { HttpResponse } from '../../core/http.js';
@@ -78,4 +79,23 @@ export const get = (path: string, query: Record<string, string> = {}) => ({
 /** Resolves to 'pending' if the promise has not settled within `ms`. */
 export async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
   return Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+}
+
+/** A GET as API Gateway v2 (or a function URL) delivers it to the manifest handler. */
+export function functionUrlEvent(
+  rawPath: string,
+  query: Record<string, string> = {},
+): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString: new URLSearchParams(query).toString(),
+    headers: {},
+    ...(Object.keys(query).length === 0 ? {} : { queryStringParameters: query }),
+    isBase64Encoded: false,
+    requestContext: {
+      http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
+    },
+  } as unknown as APIGatewayProxyEventV2;
 }

@@ -6,35 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
+import type { EmfLine } from '../support/emf.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
-import { SyntheticRendition } from './helpers.js';
-
-/** One CloudWatch embedded-metric-format line as Powertools writes it. */
-interface EmfLine {
-  _aws: {
-    CloudWatchMetrics: Array<{
-      Namespace: string;
-      Dimensions: string[][];
-      Metrics: Array<{ Name: string; Unit: string }>;
-    }>;
-  };
-  [key: string]: unknown;
-}
-
-function event(rawPath: string, query: Record<string, string> = {}): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    ...(Object.keys(query).length === 0 ? {} : { queryStringParameters: query }),
-    isBase64Encoded: false,
-    requestContext: {
-      http: { method: 'GET', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
-    },
-  } as unknown as APIGatewayProxyEventV2;
-}
+import { functionUrlEvent, SyntheticRendition } from './helpers.js';
 
 describe('manifest Lambda handler metrics (EMF on stdout)', () => {
   let redis: RedisServer;
@@ -94,7 +68,7 @@ describe('manifest Lambda handler metrics (EMF on stdout)', () => {
 
   it('emits PlaylistLatencyMs and BlockingWaitMs for a blocking reload, in namespace Mirror by service and Stage', async () => {
     const PUBLISH_AFTER_MS = 150;
-    const answer = handler(event('/emf/360p/playlist.m3u8', { _HLS_msn: '1', _HLS_part: '1' }));
+    const answer = handler(functionUrlEvent('/emf/360p/playlist.m3u8', { _HLS_msn: '1', _HLS_part: '1' }));
     await new Promise((r) => setTimeout(r, PUBLISH_AFTER_MS));
     await rendition.part(); // msn 1 part 1: wakes the request
     expect(status(await answer)).toBe(200);
@@ -122,7 +96,7 @@ describe('manifest Lambda handler metrics (EMF on stdout)', () => {
 
   it('counts a held part request that waited out its hold as a blocking timeout', async () => {
     // msn 1 part 2 is the preload-hinted part: held up to three part targets (300 ms), then 404.
-    const answer = await handler(event('/emf/360p/part-1-2.m4s'));
+    const answer = await handler(functionUrlEvent('/emf/360p/part-1-2.m4s'));
     expect(status(answer)).toBe(404);
     const [line, ...more] = emfLines();
     expect(more).toEqual([]);
@@ -133,9 +107,9 @@ describe('manifest Lambda handler metrics (EMF on stdout)', () => {
   });
 
   it('writes nothing for a media request answered from storage, and a plain playlist only its latency', async () => {
-    expect(status(await handler(event('/emf/360p/part-0-1.m4s')))).toBe(200);
+    expect(status(await handler(functionUrlEvent('/emf/360p/part-0-1.m4s')))).toBe(200);
     expect(emfLines()).toEqual([]);
-    expect(status(await handler(event('/emf/master.m3u8')))).toBe(200);
+    expect(status(await handler(functionUrlEvent('/emf/master.m3u8')))).toBe(200);
     const lines = emfLines();
     expect(lines).toHaveLength(1);
     expect(lines[0]!._aws.CloudWatchMetrics[0]!.Metrics.map((x) => x.Name)).toEqual([

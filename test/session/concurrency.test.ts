@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SessionRecord, SessionStore, sessionKey } from '../../core/adapters/sessions/store.js';
 import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
-import { StreamRegistry } from '../../core/adapters/streams/registry.js';
-import { createSessionApp } from '../../functions/session/app.js';
-import { call, capturingLogger, request } from '../control/helpers.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
+import type { createSessionApp } from '../../functions/session/app.js';
+import { call } from '../control/helpers.js';
+import type { RedisServer } from '../support/redis.js';
+import { useRedisServer } from '../support/redis-hooks.js';
+import { createStreams, sessionApp, UNLIMITED, withToken } from './helpers.js';
 
-const SECRET = 'test-session-secret-0123456789abcdef';
 /** The wall starts on s0..s24; PATCH i switches tile i to t<i>. */
 const START = Array.from({ length: 25 }, (_, i) => `s${i}`);
 const SWITCH = Array.from({ length: 20 }, (_, i) => `t${i}`);
@@ -20,33 +20,18 @@ describe('concurrent calls on one session, against a real redis-server', () => {
   let redis: Redis;
   let app: ReturnType<typeof createSessionApp>;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    app = createSessionApp({
-      redis,
-      logger: capturingLogger([]),
-      secret: SECRET,
-      rateLimit: { perSecond: 1e6, burst: 1e6 },
-    });
-  });
-  afterAll(async () => {
-    await server.stop();
+  useRedisServer((started, client) => {
+    server = started;
+    redis = client;
+    app = sessionApp(redis, { rateLimit: UNLIMITED });
   });
   beforeEach(async () => {
     await redis.flushall();
-    const registry = new StreamRegistry(redis);
-    for (const id of [...START, ...SWITCH]) {
-      await registry.create({ id, name: id, ladder: 'full', latency: 'low', encrypted: true, keyLength: 16 });
-    }
+    await createStreams(redis, [...START, ...SWITCH]);
   });
 
-  const as = (token: string, method: string, path: string, body?: unknown) => ({
-    ...request(method, path, body, { authorization: `Bearer ${token}` }),
-    sourceIp: '10.0.0.1',
-  });
   const newWall = async () => {
-    const created = await call(app, as('', 'POST', '/api/sessions', { layout: '5x5', tiles: START }));
+    const created = await call(app, withToken('', 'POST', '/api/sessions', { layout: '5x5', tiles: START }));
     expect(created.status).toBe(201);
     return created.json as { sessionId: string; token: string };
   };
@@ -59,14 +44,14 @@ describe('concurrent calls on one session, against a real redis-server', () => {
     const { sessionId, token } = await newWall();
     const path = `/api/sessions/${sessionId}`;
     const calls = SWITCH.flatMap((streamId, index) => [
-      call(app, as(token, 'PATCH', path, { tile: { index, streamId } })).then((r) => ({
+      call(app, withToken(token, 'PATCH', path, { tile: { index, streamId } })).then((r) => ({
         kind: 'patch',
         index,
         r,
       })),
       call(
         app,
-        as(token, 'POST', `${path}/heartbeat`, {
+        withToken(token, 'POST', `${path}/heartbeat`, {
           bandwidthKbps: 20_000 + index,
           tiles: Array(25).fill(tile),
         }),
@@ -107,10 +92,10 @@ describe('concurrent calls on one session, against a real redis-server', () => {
     const beats = Array.from({ length: 10 }, () =>
       call(
         app,
-        as(token, 'POST', `${path}/heartbeat`, { bandwidthKbps: 20_000, tiles: Array(25).fill(tile) }),
+        withToken(token, 'POST', `${path}/heartbeat`, { bandwidthKbps: 20_000, tiles: Array(25).fill(tile) }),
       ),
     );
-    const ended = call(app, as(token, 'DELETE', path));
+    const ended = call(app, withToken(token, 'DELETE', path));
     const results = await Promise.all([...beats, ended]);
     expect((await ended).status).toBe(204);
     for (const r of results.slice(0, -1)) expect([200, 404]).toContain(r.status);
@@ -139,7 +124,7 @@ describe('concurrent calls on one session, against a real redis-server', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    return createSessionApp({ redis: proxied, logger: capturingLogger([]), secret: SECRET });
+    return sessionApp(proxied);
   };
   const otherStore = () => new SessionStore(server.client());
 
@@ -152,7 +137,7 @@ describe('concurrent calls on one session, against a real redis-server', () => {
     });
     const r = await call(
       racing,
-      as(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 3, streamId: 't9' } }),
+      withToken(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 3, streamId: 't9' } }),
     );
     expect(r.status).toBe(200);
     expect(r.json.tiles[3].streamId).toBe('t9');
@@ -174,7 +159,7 @@ describe('concurrent calls on one session, against a real redis-server', () => {
     });
     const r = await call(
       racing,
-      as(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 3, streamId: 't9' } }),
+      withToken(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 3, streamId: 't9' } }),
     );
     expect(r.status).toBe(409);
     expect(r.json).toMatchObject({ error: 'conflict', field: 'sessionId' });
@@ -188,7 +173,7 @@ describe('concurrent calls on one session, against a real redis-server', () => {
 
     const beat = await call(
       racing,
-      as(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
+      withToken(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
         bandwidthKbps: 1,
         tiles: Array(25).fill(tile),
       }),

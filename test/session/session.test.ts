@@ -1,42 +1,31 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { sessionKey } from '../../core/adapters/sessions/store.js';
 import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
-import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { playbackAllowed, signSessionToken } from '../../core/sessions/token.js';
 import { streamKeys } from '../../core/streams/keys.js';
-import { createSessionApp } from '../../functions/session/app.js';
-import { call, capturingLogger, request } from '../control/helpers.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
+import type { createSessionApp } from '../../functions/session/app.js';
+import { call, request } from '../control/helpers.js';
+import { useRedisServer } from '../support/redis-hooks.js';
+import { createStreams, SECRET, sessionApp, withToken } from './helpers.js';
 
-const SECRET = 'test-session-secret-0123456789abcdef';
+/** Each tile's rendition in a session answered 200. */
+function renditionsOf(answer: Awaited<ReturnType<typeof call>>): (string | null)[] {
+  expect(answer.status).toBe(200);
+  return answer.json.tiles.map((t: { rendition: string | null }) => t.rendition);
+}
 
 describe('session API against a real redis-server', () => {
-  let server: RedisServer;
   let redis: Redis;
   let app: ReturnType<typeof createSessionApp>;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = server.client();
-    app = createSessionApp({ redis, logger: capturingLogger([]), secret: SECRET, playbackProtection: true });
-  });
-  afterAll(async () => {
-    await server.stop();
+  useRedisServer((_server, client) => {
+    redis = client;
+    app = sessionApp(redis, { playbackProtection: true });
   });
   beforeEach(async () => {
     await redis.flushall();
-    const registry = new StreamRegistry(redis);
-    for (const id of ['a', 'b', 'c', 'd', 'e']) {
-      await registry.create({
-        id,
-        name: id.toUpperCase(),
-        ladder: 'full',
-        latency: 'low',
-        encrypted: true,
-        keyLength: 16,
-      });
-    }
+    await createStreams(redis, ['a', 'b', 'c', 'd', 'e'], (id) => id.toUpperCase());
     await redis.set(
       streamKeys.status('a'),
       JSON.stringify({ state: 'live', renditions: ['1080p', '720p', '360p'] }),
@@ -46,10 +35,6 @@ describe('session API against a real redis-server', () => {
   const anon = (method: string, path: string, body?: unknown, ip = '10.0.0.1') => ({
     ...request(method, path, body, {}),
     sourceIp: ip,
-  });
-  const as = (token: string, method: string, path: string, body?: unknown) => ({
-    ...request(method, path, body, { authorization: `Bearer ${token}` }),
-    sourceIp: '10.0.0.1',
   });
 
   it('creates a 2x2 session, answers heartbeats with renditions, follows focus and counts viewers', async () => {
@@ -73,30 +58,18 @@ describe('session API against a real redis-server', () => {
 
     const big = { widthPx: 1920, heightPx: 1080, droppedFrames: 0, decodedFrames: 150 };
     const beat = { bandwidthKbps: 50_000, tiles: [big, big, big, big] };
-    const hb = await call(app, as(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, beat));
-    expect(hb.status).toBe(200);
+    const hb = await call(app, withToken(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, beat));
     // Nobody focused: every tile stays at the tile rung.
-    expect(hb.json.tiles.map((t: { rendition: string }) => t.rendition)).toEqual([
-      '360p',
-      '360p',
-      '360p',
-      null,
-    ]);
+    expect(renditionsOf(hb)).toEqual(['360p', '360p', '360p', null]);
 
-    const focused = await call(app, as(token, 'PATCH', `/api/sessions/${sessionId}`, { focus: 1 }));
-    expect(focused.status).toBe(200);
-    expect(focused.json.tiles.map((t: { rendition: string }) => t.rendition)).toEqual([
-      '360p',
-      '1080p',
-      '360p',
-      null,
-    ]);
+    const focused = await call(app, withToken(token, 'PATCH', `/api/sessions/${sessionId}`, { focus: 1 }));
+    expect(renditionsOf(focused)).toEqual(['360p', '1080p', '360p', null]);
 
     // A tile too small for 720p never gets it, focused or not.
     const small = { widthPx: 1000, heightPx: 600, droppedFrames: 0, decodedFrames: 150 };
     const hb2 = await call(
       app,
-      as(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
+      withToken(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
         bandwidthKbps: 50_000,
         tiles: [big, small, big, big],
       }),
@@ -106,7 +79,7 @@ describe('session API against a real redis-server', () => {
     // Switch a tile's stream: counts follow.
     const switched = await call(
       app,
-      as(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 2, streamId: 'd' } }),
+      withToken(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 2, streamId: 'd' } }),
     );
     expect(switched.status).toBe(200);
     expect(switched.json.tiles[2].streamId).toBe('d');
@@ -128,14 +101,14 @@ describe('session API against a real redis-server', () => {
       false,
     );
 
-    const got = await call(app, as(token, 'GET', `/api/sessions/${sessionId}`));
+    const got = await call(app, withToken(token, 'GET', `/api/sessions/${sessionId}`));
     expect(got.json.tiles[2].streamId).toBe('d');
 
-    const ended = await call(app, as(token, 'DELETE', `/api/sessions/${sessionId}`));
+    const ended = await call(app, withToken(token, 'DELETE', `/api/sessions/${sessionId}`));
     expect(ended.status).toBe(204);
     expect(await redis.exists(sessionKey(sessionId))).toBe(0);
     expect(await viewerCounts(redis, ['a', 'b', 'c', 'd'])).toEqual([0, 0, 0, 0]);
-    expect((await call(app, as(token, 'GET', `/api/sessions/${sessionId}`))).status).toBe(404);
+    expect((await call(app, withToken(token, 'GET', `/api/sessions/${sessionId}`))).status).toBe(404);
   });
 
   it('supports every layout and refuses more streams than tiles', async () => {
@@ -180,12 +153,12 @@ describe('session API against a real redis-server', () => {
     const { sessionId, token } = created.json;
     const hb = await call(
       app,
-      as(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, { bandwidthKbps: 1, tiles: [] }),
+      withToken(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, { bandwidthKbps: 1, tiles: [] }),
     );
     expect([hb.status, hb.json.field]).toEqual([400, 'tiles']);
     const neg = await call(
       app,
-      as(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
+      withToken(token, 'POST', `/api/sessions/${sessionId}/heartbeat`, {
         bandwidthKbps: -1,
         tiles: [{ widthPx: 1, heightPx: 1 }],
       }),
@@ -193,10 +166,10 @@ describe('session API against a real redis-server', () => {
     expect([neg.status, neg.json.field]).toEqual([400, 'bandwidthKbps']);
     const tileIdx = await call(
       app,
-      as(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 7, streamId: 'a' } }),
+      withToken(token, 'PATCH', `/api/sessions/${sessionId}`, { tile: { index: 7, streamId: 'a' } }),
     );
     expect([tileIdx.status, tileIdx.json.field]).toEqual([400, 'tile.index']);
-    const empty = await call(app, as(token, 'PATCH', `/api/sessions/${sessionId}`, {}));
+    const empty = await call(app, withToken(token, 'PATCH', `/api/sessions/${sessionId}`, {}));
     expect([empty.status, empty.json.field]).toEqual([400, 'body']);
   });
 
@@ -205,12 +178,12 @@ describe('session API against a real redis-server', () => {
     const two = await call(app, anon('POST', '/api/sessions', { layout: '1x1', tiles: ['b'] }));
     const path = `/api/sessions/${one.json.sessionId}`;
     expect((await call(app, anon('GET', path))).json.field).toBe('authorization');
-    expect((await call(app, as(two.json.token, 'GET', path))).status).toBe(403);
+    expect((await call(app, withToken(two.json.token, 'GET', path))).status).toBe(403);
     const forged = `${one.json.token.slice(0, -4)}AAAA`;
-    expect((await call(app, as(forged, 'GET', path))).status).toBe(401);
+    expect((await call(app, withToken(forged, 'GET', path))).status).toBe(401);
     const expired = signSessionToken(SECRET, one.json.sessionId, Math.floor(Date.now() / 1000) - 1);
-    expect((await call(app, as(expired, 'GET', path))).status).toBe(401);
-    expect((await call(app, as(one.json.token, 'GET', path))).status).toBe(200);
+    expect((await call(app, withToken(expired, 'GET', path))).status).toBe(401);
+    expect((await call(app, withToken(one.json.token, 'GET', path))).status).toBe(200);
   });
 
   it('lists streams for viewers, live first, without secrets', async () => {

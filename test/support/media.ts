@@ -1,41 +1,43 @@
 import { spawn } from 'node:child_process';
+import { X264_LOW_LATENCY } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
+
+/** Only errors reach ffmpeg's stderr, so a failing test shows just what went wrong. */
+export const FFMPEG_QUIET = ['-hide_banner', '-loglevel', 'error'];
+
+/** The synthetic inputs of every test encode: the testsrc2 pattern at 30 fps and, unless `audio` is false, a tone. */
+export function testPatternInputs(size: string, options: { audio?: boolean } = {}): string[] {
+  return [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=30`,
+    ...(options.audio === false ? [] : ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000']),
+  ];
+}
+
+/**
+ * 4:2:0 pixels (without it the encoders keep the pattern's full chroma, a profile browsers do not play) and AAC at
+ * the tile rung's 64 kbps.
+ */
+export const TEST_PIXELS_AND_AUDIO = ['-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k'];
 
 /** ffmpeg arguments for the LL-HLS test source: libx264, keyframe every 0.5 s at 30 fps, 100 ms fragments. */
 export function testSourceArgs(
   options: { seconds?: number; realtime?: boolean; size?: string } = {},
 ): string[] {
   return [
-    '-hide_banner',
-    '-loglevel',
-    'error',
+    ...FFMPEG_QUIET,
     ...(options.realtime ? ['-re'] : []),
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${options.size ?? '320x240'}:rate=30`,
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
+    ...testPatternInputs(options.size ?? '320x240'),
     ...(options.seconds === undefined ? [] : ['-t', String(options.seconds)]),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
+    ...X264_LOW_LATENCY,
     '-g',
     '15',
     '-keyint_min',
     '15',
     '-sc_threshold',
     '0',
-    '-pix_fmt',
-    'yuv420p',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '64k',
+    ...TEST_PIXELS_AND_AUDIO,
     '-f',
     'mp4',
     '-movflags',
@@ -46,10 +48,10 @@ export function testSourceArgs(
   ];
 }
 
-/** Encodes `seconds` of the test source to a fragmented MP4 in memory, read from ffmpeg's stdout pipe. */
-export async function encodeTestSource(seconds: number): Promise<Uint8Array> {
+/** Runs ffmpeg and resolves to what it wrote on stdout; rejects with its stderr when it fails. */
+export async function ffmpegStdout(args: readonly string[]): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    const proc = spawn('ffmpeg', testSourceArgs({ seconds }), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => chunks.push(d));
@@ -63,6 +65,11 @@ export async function encodeTestSource(seconds: number): Promise<Uint8Array> {
         : reject(new Error(`ffmpeg exited ${code}: ${stderr}`)),
     );
   });
+}
+
+/** Encodes `seconds` of the test source to a fragmented MP4 in memory, read from ffmpeg's stdout pipe. */
+export async function encodeTestSource(seconds: number): Promise<Uint8Array> {
+  return ffmpegStdout(testSourceArgs({ seconds }));
 }
 
 /** Video frames of a file as ffprobe decodes them; rejects if ffprobe reports any error. */

@@ -1,5 +1,5 @@
 // OAuth 2.0 authorization code flow with PKCE (RFC 7636) against the Cognito Hosted UI, for the operator page on
-// AWS (decision D12). Pure helpers only: no DOM, no storage, no network; web/src/operator.ts does the I/O.
+// AWS (decision D12). Pure helpers only: no DOM, no storage, no network; web/src/operator/sign-in.ts does the I/O.
 
 /** The runtime configuration the stack deploys as /operator/config.json (OperatorAuth.pageConfig). */
 export interface OperatorAuthConfig {

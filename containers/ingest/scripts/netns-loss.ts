@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamKeys } from '../../../core/streams/keys.js';
 import { SRT_LATENCY_MS, type StreamRecord } from '../../../core/streams/schema.js';
+import { realTimeClipInput } from '../../../local/encoders/args.js';
 import { freeUdpPort, makeClip, waitFor } from '../../../test/ingest/media.js';
 import { CollectingSinks } from '../../../test/ingest/sinks.js';
 import { startRedis } from '../../../test/support/redis.js';
@@ -167,25 +168,7 @@ export async function runLossTrial(options: {
   const url = `srt://${HOST_IP}:${relay.port}?streamid=#!::r=${rec.id},m=publish,s=${rec.publishKey}&passphrase=${rec.passphrase}&pbkeylen=16&latency=${SRT_LATENCY_MS[rec.latency] * 1000}`;
   const caller = spawn(
     'ip',
-    [
-      'netns',
-      'exec',
-      NS,
-      'ffmpeg',
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-re',
-      '-stream_loop',
-      '-1',
-      '-i',
-      clip,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      url,
-    ],
+    ['netns', 'exec', NS, 'ffmpeg', ...realTimeClipInput(clip), '-c', 'copy', '-f', 'mpegts', url],
     { stdio: 'ignore' },
   );
   let srt: Record<string, unknown> | undefined;

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import type { Logger } from '../../../core/logger.js';
 
 /**
  * GPU utilisation sampling for the ingest task's GpuUtilizationPercent / GpuEncoderUtilizationPercent /
@@ -161,10 +162,7 @@ export interface GpuSamplerOptions {
   /** Injected in tests; execFile otherwise. */
   readonly run?: CommandRunner;
   readonly onSample: (utilization: GpuUtilization) => void;
-  readonly logger?: {
-    info(message: string, extra?: Record<string, unknown>): void;
-    warn(message: string, extra?: Record<string, unknown>): void;
-  };
+  readonly logger?: Pick<Logger, 'info' | 'warn'>;
 }
 
 export interface GpuSampler {

@@ -1,7 +1,8 @@
 // The ingest container's entry point: `node --import tsx containers/ingest/src/main.ts` (or the bundled main.js).
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../core/adapters/log.js';
-import { readEnv, readSecret } from '../../../core/adapters/runtime.js';
+import { readSecret } from '../../../core/adapters/runtime.js';
+import { readEnv } from '../../../core/contracts/env.js';
 import { capacityOf, IngestEnv, resolveTaskId, validateEnv } from './config.js';
 import { TaskProtection } from './ecs-protection.js';
 import { emfMetrics } from './metrics.js';
@@ -15,7 +16,7 @@ const log = {
   warn: (message: string, extra: Record<string, unknown> = {}) => logger.warn(message, extra),
   error: (message: string, extra: Record<string, unknown> = {}) => logger.error(message, extra),
 };
-const env = readEnv(IngestEnv);
+const env = readEnv(IngestEnv, process.env);
 validateEnv(env);
 const taskId = await resolveTaskId(env);
 const password =

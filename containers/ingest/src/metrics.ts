@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRIC_DIMENSION_STAGE, METRIC_NAMESPACE, MetricNames } from '../../../core/metric-names.js';
 import type { PartPublished } from '../../../core/packager/index.js';
-import type { IngestMetricsSink } from './service.js';
+import type { IngestMetricsSink } from './service/reporter.js';
 
 /**
  * CloudWatch embedded metric format on stdout (the awslogs driver ships it; CloudWatch extracts the metrics):

@@ -1,11 +1,10 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from '../../../core/logger.js';
 import { channels, streamKeys } from '../../../core/streams/keys.js';
 import { StreamChange, StreamRecord } from '../../../core/streams/schema.js';
 
-export interface RegistryLogger {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
+/** The part of the Logger port the follower uses. */
+export type RegistryLogger = Pick<Logger, 'info' | 'warn'>;
 
 export interface RegistryTarget {
   upsert(record: StreamRecord): void;

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import { KEY_PREFIX } from '../../streams/keys.js';
 
-/** The seed's per-IP limit on the public session API: 100 requests/s sustained, bursts of 200. */
+/**
+ * Per-IP limit on the public session API: 100 requests/s sustained, bursts of 200. A viewer heartbeats every 5 s,
+ * so hundreds of viewers behind one NAT fit, while a client looping on the API is held to 100/s after 200 requests.
+ */
 export const RATE_PER_SECOND = 100;
 export const BURST = 200;
 

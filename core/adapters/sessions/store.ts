@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { DomainError } from '../../api/errors.js';
 import { Layout } from '../../sessions/layouts.js';
 import { KEY_PREFIX } from '../../streams/keys.js';
 import { APPLY_VIEWING_LUA, viewingChange } from './viewers.js';
@@ -52,13 +53,13 @@ export function newSessionId(): string {
 }
 
 /** A session call that could not be applied; the API edge maps `code` to 404 or 409. */
-export class SessionError extends Error {
+export class SessionError extends DomainError {
   constructor(
-    readonly code: 'not_found' | 'conflict',
+    override readonly code: 'not_found' | 'conflict',
     readonly sessionId: string,
     message: string,
   ) {
-    super(message);
+    super(code, message, 'sessionId');
   }
 }
 

@@ -1,9 +1,11 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaClass } from '../../storage/keys.js';
+import {
+  contentTypeOf,
+  IMMUTABLE_CACHE_CONTROL,
+  MEDIA_CLASS_TAG,
+  type MediaClass,
+} from '../../storage/keys.js';
 import { assertSafeKey, type MediaStorage } from '../../storage/storage.js';
-
-/** S3 object tag that lifecycle rules filter on (decision D3). */
-export const MEDIA_CLASS_TAG = 'mirror-class';
 
 /** Media in S3: one PUT per object (S3 makes it visible whole), with Content-Type, Cache-Control and class tag. */
 export class S3Storage implements MediaStorage {

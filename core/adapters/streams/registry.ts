@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
+import { DomainError } from '../../api/errors.js';
 import type { LadderPreset } from '../../ladder.js';
 import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
@@ -15,13 +16,13 @@ import { IngestStatus, TaskReport } from '../../streams/status.js';
 type LatencyProfile = z.infer<typeof LatencyProfileSchema>;
 
 /** A typed registry failure, mapped to an HTTP status by the API edge. `field` names the input at fault. */
-export class RegistryError extends Error {
+export class RegistryError extends DomainError {
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'invalid',
+    override readonly code: 'not_found' | 'conflict' | 'invalid',
     message: string,
-    readonly field?: string,
+    field?: string,
   ) {
-    super(message);
+    super(code, message, field);
   }
 }
 

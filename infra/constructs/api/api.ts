@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IVpc } from 'aws-cdk-lib/aws-ec2';
@@ -8,24 +14,19 @@ import { FunctionUrlAuthType, type IFunctionUrl, InvokeMode } from 'aws-cdk-lib/
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CONTROL_PATH, OPERATOR_PATH, SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
+import { SessionSecretEnv } from '../../../core/contracts/env.js';
 import { AppFunction } from '../app-function/app-function.js';
+import { bindEnvironment } from '../binding.js';
 
 export interface ApiProps {
   readonly vpc: IVpc;
   readonly stage: string;
   /** Directory holding `<name>/handler.ts` for manifest, session and control. */
   readonly functionsDir: string;
-  /** Packaging settings (MIRROR_PART_TARGET_MS, ...) the manifest and session functions need. */
-  readonly environment: Readonly<Record<string, string>>;
   /** Requests per second the HTTP API admits before throttling. @default 200 */
   readonly rateLimit?: number;
 }
-
-/** API Gateway path prefixes; CloudFront forwards `/api/*` unchanged (decision D2). */
-export const CONTROL_PATH = '/api/control';
-/** The same control API for the operator page, authorised by the operators' Cognito tokens (decision D12). */
-export const OPERATOR_PATH = '/api/operator';
-export const SESSIONS_PATH = '/api/sessions';
 
 /**
  * The request path: the manifest function (a function URL that only CloudFront may call, through origin access
@@ -37,7 +38,7 @@ export class Api extends Construct {
   readonly control: AppFunction;
   readonly manifestUrl: IFunctionUrl;
   readonly httpApi: HttpApi;
-  /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN). */
+  /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN, read by the session function only). */
   readonly sessionSecret: ISecret;
   private readonly controlIntegration: HttpLambdaIntegration;
 
@@ -50,7 +51,6 @@ export class Api extends Construct {
         stage: props.stage,
         vpc: props.vpc,
         timeout,
-        environment: props.environment,
       });
     // Blocking playlist reloads and held part requests wait up to three target durations; CloudFront's origin
     // read timeout is 30 s, so the function never needs longer than that.
@@ -68,10 +68,10 @@ export class Api extends Construct {
       reason:
         'Rotating the HMAC key would invalidate every live viewer session at once; rotate by redeploying in a quiet window (docs/deploy.md).',
     });
-    for (const target of [this.session, this.manifest]) {
-      target.addEnvironment('MIRROR_SESSION_SECRET_ARN', this.sessionSecret.secretArn);
-      this.sessionSecret.grantRead(target);
-    }
+    bindEnvironment(this.session, SessionSecretEnv, {
+      MIRROR_SESSION_SECRET_ARN: this.sessionSecret.secretArn,
+    });
+    this.sessionSecret.grantRead(this.session);
 
     this.manifestUrl = this.manifest.function.addFunctionUrl({
       authType: FunctionUrlAuthType.AWS_IAM,
@@ -92,20 +92,9 @@ export class Api extends Construct {
     });
 
     this.controlIntegration = new HttpLambdaIntegration('Control', this.control.function);
-    const iam = new HttpIamAuthorizer();
-    for (const path of [CONTROL_PATH, `${CONTROL_PATH}/{proxy+}`]) {
-      this.httpApi.addRoutes({
-        path,
-        methods: [HttpMethod.ANY],
-        integration: this.controlIntegration,
-        authorizer: iam,
-      });
-    }
-    const sessionIntegration = new HttpLambdaIntegration('Session', this.session.function);
-    for (const path of [SESSIONS_PATH, `${SESSIONS_PATH}/{proxy+}`]) {
-      // Viewers are anonymous: a session is how they get a playback token in the first place.
-      this.httpApi.addRoutes({ path, methods: [HttpMethod.ANY], integration: sessionIntegration });
-    }
+    this.addPrefixRoutes(CONTROL_PATH, this.controlIntegration, new HttpIamAuthorizer());
+    // Viewers are anonymous: a session is how they get a playback token in the first place.
+    this.addPrefixRoutes(SESSIONS_PATH, new HttpLambdaIntegration('Session', this.session.function));
     Validations.of(this.httpApi).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
@@ -124,13 +113,17 @@ export class Api extends Construct {
       authorizerName: 'operators',
       jwtAudience: [...audience],
     });
-    for (const path of [OPERATOR_PATH, `${OPERATOR_PATH}/{proxy+}`]) {
-      this.httpApi.addRoutes({
-        path,
-        methods: [HttpMethod.ANY],
-        integration: this.controlIntegration,
-        authorizer: jwt,
-      });
+    this.addPrefixRoutes(OPERATOR_PATH, this.controlIntegration, jwt);
+  }
+
+  /** `ANY <prefix>` and `ANY <prefix>/{proxy+}` to one integration; no authorizer means public routes. */
+  private addPrefixRoutes(
+    prefix: string,
+    integration: HttpLambdaIntegration,
+    authorizer?: IHttpRouteAuthorizer,
+  ): void {
+    for (const path of [prefix, `${prefix}/{proxy+}`]) {
+      this.httpApi.addRoutes({ path, methods: [HttpMethod.ANY], integration, authorizer });
     }
   }
 

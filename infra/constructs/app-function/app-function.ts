@@ -5,7 +5,8 @@ import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { BindTarget } from '../binding.js';
+import { StageEnv } from '../../../core/contracts/env.js';
+import { type BindTarget, bindEnvironment } from '../binding.js';
 
 export interface AppFunctionProps {
   /** Path of the handler module; it must export `handler`. */
@@ -15,8 +16,6 @@ export interface AppFunctionProps {
   /** Stage name, exported as MIRROR_STAGE (the `Stage` metric dimension). */
   readonly stage: string;
   readonly vpc: IVpc;
-  /** Merged over the house defaults, never replacing them. */
-  readonly environment?: Readonly<Record<string, string>>;
   /** @default 512 */
   readonly memorySize?: number;
   /** @default 10 seconds */
@@ -28,7 +27,8 @@ export interface AppFunctionProps {
 /**
  * Mirror's house Lambda function: Node 22 on ARM64, bundled by the local esbuild (never Docker), minified ESM with
  * source maps, JSON logs into a log group with retention, Powertools environment, in the VPC's private subnets with
- * its own security group. Exposes itself as a BindTarget so other constructs can `bindTo` it.
+ * its own security group. Exposes itself as a BindTarget so other constructs can `bindTo` it; every MIRROR_*
+ * variable comes through such a binding (core/contracts/env.ts), never as a free-form map.
  */
 export class AppFunction extends Construct implements BindTarget {
   readonly function: NodejsFunction;
@@ -59,8 +59,6 @@ export class AppFunction extends Construct implements BindTarget {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        MIRROR_STAGE: props.stage,
-        ...props.environment,
       },
       bundling: {
         forceDockerBundling: false,
@@ -74,6 +72,7 @@ export class AppFunction extends Construct implements BindTarget {
           "import { createRequire as __mirrorCreateRequire } from 'node:module';const require = __mirrorCreateRequire(import.meta.url);",
       },
     });
+    bindEnvironment(this, StageEnv, { MIRROR_STAGE: props.stage });
     Validations.of(this.function).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

@@ -36,13 +36,21 @@ import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  IngestScalingEnv,
+  IngestTaskEnv,
+  PackagingEnv,
+  SrtEndpointEnv,
+  StageEnv,
+} from '../../../core/contracts/env.js';
+import {
   METRIC_DIMENSION_SERVICE,
   METRIC_DIMENSION_STAGE,
   METRIC_NAMESPACE,
   MetricNames,
   MetricServices,
 } from '../../../core/metric-names.js';
-import type { BindTarget } from '../binding.js';
+import type { MediaConfig } from '../../config.js';
+import { type BindTarget, bindEnvironment, environmentOf } from '../binding.js';
 
 /** Path the task answers on its health port: 200 while it accepts new sessions, 503 once it drains. */
 export const HEALTH_CHECK_PATH = '/health';
@@ -50,6 +58,12 @@ export const HEALTH_CHECK_PATH = '/health';
 const SCALE_OUT_AT = 70;
 const SCALE_OUT_FAST_AT = 90;
 const SCALE_IN_BELOW = 30;
+
+/** The stage's packaging settings the ingest service cuts parts and segments with. */
+export type IngestPackaging = Pick<
+  MediaConfig,
+  'ladder' | 'partTargetMs' | 'segmentTargetMs' | 'windowSegments'
+>;
 
 export interface IngestProps {
   readonly vpc: IVpc;
@@ -67,8 +81,25 @@ export interface IngestProps {
   readonly encoderCidrs: readonly string[];
   /** Seconds a stopping task keeps its SRT sessions: deregistration delay and container stop timeout. */
   readonly drainSeconds: number;
-  /** Packaging settings (MIRROR_PART_TARGET_MS, ...) shared with the manifest function. */
-  readonly environment: Readonly<Record<string, string>>;
+  /** Ladder preset and LL-HLS targets (MIRROR_LADDER, MIRROR_PART_TARGET_MS, ...). */
+  readonly packaging: IngestPackaging;
+}
+
+const PRIVATE_SUBNETS = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
+
+/** The ingest container as a BindTarget: its task role, its security group, environment and ECS secrets. */
+function containerBindTarget(
+  taskDefinition: Ec2TaskDefinition,
+  container: ContainerDefinition,
+  securityGroup: SecurityGroup,
+): BindTarget {
+  return {
+    role: taskDefinition.taskRole,
+    grantPrincipal: taskDefinition.taskRole,
+    connections: new Connections({ securityGroups: [securityGroup] }),
+    addEnvironment: (name, value) => container.addEnvironment(name, value),
+    addSecret: (name, secret) => container.addSecret(name, EcsSecret.fromSecretsManager(secret)),
+  };
 }
 
 /**
@@ -90,20 +121,45 @@ export class Ingest extends Construct {
   constructor(scope: Construct, id: string, props: IngestProps) {
     super(scope, id);
     this.props = props;
-    const privateSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
-
     this.cluster = new Cluster(this, 'Cluster', {
       vpc: props.vpc,
       containerInsightsV2: ContainerInsights.ENABLED,
     });
-
-    const instances = new AutoScalingGroup(this, 'GpuInstances', {
+    const capacityProvider = this.addGpuCapacity();
+    const taskDefinition = new Ec2TaskDefinition(this, 'Task', { networkMode: NetworkMode.AWS_VPC });
+    this.container = this.addIngestContainer(taskDefinition);
+    const taskSecurityGroup = new SecurityGroup(this, 'TaskSecurityGroup', {
       vpc: props.vpc,
-      vpcSubnets: privateSubnets,
-      instanceType: new InstanceType(props.instanceType),
+      description: 'Mirror ingest tasks',
+      allowAllOutbound: true,
+    });
+    this.containerTarget = containerBindTarget(taskDefinition, this.container, taskSecurityGroup);
+    this.service = new Ec2Service(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition,
+      desiredCount: props.minTasks,
+      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+      securityGroups: [taskSecurityGroup],
+      vpcSubnets: PRIVATE_SUBNETS,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: Duration.seconds(60),
+    });
+    this.loadBalancer = this.addSrtLoadBalancer(taskSecurityGroup);
+    this.addScaling();
+    this.srtEndpoint = `srt://${this.loadBalancer.loadBalancerDnsName}:${props.srtPort}`;
+  }
+
+  /** The GPU container instances (Auto Scaling group) as the cluster's capacity provider. */
+  private addGpuCapacity(): AsgCapacityProvider {
+    const instances = new AutoScalingGroup(this, 'GpuInstances', {
+      vpc: this.props.vpc,
+      vpcSubnets: PRIVATE_SUBNETS,
+      instanceType: new InstanceType(this.props.instanceType),
       machineImage: EcsOptimizedImage.amazonLinux2023(AmiHardwareType.GPU),
       minCapacity: 0,
-      maxCapacity: props.maxTasks,
+      maxCapacity: this.props.maxTasks,
       requireImdsv2: true,
       blockDevices: [
         {
@@ -146,10 +202,14 @@ export class Ingest extends Construct {
           'The ECS agent policy CDK generates: ecr:GetAuthorizationToken, ecs:DiscoverPollEndpoint and log actions take no resource ARN.',
       },
     );
+    return capacityProvider;
+  }
 
-    const taskDefinition = new Ec2TaskDefinition(this, 'Task', { networkMode: NetworkMode.AWS_VPC });
+  /** The one GPU container of the task, its environment (core/contracts/env.ts IngestEnv) and the task role. */
+  private addIngestContainer(taskDefinition: Ec2TaskDefinition): ContainerDefinition {
+    const { props } = this;
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
-    this.container = taskDefinition.addContainer('ingest', {
+    const container = taskDefinition.addContainer('ingest', {
       image: props.image,
       gpuCount: 1,
       memoryReservationMiB: 4096,
@@ -161,16 +221,23 @@ export class Ingest extends Construct {
         { containerPort: props.healthPort, protocol: EcsProtocol.TCP, name: 'health' },
       ],
       environment: {
-        // NVENC/NVDEC need the driver's video capability inside the container, not only compute.
+        // Read by the NVIDIA container runtime, not by the service: NVENC/NVDEC need the driver's video
+        // capability inside the container, not only compute.
         NVIDIA_DRIVER_CAPABILITIES: 'compute,video,utility',
-        MIRROR_STAGE: props.stage,
-        MIRROR_GPU: 'required',
-        MIRROR_NVENC_SESSIONS_PER_GPU: String(props.nvencSessionsPerGpu),
-        MIRROR_SRT_PORT: String(props.srtPort),
-        MIRROR_HEALTH_PORT: String(props.healthPort),
-        MIRROR_DRAIN_S: String(props.drainSeconds),
-        MIRROR_ECS_CLUSTER: this.cluster.clusterName,
-        ...props.environment,
+        ...environmentOf(StageEnv, { MIRROR_STAGE: props.stage }),
+        ...environmentOf(IngestTaskEnv, {
+          MIRROR_GPU: 'required',
+          MIRROR_NVENC_SESSIONS_PER_GPU: String(props.nvencSessionsPerGpu),
+          MIRROR_SRT_PORT: String(props.srtPort),
+          MIRROR_HEALTH_PORT: String(props.healthPort),
+          MIRROR_DRAIN_S: String(props.drainSeconds),
+        }),
+        ...environmentOf(PackagingEnv, {
+          MIRROR_PART_TARGET_MS: String(props.packaging.partTargetMs),
+          MIRROR_SEGMENT_TARGET_MS: String(props.packaging.segmentTargetMs),
+          MIRROR_WINDOW_SEGMENTS: String(props.packaging.windowSegments),
+          MIRROR_LADDER: props.packaging.ladder,
+        }),
       },
     });
     Validations.of(taskDefinition).acknowledge({
@@ -201,34 +268,12 @@ export class Ingest extends Construct {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${clusterLogicalId}>/*]`,
       reason: 'Task ids are not known in advance; scoped to tasks of this cluster.',
     });
+    return container;
+  }
 
-    const taskSecurityGroup = new SecurityGroup(this, 'TaskSecurityGroup', {
-      vpc: props.vpc,
-      description: 'Mirror ingest tasks',
-      allowAllOutbound: true,
-    });
-    const container = this.container;
-    this.containerTarget = {
-      role: taskDefinition.taskRole,
-      grantPrincipal: taskDefinition.taskRole,
-      connections: new Connections({ securityGroups: [taskSecurityGroup] }),
-      addEnvironment: (name, value) => container.addEnvironment(name, value),
-      addSecret: (name, secret) => container.addSecret(name, EcsSecret.fromSecretsManager(secret)),
-    };
-
-    this.service = new Ec2Service(this, 'Service', {
-      cluster: this.cluster,
-      taskDefinition,
-      desiredCount: props.minTasks,
-      capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
-      securityGroups: [taskSecurityGroup],
-      vpcSubnets: privateSubnets,
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { enable: true, rollback: true },
-      healthCheckGracePeriod: Duration.seconds(60),
-    });
-
+  /** The internet-facing NLB: SRT over UDP from the encoder CIDRs to the tasks, health-checked over HTTP. */
+  private addSrtLoadBalancer(taskSecurityGroup: SecurityGroup): NetworkLoadBalancer {
+    const { props } = this;
     const nlbSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: props.vpc,
       description: 'Mirror SRT ingest: encoders only',
@@ -244,14 +289,14 @@ export class Ingest extends Construct {
           'This stage admits SRT from any address (encoderCidrs 0.0.0.0/0); each stream still needs its publish passphrase. Restrict encoderCidrs in production.',
       });
     }
-    this.loadBalancer = new NetworkLoadBalancer(this, 'LoadBalancer', {
+    const loadBalancer = new NetworkLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       internetFacing: true,
       vpcSubnets: { subnetType: SubnetType.PUBLIC },
       securityGroups: [nlbSecurityGroup],
       crossZoneEnabled: true,
     });
-    Validations.of(this.loadBalancer).acknowledge({
+    Validations.of(loadBalancer).acknowledge({
       id: 'AwsSolutions-ELB2',
       reason: 'NLB access logs are only written for TLS listeners; SRT is UDP. Flow logs cover the VPC side.',
     });
@@ -286,15 +331,19 @@ export class Ingest extends Construct {
         protocol: EcsProtocol.UDP,
       }),
     );
-    this.loadBalancer.addListener('Srt', {
+    loadBalancer.addListener('Srt', {
       port: props.srtPort,
       protocol: Protocol.UDP,
       defaultTargetGroups: [targetGroup],
     });
+    return loadBalancer;
+  }
 
+  /** Task count between minTasks and maxTasks, stepped on the share of NVENC session slots in use. */
+  private addScaling(): void {
     const scaling = this.service.autoScaleTaskCount({
-      minCapacity: props.minTasks,
-      maxCapacity: props.maxTasks,
+      minCapacity: this.props.minTasks,
+      maxCapacity: this.props.maxTasks,
     });
     scaling.scaleOnMetric('SessionUtilization', {
       metric: this.sessionUtilization(),
@@ -306,8 +355,6 @@ export class Ingest extends Construct {
       ],
       cooldown: Duration.minutes(2),
     });
-
-    this.srtEndpoint = `srt://${this.loadBalancer.loadBalancerDnsName}:${props.srtPort}`;
   }
 
   /** Average share of NVENC session slots in use across running tasks, percent (emitted by each task). */
@@ -329,13 +376,16 @@ export class Ingest extends Construct {
    * ecs:DescribeServices on this one service.
    */
   bindControlTo(target: BindTarget): void {
-    target.addEnvironment('MIRROR_ECS_CLUSTER', this.cluster.clusterName);
-    target.addEnvironment('MIRROR_ECS_SERVICE', this.service.serviceName);
-    target.addEnvironment('MIRROR_MIN_TASKS', String(this.props.minTasks));
-    target.addEnvironment('MIRROR_MAX_TASKS', String(this.props.maxTasks));
-    // The SRT URL handed to operators when they create a stream.
-    target.addEnvironment('MIRROR_SRT_HOST', this.loadBalancer.loadBalancerDnsName);
-    target.addEnvironment('MIRROR_SRT_PORT', String(this.props.srtPort));
+    bindEnvironment(target, IngestScalingEnv, {
+      MIRROR_ECS_CLUSTER: this.cluster.clusterName,
+      MIRROR_ECS_SERVICE: this.service.serviceName,
+      MIRROR_MIN_TASKS: String(this.props.minTasks),
+      MIRROR_MAX_TASKS: String(this.props.maxTasks),
+    });
+    bindEnvironment(target, SrtEndpointEnv, {
+      MIRROR_SRT_HOST: this.loadBalancer.loadBalancerDnsName,
+      MIRROR_SRT_PORT: String(this.props.srtPort),
+    });
     target.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ecs:UpdateService', 'ecs:DescribeServices'],

@@ -3,7 +3,8 @@ import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2'
 import { CfnReplicationGroup, CfnSubnetGroup } from 'aws-cdk-lib/aws-elasticache';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import type { BindTarget } from '../binding.js';
+import { RedisEnv, RedisTokenEnv } from '../../../core/contracts/env.js';
+import { type BindTarget, bindEnvironment, bindSecret } from '../binding.js';
 
 /** Not the default 6379: a scan for open Redis ports finds nothing, and cdk-nag's EC23 agrees. */
 export const REDIS_PORT = 6380;
@@ -100,10 +101,12 @@ export class LiveState extends Construct {
    * from the target to Redis. Containers also get the token injected by ECS as MIRROR_REDIS_AUTH_TOKEN.
    */
   bindTo(target: BindTarget): void {
-    target.addEnvironment('MIRROR_REDIS_URL', this.url);
-    target.addEnvironment('MIRROR_REDIS_AUTH_SECRET_ARN', this.authSecret.secretArn);
+    bindEnvironment(target, RedisEnv, {
+      MIRROR_REDIS_URL: this.url,
+      MIRROR_REDIS_AUTH_SECRET_ARN: this.authSecret.secretArn,
+    });
     this.authSecret.grantRead(target);
-    target.addSecret?.('MIRROR_REDIS_AUTH_TOKEN', this.authSecret);
+    bindSecret(target, RedisTokenEnv, 'MIRROR_REDIS_AUTH_TOKEN', this.authSecret);
     // Ingress on the Redis side only (bound targets already allow all outbound). `remoteRule` puts the rule in the
     // target's stack, so this stateful stack never depends on the platform stack.
     for (const peer of target.connections.securityGroups) {

@@ -9,11 +9,9 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { BindTarget } from '../binding.js';
-
-/** Object tag every media upload carries; lifecycle rules filter on it (decision D3). */
-export const MEDIA_CLASS_TAG = 'mirror-class';
-export type MediaClass = 'part' | 'segment' | 'init' | 'recording';
+import { StorageEnv } from '../../../core/contracts/env.js';
+import { MEDIA_CLASS_TAG, type MediaClass } from '../../../core/contracts/names.js';
+import { type BindTarget, bindEnvironment } from '../binding.js';
 
 /** LL-HLS parts are only listed near the live edge; S3 lifecycle cannot go below one day. */
 const PART_EXPIRY_DAYS = 1;
@@ -153,8 +151,7 @@ export class MediaStorage extends Construct {
    * The policies live next to the bucket, so their object ARNs are local references, not cross-stack exports.
    */
   bindTo(target: BindTarget, access: 'read' | 'readWrite'): void {
-    target.addEnvironment('MIRROR_STORAGE', 's3');
-    target.addEnvironment('MIRROR_BUCKET', this.bucket.bucketName);
+    bindEnvironment(target, StorageEnv, { MIRROR_STORAGE: 's3', MIRROR_BUCKET: this.bucket.bucketName });
     target.role.addManagedPolicy(access === 'readWrite' ? this.writePolicy : this.readPolicy);
   }
 }

@@ -9,7 +9,7 @@ import {
 
 export type { NativeStreamEntry as StreamAdmission, SrtStats } from './native.js';
 
-/** Receive latency libsrt uses unless a stream asks for another (the seed's 120 ms, about 4x a regional RTT). */
+/** Receive latency libsrt uses unless a stream asks for another: libsrt's default 120 ms, about 4x a regional RTT. */
 export const DEFAULT_SRT_LATENCY_MS = 120;
 /** Bytes a connection may have in flight from the SRT thread to JavaScript before chunks are dropped. */
 export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;

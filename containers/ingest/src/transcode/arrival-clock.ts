@@ -11,7 +11,9 @@
 import { TS_PACKET_SIZE } from './ts-probe.js';
 
 const SYNC_BYTE = 0x47;
-const PTS_HZ = 90;
+/** The PTS clock runs at 90 kHz: 90 ticks a millisecond. */
+const PTS_TICKS_PER_MS = 90;
+/** PTS is a 33-bit field. */
 const PTS_WRAP = 2 ** 33;
 /** Samples are taken over this long after the first bytes: the anchor is read when ffmpeg writes its init segment. */
 export const SAMPLE_WINDOW_MS = 3000;
@@ -60,7 +62,7 @@ export class ArrivalClock {
   /** Wall clock (epoch ms) of the run's media time zero (its earliest PTS); undefined before any PTS. */
   anchorMs(): number | undefined {
     if (this.bestFirstPtsAtMs === undefined || this.firstAtMs === undefined) return undefined;
-    const estimate = this.bestFirstPtsAtMs + this.minRelTicks / PTS_HZ;
+    const estimate = this.bestFirstPtsAtMs + this.minRelTicks / PTS_TICKS_PER_MS;
     return Math.round(Math.max(estimate, this.firstAtMs - MAX_LEAD_MS));
   }
 
@@ -71,7 +73,7 @@ export class ArrivalClock {
     if (rel < -PTS_WRAP / 2) rel += PTS_WRAP;
     else if (rel > PTS_WRAP / 2) rel -= PTS_WRAP;
     this.minRelTicks = Math.min(this.minRelTicks, rel);
-    const firstPtsAt = atMs - rel / PTS_HZ;
+    const firstPtsAt = atMs - rel / PTS_TICKS_PER_MS;
     this.bestFirstPtsAtMs = Math.min(this.bestFirstPtsAtMs ?? firstPtsAt, firstPtsAt);
   }
 }

@@ -35,6 +35,35 @@ export function forceKeyFramesExpr(segmentTargetMs: number): string {
   return `expr:gte(t,n_forced*${segmentTargetMs / MS_PER_S})`;
 }
 
+/** libx264 tuned for latency: zerolatency drops lookahead and frame threads, which would hold pictures back. */
+export const X264_LOW_LATENCY: readonly string[] = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-tune',
+  'zerolatency',
+];
+
+const kbps = (n: number) => `${n}k`;
+
+/**
+ * A rung's rate control, the same on NVENC and libx264: its bitrate, capped at its maximum over a one-second
+ * buffer, and no B-frames (each would hold a picture back by a frame).
+ */
+function rateArgs(rung: Rung): string[] {
+  return [
+    '-b:v',
+    kbps(rung.videoKbps),
+    '-maxrate',
+    kbps(rung.maxVideoKbps),
+    '-bufsize',
+    kbps(rung.maxVideoKbps),
+    '-bf',
+    '0',
+  ];
+}
+
 function inputArgs(profile: TranscodeProfile): string[] {
   const args = [
     '-hide_banner',
@@ -64,7 +93,6 @@ function inputArgs(profile: TranscodeProfile): string[] {
 
 function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
   if (profile.path === 'passthrough') return ['-c:v', 'copy'];
-  const kbps = (n: number) => `${n}k`;
   const gop = String(gopFrames(rung.fps, profile.segmentTargetMs));
   const keyframes = ['-force_key_frames', forceKeyFramesExpr(profile.segmentTargetMs)];
   const size = rung.width && rung.height ? { w: rung.width, h: rung.height } : null;
@@ -83,14 +111,7 @@ function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
       '1',
       '-rc',
       'cbr',
-      '-b:v',
-      kbps(rung.videoKbps),
-      '-maxrate',
-      kbps(rung.maxVideoKbps),
-      '-bufsize',
-      kbps(rung.maxVideoKbps),
-      '-bf',
-      '0',
+      ...rateArgs(rung),
       '-rc-lookahead',
       '0',
       '-g',
@@ -110,26 +131,13 @@ function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
  * boundary). Exported so the local direct feed and the latency benchmark's reference do the same encode.
  */
 export function softwareVideoArgs(rung: Rung, segmentTargetMs: number): string[] {
-  const kbps = (n: number) => `${n}k`;
   const gop = String(gopFrames(rung.fps, segmentTargetMs));
   return [
     ...(rung.width && rung.height ? ['-vf', `scale=${rung.width}:${rung.height}`] : []),
     '-r',
     String(rung.fps),
-    '-c:v',
-    'libx264',
-    '-preset',
-    'veryfast',
-    '-tune',
-    'zerolatency',
-    '-b:v',
-    kbps(rung.videoKbps),
-    '-maxrate',
-    kbps(rung.maxVideoKbps),
-    '-bufsize',
-    kbps(rung.maxVideoKbps),
-    '-bf',
-    '0',
+    ...X264_LOW_LATENCY,
+    ...rateArgs(rung),
     '-g',
     gop,
     '-keyint_min',

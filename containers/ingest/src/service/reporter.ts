@@ -1,0 +1,252 @@
+import { loadavg } from 'node:os';
+import type { Redis } from 'ioredis';
+import { streamKeys, taskKeys } from '../../../../core/streams/keys.js';
+import type { IngestStatus, TaskReport } from '../../../../core/streams/status.js';
+import type { GpuUtilization } from '../gpu-utilization.js';
+import type { SrtConnection, SrtStats } from '../srt/server.js';
+import type { PipelineStatus } from '../transcode/pipeline.js';
+import type { Session, SessionPipeline } from './sessions.js';
+
+/** Per-stream figures the metrics emitter reads once per interval. */
+export interface StreamMetrics {
+  readonly streamId: string;
+  readonly bitrateBps: number;
+  readonly lossPercent: number;
+  readonly rttMs: number;
+  readonly speed: number | null;
+}
+
+export interface IngestMetricsSink {
+  /** Called every metricsIntervalMs with the task's figures. */
+  report(task: { activeStreams: number; capacity: number }, streams: readonly StreamMetrics[]): void;
+  /** A publishing stream stopped unexpectedly. */
+  streamDown(streamId: string, reason: string): void;
+  /** One nvidia-smi sample (GPU path only, every gpuSampleIntervalMs). */
+  gpuUtilization?(utilization: GpuUtilization): void;
+}
+
+/** A stream's input rates over the last sample interval, and the counters the next interval starts from. */
+export interface Traffic {
+  readonly atMs: number;
+  readonly bytesIn: number;
+  readonly packetsLost: number;
+  readonly packetsReceived: number;
+  readonly bitrateBps: number;
+  /** Lost over (received + lost) in the interval, percent. */
+  readonly lossPercent: number;
+  readonly srt: SrtStats | null;
+}
+
+export function initialTraffic(atMs: number): Traffic {
+  return { atMs, bytesIn: 0, packetsLost: 0, packetsReceived: 0, bitrateBps: 0, lossPercent: 0, srt: null };
+}
+
+/**
+ * Pure: the next sample from the pipeline's byte count and the connection's SRT counters (null when there is no
+ * connection to ask: bitrate moves on, loss and SRT figures stay as they were).
+ */
+export function sampleTraffic(
+  prev: Traffic,
+  bytesIn: number,
+  stats: SrtStats | null,
+  nowMs: number,
+): Traffic {
+  const seconds = Math.max(0.001, (nowMs - prev.atMs) / 1000);
+  const next = { ...prev, atMs: nowMs, bytesIn, bitrateBps: ((bytesIn - prev.bytesIn) * 8) / seconds };
+  if (!stats) return next;
+  const lost = stats.packetsLost - prev.packetsLost;
+  const received = stats.packetsReceived - prev.packetsReceived;
+  return {
+    ...next,
+    packetsLost: stats.packetsLost,
+    packetsReceived: stats.packetsReceived,
+    lossPercent: received + lost > 0 ? (100 * lost) / (received + lost) : 0,
+    srt: stats,
+  };
+}
+
+/** What the status of one stream is made of. */
+export interface StreamSnapshot {
+  readonly taskId: string;
+  readonly conn: SrtConnection | null;
+  readonly fatal: string | null;
+  readonly connectedAt: number;
+  readonly pipeline: PipelineStatus;
+  readonly traffic: Traffic;
+  readonly now: Date;
+}
+
+/** Pure: the JSON written to mirror:status:{id} (and answered by IngestService.status). */
+export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
+  const p = s.pipeline;
+  const srt = s.traffic.srt;
+  const state: IngestStatus['state'] = p.state === 'error' || s.fatal ? 'error' : s.conn ? 'live' : 'idle';
+  return {
+    state,
+    taskId: s.taskId,
+    input: {
+      codec: p.input?.video,
+      audio: p.input?.audio ?? null,
+      width: p.input?.width,
+      height: p.input?.height,
+      fps: p.input?.fps,
+      bitrateKbps: Math.round(s.traffic.bitrateBps / 1000),
+    },
+    srt: srt
+      ? {
+          rttMs: srt.rttMs,
+          lossPercent: s.traffic.lossPercent,
+          retransmitted: srt.packetsRetransmitted,
+          dropped: srt.packetsDropped,
+          lost: srt.packetsLost,
+          receiveRateMbps: srt.recvRateMbps,
+          bufferMs: srt.bufferMs,
+          bufferBytes: srt.bufferBytes,
+          queueDroppedBytes: srt.queueDroppedBytes,
+        }
+      : undefined,
+    renditions: [...p.renditions],
+    transcode: {
+      path: p.path,
+      ladder: p.ladder,
+      state: p.state,
+      encodeFps: p.encodeFps,
+      speed: p.speed,
+      outTimeMs: p.outTimeMs,
+      restarts: p.restarts,
+      discontinuities: Math.max(0, p.generation - 1),
+      bufferedBytes: p.bufferedBytes,
+      droppedBytes: p.droppedBytes,
+      note: p.note,
+    },
+    error: s.fatal ?? p.error ?? undefined,
+    peer: s.conn?.peer,
+    connectedAt: new Date(s.connectedAt).toISOString(),
+    updatedAt: s.now.toISOString(),
+  };
+}
+
+/** Pure: the capacity and load report at mirror:task:{id}. */
+export function buildTaskReport(t: {
+  readonly taskId: string;
+  readonly capacity: number;
+  readonly streams: number;
+  /** One-minute load average. */
+  readonly load: number;
+  readonly gpu: boolean;
+  readonly address?: string;
+  readonly draining: boolean;
+  readonly now: Date;
+}): TaskReport {
+  return {
+    taskId: t.taskId,
+    capacity: t.capacity,
+    streams: t.streams,
+    cpuPercent: Math.round(t.load * 100) / 100,
+    gpu: t.gpu,
+    address: t.address,
+    draining: t.draining,
+    updatedAt: t.now.toISOString(),
+  };
+}
+
+export interface ReporterOptions {
+  readonly redis: Redis;
+  readonly taskId: string;
+  readonly capacity: number;
+  readonly gpu: boolean;
+  readonly address?: string;
+  /** How long a written status or task report lives without a refresh. */
+  readonly statusTtlMs: number;
+  /** A connection's SRT statistics (the SrtListener's). */
+  readonly srtStats: (connectionId: number) => SrtStats | null;
+  readonly metrics?: IngestMetricsSink;
+}
+
+type AnySession = Session<SessionPipeline>;
+
+/** Samples each stream's traffic and writes the status per stream, the task report and the metrics. */
+export class Reporter {
+  /** Kept per session object, so a reconnect continues the same counters. */
+  private readonly traffic = new WeakMap<AnySession, Traffic>();
+
+  constructor(private readonly options: ReporterOptions) {}
+
+  sample(session: AnySession): void {
+    const stats = session.conn ? this.options.srtStats(session.conn.id) : null;
+    const next = sampleTraffic(this.trafficOf(session), session.pipeline.status().bytesIn, stats, Date.now());
+    this.traffic.set(session, next);
+  }
+
+  status(session: AnySession): IngestStatus {
+    return buildStreamStatus({
+      taskId: this.options.taskId,
+      conn: session.conn,
+      fatal: session.fatal,
+      connectedAt: session.connectedAt,
+      pipeline: session.pipeline.status(),
+      traffic: this.trafficOf(session),
+      now: new Date(),
+    });
+  }
+
+  async writeStatus(session: AnySession): Promise<void> {
+    await this.options.redis.set(
+      streamKeys.status(session.streamId),
+      JSON.stringify(this.status(session)),
+      'PX',
+      this.options.statusTtlMs,
+    );
+  }
+
+  async clearStatus(streamId: string): Promise<void> {
+    await this.options.redis.del(streamKeys.status(streamId));
+  }
+
+  async writeTaskReport(streams: number, draining: boolean): Promise<void> {
+    const report = buildTaskReport({
+      taskId: this.options.taskId,
+      capacity: this.options.capacity,
+      streams,
+      load: loadavg()[0]!,
+      gpu: this.options.gpu,
+      address: this.options.address,
+      draining,
+      now: new Date(),
+    });
+    await this.options.redis
+      .multi()
+      .set(taskKeys.report(this.options.taskId), JSON.stringify(report), 'PX', this.options.statusTtlMs)
+      .zadd(taskKeys.index, Date.now(), this.options.taskId)
+      .exec();
+  }
+
+  async removeTaskReport(): Promise<void> {
+    await this.options.redis
+      .multi()
+      .del(taskKeys.report(this.options.taskId))
+      .zrem(taskKeys.index, this.options.taskId)
+      .exec();
+  }
+
+  /** The task's and each publishing stream's figures to the metrics sink. */
+  reportMetrics(publishing: readonly AnySession[]): void {
+    this.options.metrics?.report(
+      { activeStreams: publishing.length, capacity: this.options.capacity },
+      publishing.map((s) => {
+        const traffic = this.trafficOf(s);
+        return {
+          streamId: s.streamId,
+          bitrateBps: traffic.bitrateBps,
+          lossPercent: traffic.lossPercent,
+          rttMs: traffic.srt?.rttMs ?? 0,
+          speed: s.pipeline.status().speed,
+        };
+      }),
+    );
+  }
+
+  private trafficOf(session: AnySession): Traffic {
+    return this.traffic.get(session) ?? initialTraffic(session.connectedAt);
+  }
+}

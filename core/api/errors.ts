@@ -1,0 +1,25 @@
+/**
+ * The typed error vocabulary of the domain modules (stream registry, session store, the control API's AWS
+ * ports). They say what went wrong and which input is at fault; only the API edge (`toApiError` in
+ * router.ts) turns a code into an HTTP status.
+ */
+export type FailureCode = 'invalid' | 'not_found' | 'conflict' | 'upstream_error';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: FailureCode,
+    message: string,
+    /** The request field at fault, when one is. */
+    readonly field?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A call to another service failed or answered something unusable (AWS on the control API). */
+export class UpstreamError extends DomainError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('upstream_error', message, undefined, options);
+  }
+}

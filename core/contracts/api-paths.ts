@@ -1,0 +1,19 @@
+/**
+ * The API path prefixes, one source for API Gateway's routes (infra/constructs/api), the control function's
+ * operator mapping, the local edge and the web app. CloudFront's `/api/*` behaviour (core/contracts/delivery.ts)
+ * forwards them to the HTTP API unchanged. A module of its own, so the web bundle takes these lines only.
+ */
+
+/** Everything below it goes to the HTTP API. */
+export const API_PREFIX = '/api';
+/** The control API for tools signing with IAM (and locally with the control token). */
+export const CONTROL_PATH = `${API_PREFIX}/control`;
+/** The same control API for the operator page, authorised by the operators' Cognito tokens (decision D12). */
+export const OPERATOR_PATH = `${API_PREFIX}/operator`;
+/** The viewers' session API. */
+export const SESSIONS_PATH = `${API_PREFIX}/sessions`;
+
+/** True for the prefix itself and anything below it (`/api/control`, `/api/control/streams`), not `/api/controls`. */
+export function isUnderPath(path: string, prefix: string): boolean {
+  return path === prefix || path.startsWith(`${prefix}/`);
+}

@@ -1,0 +1,253 @@
+/**
+ * The CloudFront behaviours as data (decision D2): infra/constructs/delivery builds the distribution from this
+ * table and the local edge (local/edge) routes, caches and fails over from it, so a player that works on the
+ * laptop works behind CloudFront and a drift fails test/contracts/delivery.test.ts instead of a deployment.
+ */
+
+import { API_PREFIX } from './api-paths.js';
+
+const DAY_S = 86_400;
+
+/** The methods CloudFront can allow on a behaviour: it offers exactly these three sets. */
+export const METHOD_SETS = {
+  GET_HEAD: ['GET', 'HEAD'],
+  GET_HEAD_OPTIONS: ['GET', 'HEAD', 'OPTIONS'],
+  ALL: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
+} as const;
+export type MethodSet = keyof typeof METHOD_SETS;
+
+export interface CachePolicySpec {
+  /** Set for CloudFront's managed policies (referenced by id); the values below restate what AWS defines. */
+  readonly managed?: 'CachingOptimized' | 'CachingDisabled';
+  readonly comment?: string;
+  /** CloudFront's TTL rules: no Cache-Control -> default; max-age/s-maxage clamped to [min, max]. */
+  readonly minTtlSeconds: number;
+  readonly defaultTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  /** Query strings in the cache key, and so the only ones forwarded to the origin (in this order). */
+  readonly queryStrings: readonly string[];
+  readonly headers: readonly string[];
+  readonly cookies: readonly string[];
+  /** Accept-Encoding (gzip, brotli) in the cache key, so compressed and plain copies are kept apart. */
+  readonly acceptEncoding: boolean;
+}
+
+/** The only query parameters that change a playlist (RFC 8216bis 6.2.5 delivery directives). */
+export const PLAYLIST_CACHE_KEY_QUERY = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
+
+export const CACHE_POLICIES = {
+  playlist: {
+    comment: 'LL-HLS playlists: keyed on the delivery directives only; honours the origin Cache-Control',
+    minTtlSeconds: 0,
+    // Used when the manifest function sends no Cache-Control: the max-age=1 it sends on live playlists, so a playlist
+    // is never kept longer than the origin would allow.
+    defaultTtlSeconds: 1,
+    maxTtlSeconds: 60,
+    queryStrings: PLAYLIST_CACHE_KEY_QUERY,
+    headers: [],
+    cookies: [],
+    acceptEncoding: true,
+  },
+  media: {
+    comment: 'Immutable CMAF parts, segments and init segments: no query strings, headers or cookies',
+    // Parts, segments and init segments never change once published.
+    minTtlSeconds: 0,
+    defaultTtlSeconds: DAY_S,
+    maxTtlSeconds: 365 * DAY_S,
+    queryStrings: [],
+    headers: [],
+    cookies: [],
+    acceptEncoding: false,
+  },
+  webApp: {
+    managed: 'CachingOptimized',
+    minTtlSeconds: 1,
+    defaultTtlSeconds: DAY_S,
+    maxTtlSeconds: 365 * DAY_S,
+    queryStrings: [],
+    headers: [],
+    cookies: [],
+    acceptEncoding: true,
+  },
+  uncached: {
+    managed: 'CachingDisabled',
+    minTtlSeconds: 0,
+    defaultTtlSeconds: 0,
+    maxTtlSeconds: 0,
+    queryStrings: [],
+    headers: [],
+    cookies: [],
+    acceptEncoding: false,
+  },
+} as const satisfies Record<string, CachePolicySpec>;
+export type CachePolicyName = keyof typeof CACHE_POLICIES;
+
+/**
+ * Where a behaviour's requests go. `mediaWithHold` is the origin group: media storage first and, on
+ * MEDIA_FAILOVER_STATUSES, the manifest function, which holds a preload-hinted part until it is published (D7).
+ */
+export type OriginName = 'manifest' | 'mediaWithHold' | 'api' | 'webApp';
+
+/**
+ * Failover criteria of the media origin group. Storage answers 403 (no ListBucket) or 404 for a part that is not
+ * uploaded yet: exactly the request the manifest function can hold until the part is published. A 5xx means storage
+ * itself is failing; the manifest function reads the part from that same storage once published, so failing over
+ * on 5xx cannot help and would turn a storage brown-out into a storm of held Lambda invocations.
+ */
+export const MEDIA_FAILOVER_STATUSES = [403, 404] as const;
+
+/** What the local edge calls a behaviour's traffic (its stats and routes use these names). */
+export type BehaviourName = 'playlist' | 'media' | 'api' | 'web';
+
+export interface Behaviour {
+  readonly name: BehaviourName;
+  /** CloudFront path pattern (`*` any characters, `?` one); DEFAULT_PATH_PATTERN for the default behaviour. */
+  readonly pathPattern: string;
+  readonly origin: OriginName;
+  readonly cachePolicy: CachePolicyName;
+  /** What reaches the origin besides the cache key: nothing more, or every viewer header but Host (with the query). */
+  readonly originRequest: 'cacheKeyOnly' | 'allViewerExceptHost';
+  readonly allowedMethods: MethodSet;
+  readonly cachedMethods: 'GET_HEAD' | 'GET_HEAD_OPTIONS';
+  /**
+   * Viewer-request function: the playback token check (only when playback protection is on, docs/sessions.md),
+   * or `/dir/` -> `/dir/index.html` for the web app.
+   */
+  readonly viewerRequest?: 'playbackCheck' | 'directoryIndex';
+  /** CloudFront compresses text answers (playlists, JSON, scripts) for viewers that accept gzip or brotli. */
+  readonly compress: boolean;
+}
+
+export const DEFAULT_PATH_PATTERN = '*';
+
+const MEDIA = {
+  name: 'media',
+  origin: 'mediaWithHold',
+  cachePolicy: 'media',
+  originRequest: 'cacheKeyOnly',
+  allowedMethods: 'GET_HEAD_OPTIONS',
+  cachedMethods: 'GET_HEAD_OPTIONS',
+  viewerRequest: 'playbackCheck',
+  compress: true,
+} as const;
+
+/**
+ * The behaviours in CloudFront's order: the first pattern that matches a path wins, the default (last) catches
+ * the rest. One response headers policy (CORS and SECURITY_HEADERS) applies to every behaviour.
+ */
+export const BEHAVIOURS: readonly Behaviour[] = [
+  {
+    name: 'playlist',
+    pathPattern: '*.m3u8',
+    origin: 'manifest',
+    cachePolicy: 'playlist',
+    originRequest: 'cacheKeyOnly',
+    allowedMethods: 'GET_HEAD_OPTIONS',
+    cachedMethods: 'GET_HEAD_OPTIONS',
+    viewerRequest: 'playbackCheck',
+    compress: true,
+  },
+  { ...MEDIA, pathPattern: '*.m4s' },
+  { ...MEDIA, pathPattern: '*.mp4' },
+  {
+    name: 'api',
+    pathPattern: `${API_PREFIX}/*`,
+    origin: 'api',
+    cachePolicy: 'uncached',
+    // Host must stay the API's own name, or API Gateway cannot route the request.
+    originRequest: 'allViewerExceptHost',
+    allowedMethods: 'ALL',
+    cachedMethods: 'GET_HEAD',
+    compress: true,
+  },
+  {
+    name: 'web',
+    pathPattern: DEFAULT_PATH_PATTERN,
+    origin: 'webApp',
+    cachePolicy: 'webApp',
+    originRequest: 'cacheKeyOnly',
+    allowedMethods: 'GET_HEAD',
+    cachedMethods: 'GET_HEAD',
+    viewerRequest: 'directoryIndex',
+    compress: true,
+  },
+];
+
+const compiledPatterns = new Map<string, RegExp>();
+
+/** CloudFront's path pattern match: case-sensitive, `*` any run of characters (slashes too), `?` one character. */
+export function matchesPathPattern(pattern: string, path: string): boolean {
+  let regex = compiledPatterns.get(pattern);
+  if (regex === undefined) {
+    const source = [...pattern]
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('');
+    regex = new RegExp(`^${source}$`);
+    compiledPatterns.set(pattern, regex);
+  }
+  return regex.test(path);
+}
+
+/** The behaviour CloudFront picks for a path: the first matching pattern, else the default. */
+export function behaviourFor(path: string): Behaviour {
+  return BEHAVIOURS.find((b) => matchesPathPattern(b.pathPattern, path)) ?? BEHAVIOURS.at(-1)!;
+}
+
+export function allowsMethod(behaviour: Behaviour, method: string): boolean {
+  return (METHOD_SETS[behaviour.allowedMethods] as readonly string[]).includes(method);
+}
+
+/**
+ * Error answers CloudFront keeps for ERROR_CACHING_MIN_TTL_SECONDS instead of its default 10 s, which would leave
+ * a player that asked a moment too early stuck.
+ */
+export const CACHED_ERROR_STATUSES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504] as const;
+export const ERROR_CACHING_MIN_TTL_SECONDS = 1;
+
+/**
+ * The one CORS header set, the one CloudFront's response headers policy sends on every behaviour (origin override:
+ * it replaces what an origin says), so the local edge and the manifest function send it too. Players on other
+ * origins read `Age` (hls.js reads it on playlists to tell how stale a cached one is), `Content-Length` (progress)
+ * and `Date` (a clock offset for PROGRAM-DATE-TIME latency); `X-Cache`, which the local edge used to expose, is a
+ * diagnostic no player reads. Ten minutes of preflight caching, as deployed; browsers cap longer values anyway.
+ */
+export const CORS = {
+  allowMethods: METHOD_SETS.GET_HEAD_OPTIONS,
+  allowHeaders: ['*'],
+  exposeHeaders: ['Age', 'Content-Length', 'Date'],
+  allowCredentials: false,
+  maxAgeSeconds: 600,
+  originOverride: true,
+} as const;
+
+/** Security headers of the same policy, each overriding the origin's. */
+export const SECURITY_HEADERS = {
+  strictTransportSecurity: { maxAgeSeconds: 730 * DAY_S, includeSubdomains: true },
+  contentTypeOptions: 'nosniff',
+  frameOptions: 'SAMEORIGIN',
+  referrerPolicy: 'strict-origin-when-cross-origin',
+  xssProtection: { protection: true, modeBlock: true },
+} as const;
+
+/** CORS response headers as CloudFront renders them for a CORS request from `allowOrigin`. */
+export function corsHeaders(allowOrigin = '*'): Record<string, string> {
+  return {
+    'access-control-allow-origin': allowOrigin,
+    'access-control-allow-methods': CORS.allowMethods.join(', '),
+    'access-control-allow-headers': CORS.allowHeaders.join(', '),
+    'access-control-expose-headers': CORS.exposeHeaders.join(', '),
+    'access-control-max-age': String(CORS.maxAgeSeconds),
+  };
+}
+
+/** Security response headers as CloudFront renders them. */
+export function securityHeaders(): Record<string, string> {
+  const { strictTransportSecurity: hsts, xssProtection: xss } = SECURITY_HEADERS;
+  return {
+    'strict-transport-security': `max-age=${hsts.maxAgeSeconds}${hsts.includeSubdomains ? '; includeSubDomains' : ''}`,
+    'x-content-type-options': SECURITY_HEADERS.contentTypeOptions,
+    'x-frame-options': SECURITY_HEADERS.frameOptions,
+    'referrer-policy': SECURITY_HEADERS.referrerPolicy,
+    'x-xss-protection': xss.protection ? `1${xss.modeBlock ? '; mode=block' : ''}` : '0',
+  };
+}

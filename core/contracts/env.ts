@@ -1,0 +1,247 @@
+import { z } from 'zod';
+import {
+  DEFAULT_PART_TARGET_MS,
+  DEFAULT_SEGMENT_TARGET_MS,
+  DEFAULT_WINDOW_SEGMENTS,
+  MAX_PART_TARGET_MS,
+  MAX_SEGMENT_TARGET_MS,
+  MAX_WINDOW_SEGMENTS,
+  MIN_PART_TARGET_MS,
+  MIN_SEGMENT_TARGET_MS,
+  MIN_WINDOW_SEGMENTS,
+} from '../hls/constants.js';
+import { DEFAULT_LADDER, LadderPreset } from '../ladder.js';
+
+/**
+ * The environment of every Mirror process, as data (decision D6): one zod schema per process (ManifestEnv,
+ * SessionEnv, ControlEnv, IngestEnv), composed from fragments that one construct binds on AWS (RedisEnv by
+ * LiveState.bindTo, StorageEnv by MediaStorage.bindTo, ...). The processes parse their environment with these
+ * schemas; the CDK app binds through `bindEnvironment` (infra/constructs/binding.ts), which accepts only a fragment's
+ * keys; test/infra/env-contract.test.ts checks that the synthesized variables are exactly the AWS-bound keys.
+ */
+
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const MAX_PORT = 65_535;
+
+// Fragments, one per binding construct.
+
+/** Bound by LiveState.bindTo on every process. */
+export const RedisEnv = z.object({
+  MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  /** Secrets Manager secret with the AUTH token; absent for a local redis-server without AUTH. */
+  MIRROR_REDIS_AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+});
+
+/** Bound by LiveState.bindTo on containers only: ECS injects the token, so no Secrets Manager call at start. */
+export const RedisTokenEnv = z.object({ MIRROR_REDIS_AUTH_TOKEN: z.string().min(1).optional() });
+
+/** Bound by MediaStorage.bindTo (S3 on AWS). Each process chooses its own default for MIRROR_STORAGE. */
+export const StorageEnv = z.object({
+  MIRROR_STORAGE: z.enum(['s3', 'local']),
+  MIRROR_BUCKET: z.string().optional(),
+  /** An S3-compatible endpoint (tests use s3rver); path-style addressing then. */
+  MIRROR_S3_ENDPOINT: z.url().optional(),
+  MIRROR_MEDIA_DIR: z.string().optional(),
+});
+
+/** Bound by AppFunction and the Ingest construct: the `Stage` metric dimension. */
+export const StageEnv = z.object({ MIRROR_STAGE: z.string().min(1).default('local') });
+
+/** Bound by Api on the session function; the embedded default passes the secret itself. */
+export const SessionSecretEnv = z.object({
+  MIRROR_SESSION_SECRET_ARN: z.string().optional(),
+  MIRROR_SESSION_SECRET: z.string().min(32).optional(),
+});
+
+/** Bound by the platform stack on the session function when the stage turns playback protection on. */
+export const PlaybackProtectionEnv = z.object({
+  MIRROR_PLAYBACK_PROTECTION: z.enum(['on', 'off']).default('off'),
+});
+
+/** Bound by Ingest.bindControlTo: the SRT URL handed to operators when they create a stream. */
+export const SrtEndpointEnv = z.object({
+  MIRROR_SRT_HOST: z.string().min(1),
+  MIRROR_SRT_PORT: int(9000, 1, MAX_PORT),
+});
+
+/** Bound by Ingest.bindControlTo: the ingest service the control function scales; scaling is off without them. */
+export const IngestScalingEnv = z.object({
+  MIRROR_ECS_CLUSTER: z.string().optional(),
+  MIRROR_ECS_SERVICE: z.string().optional(),
+  MIRROR_MIN_TASKS: int(1),
+  MIRROR_MAX_TASKS: int(4),
+});
+
+/** Bound by Delivery.bindInvalidationTo. */
+export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.string().optional() });
+
+/** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
+export const ControlTokenEnv = z.object({ MIRROR_CONTROL_TOKEN: z.string().min(16).optional() });
+
+/** Bound by the Ingest construct from the stage's ingest settings. */
+export const IngestTaskEnv = z.object({
+  MIRROR_GPU: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Streams per task; on GPU hosts the NVENC session budget. */
+  MIRROR_NVENC_SESSIONS_PER_GPU: int(0),
+  MIRROR_SRT_PORT: int(9000, 1, MAX_PORT),
+  MIRROR_HEALTH_PORT: int(8081, 0, MAX_PORT),
+  MIRROR_DRAIN_S: int(30, 1),
+});
+
+/** Bound by the Ingest construct from the stage's media settings; limits and defaults from core/hls/constants.ts. */
+export const PackagingEnv = z.object({
+  MIRROR_PART_TARGET_MS: int(DEFAULT_PART_TARGET_MS, MIN_PART_TARGET_MS, MAX_PART_TARGET_MS),
+  MIRROR_SEGMENT_TARGET_MS: int(DEFAULT_SEGMENT_TARGET_MS, MIN_SEGMENT_TARGET_MS, MAX_SEGMENT_TARGET_MS),
+  MIRROR_WINDOW_SEGMENTS: int(DEFAULT_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS),
+  MIRROR_LADDER: LadderPreset.default(DEFAULT_LADDER),
+});
+
+/** Ingest tuning the CDK app leaves at its defaults; the embedded default, tests and operators set it. */
+export const IngestTuningEnv = z.object({
+  /** On ECS the task id comes from the task metadata endpoint. */
+  MIRROR_TASK_ID: z
+    .string()
+    .regex(/^[\w.:-]{1,128}$/, 'letters, digits, . _ : - only')
+    .optional(),
+  MIRROR_CAPACITY: int(0),
+  MIRROR_SRT_LATENCY_MS: int(120, 20),
+  MIRROR_MAX_BUFFER_MB: int(400, 1),
+  MIRROR_RECONNECT_GRACE_MS: int(10_000),
+  MIRROR_METRICS: z.enum(['emf', 'off']).default('emf'),
+  /** Seconds between nvidia-smi samples for the GPU metrics (GPU path only); 0 turns sampling off. */
+  MIRROR_GPU_SAMPLE_S: int(10),
+});
+
+// One schema per process.
+
+/** The manifest function: live state and read access to media (S3 on AWS, a directory in tests). */
+export const ManifestEnv = z
+  .object({
+    ...RedisEnv.shape,
+    ...StorageEnv.shape,
+    MIRROR_STORAGE: StorageEnv.shape.MIRROR_STORAGE.default('s3'),
+    ...StageEnv.shape,
+  })
+  .refine((e) => e.MIRROR_STORAGE !== 's3' || e.MIRROR_BUCKET !== undefined, {
+    path: ['MIRROR_BUCKET'],
+    message: 'required when MIRROR_STORAGE=s3',
+  })
+  .refine((e) => e.MIRROR_STORAGE !== 'local' || e.MIRROR_MEDIA_DIR !== undefined, {
+    path: ['MIRROR_MEDIA_DIR'],
+    message: 'required when MIRROR_STORAGE=local',
+  });
+export type ManifestEnv = z.infer<typeof ManifestEnv>;
+
+/** The session function: live state and the playback-token HMAC key. */
+export const SessionEnv = z
+  .object({
+    ...RedisEnv.shape,
+    ...StageEnv.shape,
+    ...SessionSecretEnv.shape,
+    ...PlaybackProtectionEnv.shape,
+  })
+  .refine((e) => e.MIRROR_SESSION_SECRET_ARN || e.MIRROR_SESSION_SECRET, {
+    message: 'set MIRROR_SESSION_SECRET_ARN (or MIRROR_SESSION_SECRET locally)',
+    path: ['MIRROR_SESSION_SECRET_ARN'],
+  });
+export type SessionEnv = z.infer<typeof SessionEnv>;
+
+/** The control function: live state, the SRT endpoint, the ingest service it scales and the distribution. */
+export const ControlEnv = z.object({
+  ...RedisEnv.shape,
+  ...StageEnv.shape,
+  ...SrtEndpointEnv.shape,
+  ...IngestScalingEnv.shape,
+  ...InvalidationEnv.shape,
+  ...ControlTokenEnv.shape,
+});
+export type ControlEnv = z.infer<typeof ControlEnv>;
+
+/** The ingest container. Cross-field rules (a bucket for S3, whole parts per segment) are in its validateEnv. */
+export const IngestEnv = z.object({
+  ...RedisEnv.shape,
+  ...RedisTokenEnv.shape,
+  ...StorageEnv.shape,
+  MIRROR_STORAGE: StorageEnv.shape.MIRROR_STORAGE.default('local'),
+  MIRROR_MEDIA_DIR: z.string().default('.mirror/media'),
+  ...StageEnv.shape,
+  ...IngestTaskEnv.shape,
+  ...PackagingEnv.shape,
+  ...IngestTuningEnv.shape,
+});
+export type IngestEnv = z.infer<typeof IngestEnv>;
+
+// Who sets each variable.
+
+/**
+ * `aws`: the CDK app binds it on every stage. `aws-when-enabled`: the CDK app binds it only where the stage turns
+ * its feature on. `local`: never bound on AWS, where its default applies (or the feature stays off); the embedded
+ * default (`npm start`), tests or an operator set it.
+ */
+export type EnvBinding = 'aws' | 'aws-when-enabled' | 'local';
+
+type ProcessEnvKey = keyof (typeof ManifestEnv.shape &
+  typeof SessionEnv.shape &
+  typeof ControlEnv.shape &
+  typeof IngestEnv.shape);
+
+/** One entry per variable any process reads; the compiler rejects a missing or unknown one. */
+export const ENV_BINDING = {
+  MIRROR_REDIS_URL: 'aws',
+  MIRROR_REDIS_AUTH_SECRET_ARN: 'aws',
+  MIRROR_REDIS_AUTH_TOKEN: 'aws',
+  MIRROR_STORAGE: 'aws',
+  MIRROR_BUCKET: 'aws',
+  MIRROR_S3_ENDPOINT: 'local',
+  MIRROR_MEDIA_DIR: 'local',
+  MIRROR_STAGE: 'aws',
+  MIRROR_SESSION_SECRET_ARN: 'aws',
+  MIRROR_SESSION_SECRET: 'local',
+  MIRROR_PLAYBACK_PROTECTION: 'aws-when-enabled',
+  MIRROR_SRT_HOST: 'aws',
+  MIRROR_SRT_PORT: 'aws',
+  MIRROR_ECS_CLUSTER: 'aws',
+  MIRROR_ECS_SERVICE: 'aws',
+  MIRROR_MIN_TASKS: 'aws',
+  MIRROR_MAX_TASKS: 'aws',
+  MIRROR_DISTRIBUTION_ID: 'aws',
+  MIRROR_CONTROL_TOKEN: 'local',
+  MIRROR_GPU: 'aws',
+  MIRROR_NVENC_SESSIONS_PER_GPU: 'aws',
+  MIRROR_HEALTH_PORT: 'aws',
+  MIRROR_DRAIN_S: 'aws',
+  MIRROR_PART_TARGET_MS: 'aws',
+  MIRROR_SEGMENT_TARGET_MS: 'aws',
+  MIRROR_WINDOW_SEGMENTS: 'aws',
+  MIRROR_LADDER: 'aws',
+  MIRROR_TASK_ID: 'local',
+  MIRROR_CAPACITY: 'local',
+  MIRROR_SRT_LATENCY_MS: 'local',
+  MIRROR_MAX_BUFFER_MB: 'local',
+  MIRROR_RECONNECT_GRACE_MS: 'local',
+  MIRROR_METRICS: 'local',
+  MIRROR_GPU_SAMPLE_S: 'local',
+} as const satisfies Record<ProcessEnvKey, EnvBinding>;
+export type EnvKey = keyof typeof ENV_BINDING;
+
+/** The keys of a schema's shape that are bound as `binding`. */
+export type KeysBoundAs<S, B extends EnvBinding> = {
+  [K in keyof S & EnvKey]: (typeof ENV_BINDING)[K] extends B ? K : never;
+}[keyof S & EnvKey];
+
+/** The variables of a process (or fragment) schema that are bound as `binding`, in schema order. */
+export function keysBoundAs(schema: { readonly shape: z.ZodRawShape }, binding: EnvBinding): string[] {
+  return Object.keys(schema.shape).filter((key) => ENV_BINDING[key as EnvKey] === binding);
+}
+
+/** Parses MIRROR_* variables once; a missing or bad one fails at cold start naming the variable. */
+export function readEnv<T extends z.ZodType>(
+  schema: T,
+  env: Readonly<Record<string, string | undefined>>,
+): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`environment variable ${String(issue?.path[0] ?? '?')}: ${issue?.message ?? 'invalid'}`);
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * Names that cross process boundaries, each written once: the stream-id and rendition grammars and the media
+ * object layout of decision D2 (URL path = storage key, stream id first). The packager writes these names, storage
+ * and the manifest function read them back, the control and session APIs validate ids with them and the local edge
+ * routes on them.
+ *
+ * The SRT listener (containers/ingest/native/src/streamid.cc) parses `r=` without checking this grammar: it only
+ * looks the id up in its admission table, which holds registered ids (valid by StreamId), so any other id is
+ * refused as unknown.
+ */
+
+/** Stream ids are the first segment of every URL and S3 key: a lowercase slug of 1 to 63 characters. */
+export const STREAM_ID_PATTERN = '[a-z0-9][a-z0-9-]{0,62}';
+export const STREAM_ID_REGEX = new RegExp(`^${STREAM_ID_PATTERN}$`);
+/** First path segments kept for the web app, the APIs and health checks: a stream of that id would collide. */
+export const RESERVED_STREAM_IDS = ['api', 'app', 'assets', 'viewer', 'operator', 'health'] as const;
+export const StreamId = z
+  .string()
+  .regex(STREAM_ID_REGEX, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit')
+  .refine((id) => !(RESERVED_STREAM_IDS as readonly string[]).includes(id), 'is a reserved path');
+
+/** Rendition names (ladder rung names such as `360p`) are the second path segment: 1 to 32 characters. */
+export const RENDITION_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,31}';
+export const RENDITION_REGEX = new RegExp(`^${RENDITION_PATTERN}$`);
+
+/** What a media object is; each class has its own S3 lifecycle rule (decision D3). */
+export type MediaClass = 'part' | 'segment' | 'init' | 'recording';
+/** S3 object tag holding the MediaClass: the S3 adapter writes it, the bucket's lifecycle rules filter on it. */
+export const MEDIA_CLASS_TAG = 'mirror-class';
+
+const MULTIVARIANT_PLAYLIST = 'master.m3u8';
+
+/** File names inside one rendition's folder; a media playlist names its media by these, relative to itself. */
+export const renditionFiles = {
+  init: (version: number) => `init-${version}.mp4`,
+  segment: (msn: number) => `seg-${msn}.m4s`,
+  part: (msn: number, part: number) => `part-${msn}-${part}.m4s`,
+  playlist: 'playlist.m3u8',
+};
+
+const inRendition = (streamId: string, rendition: string, file: string) => `${streamId}/${rendition}/${file}`;
+
+/** Storage keys of media objects: the URL path without its leading slash. */
+export const mediaKeys = {
+  init: (streamId: string, rendition: string, version: number) =>
+    inRendition(streamId, rendition, renditionFiles.init(version)),
+  segment: (streamId: string, rendition: string, msn: number) =>
+    inRendition(streamId, rendition, renditionFiles.segment(msn)),
+  part: (streamId: string, rendition: string, msn: number, part: number) =>
+    inRendition(streamId, rendition, renditionFiles.part(msn, part)),
+};
+
+/** URL paths of a stream's playlists. */
+export const playlistPaths = {
+  multivariant: (streamId: string) => `/${streamId}/${MULTIVARIANT_PLAYLIST}`,
+  media: (streamId: string, rendition: string) =>
+    `/${inRendition(streamId, rendition, renditionFiles.playlist)}`,
+};
+
+/** URIs between playlists, relative to the playlist that names them. */
+export const playlistUris = {
+  /** From the multivariant playlist (in the stream's folder) to a rendition's media playlist. */
+  variant: (rendition: string) => `${rendition}/${renditionFiles.playlist}`,
+  /** From one media playlist to a sibling rendition's, for EXT-X-RENDITION-REPORT. */
+  sibling: (rendition: string) => `../${rendition}/${renditionFiles.playlist}`,
+};
+
+export type MediaPath =
+  | { readonly kind: 'init'; readonly streamId: string; readonly rendition: string; readonly version: number }
+  | { readonly kind: 'segment'; readonly streamId: string; readonly rendition: string; readonly msn: number }
+  | {
+      readonly kind: 'part';
+      readonly streamId: string;
+      readonly rendition: string;
+      readonly msn: number;
+      readonly part: number;
+    };
+
+export type PlaylistPath =
+  | { readonly kind: 'multivariant'; readonly streamId: string }
+  | { readonly kind: 'media'; readonly streamId: string; readonly rendition: string };
+
+const literal = (name: string) => name.replaceAll('.', '\\.');
+// Digit limits keep every number a safe integer: versions 9 digits, sequence numbers 15, part indexes 6.
+const MEDIA_PATH = new RegExp(
+  `^/?(${STREAM_ID_PATTERN})/(${RENDITION_PATTERN})/(?:init-(\\d{1,9})\\.mp4|seg-(\\d{1,15})\\.m4s|part-(\\d{1,15})-(\\d{1,6})\\.m4s)$`,
+);
+const MULTIVARIANT_PATH = new RegExp(`^/(${STREAM_ID_PATTERN})/${literal(MULTIVARIANT_PLAYLIST)}$`);
+const MEDIA_PLAYLIST_PATH = new RegExp(
+  `^/(${STREAM_ID_PATTERN})/(${RENDITION_PATTERN})/${literal(renditionFiles.playlist)}$`,
+);
+
+/** Parses a media URL path or key; undefined when it is not one of ours. */
+export function parseMediaPath(path: string): MediaPath | undefined {
+  const m = MEDIA_PATH.exec(path);
+  if (m === null) return undefined;
+  const [, streamId, rendition, version, seg, partMsn, part] = m;
+  if (version !== undefined)
+    return { kind: 'init', streamId: streamId!, rendition: rendition!, version: Number(version) };
+  if (seg !== undefined)
+    return { kind: 'segment', streamId: streamId!, rendition: rendition!, msn: Number(seg) };
+  return {
+    kind: 'part',
+    streamId: streamId!,
+    rendition: rendition!,
+    msn: Number(partMsn),
+    part: Number(part),
+  };
+}
+
+/** Parses a playlist URL path; undefined when it is not one of ours. */
+export function parsePlaylistPath(path: string): PlaylistPath | undefined {
+  const multivariant = MULTIVARIANT_PATH.exec(path);
+  if (multivariant !== null) return { kind: 'multivariant', streamId: multivariant[1]! };
+  const media = MEDIA_PLAYLIST_PATH.exec(path);
+  if (media !== null) return { kind: 'media', streamId: media[1]!, rendition: media[2]! };
+  return undefined;
+}
+
+export function keyOf(path: MediaPath): string {
+  switch (path.kind) {
+    case 'init':
+      return mediaKeys.init(path.streamId, path.rendition, path.version);
+    case 'segment':
+      return mediaKeys.segment(path.streamId, path.rendition, path.msn);
+    case 'part':
+      return mediaKeys.part(path.streamId, path.rendition, path.msn, path.part);
+  }
+}

@@ -1,0 +1,120 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Redis } from 'ioredis';
+import type { z } from 'zod';
+import { AuditLog } from '../../core/adapters/audit.js';
+import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
+import {
+  publicView,
+  type SrtEndpoint,
+  StreamRegistry,
+  srtUrls,
+} from '../../core/adapters/streams/registry.js';
+import {
+  type AnyRoute,
+  ApiError,
+  type RouteContext,
+  type RouteSpec,
+  respondError,
+  route,
+  toApiError,
+} from '../../core/api/router.js';
+import { type HttpResponse, jsonResponse } from '../../core/http.js';
+import type { StreamRecord } from '../../core/streams/schema.js';
+import type * as S from './schemas.js';
+import { statusView } from './views.js';
+
+/** What every control route shares: the registry, the audit log and how a stream is shown. */
+export interface ControlContext {
+  readonly registry: StreamRegistry;
+  readonly audit: AuditLog;
+  /** Streams as the API shows them: the public record, its live status and its viewers. */
+  view(records: readonly StreamRecord[]): Promise<z.infer<typeof S.StreamView>[]>;
+  /** 200 with `{ stream }`. */
+  streamResponse(record: StreamRecord): Promise<HttpResponse>;
+  /** The stream with its secrets and SRT URLs: answered once, on create and rotate. */
+  withCredentials(record: StreamRecord): Promise<z.infer<typeof S.StreamWithCredentials>>;
+  /**
+   * A state-changing route: each call's outcome, success or a typed refusal, is written to the audit log
+   * under the route's operationId, with the caller and `target` (what it acted on; never a secret). An
+   * unexpected error is not audited: it propagates to the app's 500.
+   */
+  auditedRoute<B, Q = Record<string, never>>(
+    spec: RouteSpec<B, Q> & { readonly target: (call: RouteContext<B, Q>) => string },
+  ): AnyRoute;
+}
+
+export interface ControlContextDeps {
+  readonly redis: Redis;
+  readonly logger: Logger;
+  readonly srt: SrtEndpoint;
+  readonly now?: () => Date;
+}
+
+export function controlContext(deps: ControlContextDeps): ControlContext {
+  const registry = new StreamRegistry(deps.redis, deps.now);
+  const audit = new AuditLog(deps.redis, deps.logger);
+  const now = deps.now ?? (() => new Date());
+
+  const view = async (records: readonly StreamRecord[]) => {
+    const ids = records.map((r) => r.id);
+    const [statuses, viewers, leases] = await Promise.all([
+      registry.statuses(ids),
+      viewerCounts(deps.redis, ids, now().getTime()),
+      Promise.all(ids.map((id) => registry.leaseHolder(id))),
+    ]);
+    return records.map((record, i) => ({
+      ...publicView(record),
+      status: statusView(statuses[i], leases[i]),
+      viewers: viewers[i] ?? 0,
+    }));
+  };
+  const one = async (record: StreamRecord) => (await view([record]))[0] as z.infer<typeof S.StreamView>;
+
+  return {
+    registry,
+    audit,
+    view,
+    streamResponse: async (record) => jsonResponse(200, { stream: await one(record) }),
+    async withCredentials(record) {
+      const urls = srtUrls(record, deps.srt);
+      return {
+        stream: await one(record),
+        credentials: {
+          publishKey: record.publishKey,
+          passphrase: record.passphrase,
+          keyLength: record.keyLength,
+          srtUrl: urls.url,
+          srtPlainKeyUrl: urls.plainKeyUrl,
+        },
+      };
+    },
+    auditedRoute({ target, handle, ...spec }) {
+      return route({
+        ...spec,
+        handle: async (call) => {
+          let response: HttpResponse;
+          try {
+            response = await handle(call);
+          } catch (error) {
+            const refusal = toApiError(error);
+            if (!refusal) throw error;
+            response = respondError(refusal);
+          }
+          await audit.record({
+            who: call.principal,
+            action: spec.operationId,
+            target: target(call),
+            status: response.status,
+            at: now().toISOString(),
+          });
+          return response;
+        },
+      });
+    },
+  };
+}
+
+/** 409 for an operation whose AWS service this deployment does not have (the embedded default). */
+export function notConfigured(message: string, field: string): ApiError {
+  return new ApiError(409, 'not_configured', message, field);
+}

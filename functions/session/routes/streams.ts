@@ -1,0 +1,30 @@
+import { type AnyRoute, route } from '../../../core/api/router.js';
+import { jsonResponse } from '../../../core/http.js';
+import { ladderFor } from '../../../core/ladder.js';
+import type { SessionContext } from '../context.js';
+import * as S from '../schemas.js';
+
+/** The streams a viewer can put in a tile. */
+export function publicStreamsRoute({ registry }: SessionContext): AnyRoute {
+  return route({
+    method: 'GET',
+    path: '/api/sessions/streams',
+    operationId: 'listPublicStreams',
+    summary: 'Streams a viewer can pick, live ones first',
+    query: S.PublicStreamsQuery,
+    response: { status: 200, description: 'Streams', schema: S.PublicStreams },
+    handle: async ({ query }) => {
+      const page = await registry.list(100, query.cursor);
+      const statuses = await registry.statuses(page.streams.map((s) => s.id));
+      const streams = page.streams
+        .map((s, i) => ({
+          id: s.id,
+          name: s.name,
+          live: statuses[i]?.state === 'live',
+          renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
+        }))
+        .sort((a, b) => Number(b.live) - Number(a.live));
+      return jsonResponse(200, { streams, nextCursor: page.nextCursor }, { 'cache-control': 'max-age=2' });
+    },
+  });
+}

@@ -1,0 +1,82 @@
+import { type SrtEndpoint, type StreamRegistry, srtUrls } from '../core/adapters/streams/registry.js';
+import { type LadderPreset, smallestRung } from '../core/ladder.js';
+import { DEFAULT_CLIP } from './encoders/args.js';
+import { availableFont, ensureClip } from './encoders/clip.js';
+import type { Feed, FeedFactory } from './encoders/feeds.js';
+import type { Teardown } from './teardown.js';
+
+export interface PlatformStream {
+  readonly id: string;
+  /** Fed by a synthetic encoder (false: waiting for the operator's own encoder). */
+  readonly synthetic: boolean;
+  readonly name: string;
+  /** Carries the publish key and passphrase: print it to the operator, never log it. */
+  readonly srtUrl: string;
+  readonly rendition: string;
+}
+
+export interface StreamsOptions {
+  readonly registry: StreamRegistry;
+  readonly srt: SrtEndpoint;
+  readonly ladder: LadderPreset;
+  /** Synthetic cameras to create (`cam-1`...), each with a feed. */
+  readonly synthetic: number;
+  /** Also create `studio`, without a feed, for the operator's own encoder. */
+  readonly ownStream: boolean;
+  /** Where the cameras' clips are made (once, then reused). */
+  readonly clipsDir: string;
+  readonly feeds: FeedFactory;
+}
+
+/**
+ * Creates the streams `npm start` shows and starts a feed for each synthetic one; the teardown stops the
+ * feeds. `feeds[i]` feeds `streams[i]` (the own stream, last, has none).
+ */
+export async function createStreams(
+  options: StreamsOptions,
+  teardown: Teardown,
+): Promise<{ streams: PlatformStream[]; feeds: Feed[] }> {
+  const streams: PlatformStream[] = [];
+  const feeds: Feed[] = [];
+  teardown.add(() => Promise.all(feeds.map((feed) => feed.stop())));
+  for (let i = 1; i <= options.synthetic; i++) {
+    const stream = await register(options, `cam-${i}`, `Synthetic camera ${i}`, true);
+    streams.push(stream);
+    const clip = await ensureClip(options.clipsDir, {
+      ...DEFAULT_CLIP,
+      label: stream.id,
+      toneHz: 330 + 110 * i,
+      fontFile: availableFont(),
+    });
+    const feed = options.feeds(stream.id, clip, stream.srtUrl);
+    feeds.push(feed);
+    teardown.trackFeed(feed);
+    feed.start();
+  }
+  if (options.ownStream) streams.push(await register(options, 'studio', 'Your own encoder', false));
+  return { streams, feeds };
+}
+
+/** A low-latency encrypted stream on the platform's ladder, shown with the smallest rung (what a tile plays). */
+async function register(
+  options: StreamsOptions,
+  id: string,
+  name: string,
+  synthetic: boolean,
+): Promise<PlatformStream> {
+  const { record } = await options.registry.create({
+    id,
+    name,
+    ladder: options.ladder,
+    latency: 'low',
+    encrypted: true,
+    keyLength: 16,
+  });
+  return {
+    id: record.id,
+    name: record.name,
+    srtUrl: srtUrls(record, options.srt).url,
+    rendition: smallestRung(options.ladder).name,
+    synthetic,
+  };
+}

@@ -1,0 +1,312 @@
+import { CachePolicy, OriginRequestPolicy } from 'aws-cdk-lib/aws-cloudfront';
+import { describe, expect, it } from 'vitest';
+import {
+  BEHAVIOURS,
+  type Behaviour,
+  behaviourFor,
+  CACHE_POLICIES,
+  CACHED_ERROR_STATUSES,
+  type CachePolicySpec,
+  CORS,
+  DEFAULT_PATH_PATTERN,
+  ERROR_CACHING_MIN_TTL_SECONDS,
+  MEDIA_FAILOVER_STATUSES,
+  METHOD_SETS,
+  type OriginName,
+  SECURITY_HEADERS,
+} from '../../core/contracts/delivery.js';
+import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import { Edge, type EdgeOrigins } from '../../local/edge/edge.js';
+import { onlyResource, synthStage } from '../infra/synth.js';
+
+/**
+ * One table (core/contracts/delivery.ts), two consumers: the synthesized CloudFront distribution and the local
+ * edge must both do what it says, so changing a TTL, a failover status, a method set or the CORS set on one side
+ * only fails here.
+ */
+
+// biome-ignore lint/suspicious/noExplicitAny: template JSON has no static type
+type Json = any;
+
+const { platform } = synthStage('dev', { delivery: { playbackProtection: true } });
+const config = onlyResource(platform, 'AWS::CloudFront::Distribution').properties.DistributionConfig as Json;
+const resource = (logicalId: string): Json => platform.toJSON().Resources[logicalId].Properties;
+
+function cloudFrontBehaviour(behaviour: Behaviour): Json {
+  if (behaviour.pathPattern === DEFAULT_PATH_PATTERN) return config.DefaultCacheBehavior;
+  return config.CacheBehaviors.find((b: Json) => b.PathPattern === behaviour.pathPattern);
+}
+
+/** A path of each behaviour, as players and the web app request them. */
+const SAMPLE_PATHS: Record<string, string> = {
+  '*.m3u8': '/cam1/360p/playlist.m3u8',
+  '*.m4s': '/cam1/360p/part-5-0.m4s',
+  '*.mp4': '/cam1/360p/init-1.mp4',
+  '/api/*': '/api/sessions/streams',
+  [DEFAULT_PATH_PATTERN]: '/operator/',
+};
+const sampleOf = (behaviour: Behaviour) => SAMPLE_PATHS[behaviour.pathPattern]!;
+
+const sorted = (values: readonly (string | number)[]) => [...values].sort();
+
+describe('the CloudFront distribution is the table', () => {
+  it('has exactly the table behaviours, in its order', () => {
+    const patterns = BEHAVIOURS.map((b) => b.pathPattern).filter((p) => p !== DEFAULT_PATH_PATTERN);
+    expect(config.CacheBehaviors.map((b: Json) => b.PathPattern)).toEqual(patterns);
+    expect(Object.keys(SAMPLE_PATHS).sort()).toEqual(BEHAVIOURS.map((b) => b.pathPattern).sort());
+    for (const behaviour of BEHAVIOURS) expect(behaviourFor(sampleOf(behaviour))).toBe(behaviour);
+  });
+
+  it.each(BEHAVIOURS)('$pathPattern: cache policy TTLs and cache key', (behaviour) => {
+    const spec: CachePolicySpec = CACHE_POLICIES[behaviour.cachePolicy];
+    const id = cloudFrontBehaviour(behaviour).CachePolicyId;
+    if (spec.managed) {
+      expect(id).toBe(
+        CachePolicy[spec.managed === 'CachingDisabled' ? 'CACHING_DISABLED' : 'CACHING_OPTIMIZED']
+          .cachePolicyId,
+      );
+      return;
+    }
+    const policy = resource(id.Ref).CachePolicyConfig;
+    expect([policy.MinTTL, policy.DefaultTTL, policy.MaxTTL]).toEqual([
+      spec.minTtlSeconds,
+      spec.defaultTtlSeconds,
+      spec.maxTtlSeconds,
+    ]);
+    const key = policy.ParametersInCacheKeyAndForwardedToOrigin;
+    expect(key.QueryStringsConfig.QueryStrings ?? []).toEqual([...spec.queryStrings]);
+    expect(key.QueryStringsConfig.QueryStringBehavior).toBe(
+      spec.queryStrings.length > 0 ? 'whitelist' : 'none',
+    );
+    expect(key.HeadersConfig.Headers ?? []).toEqual([...spec.headers]);
+    expect(key.CookiesConfig.Cookies ?? []).toEqual([...spec.cookies]);
+    expect([key.EnableAcceptEncodingGzip, key.EnableAcceptEncodingBrotli]).toEqual([
+      spec.acceptEncoding,
+      spec.acceptEncoding,
+    ]);
+  });
+
+  it.each(BEHAVIOURS)(
+    '$pathPattern: methods, forwarding, compression, viewer-request function',
+    (behaviour) => {
+      const b = cloudFrontBehaviour(behaviour);
+      expect(sorted(b.AllowedMethods)).toEqual(sorted(METHOD_SETS[behaviour.allowedMethods]));
+      expect(sorted(b.CachedMethods ?? METHOD_SETS.GET_HEAD)).toEqual(
+        sorted(METHOD_SETS[behaviour.cachedMethods]),
+      );
+      expect(b.OriginRequestPolicyId).toBe(
+        behaviour.originRequest === 'allViewerExceptHost'
+          ? OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.originRequestPolicyId
+          : undefined,
+      );
+      expect(b.Compress).toBe(behaviour.compress);
+      // The token check is the function with the KeyValueStore; the directory index has none.
+      const functions = (b.FunctionAssociations ?? []).map((a: Json) =>
+        resource(a.FunctionARN['Fn::GetAtt'][0]).FunctionConfig.KeyValueStoreAssociations
+          ? 'playbackCheck'
+          : 'directoryIndex',
+      );
+      expect(functions).toEqual(behaviour.viewerRequest ? [behaviour.viewerRequest] : []);
+    },
+  );
+
+  it.each(BEHAVIOURS)('$pathPattern: origin', (behaviour) => {
+    const target = cloudFrontBehaviour(behaviour).TargetOriginId;
+    const group = config.OriginGroups.Items.find((g: Json) => g.Id === target);
+    const domain = (id: string) => JSON.stringify(config.Origins.find((o: Json) => o.Id === id).DomainName);
+    const expected: Record<OriginName, RegExp[]> = {
+      manifest: [/ManifestFunctionFunctionUrl/],
+      mediaWithHold: [/MediaStorageMedia.*RegionalDomainName/, /ManifestFunctionFunctionUrl/],
+      api: [/ApiHttp.*ApiEndpoint/],
+      webApp: [/DeliveryWeb/],
+    };
+    const members: string[] = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];
+    expect(members.map(domain)).toEqual(expected[behaviour.origin].map((re) => expect.stringMatching(re)));
+  });
+
+  it('fails media over to the manifest function on exactly the table statuses', () => {
+    const [group] = config.OriginGroups.Items;
+    expect(config.OriginGroups.Quantity).toBe(1);
+    expect(sorted(group.FailoverCriteria.StatusCodes.Items)).toEqual(sorted(MEDIA_FAILOVER_STATUSES));
+  });
+
+  it('caches the table error statuses for the error caching TTL', () => {
+    expect(config.CustomErrorResponses).toEqual(
+      CACHED_ERROR_STATUSES.map((code) => ({
+        ErrorCode: code,
+        ErrorCachingMinTTL: ERROR_CACHING_MIN_TTL_SECONDS,
+      })),
+    );
+  });
+
+  it('puts the one CORS and security headers policy of the table on every behaviour', () => {
+    const ids = BEHAVIOURS.map((b) => cloudFrontBehaviour(b).ResponseHeadersPolicyId.Ref);
+    expect(new Set(ids).size).toBe(1);
+    const policy = resource(ids[0]).ResponseHeadersPolicyConfig;
+    expect(policy.CorsConfig).toEqual({
+      AccessControlAllowOrigins: { Items: ['*'] },
+      AccessControlAllowMethods: { Items: [...CORS.allowMethods] },
+      AccessControlAllowHeaders: { Items: [...CORS.allowHeaders] },
+      AccessControlExposeHeaders: { Items: [...CORS.exposeHeaders] },
+      AccessControlAllowCredentials: CORS.allowCredentials,
+      AccessControlMaxAgeSec: CORS.maxAgeSeconds,
+      OriginOverride: CORS.originOverride,
+    });
+    expect(policy.SecurityHeadersConfig.StrictTransportSecurity).toMatchObject({
+      AccessControlMaxAgeSec: SECURITY_HEADERS.strictTransportSecurity.maxAgeSeconds,
+      IncludeSubdomains: SECURITY_HEADERS.strictTransportSecurity.includeSubdomains,
+    });
+  });
+});
+
+/** Fake origins recording what reached them; `media` answers `mediaStatus`, every answer carries `cacheControl`. */
+function harness(options: { mediaStatus?: number; cacheControl?: string; viewerRequest?: boolean } = {}) {
+  const calls: Record<keyof EdgeOrigins, HttpRequest[]> = {
+    manifest: [],
+    media: [],
+    control: [],
+    session: [],
+    web: [],
+  };
+  const origin = (name: keyof EdgeOrigins, status = 200): HttpApp => ({
+    async handle(request) {
+      calls[name].push(request);
+      const headers: Record<string, string> = {};
+      if (options.cacheControl !== undefined) headers['cache-control'] = options.cacheControl;
+      return { status, headers, body: name } satisfies HttpResponse;
+    },
+  });
+  let now = 1_000_000;
+  const edge = new Edge(
+    {
+      manifest: origin('manifest'),
+      media: origin('media', options.mediaStatus),
+      control: origin('control'),
+      session: origin('session'),
+      web: origin('web'),
+    },
+    {
+      now: () => now,
+      viewerRequest: options.viewerRequest
+        ? async () => ({ status: 403, headers: {}, body: 'refused' })
+        : undefined,
+    },
+  );
+  const get = (path: string, query: Record<string, string> = {}, method = 'GET') =>
+    edge.handle({ method, path, query, headers: {} });
+  return { edge, calls, get, advance: (ms: number) => (now += ms) };
+}
+
+/** Which fake origins a behaviour's origin is, in the order they are asked. */
+const LOCAL_ORIGINS: Record<OriginName, (keyof EdgeOrigins)[]> = {
+  manifest: ['manifest'],
+  mediaWithHold: ['media', 'manifest'],
+  api: ['session'],
+  webApp: ['web'],
+};
+
+/** The local edge keeps no copy of the web app (routes.ts says why); every other behaviour caches per its policy. */
+const cachedLocally = (behaviour: Behaviour) =>
+  behaviour.name !== 'web' && CACHE_POLICIES[behaviour.cachePolicy].maxTtlSeconds > 0;
+
+describe('the local edge is the table', () => {
+  it.each(BEHAVIOURS)(
+    '$pathPattern: routes to its origin, forwarding the query its policy forwards',
+    async (b) => {
+      const { calls, get } = harness();
+      const query = { _HLS_msn: '4', _HLS_part: '1', cb: '123' };
+      await get(sampleOf(b), query);
+      const [first] = LOCAL_ORIGINS[b.origin];
+      const asked = Object.entries(calls).filter(([, c]) => c.length > 0);
+      expect(asked.map(([name]) => name)).toEqual([first]);
+      const forwarded = calls[first!][0]!.query;
+      const spec: CachePolicySpec = CACHE_POLICIES[b.cachePolicy];
+      const keyed = spec.queryStrings.filter((name) => name in query);
+      expect(Object.keys(forwarded)).toEqual(
+        b.originRequest === 'allViewerExceptHost' ? Object.keys(query) : keyed,
+      );
+    },
+  );
+
+  it.each(BEHAVIOURS.filter(cachedLocally))(
+    '$pathPattern: keeps an answer without Cache-Control for the default TTL',
+    async (b) => {
+      const { get, advance } = harness();
+      const ttlMs = CACHE_POLICIES[b.cachePolicy].defaultTtlSeconds * 1000;
+      expect((await get(sampleOf(b))).cache).toBe('miss');
+      advance(ttlMs - 1);
+      expect((await get(sampleOf(b))).cache).toBe('hit');
+      advance(1);
+      expect((await get(sampleOf(b))).cache).toBe('miss');
+    },
+  );
+
+  it.each(BEHAVIOURS.filter(cachedLocally))('$pathPattern: clamps max-age to the TTL range', async (b) => {
+    const spec: CachePolicySpec = CACHE_POLICIES[b.cachePolicy];
+    const long = harness({ cacheControl: `max-age=${spec.maxTtlSeconds * 10}` });
+    await long.get(sampleOf(b));
+    long.advance(spec.maxTtlSeconds * 1000 - 1);
+    expect((await long.get(sampleOf(b))).cache).toBe('hit');
+    long.advance(1);
+    expect((await long.get(sampleOf(b))).cache).toBe('miss');
+
+    const none = harness({ cacheControl: 'no-store' });
+    await none.get(sampleOf(b));
+    none.advance(spec.minTtlSeconds * 1000);
+    expect((await none.get(sampleOf(b))).cache).toBe('miss');
+  });
+
+  it.each(BEHAVIOURS.filter((b) => !cachedLocally(b)))(
+    '$pathPattern: asks the origin every time',
+    async (b) => {
+      const { get } = harness({ cacheControl: 'max-age=600' });
+      expect((await get(sampleOf(b))).cache).toBe('uncached');
+      expect((await get(sampleOf(b))).cache).toBe('uncached');
+    },
+  );
+
+  it('fails media over on exactly the statuses the CloudFront origin group fails over on', async () => {
+    const media = BEHAVIOURS.find((b) => b.origin === 'mediaWithHold')!;
+    const cloudFront = config.OriginGroups.Items[0].FailoverCriteria.StatusCodes.Items as number[];
+    // Every status an origin group can fail over on.
+    for (const status of [403, 404, 500, 502, 503, 504]) {
+      const { calls, get } = harness({ mediaStatus: status });
+      await get(sampleOf(media));
+      expect(calls.manifest.length, `failover on ${status}`).toBe(cloudFront.includes(status) ? 1 : 0);
+    }
+  });
+
+  it.each(BEHAVIOURS)('$pathPattern: refuses the methods CloudFront refuses', async (b) => {
+    const allowed: string[] = cloudFrontBehaviour(b).AllowedMethods;
+    for (const method of METHOD_SETS.ALL) {
+      const response = await harness().get(sampleOf(b), {}, method);
+      expect(response.status === 403, `${method} ${sampleOf(b)}`).toBe(!allowed.includes(method));
+    }
+  });
+
+  it.each(BEHAVIOURS)('$pathPattern: runs the viewer-request function where CloudFront does', async (b) => {
+    const checked = cloudFrontBehaviour(b).FunctionAssociations?.some(
+      (a: Json) => resource(a.FunctionARN['Fn::GetAtt'][0]).FunctionConfig.KeyValueStoreAssociations,
+    );
+    const { get } = harness({ viewerRequest: true });
+    expect((await get(sampleOf(b))).status === 403).toBe(checked === true);
+  });
+
+  it.each(BEHAVIOURS)(
+    '$pathPattern: sends the CORS and security headers of the CloudFront policy',
+    async (b) => {
+      const policy = resource(cloudFrontBehaviour(b).ResponseHeadersPolicyId.Ref).ResponseHeadersPolicyConfig;
+      const cors = policy.CorsConfig;
+      const hsts = policy.SecurityHeadersConfig.StrictTransportSecurity;
+      const { headers } = await harness().get(sampleOf(b));
+      expect(headers).toMatchObject({
+        'access-control-allow-origin': cors.AccessControlAllowOrigins.Items.join(', '),
+        'access-control-allow-methods': cors.AccessControlAllowMethods.Items.join(', '),
+        'access-control-allow-headers': cors.AccessControlAllowHeaders.Items.join(', '),
+        'access-control-expose-headers': cors.AccessControlExposeHeaders.Items.join(', '),
+        'access-control-max-age': String(cors.AccessControlMaxAgeSec),
+        'strict-transport-security': `max-age=${hsts.AccessControlMaxAgeSec}${hsts.IncludeSubdomains ? '; includeSubDomains' : ''}`,
+      });
+    },
+  );
+});

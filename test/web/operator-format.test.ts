@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { fmt, ingestTaskCells, streamCells } from '../../web/src/operator/format.js';
+import type { Stream } from '../../web/src/operator/model.js';
+
+const LIVE: Stream = {
+  id: 'west',
+  name: 'West stand',
+  ladder: 'tile',
+  latency: 'low',
+  encrypted: true,
+  viewers: 3,
+  status: {
+    state: 'live',
+    taskId: 'task-1',
+    input: { codec: 'h264', width: 1280, height: 720, fps: 30, bitrateKbps: 2512 },
+    srt: { rttMs: 12, lossPercent: 0.5 },
+    renditions: ['360p'],
+    latencyMs: 1234,
+  },
+};
+
+describe('operator figures', () => {
+  it('shows a figure with its unit and digits, and an en dash when unknown', () => {
+    expect(fmt(2.456, ' s', 2)).toBe('2.46 s');
+    expect(fmt(30)).toBe('30');
+    expect(fmt(undefined, ' ms')).toBe('–');
+  });
+
+  it('reads a live stream row in the units of its column (Mbps, ms / %, s)', () => {
+    expect(streamCells(LIVE)).toEqual({
+      details: 'west · tile · low',
+      input: 'h264 1280×720 @30',
+      bitrate: '2.5 Mbps',
+      srt: '12 ms / 0.50 %',
+      latency: '1.23 s',
+      viewers: '3',
+      task: 'task-1',
+    });
+  });
+
+  it('shows an idle stream without input as dashes, with unknown dimensions as ?', () => {
+    const idle: Stream = { ...LIVE, viewers: 0, status: { state: 'idle', renditions: [] } };
+    expect(streamCells(idle)).toMatchObject({
+      input: '–',
+      bitrate: '–',
+      srt: '– / –',
+      latency: '–',
+      task: '–',
+    });
+    const partial: Stream = { ...LIVE, status: { ...LIVE.status, input: { codec: 'hevc' } } };
+    expect(streamCells(partial).input).toBe('hevc ?×? @–');
+  });
+
+  it('lists an ingest task as task, streams, capacity, CPU and GPU', () => {
+    expect(ingestTaskCells({ taskId: 't', streams: 4, capacity: 15, cpuPercent: 37, gpu: true })).toEqual([
+      't',
+      '4',
+      '15',
+      '37 %',
+      'yes',
+    ]);
+    expect(ingestTaskCells({ taskId: 't' })).toEqual(['t', '–', '–', '–', 'no']);
+  });
+});

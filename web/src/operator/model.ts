@@ -1,0 +1,49 @@
+// What the control API answers, as the operator page reads it (functions/control views).
+
+export interface StreamStatus {
+  state: 'live' | 'idle' | 'error';
+  taskId?: string;
+  input?: { codec?: string; width?: number; height?: number; fps?: number; bitrateKbps?: number };
+  srt?: { rttMs?: number; lossPercent?: number };
+  renditions: string[];
+  latencyMs?: number;
+  error?: string;
+}
+
+export interface Stream {
+  id: string;
+  name: string;
+  ladder: string;
+  latency: string;
+  encrypted: boolean;
+  status: StreamStatus;
+  viewers: number;
+}
+
+/** A stream's publish credentials: shown once, after create or rotate. */
+export interface Credentials {
+  publishKey: string;
+  passphrase: string | null;
+  srtUrl: string;
+  srtPlainKeyUrl: string;
+}
+
+export interface IngestTask {
+  taskId: string;
+  capacity?: number;
+  streams?: number;
+  cpuPercent?: number;
+  gpu?: boolean;
+}
+
+export interface Ingest {
+  tasks: IngestTask[];
+  totals: { capacity: number; streams: number };
+  service: {
+    desiredCount: number;
+    runningCount: number;
+    pendingCount: number;
+    minTasks: number;
+    maxTasks: number;
+  } | null;
+}

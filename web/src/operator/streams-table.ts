@@ -1,0 +1,91 @@
+import { h } from '../dom.js';
+import type { Act, Api } from './api.js';
+import { streamCells } from './format.js';
+import type { Credentials, Stream } from './model.js';
+
+export const STREAM_HEADERS = [
+  'State',
+  'Stream',
+  'Input',
+  'Bitrate',
+  'SRT RTT / loss',
+  'Latency',
+  'Viewers',
+  'Task',
+  '',
+] as const;
+
+/** What a row's buttons do: rotate shows the new credentials; kick, purge and delete refresh the table. */
+export interface RowActions {
+  readonly api: Api;
+  readonly act: Act;
+  readonly showCredentials: (title: string, credentials: Credentials) => void;
+}
+
+/** Fills the table body with one row per stream (or a placeholder row when there are none). */
+export function renderStreamRows(body: HTMLElement, streams: readonly Stream[], actions: RowActions): void {
+  body.replaceChildren(...streams.map((s) => streamRow(s, actions)));
+  if (streams.length === 0)
+    body.append(
+      h('tr', {}, h('td', { colSpan: STREAM_HEADERS.length, className: 'muted' }, 'No streams yet.')),
+    );
+}
+
+function streamRow(s: Stream, actions: RowActions): HTMLTableRowElement {
+  const cells = streamCells(s);
+  return h(
+    'tr',
+    { dataset: { stream: s.id, state: s.status.state } },
+    h('td', {}, h('span', { className: `dot ${s.status.state}` }), ' ', s.status.state),
+    h('td', {}, h('b', {}, s.name), h('div', { className: 'muted' }, cells.details)),
+    h('td', {}, cells.input),
+    h('td', { className: 'bitrate' }, cells.bitrate),
+    h('td', { className: 'srt' }, cells.srt),
+    h('td', { className: 'latency' }, cells.latency),
+    h('td', { className: 'viewers' }, cells.viewers),
+    h('td', {}, cells.task),
+    rowButtons(s, actions),
+  );
+}
+
+function rowButtons(s: Stream, { api, act, showCredentials }: RowActions): HTMLTableCellElement {
+  return h(
+    'td',
+    { className: 'actions' },
+    h(
+      'button',
+      {
+        onclick: () =>
+          act(async () =>
+            showCredentials(
+              s.name,
+              (await api<{ credentials: Credentials }>('POST', `/streams/${s.id}/rotate`, {})).credentials,
+            ),
+          ),
+      },
+      'Rotate',
+    ),
+    h(
+      'button',
+      { onclick: () => act(async () => void (await api('POST', `/streams/${s.id}/disconnect`, {}))) },
+      'Kick',
+    ),
+    h(
+      'button',
+      { onclick: () => act(async () => void (await api('POST', `/streams/${s.id}/invalidate`))) },
+      'Purge cache',
+    ),
+    h(
+      'button',
+      {
+        className: 'danger',
+        onclick: () => {
+          if (confirm(`Delete ${s.name}? Its publisher is kicked and its keys removed.`)) {
+            void act(async () => void (await api('DELETE', `/streams/${s.id}`)));
+          }
+        },
+      },
+      'Delete',
+    ),
+  );
+}
