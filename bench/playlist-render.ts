@@ -10,10 +10,15 @@ import {
   renderMultivariantPlaylist,
   Segmenter,
 } from '../core/hls/index.js';
-import { parseRenditionState, type RenditionState } from '../core/live/index.js';
+import { parseRenditionState, RENDITION_STATE_VERSION, type RenditionState } from '../core/live/index.js';
 
 function state(parts: number): RenditionState {
-  const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, windowSegments: 20 });
+  const s = new Segmenter({
+    partTargetMs: 100,
+    segmentTargetMs: 500,
+    windowSegments: 20,
+    broadcast: 'bench0000001',
+  });
   for (let i = 0; i < parts; i++) {
     s.addPart(
       {
@@ -28,7 +33,7 @@ function state(parts: number): RenditionState {
     );
   }
   return {
-    v: 1,
+    v: RENDITION_STATE_VERSION,
     info: { codecs: ['avc1.64001f', 'mp4a.40.2'], width: 1280, height: 720, frameRate: 30 },
     timeline: s.timeline(),
     publishedAtMs: Date.now(),

@@ -35,10 +35,11 @@ function get(path: string): Promise<{ status: number; body: Buffer; ms: number }
   });
 }
 
-const HINT = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-(\d+)-(\d+)\.m4s"/;
+/** The hint names `{broadcast}/part-{msn}-{part}.m4s` (decision D16). */
+const HINT = /#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([0-9a-z]+)\/part-(\d+)-(\d+)\.m4s"/;
 
 async function client(endAt: number): Promise<void> {
-  let next: { msn: number; part: number } | undefined;
+  let next: { broadcast: string; msn: number; part: number } | undefined;
   while (Date.now() < endAt) {
     try {
       const query = next === undefined ? '' : `?_HLS_msn=${next.msn}&_HLS_part=${next.part}`;
@@ -56,10 +57,10 @@ async function client(endAt: number): Promise<void> {
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
-      const hinted = { msn: Number(hint[1]), part: Number(hint[2]) };
+      const hinted = { broadcast: hint[1]!, msn: Number(hint[2]), part: Number(hint[3]) };
       // The part the playlist just announced (the one before the hint), then follow the hint.
       if (next !== undefined) {
-        const part = await get(`${dir}part-${next.msn}-${next.part}.m4s`);
+        const part = await get(`${dir}${next.broadcast}/part-${next.msn}-${next.part}.m4s`);
         if (part.status === 200) {
           partMs.push(part.ms);
           partBytes += part.body.byteLength;

@@ -31,7 +31,7 @@ const mbps = (source.byteLength * 8) / SECONDS / 1e6;
 
 function once(): number {
   const splitter = new FragmentSplitter();
-  const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+  const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, broadcast: 'bench0000001' });
   let parts = 0;
   for (let i = 0; i < source.byteLength; i += CHUNK) {
     for (const out of splitter.push(source.subarray(i, Math.min(source.byteLength, i + CHUNK)))) {

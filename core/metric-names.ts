@@ -38,6 +38,17 @@ export const MetricNames = {
     /** Count, 1 each time a publishing stream stops unexpectedly (encoder gone, stall, transcoder exit); per stream. */
     streamDown: 'StreamDown',
     /**
+     * Parts published to the live state, task level, on every task line (0 included, decision D21): with
+     * ActiveStreams it drives the "no parts published" alarm, where silence (no line at all) is an outage.
+     */
+    partsPublished: 'PartsPublished',
+    /** Media writes given up after their retries (parts, segments, init segments), task level, on every task line. */
+    storageWriteFailures: 'StorageWriteFailures',
+    /** Parts never listed (write failed, write queue full, no init, waiting for a keyframe), task level. */
+    partsLost: 'PartsLost',
+    /** Live-state publishes that failed (Redis unreachable or refusing), task level, on every task line. */
+    publishFailures: 'LivePublishFailures',
+    /**
      * GPU (SM) utilisation, percent, busiest GPU the task sees (nvidia-smi `utilization.gpu`); task level, one
      * value per MIRROR_GPU_SAMPLE_S (10 s) and only on tasks using the GPU path (containers/ingest/src/gpu-utilization.ts).
      */

@@ -10,7 +10,8 @@ import {
   MIN_SEGMENT_TARGET_MS,
   MIN_WINDOW_SEGMENTS,
 } from '../core/hls/constants.js';
-import { LadderPreset } from '../core/ladder.js';
+import { LADDERS, LadderPreset } from '../core/ladder.js';
+import { ingestMemoryFor, instanceMemory, knownSizes } from './instance-memory.js';
 
 /**
  * Per-stage deployment configuration. Read once by infra/app.ts (`-c stage=NAME`), validated here, and handed to
@@ -35,6 +36,10 @@ function gpuInstanceTypeIssue(value: string): string | undefined {
     return `${value}: ${family} is not a GPU family with NVENC; use one of ${NVENC_FAMILIES.join(', ')}`;
   }
   if (!/^(\d*xlarge|metal)$/.test(match[2]!)) return `${value}: ${match[2]} is not a size of ${family}`;
+  // The container's memory limit is derived from the instance's memory (instance-memory.ts).
+  if (instanceMemory(value) === undefined) {
+    return `${value}: ${match[2]} is not a size of ${family} (one of ${knownSizes(family).join(', ')})`;
+  }
   return undefined;
 }
 
@@ -64,7 +69,11 @@ const ingestSchema = z
     healthPort: port,
     /** Who may send SRT to the load balancer. 0.0.0.0/0 means anyone (passphrases still apply). */
     encoderCidrs: z.array(cidr).min(1),
-    /** Seconds a stopping task keeps serving SRT sessions (deregistration delay and stop timeout). */
+    /**
+     * Seconds a task has after SIGTERM to move its publishers (container stop timeout, MIRROR_DRAIN_S, the NLB's
+     * draining interval for a target that answers 503). It refuses new publishers at once and closes each
+     * connected one with a reason as soon as another task reports room for it, the rest just before the end.
+     */
     drainSeconds: z.int().min(10).max(120),
   })
   .strict()
@@ -72,7 +81,20 @@ const ingestSchema = z
     path: ['maxTasks'],
     message: 'must be greater than or equal to minTasks',
   })
-  .refine((v) => v.srtPort !== v.healthPort, { path: ['healthPort'], message: 'must differ from srtPort' });
+  .refine((v) => v.srtPort !== v.healthPort, { path: ['healthPort'], message: 'must differ from srtPort' })
+  .superRefine((v, ctx) => {
+    // Every stream of a task at its memory bounds must fit the task's share of the instance.
+    if (instanceMemory(v.instanceType) === undefined) return; // reported on instanceType
+    try {
+      ingestMemoryFor(v.instanceType, v.nvencSessionsPerGpu);
+    } catch (error) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['nvencSessionsPerGpu'],
+        message: `${v.instanceType}: ${(error as Error).message}`,
+      });
+    }
+  });
 
 /** LL-HLS: a live playlist must stay at least three target durations long (RFC 8216bis 6.2.2). */
 const MIN_PLAYLIST_TARGET_DURATIONS = 3;
@@ -184,6 +206,49 @@ const deliverySchema = z
     message: 'domainNames and certificateArn go together: set both or neither',
   });
 
+/**
+ * Manifest function invocations held at once per live rendition: one blocking playlist reload per cache-key variant
+ * players use (with and without `_HLS_skip`) plus the held preload-hinted part. Origin shield and request collapsing
+ * make identical requests from every edge one origin request, so this does not grow with viewers.
+ */
+export const HELD_REQUESTS_PER_RENDITION = 3;
+
+/**
+ * Manifest invocations in flight when every ingest slot of the stage publishes: streams (maxTasks x
+ * nvencSessionsPerGpu, which the ingest task uses as its stream capacity) x rungs of the ladder x
+ * HELD_REQUESTS_PER_RENDITION. The manifest's reserved concurrency must cover it, or live playback is throttled.
+ */
+export function manifestConcurrencyAtCapacity(
+  ingest: { readonly maxTasks: number; readonly nvencSessionsPerGpu: number },
+  ladder: LadderPreset,
+): number {
+  return ingest.maxTasks * ingest.nvencSessionsPerGpu * LADDERS[ladder].length * HELD_REQUESTS_PER_RENDITION;
+}
+
+/** Room above the held requests for short ones (stored parts, playlists without directives, cold starts). */
+const MANIFEST_CONCURRENCY_HEADROOM = 1.1;
+
+/** The reserved concurrency a stage gets when it sets none: the need at full capacity plus headroom, in tens. */
+export function derivedManifestConcurrency(
+  ingest: { readonly maxTasks: number; readonly nvencSessionsPerGpu: number },
+  ladder: LadderPreset,
+): number {
+  return Math.ceil((manifestConcurrencyAtCapacity(ingest, ladder) * MANIFEST_CONCURRENCY_HEADROOM) / 10) * 10;
+}
+
+const manifestSchema = z
+  .object({
+    /**
+     * Lambda reserved concurrency of the manifest function: its guaranteed share of the account and its ceiling, so
+     * a flood of playlist or part misses is throttled there instead of starving the session and control functions
+     * (and everything else in the account). At least manifestConcurrencyAtCapacity() for the stage; unset, it is
+     * derivedManifestConcurrency(). The account must keep 100 unreserved executions, so a default account (1000)
+     * takes at most 900 here.
+     */
+    reservedConcurrency: z.int().min(10).max(10_000).optional(),
+  })
+  .strict();
+
 const operatorsSchema = z
   .object({
     /** MFA (TOTP) for operators signing in to the operator page on AWS: `required` or `optional` per operator. */
@@ -221,6 +286,7 @@ export const stageConfigSchema = z
     media: mediaSchema,
     redis: redisSchema,
     delivery: deliverySchema,
+    manifest: manifestSchema,
     /** Operator sign-in on AWS (Cognito user pool and Hosted UI, decision D12). */
     operators: operatorsSchema,
     /** E-mail address subscribed to the alarm topic. */
@@ -231,11 +297,30 @@ export const stageConfigSchema = z
   .refine((v) => v.stage !== 'prod' || v.redis.replicas >= 1, {
     path: ['redis', 'replicas'],
     message: 'prod needs at least 1 replica for Multi-AZ automatic failover',
-  });
+  })
+  .superRefine((v, ctx) => {
+    const needed = manifestConcurrencyAtCapacity(v.ingest, v.media.ladder);
+    if (v.manifest.reservedConcurrency !== undefined && v.manifest.reservedConcurrency < needed) {
+      const rungs = LADDERS[v.media.ladder].length;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['manifest', 'reservedConcurrency'],
+        message: `${v.manifest.reservedConcurrency} would throttle live playback at full ingest capacity: ${v.ingest.maxTasks} tasks x ${v.ingest.nvencSessionsPerGpu} streams x ${rungs} rungs x ${HELD_REQUESTS_PER_RENDITION} held requests = ${needed}`,
+      });
+    }
+  })
+  .transform((v) => ({
+    ...v,
+    manifest: {
+      reservedConcurrency:
+        v.manifest.reservedConcurrency ?? derivedManifestConcurrency(v.ingest, v.media.ladder),
+    },
+  }));
 
 export type StageConfig = z.infer<typeof stageConfigSchema>;
 export type IngestConfig = StageConfig['ingest'];
 export type MediaConfig = StageConfig['media'];
+export type ManifestConfig = StageConfig['manifest'];
 
 const BASE = {
   retainData: true,
@@ -261,6 +346,10 @@ const BASE = {
   },
   redis: { nodeType: 'cache.r7g.large', replicas: 1 },
   delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'], playbackProtection: false },
+  // Manifest reserved concurrency derived from the ingest sizing (derivedManifestConcurrency), e.g. prod at full
+  // capacity: 10 tasks x 8 streams x 3 rungs (full ladder) x 3 held requests = 720, plus 10 % = 800, which leaves 200
+  // of a default account's 1000 for session, control and everything else (AWS keeps at least 100 unreserved).
+  manifest: {},
   operators: { mfa: 'required' },
 } as const;
 
@@ -271,6 +360,7 @@ export const STAGES: Readonly<Record<string, unknown>> = {
     stage: 'dev',
     retainData: false,
     ingest: { ...BASE.ingest, maxTasks: 2 },
+    // Manifest reserved concurrency (derived): 2 tasks x 8 streams x 3 rungs x 3 held requests = 144, plus 10 % = 160.
     redis: { nodeType: 'cache.t4g.small', replicas: 0 },
     delivery: { ...BASE.delivery, priceClass: 'PriceClass_100' },
     operators: { mfa: 'optional' },

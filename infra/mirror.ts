@@ -100,6 +100,7 @@ export function buildMirror(app: App, config: StageConfig, options: BuildOptions
     ingest: config.ingest,
     media: config.media,
     delivery: config.delivery,
+    manifest: config.manifest,
     operators: config.operators,
     retainData: config.retainData,
     alarmEmail: config.alarmEmail,

@@ -3,9 +3,9 @@ import type { Redis } from 'ioredis';
 import { LiveState } from '../core/adapters/live/live-state.js';
 import { LiveWaiters } from '../core/adapters/live/waiters.js';
 import { createLogger } from '../core/adapters/log.js';
-import { LocalDiskStorage } from '../core/adapters/storage/local.js';
 import type { SrtEndpoint } from '../core/adapters/streams/registry.js';
 import type { HttpApp } from '../core/http.js';
+import type { MediaStorage } from '../core/storage/index.js';
 import { bearerAuthenticator, createControlApp } from '../functions/control/app.js';
 import { createManifestApp } from '../functions/manifest/app.js';
 import { createSessionApp } from '../functions/session/app.js';
@@ -13,11 +13,11 @@ import { buildWebAppSync } from '../web/build.js';
 import { selfSignedCertificate } from './edge/cert.js';
 import { Edge } from './edge/edge.js';
 import { type EdgeServer, listenEdge } from './edge/server.js';
-import { createMediaOrigin, createWebOrigin } from './edge/static-origin.js';
+import { createWebOrigin } from './edge/static-origin.js';
 import type { ViewerRequestFunction } from './edge/viewer-request.js';
 import type { Teardown } from './teardown.js';
 
-/** The three Lambda apps, built as their handlers build them, on the local redis-server and media directory. */
+/** The three Lambda apps, built as their handlers build them, on the local redis-server and media storage. */
 export interface LocalApps {
   readonly control: HttpApp;
   readonly manifest: HttpApp;
@@ -26,8 +26,8 @@ export interface LocalApps {
 
 export interface AppsOptions {
   readonly redis: Redis;
-  /** The local-disk twin of the media bucket. */
-  readonly mediaDir: string;
+  /** The media bucket: its local-disk twin, or s3rver (`--storage s3`). */
+  readonly storage: MediaStorage;
   readonly controlToken: string;
   /** Where encoders reach the SRT listener (for the credentials the control API hands out). */
   readonly srt: SrtEndpoint;
@@ -45,11 +45,13 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
   const live = new LiveState(options.redis);
   // One subscriber connection per process carries every blocking request's wake-up.
   const subscriber = options.redis.duplicate();
+  // Reconnects on its own after redis-server comes back (the fault suite); the waiters see the outage as timeouts.
+  subscriber.on('error', () => undefined);
   teardown.add(() => subscriber.disconnect());
   const manifest = createManifestApp({
     live,
     waiters: new LiveWaiters(subscriber, live),
-    storage: new LocalDiskStorage(options.mediaDir),
+    storage: options.storage,
     logger: createLogger('manifest'),
   });
   const session = createSessionApp({
@@ -63,7 +65,8 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
 
 export interface EdgeOptions {
   readonly apps: LocalApps;
-  readonly mediaDir: string;
+  /** Media storage as the edge's origin (the media directory, or the bucket on s3rver). */
+  readonly media: HttpApp;
   /** Where the web build and the self-signed certificate go. */
   readonly dataDir: string;
   readonly httpsPort: number;
@@ -73,7 +76,7 @@ export interface EdgeOptions {
 }
 
 /**
- * Builds the web app and serves it, the media directory and the apps through the local edge (CloudFront's
+ * Builds the web app and serves it, media storage and the apps through the local edge (CloudFront's
  * behaviours) over HTTPS and plain HTTP; the teardown closes the server.
  */
 export async function serveEdge(
@@ -85,7 +88,7 @@ export async function serveEdge(
   const edge = new Edge(
     {
       manifest: options.apps.manifest,
-      media: createMediaOrigin(options.mediaDir),
+      media: options.media,
       control: options.apps.control,
       session: options.apps.session,
       web: createWebOrigin(webDir),

@@ -12,6 +12,8 @@ export const USAGE = `Usage: npm start -- [options]
   --http-port N      plain HTTP/1.1 port of the edge (default ${DEFAULT_OPTIONS.httpPort})
   --srt-port N       UDP port of the SRT ingest (default ${DEFAULT_OPTIONS.srtPort})
   --redis-port N     port of the private redis-server (default ${DEFAULT_OPTIONS.redisPort})
+  --storage KIND     local | s3 (default local: media in .mirror/media; s3: the S3 implementation against
+                     s3rver, objects in .mirror/s3, as on AWS)
   --status-every S   seconds between status lines (default 5; 0 = off)
   --playback-protection
                      check playback tokens at the edge (the CloudFront Function), as
@@ -28,6 +30,7 @@ const RunOptions = z.object({
   'http-port': Port,
   'srt-port': Port,
   'redis-port': Port,
+  storage: z.enum(['local', 's3']),
   'status-every': z.coerce.number().min(0).max(3600),
 });
 
@@ -49,6 +52,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
         'http-port': { type: 'string', default: String(DEFAULT_OPTIONS.httpPort) },
         'srt-port': { type: 'string', default: String(DEFAULT_OPTIONS.srtPort) },
         'redis-port': { type: 'string', default: String(DEFAULT_OPTIONS.redisPort) },
+        storage: { type: 'string', default: 'local' },
         'status-every': { type: 'string', default: '5' },
         'playback-protection': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -77,6 +81,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
       httpPort: v['http-port'],
       srtPort: v['srt-port'],
       redisPort: v['redis-port'],
+      storage: v.storage,
       playbackProtection: values['playback-protection'] === true,
     },
   };

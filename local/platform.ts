@@ -1,25 +1,31 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger } from '../core/adapters/log.js';
 import { StreamRegistry } from '../core/adapters/streams/registry.js';
 import { DEFAULT_PART_TARGET_MS, DEFAULT_SEGMENT_TARGET_MS } from '../core/hls/constants.js';
 import type { LadderPreset } from '../core/ladder.js';
+import type { MediaStorage } from '../core/storage/index.js';
 import { createApps, serveEdge } from './apps.js';
 import type { Edge } from './edge/edge.js';
 import { playbackViewerRequest } from './edge/viewer-request.js';
 import { directFeeds, srtFeeds } from './encoders/feeds.js';
-import { startIngestChild } from './ingest-child.js';
+import { type IngestHandle, startIngestChild } from './ingest-child.js';
 import { type StreamStatus, statusReader } from './platform-status.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
-import { startLocalRedis } from './redis.js';
+import { type RedisServerHandle, startLocalRedis } from './redis.js';
 import { ROOT } from './root.js';
+import type { S3Handle } from './s3.js';
+import { type StorageKind, startStorage } from './storage.js';
 import { createStreams, type PlatformStream } from './synthetic-streams.js';
 import { Teardown } from './teardown.js';
 
+export type { IngestHandle } from './ingest-child.js';
 export type { StreamStatus } from './platform-status.js';
+export type { RedisServerHandle } from './redis.js';
 export { ROOT } from './root.js';
+export type { S3Handle, StoredObject } from './s3.js';
+export type { StorageKind } from './storage.js';
 export type { PlatformStream } from './synthetic-streams.js';
 
 /** Every port picked free by the system: several platforms (tests, benchmarks) side by side on one machine. */
@@ -58,6 +64,17 @@ export interface PlatformOptions {
    * playback tokens and the edge runs the CloudFront Function that checks them on playlists and media.
    */
   readonly playbackProtection?: boolean;
+  /**
+   * `local` (default): media in `dataDir/media`. `s3`: the S3 implementation (core/adapters/storage/s3.ts) against
+   * s3rver in a child process, objects in `dataDir/s3`: the code path of AWS, and an endpoint the fault suite can
+   * take away.
+   */
+  readonly storage?: StorageKind;
+  /**
+   * Seconds live state outlives its last publish (MIRROR_LIVE_TTL_S; the ingest's default is 120 s): the fault
+   * suite shortens it so "stopped for longer than the TTL" takes seconds.
+   */
+  readonly liveTtlS?: number;
 }
 
 /** LL-HLS targets as infra/config.ts sets them for AWS: 100 ms parts (0.3 s part-hold-back) in 500 ms segments. */
@@ -86,7 +103,16 @@ export interface Platform {
   };
   readonly controlToken: string;
   readonly redisUrl: string;
+  /** The media directory with `local` storage (empty with `s3`). */
   readonly mediaDir: string;
+  /** The platform's media storage (the directory, or the bucket on s3rver), for reads and checks. */
+  readonly storage: MediaStorage;
+  /** redis-server, to kill and start again (the fault suite). */
+  readonly redisServer: RedisServerHandle;
+  /** s3rver, with `storage: 's3'`. */
+  readonly s3?: S3Handle;
+  /** The ingest service's process; absent with `feed: 'direct'`. */
+  readonly ingest?: IngestHandle;
   readonly streams: readonly PlatformStream[];
   readonly edge: Edge;
   readonly registry: StreamRegistry;
@@ -129,25 +155,23 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     redis: options.redisPort || (await freeTcpPort()),
   };
   const mediaDir = join(options.dataDir, 'media');
-  // Redis starts empty every run, so media from a previous run would only be orphans.
-  rmSync(mediaDir, { recursive: true, force: true });
-  mkdirSync(mediaDir, { recursive: true });
   teardown.guardExit();
 
-  const { url: redisUrl, redis } = await startLocalRedis(ports.redis, teardown);
+  const { url: redisUrl, redis, server: redisServer } = await startLocalRedis(ports.redis, teardown);
+  const media = await startStorage(options.storage ?? 'local', options.dataDir, teardown);
   const controlToken = options.controlToken ?? randomBytes(18).toString('base64url');
   const srt = { host: '127.0.0.1', port: ports.srt };
   // The session secret; with protection on, also what the edge function's KeyValueStore holds.
   const sessionSecret = randomBytes(32).toString('base64url');
   const playbackProtection = options.playbackProtection === true;
   const apps = createApps(
-    { redis, mediaDir, controlToken, srt, sessionSecret, playbackProtection },
+    { redis, storage: media.storage, controlToken, srt, sessionSecret, playbackProtection },
     teardown,
   );
   const { edge, server } = await serveEdge(
     {
       apps,
-      mediaDir,
+      media: media.origin,
       dataDir: options.dataDir,
       httpsPort: ports.https,
       httpPort: ports.http,
@@ -158,10 +182,21 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
 
   const targets = { partTargetMs: PART_TARGET_MS, segmentTargetMs: SEGMENT_TARGET_MS };
   const direct = options.feed === 'direct';
+  let ingest: IngestHandle | undefined;
   if (!direct) {
-    const { ladder, gpu, dataDir, ingestLog: log } = options;
-    await startIngestChild(
-      { redisUrl, mediaDir, srtPort: ports.srt, ladder, gpu, ...targets, dataDir, log },
+    const { ladder, gpu, dataDir, ingestLog: log, liveTtlS } = options;
+    ingest = await startIngestChild(
+      {
+        redisUrl,
+        storage: media.ingest,
+        srtPort: ports.srt,
+        ladder,
+        gpu,
+        ...targets,
+        dataDir,
+        log,
+        liveTtlS,
+      },
       teardown,
     );
   }
@@ -174,7 +209,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       synthetic: options.streams,
       ownStream: options.ownStream === true,
       clipsDir: join(options.dataDir, 'clips'),
-      feeds: direct ? directFeeds(redis, mediaDir, targets) : srtFeeds,
+      feeds: direct ? directFeeds(redis, media.storage, targets) : srtFeeds,
     },
     teardown,
   );
@@ -201,6 +236,10 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     controlToken,
     redisUrl,
     mediaDir,
+    storage: media.storage,
+    redisServer,
+    ...(media.s3 === undefined ? {} : { s3: media.s3 }),
+    ...(ingest === undefined ? {} : { ingest }),
     streams,
     edge,
     registry,

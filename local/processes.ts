@@ -70,6 +70,23 @@ export async function terminate(child: ChildProcess, graceMs: number): Promise<v
   clearTimeout(timer);
 }
 
+/** How a child ended: its exit code, or the signal that ended it. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+/** Sends `signal` and resolves once the process has exited (at once if it already has), with how it ended. */
+export async function signalAndWait(child: ChildProcess, signal: NodeJS.Signals): Promise<ChildExit> {
+  if (child.exitCode !== null || child.signalCode !== null)
+    return { code: child.exitCode, signal: child.signalCode };
+  const exited = new Promise<ChildExit>((resolve) =>
+    child.once('exit', (code, sig) => resolve({ code, signal: sig })),
+  );
+  child.kill(signal);
+  return exited;
+}
+
 /** redis-server on its own loopback port, without persistence (live state is rebuilt by the encoders). */
 export async function startRedisServer(port: number): Promise<Managed & { readonly url: string }> {
   const managed = startManaged(

@@ -81,6 +81,11 @@ if (platform.options.playbackProtection === true) {
     `              (the viewer gets both from POST ${SESSIONS_PATH})`,
   );
 }
+if (platform.s3 !== undefined) {
+  lines.push(
+    `  Storage     s3rver ${platform.s3.endpoint}, bucket ${platform.s3.bucket} (objects under the data directory, s3/)`,
+  );
+}
 lines.push(`  SRT ingest  ${platform.urls.srt}  (one UDP port; the streamid names the stream)`);
 if (own !== undefined) {
   // The query is raw (see srtUrls): `new URL` would take the streamid's `#!::` for a fragment.

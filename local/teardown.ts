@@ -1,6 +1,9 @@
 import type { Feed } from './encoders/feeds.js';
 import type { Managed } from './processes.js';
 
+/** The pid of a child the platform runs now, or undefined while none runs (a child may be replaced: the ingest). */
+type PidSource = () => number | undefined;
+
 /** One thing to undo at stop(), synchronous or not. */
 type StopStep = () => unknown;
 
@@ -12,8 +15,7 @@ type StopStep = () => unknown;
  */
 export class Teardown {
   readonly #steps: StopStep[] = [];
-  readonly #managed: Managed[] = [];
-  readonly #feeds: Feed[] = [];
+  readonly #pids: PidSource[] = [];
 
   constructor(private readonly onStepFailed: (error: unknown) => void) {}
 
@@ -24,13 +26,19 @@ export class Teardown {
 
   /** A child process the platform stops itself, with SIGKILL after graceMs (default: Managed's). */
   manage(managed: Managed, graceMs?: number): void {
-    this.#managed.push(managed);
+    const { child } = managed;
+    this.trackPid(() => (child.exitCode === null && child.signalCode === null ? child.pid : undefined));
     this.add(() => managed.stop(graceMs));
   }
 
   /** An encoder's ffmpeg, for pids() and the exit guard; whoever starts feeds adds the step that stops them. */
   trackFeed(feed: Feed): void {
-    this.#feeds.push(feed);
+    this.trackPid(() => feed.pid);
+  }
+
+  /** A child that may be replaced while the platform runs (redis-server, the ingest): its current pid, if any. */
+  trackPid(source: PidSource): void {
+    this.#pids.push(source);
   }
 
   /**
@@ -45,9 +53,7 @@ export class Teardown {
 
   /** Pids of every child still known (for checks that nothing is left running). */
   pids(): number[] {
-    return [...this.#managed.map((m) => m.child.pid), ...this.#feeds.map((f) => f.pid)].filter(
-      (pid): pid is number => pid !== undefined,
-    );
+    return this.#pids.map((source) => source()).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Runs every step once, newest first. */
@@ -62,11 +68,9 @@ export class Teardown {
   }
 
   #killLeftovers(): void {
-    for (const m of this.#managed)
-      if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGKILL');
-    for (const feed of this.#feeds) {
+    for (const pid of this.pids()) {
       try {
-        if (feed.pid !== undefined) process.kill(feed.pid, 'SIGKILL');
+        process.kill(pid, 'SIGKILL');
       } catch {
         // exited meanwhile
       }

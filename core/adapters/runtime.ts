@@ -1,5 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { createRedisClient, logRedisOutages } from './redis.js';
 
 /** A secret's string value from Secrets Manager (JSON secrets: the named key, else the whole string). */
 export async function readSecret(arn: string, jsonKey?: string): Promise<string> {
@@ -15,14 +17,18 @@ export async function readSecret(arn: string, jsonKey?: string): Promise<string>
 
 /**
  * One Redis connection per function instance. `rediss://` URLs use TLS (ElastiCache in-transit encryption);
- * the AUTH token comes from Secrets Manager when an ARN is given.
+ * the AUTH token comes from Secrets Manager when an ARN is given. Connect and command timeouts, bounded retries
+ * and READONLY reconnects come from the shared options (redis.ts): a request fails fast with a 503 rather than
+ * waiting out the Lambda timeout on a Redis that is failing over. With `log`, an outage is logged once (and its
+ * end), not at every reconnection attempt.
  */
-export async function connectRedis(url: string, authSecretArn?: string): Promise<Redis> {
+export async function connectRedis(
+  url: string,
+  authSecretArn?: string,
+  log?: Pick<Logger, 'warn' | 'info'>,
+): Promise<Redis> {
   const password = authSecretArn ? await readSecret(authSecretArn, 'password') : undefined;
-  return new Redis(url, {
-    password,
-    // Fail a request fast rather than queue it for a whole Lambda timeout.
-    maxRetriesPerRequest: 2,
-    enableAutoPipelining: true,
-  });
+  const redis = createRedisClient(url, { password, autoPipelining: true });
+  if (log) logRedisOutages(redis, log, 'functions');
+  return redis;
 }

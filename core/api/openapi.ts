@@ -29,6 +29,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Request body too large',
   429: 'Rate limited; see Retry-After',
   502: 'An AWS call failed',
+  503: 'The live state store (Redis) is unreachable or failing over; retry after Retry-After seconds',
 };
 
 function schemaOf(schema: z.ZodType, io: 'input' | 'output') {
@@ -65,7 +66,8 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
           }
         : { description: r.response.description },
     };
-    const errors = new Set<number>([400, ...(r.errors ?? [])]);
+    // 503: any call may meet Redis unreachable or failing over (answered with Retry-After, never a 500).
+    const errors = new Set<number>([400, 503, ...(r.errors ?? [])]);
     if (!r.public && info.security) errors.add(401);
     for (const status of [...errors].sort()) {
       responses[String(status)] = {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
-import { DomainError, type FailureCode } from './errors.js';
+import { DomainError, type FailureCode, UnavailableError } from './errors.js';
 
 /**
  * A small declarative router shared by the control and session functions. The same route table drives
@@ -146,13 +146,17 @@ const STATUS_OF: Readonly<Record<FailureCode, number>> = {
   conflict: 409,
   // An AWS call failed: the one 5xx the control API gives on purpose.
   upstream_error: 502,
+  // Redis unreachable or failing over: nothing wrong with the request; the client retries after Retry-After.
+  unavailable: 503,
 };
 
 /** A typed error as the API answers it (its code and field kept), or undefined for an unexpected error. */
 export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof DomainError) {
-    return new ApiError(STATUS_OF[error.code], error.code, error.message, error.field);
+    const headers: Record<string, string> =
+      error instanceof UnavailableError ? { 'retry-after': String(error.retryAfterS) } : {};
+    return new ApiError(STATUS_OF[error.code], error.code, error.message, error.field, headers);
   }
   return undefined;
 }

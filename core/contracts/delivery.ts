@@ -85,8 +85,10 @@ export type CachePolicyName = keyof typeof CACHE_POLICIES;
 /**
  * Where a behaviour's requests go. `mediaWithHold` is the origin group: media storage first and, on
  * MEDIA_FAILOVER_STATUSES, the manifest function, which holds a preload-hinted part until it is published (D7).
+ * `media` is media storage alone: segments and init segments are stored before any playlist names them, so a miss
+ * on one is final and must not cost a Lambda invocation.
  */
-export type OriginName = 'manifest' | 'mediaWithHold' | 'api' | 'webApp';
+export type OriginName = 'manifest' | 'mediaWithHold' | 'media' | 'api' | 'webApp';
 
 /**
  * Failover criteria of the media origin group. Storage answers 403 (no ListBucket) or 404 for a part that is not
@@ -120,9 +122,16 @@ export interface Behaviour {
 
 export const DEFAULT_PATH_PATTERN = '*';
 
+/**
+ * The names a preload hint can point at: parts (`part-{msn}-{part}.m4s`, core/contracts/names.ts), whatever folders
+ * lead to them (the pattern looks at the file name only, so it holds for any key layout). CloudFront's `*` also
+ * crosses slashes, so a segment under a folder starting with `part-` matches too: the manifest function refuses
+ * every non-part name at once, so such a request costs one short invocation and no Redis call.
+ */
+export const PART_PATH_PATTERN = '*/part-*.m4s';
+
 const MEDIA = {
   name: 'media',
-  origin: 'mediaWithHold',
   cachePolicy: 'media',
   originRequest: 'cacheKeyOnly',
   allowedMethods: 'GET_HEAD_OPTIONS',
@@ -147,8 +156,11 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     viewerRequest: 'playbackCheck',
     compress: true,
   },
-  { ...MEDIA, pathPattern: '*.m4s' },
-  { ...MEDIA, pathPattern: '*.mp4' },
+  // Parts first (the first matching pattern wins): only they fail over to the manifest function's hold.
+  { ...MEDIA, pathPattern: PART_PATH_PATTERN, origin: 'mediaWithHold' },
+  // Segments and init segments: storage alone; a missing one is a plain error answer cached for 1 s.
+  { ...MEDIA, pathPattern: '*.m4s', origin: 'media' },
+  { ...MEDIA, pathPattern: '*.mp4', origin: 'media' },
   {
     name: 'api',
     pathPattern: `${API_PREFIX}/*`,

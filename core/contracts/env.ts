@@ -11,6 +11,8 @@ import {
   MIN_WINDOW_SEGMENTS,
 } from '../hls/constants.js';
 import { DEFAULT_LADDER, LadderPreset } from '../ladder.js';
+import { LIVE_TTL_S } from '../live/keys.js';
+import { DEFAULT_INPUT_BUFFER_MIB, MIN_INPUT_BUFFER_MIB } from './ingest-memory.js';
 
 /**
  * The environment of every Mirror process, as data (decision D6): one zod schema per process (ManifestEnv,
@@ -31,6 +33,17 @@ export const RedisEnv = z.object({
   MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
   /** Secrets Manager secret with the AUTH token; absent for a local redis-server without AUTH. */
   MIRROR_REDIS_AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+});
+
+/**
+ * Bound by LiveState.bindTo on the control function only (`operate`): the replication group operators see and
+ * drill failovers on (`/api/control/redis`); absent in the embedded default, where those routes answer 404.
+ */
+export const RedisOperationsEnv = z.object({
+  MIRROR_REDIS_REPLICATION_GROUP: z
+    .string()
+    .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'an ElastiCache replication group id')
+    .optional(),
 });
 
 /** Bound by LiveState.bindTo on containers only: ECS injects the token, so no Secrets Manager call at start. */
@@ -73,6 +86,13 @@ export const IngestScalingEnv = z.object({
   MIRROR_MAX_TASKS: int(4),
 });
 
+/**
+ * Bound by the Ingest construct on its container: the cluster whose service deployments a task watches to notice it
+ * was replaced (containers/ingest/src/deployment-watch.ts, decision D20); off without it. The service name comes
+ * from the task metadata: binding it here would make the task definition depend on the service that uses it.
+ */
+export const IngestClusterEnv = z.object({ MIRROR_ECS_CLUSTER: IngestScalingEnv.shape.MIRROR_ECS_CLUSTER });
+
 /** Bound by Delivery.bindInvalidationTo. */
 export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.string().optional() });
 
@@ -87,6 +107,11 @@ export const IngestTaskEnv = z.object({
   MIRROR_SRT_PORT: int(9000, 1, MAX_PORT),
   MIRROR_HEALTH_PORT: int(8081, 0, MAX_PORT),
   MIRROR_DRAIN_S: int(30, 1),
+  /**
+   * Per-stream input buffer in front of ffmpeg, MiB. The Ingest construct binds the figure the container's memory
+   * limit was computed with (core/contracts/ingest-memory.ts), so the streams of a task cannot outgrow it.
+   */
+  MIRROR_MAX_BUFFER_MB: int(DEFAULT_INPUT_BUFFER_MIB, MIN_INPUT_BUFFER_MIB),
 });
 
 /** Bound by the Ingest construct from the stage's media settings; limits and defaults from core/hls/constants.ts. */
@@ -106,11 +131,16 @@ export const IngestTuningEnv = z.object({
     .optional(),
   MIRROR_CAPACITY: int(0),
   MIRROR_SRT_LATENCY_MS: int(120, 20),
-  MIRROR_MAX_BUFFER_MB: int(400, 1),
   MIRROR_RECONNECT_GRACE_MS: int(10_000),
   MIRROR_METRICS: z.enum(['emf', 'off']).default('emf'),
   /** Seconds between nvidia-smi samples for the GPU metrics (GPU path only); 0 turns sampling off. */
   MIRROR_GPU_SAMPLE_S: int(10),
+  /**
+   * Seconds a stream's live state outlives its last publish (LIVE_TTL_S on AWS). Only the fault suite shortens it,
+   * so "stopped for longer than the TTL" runs in seconds; any pause in publishing longer than this (an encoder
+   * reconnecting, an ingest restart) loses the live state too, so it stays well above those.
+   */
+  MIRROR_LIVE_TTL_S: int(LIVE_TTL_S, 2, 86_400),
 });
 
 // One schema per process.
@@ -150,6 +180,7 @@ export type SessionEnv = z.infer<typeof SessionEnv>;
 /** The control function: live state, the SRT endpoint, the ingest service it scales and the distribution. */
 export const ControlEnv = z.object({
   ...RedisEnv.shape,
+  ...RedisOperationsEnv.shape,
   ...StageEnv.shape,
   ...SrtEndpointEnv.shape,
   ...IngestScalingEnv.shape,
@@ -167,6 +198,7 @@ export const IngestEnv = z.object({
   MIRROR_MEDIA_DIR: z.string().default('.mirror/media'),
   ...StageEnv.shape,
   ...IngestTaskEnv.shape,
+  ...IngestClusterEnv.shape,
   ...PackagingEnv.shape,
   ...IngestTuningEnv.shape,
 });
@@ -191,6 +223,7 @@ export const ENV_BINDING = {
   MIRROR_REDIS_URL: 'aws',
   MIRROR_REDIS_AUTH_SECRET_ARN: 'aws',
   MIRROR_REDIS_AUTH_TOKEN: 'aws',
+  MIRROR_REDIS_REPLICATION_GROUP: 'aws',
   MIRROR_STORAGE: 'aws',
   MIRROR_BUCKET: 'aws',
   MIRROR_S3_ENDPOINT: 'local',
@@ -218,10 +251,11 @@ export const ENV_BINDING = {
   MIRROR_TASK_ID: 'local',
   MIRROR_CAPACITY: 'local',
   MIRROR_SRT_LATENCY_MS: 'local',
-  MIRROR_MAX_BUFFER_MB: 'local',
+  MIRROR_MAX_BUFFER_MB: 'aws',
   MIRROR_RECONNECT_GRACE_MS: 'local',
   MIRROR_METRICS: 'local',
   MIRROR_GPU_SAMPLE_S: 'local',
+  MIRROR_LIVE_TTL_S: 'local',
 } as const satisfies Record<ProcessEnvKey, EnvBinding>;
 export type EnvKey = keyof typeof ENV_BINDING;
 

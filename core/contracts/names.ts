@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * Names that cross process boundaries, each written once: the stream-id and rendition grammars and the media
- * object layout of decision D2 (URL path = storage key, stream id first). The packager writes these names, storage
+ * Names that cross process boundaries, each written once: the stream-id, rendition and broadcast grammars and the
+ * media object layout of decisions D2 and D16 (URL path = storage key, stream id first, broadcast id before the
+ * file name). The packager writes these names, storage
  * and the manifest function read them back, the control and session APIs validate ids with them and the local edge
  * routes on them.
  *
@@ -25,6 +26,34 @@ export const StreamId = z
 export const RENDITION_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,31}';
 export const RENDITION_REGEX = new RegExp(`^${RENDITION_PATTERN}$`);
 
+/**
+ * A broadcast is one publish of a stream, from an encoder's connect to its disconnect (decision D16): its id is
+ * the third path segment of every media object, so no object name is ever written twice and nothing cached as
+ * immutable can go stale, whatever happens to the live state (expiry, a Redis flush, a stream deleted and created
+ * again). Lowercase base36: 8 characters of wall-clock ms, then random characters.
+ */
+export const BROADCAST_PATTERN = '[0-9a-z]{8,24}';
+export const BROADCAST_REGEX = new RegExp(`^${BROADCAST_PATTERN}$`);
+export const BroadcastId = z.string().regex(BROADCAST_REGEX, 'must be 8-24 lowercase letters or digits');
+/** Characters of the time part: base36 ms fills 8 until the year 5188, so ids also sort by start time. */
+const BROADCAST_TIME_CHARS = 8;
+/** Random characters after the time: 36^4 (1.7 million) ids per millisecond, with no counter to store or lose. */
+export const BROADCAST_RANDOM_CHARS = 4;
+
+/**
+ * A fresh broadcast id for a publish starting at `nowMs`. Unique without any stored counter: two publishes of one
+ * stream in the same millisecond would also need the same random characters (the publisher lease keeps them
+ * apart in time anyway). `random` supplies one byte per random character (tests pass fixed bytes).
+ */
+export function newBroadcastId(
+  nowMs: number,
+  random: Uint8Array = crypto.getRandomValues(new Uint8Array(BROADCAST_RANDOM_CHARS)),
+): string {
+  const time = Math.max(0, Math.floor(nowMs)).toString(36).padStart(BROADCAST_TIME_CHARS, '0');
+  const tail = [...random.subarray(0, BROADCAST_RANDOM_CHARS)].map((b) => (b % 36).toString(36)).join('');
+  return `${time}${tail}`;
+}
+
 /** What a media object is; each class has its own S3 lifecycle rule (decision D3). */
 export type MediaClass = 'part' | 'segment' | 'init' | 'recording';
 /** S3 object tag holding the MediaClass: the S3 adapter writes it, the bucket's lifecycle rules filter on it. */
@@ -32,24 +61,30 @@ export const MEDIA_CLASS_TAG = 'mirror-class';
 
 const MULTIVARIANT_PLAYLIST = 'master.m3u8';
 
-/** File names inside one rendition's folder; a media playlist names its media by these, relative to itself. */
+/**
+ * Names inside one rendition's folder: media sit in the broadcast's subfolder (`{broadcast}/part-3-1.m4s`), so a
+ * media playlist (`/{stream}/{rendition}/playlist.m3u8`) names them relative to itself, without `..`.
+ */
 export const renditionFiles = {
-  init: (version: number) => `init-${version}.mp4`,
-  segment: (msn: number) => `seg-${msn}.m4s`,
-  part: (msn: number, part: number) => `part-${msn}-${part}.m4s`,
+  init: (broadcast: string, version: number) => `${broadcast}/init-${version}.mp4`,
+  segment: (broadcast: string, msn: number) => `${broadcast}/seg-${msn}.m4s`,
+  part: (broadcast: string, msn: number, part: number) => `${broadcast}/part-${msn}-${part}.m4s`,
   playlist: 'playlist.m3u8',
 };
 
 const inRendition = (streamId: string, rendition: string, file: string) => `${streamId}/${rendition}/${file}`;
 
-/** Storage keys of media objects: the URL path without its leading slash. */
+/**
+ * Storage keys of media objects: the URL path without its leading slash. The stream stays the first segment (S3
+ * spreads load by prefix; lifecycle rules select by the MEDIA_CLASS_TAG object tag, not by prefix).
+ */
 export const mediaKeys = {
-  init: (streamId: string, rendition: string, version: number) =>
-    inRendition(streamId, rendition, renditionFiles.init(version)),
-  segment: (streamId: string, rendition: string, msn: number) =>
-    inRendition(streamId, rendition, renditionFiles.segment(msn)),
-  part: (streamId: string, rendition: string, msn: number, part: number) =>
-    inRendition(streamId, rendition, renditionFiles.part(msn, part)),
+  init: (streamId: string, rendition: string, broadcast: string, version: number) =>
+    inRendition(streamId, rendition, renditionFiles.init(broadcast, version)),
+  segment: (streamId: string, rendition: string, broadcast: string, msn: number) =>
+    inRendition(streamId, rendition, renditionFiles.segment(broadcast, msn)),
+  part: (streamId: string, rendition: string, broadcast: string, msn: number, part: number) =>
+    inRendition(streamId, rendition, renditionFiles.part(broadcast, msn, part)),
 };
 
 /** URL paths of a stream's playlists. */
@@ -67,16 +102,17 @@ export const playlistUris = {
   sibling: (rendition: string) => `../${rendition}/${renditionFiles.playlist}`,
 };
 
+/** Where a media object lives: stream, rendition and the broadcast that wrote it. */
+interface MediaFolder {
+  readonly streamId: string;
+  readonly rendition: string;
+  readonly broadcast: string;
+}
+
 export type MediaPath =
-  | { readonly kind: 'init'; readonly streamId: string; readonly rendition: string; readonly version: number }
-  | { readonly kind: 'segment'; readonly streamId: string; readonly rendition: string; readonly msn: number }
-  | {
-      readonly kind: 'part';
-      readonly streamId: string;
-      readonly rendition: string;
-      readonly msn: number;
-      readonly part: number;
-    };
+  | (MediaFolder & { readonly kind: 'init'; readonly version: number })
+  | (MediaFolder & { readonly kind: 'segment'; readonly msn: number })
+  | (MediaFolder & { readonly kind: 'part'; readonly msn: number; readonly part: number });
 
 export type PlaylistPath =
   | { readonly kind: 'multivariant'; readonly streamId: string }
@@ -85,7 +121,7 @@ export type PlaylistPath =
 const literal = (name: string) => name.replaceAll('.', '\\.');
 // Digit limits keep every number a safe integer: versions 9 digits, sequence numbers 15, part indexes 6.
 const MEDIA_PATH = new RegExp(
-  `^/?(${STREAM_ID_PATTERN})/(${RENDITION_PATTERN})/(?:init-(\\d{1,9})\\.mp4|seg-(\\d{1,15})\\.m4s|part-(\\d{1,15})-(\\d{1,6})\\.m4s)$`,
+  `^/?(${STREAM_ID_PATTERN})/(${RENDITION_PATTERN})/(${BROADCAST_PATTERN})/(?:init-(\\d{1,9})\\.mp4|seg-(\\d{1,15})\\.m4s|part-(\\d{1,15})-(\\d{1,6})\\.m4s)$`,
 );
 const MULTIVARIANT_PATH = new RegExp(`^/(${STREAM_ID_PATTERN})/${literal(MULTIVARIANT_PLAYLIST)}$`);
 const MEDIA_PLAYLIST_PATH = new RegExp(
@@ -96,18 +132,11 @@ const MEDIA_PLAYLIST_PATH = new RegExp(
 export function parseMediaPath(path: string): MediaPath | undefined {
   const m = MEDIA_PATH.exec(path);
   if (m === null) return undefined;
-  const [, streamId, rendition, version, seg, partMsn, part] = m;
-  if (version !== undefined)
-    return { kind: 'init', streamId: streamId!, rendition: rendition!, version: Number(version) };
-  if (seg !== undefined)
-    return { kind: 'segment', streamId: streamId!, rendition: rendition!, msn: Number(seg) };
-  return {
-    kind: 'part',
-    streamId: streamId!,
-    rendition: rendition!,
-    msn: Number(partMsn),
-    part: Number(part),
-  };
+  const [, streamId, rendition, broadcast, version, seg, partMsn, part] = m;
+  const folder: MediaFolder = { streamId: streamId!, rendition: rendition!, broadcast: broadcast! };
+  if (version !== undefined) return { kind: 'init', ...folder, version: Number(version) };
+  if (seg !== undefined) return { kind: 'segment', ...folder, msn: Number(seg) };
+  return { kind: 'part', ...folder, msn: Number(partMsn), part: Number(part) };
 }
 
 /** Parses a playlist URL path; undefined when it is not one of ours. */
@@ -122,10 +151,10 @@ export function parsePlaylistPath(path: string): PlaylistPath | undefined {
 export function keyOf(path: MediaPath): string {
   switch (path.kind) {
     case 'init':
-      return mediaKeys.init(path.streamId, path.rendition, path.version);
+      return mediaKeys.init(path.streamId, path.rendition, path.broadcast, path.version);
     case 'segment':
-      return mediaKeys.segment(path.streamId, path.rendition, path.msn);
+      return mediaKeys.segment(path.streamId, path.rendition, path.broadcast, path.msn);
     case 'part':
-      return mediaKeys.part(path.streamId, path.rendition, path.msn, path.part);
+      return mediaKeys.part(path.streamId, path.rendition, path.broadcast, path.msn, path.part);
   }
 }

@@ -13,7 +13,13 @@ export const HINTED_PART_WAIT_PARTS = 3;
 /** A request for the segment being built is held at most this many target durations. */
 export const OPEN_SEGMENT_WAIT_TARGETS = 2;
 
-const UNSIGNED = /^\d{1,15}$/;
+/**
+ * Delivery directives in canonical decimal form only: no sign, no spaces, no leading zeros (but "0" itself), at most
+ * 15 digits (a safe integer). `_HLS_msn` and `_HLS_part` are part of CloudFront's cache key (PLAYLIST_CACHE_KEY_QUERY),
+ * so accepting `007` next to `7` would let a client mint endless keys for one playlist and miss the cache every time;
+ * refused spellings get a 400 (cached 1 s) instead of an origin round trip each.
+ */
+const CANONICAL_UNSIGNED = /^(?:0|[1-9]\d{0,14})$/;
 
 export type DeliveryDirectives =
   | { msn?: number; part?: number; skip: boolean }
@@ -24,17 +30,11 @@ export function parseDirectives(query: Readonly<Record<string, string>>): Delive
   const rawMsn = query._HLS_msn;
   const rawPart = query._HLS_part;
   const rawSkip = query._HLS_skip;
-  if (rawMsn !== undefined && !UNSIGNED.test(rawMsn)) {
-    return {
-      field: '_HLS_msn',
-      error: `_HLS_msn must be a non-negative integer, got ${JSON.stringify(rawMsn)}`,
-    };
+  if (rawMsn !== undefined && !CANONICAL_UNSIGNED.test(rawMsn)) {
+    return { field: '_HLS_msn', error: `_HLS_msn ${canonicalRule(rawMsn)}` };
   }
-  if (rawPart !== undefined && !UNSIGNED.test(rawPart)) {
-    return {
-      field: '_HLS_part',
-      error: `_HLS_part must be a non-negative integer, got ${JSON.stringify(rawPart)}`,
-    };
+  if (rawPart !== undefined && !CANONICAL_UNSIGNED.test(rawPart)) {
+    return { field: '_HLS_part', error: `_HLS_part ${canonicalRule(rawPart)}` };
   }
   if (rawPart !== undefined && rawMsn === undefined) {
     return { field: '_HLS_part', error: '_HLS_part requires _HLS_msn' };
@@ -47,6 +47,12 @@ export function parseDirectives(query: Readonly<Record<string, string>>): Delive
     ...(rawPart === undefined ? {} : { part: Number(rawPart) }),
     skip: rawSkip !== undefined,
   };
+}
+
+/** The error text for a directive value that is not a canonical non-negative integer (the value shown truncated). */
+function canonicalRule(raw: string): string {
+  const shown = JSON.stringify(raw.length > 20 ? `${raw.slice(0, 20)}...` : raw);
+  return `must be a non-negative integer in canonical form (digits only, no leading zeros, at most 15), got ${shown}`;
 }
 
 /** How long a blocking playlist request may wait before its 503. */
@@ -97,24 +103,39 @@ export function maxPartsPerSegment(timeline: RenditionTimeline): number {
   return 2 * Math.ceil(timeline.targetDurationS / timeline.partTargetS);
 }
 
-/** Is this media object named in the live state (so its bytes are stored)? */
+/**
+ * Is this media object named in the live state (so its bytes are stored)? Each listed segment carries its broadcast
+ * (decision D16): an msn listed under another broadcast is another object.
+ */
 export function published(t: RenditionTimeline, path: MediaPath): boolean {
+  const open = t.open?.broadcast === path.broadcast ? t.open : undefined;
+  const listed = (msn: number) => t.segments.find((s) => s.msn === msn && s.broadcast === path.broadcast);
   switch (path.kind) {
     case 'init':
-      return t.initVersion >= path.version;
-    case 'segment':
-      return t.segments.some((s) => s.msn === path.msn) || (t.open !== undefined && t.open.msn > path.msn);
+      if (path.broadcast === t.broadcast) return t.initVersion >= path.version;
+      return [...t.segments, ...(open ? [open] : [])].some(
+        (s) => s.broadcast === path.broadcast && s.initVersion >= path.version,
+      );
+    case 'segment': {
+      // A segment not listed under any broadcast (between two listed ones) was closed by this broadcast's open one.
+      const anyBroadcast = t.segments.some((s) => s.msn === path.msn);
+      return listed(path.msn) !== undefined || (!anyBroadcast && open !== undefined && open.msn > path.msn);
+    }
     case 'part': {
-      if (t.open?.msn === path.msn) return path.part < t.open.parts.length;
-      const segment = t.segments.find((s) => s.msn === path.msn);
+      if (open?.msn === path.msn) return path.part < open.parts.length;
+      const segment = listed(path.msn);
       return segment !== undefined && path.part < segment.partCount;
     }
   }
 }
 
-/** How long to hold a request for a media object not yet stored; undefined if it is not about to be published. */
+/**
+ * How long to hold a request for a media object not yet stored; undefined if it is not about to be published.
+ * Only the rendition's current broadcast is about to publish anything: a name of another broadcast is answered
+ * from storage alone (404 if absent), so a player still asking for a broadcast that ended is not held.
+ */
 export function holdFor(t: RenditionTimeline, path: MediaPath): number | undefined {
-  if (t.ended) return undefined;
+  if (t.ended || path.broadcast !== t.broadcast) return undefined;
   const partWaitMs = HINTED_PART_WAIT_PARTS * t.partTargetS * 1000;
   const open = t.open;
   switch (path.kind) {

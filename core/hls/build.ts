@@ -1,4 +1,4 @@
-// A media playlist sits in its rendition's folder, so media URIs are the bare file names (decision D2).
+// A media playlist sits in its rendition's folder, so media URIs are `{broadcast}/{file}` (decisions D2, D16).
 import { playlistUris, renditionFiles } from '../contracts/names.js';
 import {
   CAN_SKIP_UNTIL_TARGETS,
@@ -29,9 +29,9 @@ export interface MediaPlaylistOptions {
   readonly siblings?: readonly SiblingRendition[];
 }
 
-const toParts = (msn: number, parts: readonly PartEntry[]): Part[] =>
+const toParts = (broadcast: string, msn: number, parts: readonly PartEntry[]): Part[] =>
   parts.map((p, i) => ({
-    uri: renditionFiles.part(msn, i),
+    uri: renditionFiles.part(broadcast, msn, i),
     durationS: p.durationS,
     independent: p.independent,
   }));
@@ -61,22 +61,25 @@ export function buildMediaPlaylist(
   options: MediaPlaylistOptions = {},
 ): MediaPlaylist {
   const skipped = options.skip ? skippableSegments(timeline) : 0;
+  const open = timeline.open;
   const segments: MediaSegment[] = [];
-  let previousInit: number | undefined;
+  // An init segment is named by its broadcast and version: EXT-X-MAP appears where either changes.
+  let previousInit: string | undefined;
   timeline.segments.forEach((s, index) => {
-    const showMap = s.initVersion !== previousInit;
-    previousInit = s.initVersion;
+    const init = renditionFiles.init(s.broadcast, s.initVersion);
+    const showMap = init !== previousInit;
+    previousInit = init;
     if (index < skipped) return;
     segments.push({
-      uri: renditionFiles.segment(s.msn),
+      uri: renditionFiles.segment(s.broadcast, s.msn),
       durationS: s.durationS,
       discontinuity: s.discontinuity,
-      ...(showMap || index === skipped ? { map: { uri: renditionFiles.init(s.initVersion) } } : {}),
+      ...(showMap || index === skipped ? { map: { uri: init } } : {}),
       programDateTimeMs: s.programDateTimeMs,
-      parts: toParts(s.msn, s.parts ?? []),
+      parts: toParts(s.broadcast, s.msn, s.parts ?? []),
     });
   });
-  const open = timeline.open;
+  const openInit = open === undefined ? undefined : renditionFiles.init(open.broadcast, open.initVersion);
   const position = lastPosition(timeline);
   const next = nextPart(timeline);
   const reports: RenditionReport[] = (options.siblings ?? []).flatMap((sibling) => {
@@ -108,18 +111,16 @@ export function buildMediaPlaylist(
       ? {
           open: {
             discontinuity: open.discontinuity,
-            ...(open.initVersion !== previousInit
-              ? { map: { uri: renditionFiles.init(open.initVersion) } }
-              : {}),
+            ...(openInit !== previousInit ? { map: { uri: openInit! } } : {}),
             programDateTimeMs: open.programDateTimeMs,
-            parts: toParts(open.msn, open.parts),
+            parts: toParts(open.broadcast, open.msn, open.parts),
           },
         }
       : {}),
     preloadHints:
       timeline.ended || position === undefined
         ? []
-        : [{ type: 'PART', uri: renditionFiles.part(next.msn, next.part) }],
+        : [{ type: 'PART', uri: renditionFiles.part(timeline.broadcast, next.msn, next.part) }],
     renditionReports: reports,
     endList: timeline.ended,
   };
@@ -176,5 +177,10 @@ export function buildMultivariantPlaylist(renditions: readonly VariantSource[]):
     ];
   });
   variants.sort((a, b) => b.bandwidth - a.bandwidth);
-  return { version: MULTIVARIANT_PLAYLIST_VERSION, independentSegments: true, variants };
+  // EXT-X-INDEPENDENT-SEGMENTS promises every segment of every media playlist starts decodable: not so once input
+  // without keyframes was cut at the forced-close bound (decision D21).
+  const independentSegments = renditions.every(
+    (r) => !r.timeline.open?.dependentStart && !r.timeline.segments.some((s) => s.dependentStart),
+  );
+  return { version: MULTIVARIANT_PLAYLIST_VERSION, independentSegments, variants };
 }

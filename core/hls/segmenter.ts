@@ -1,6 +1,7 @@
 import {
   DEFAULT_WINDOW_SEGMENTS,
   MAX_RUN_START_S,
+  MAX_SEGMENT_TARGET_MS,
   PART_RETENTION_TARGETS,
   TIMESTAMP_JUMP_MS,
 } from './constants.js';
@@ -17,6 +18,35 @@ export interface SegmenterOptions {
   readonly segmentTargetMs: number;
   /** Complete segments kept in the live window; DEFAULT_WINDOW_SEGMENTS (20 x 500 ms = 10 s) when absent. */
   readonly windowSegments?: number;
+  /** The broadcast whose parts come first (decision D16); restart() may start another. */
+  readonly broadcast: string;
+}
+
+/**
+ * Forced close (decision D21): a segment that has not met an independent part is closed before it would exceed
+ * max(2 s, 2 x segment target), at most MAX_SEGMENT_TARGET_MS. 2 s is the keyframe interval streaming services ask
+ * encoders for, so a passthrough with such a GOP is cut at its keyframes as before; input without keyframes gets
+ * segments of that length instead of one that grows forever (in memory and in the live state). The cap keeps
+ * TARGETDURATION where a blocking reload (3 target durations) fits CloudFront's 30 s origin timeout.
+ */
+export const FORCED_CLOSE_MIN_S = 2;
+export const FORCED_CLOSE_TARGETS = 2;
+export function forcedCloseS(segmentTargetS: number): number {
+  return Math.min(
+    Math.max(FORCED_CLOSE_MIN_S, FORCED_CLOSE_TARGETS * segmentTargetS),
+    Math.max(segmentTargetS, MAX_SEGMENT_TARGET_MS / 1000),
+  );
+}
+
+/** What lost() did with the open segment. */
+export interface LostMedia {
+  /** The open segment, closed at its last stored part. */
+  readonly closed?: SegmentEntry;
+  /**
+   * The open segment had no stored part: it is dropped and this msn goes to the next segment, which must be written
+   * under another folder (the lost part's name may exist: a write that timed out can still land).
+   */
+  readonly discarded?: number;
 }
 
 /** One fragment as the segmenter sees it: timing in the timing track's timescale. */
@@ -42,19 +72,24 @@ export interface PartPlacement {
 
 /**
  * Groups parts into segments (pure; the caller supplies the wall clock). A new segment starts at an independent part
- * once the open one has reached the target duration, or at once on a discontinuity (source restart, timestamp jump).
+ * once the open one has reached the target duration, at once on a discontinuity (source restart, timestamp jump,
+ * lost media), or on any part once the open one would outgrow the forced-close bound (input without keyframes).
  */
 export class Segmenter {
   private readonly segmentTargetS: number;
+  private readonly maxSegmentS: number;
   private readonly windowSegments: number;
   private partTargetS: number;
   private segments: SegmentEntry[] = [];
-  private open: { entry: OpenSegmentEntry; parts: PartEntry[]; durationTicks: number } | undefined;
+  private open:
+    | { entry: OpenSegmentEntry; parts: PartEntry[]; durationTicks: number; lastTicks: number }
+    | undefined;
   private mediaSequence = 0;
   private discontinuitySequence = 0;
   private nextMsn = 0;
   private pendingDiscontinuity = false;
   private initVersion = 0;
+  private broadcast: string;
   private ended = false;
   /** Wall-clock anchor: decode time `anchorTicks` (at `anchorTimescale`) happened at `anchorWallMs`. */
   private anchor: { wallMs: number; ticks: number; timescale: number; atIngest: boolean } | undefined;
@@ -62,6 +97,10 @@ export class Segmenter {
   private ingestAnchorMs: number | undefined;
   /** Decode time where the next part is expected to start. */
   private expected: { ticks: number; timescale: number } | undefined;
+  /** After lost(): parts are dropped (admit() says no) until an independent one, counting the media dropped. */
+  private awaiting: { droppedS: number } | undefined;
+  /** After lost(): the producer run goes on, so the next part keeps its clock (PDT jumps over the hole). */
+  private keepAnchor = false;
 
   constructor(options: SegmenterOptions) {
     if (options.partTargetMs <= 0 || options.segmentTargetMs < options.partTargetMs) {
@@ -69,12 +108,15 @@ export class Segmenter {
     }
     this.partTargetS = options.partTargetMs / 1000;
     this.segmentTargetS = options.segmentTargetMs / 1000;
+    this.maxSegmentS = forcedCloseS(this.segmentTargetS);
     this.windowSegments = options.windowSegments ?? DEFAULT_WINDOW_SEGMENTS;
+    this.broadcast = options.broadcast;
   }
 
   /**
    * Continues a rendition published by an earlier process (ingest restarted): same window, media sequence numbers
-   * carry on (so no key is reused), and the next part starts a segment after an EXT-X-DISCONTINUITY.
+   * carry on, and the next part starts a segment after an EXT-X-DISCONTINUITY. The earlier segments keep their
+   * broadcast (so their names); the next part belongs to this segmenter's broadcast.
    */
   resume(previous: RenditionTimeline, initVersion: number): void {
     const segments = [...previous.segments];
@@ -82,12 +124,14 @@ export class Segmenter {
       const o = previous.open;
       segments.push({
         msn: o.msn,
+        broadcast: o.broadcast,
         durationS: o.parts.reduce((sum, p) => sum + p.durationS, 0),
         programDateTimeMs: o.programDateTimeMs,
         discontinuity: o.discontinuity,
         initVersion: o.initVersion,
         bytes: o.parts.reduce((sum, p) => sum + p.bytes, 0),
         partCount: o.parts.length,
+        ...(o.dependentStart ? { dependentStart: true as const } : {}),
         parts: o.parts,
       });
     }
@@ -102,14 +146,81 @@ export class Segmenter {
     this.pendingDiscontinuity = true;
   }
 
-  /** The producer restarted: the next part starts a new segment after an EXT-X-DISCONTINUITY. */
-  restart(initVersion: number): void {
+  /**
+   * The producer restarted: the next part starts a new segment after an EXT-X-DISCONTINUITY. A new `broadcast`
+   * (an encoder reconnect) names the parts from then on; without one the current broadcast goes on (ffmpeg restart).
+   */
+  restart(initVersion: number, broadcast?: string): void {
     this.initVersion = initVersion;
+    if (broadcast !== undefined) this.broadcast = broadcast;
     this.pendingDiscontinuity = this.nextMsn > 0 || this.open !== undefined;
     this.expected = undefined;
     this.anchor = undefined;
     this.ingestAnchorMs = undefined;
+    this.keepAnchor = false;
     this.ended = false;
+  }
+
+  /**
+   * Media is missing from here (a write finally failed, or a part was dropped before it was placed): nothing after
+   * it may join the open segment. `unstored`, the last part placed, is taken back. The open segment is closed at its
+   * last stored part (see LostMedia for one left empty). The next part placed starts a segment after an
+   * EXT-X-DISCONTINUITY, with the run's clock kept (timestamps and PROGRAM-DATE-TIME jump over the hole); until then
+   * admit() drops parts that a decoder could not start at.
+   */
+  lost(unstored?: { msn: number; part: number }): LostMedia {
+    const open = this.open;
+    if (unstored !== undefined) {
+      if (open?.entry.msn !== unstored.msn || open.parts.length - 1 !== unstored.part) {
+        throw new RangeError('only the last part placed can be taken back');
+      }
+      open.parts.pop();
+      open.durationTicks -= open.lastTicks;
+    }
+    let result: LostMedia = {};
+    if (open !== undefined && open.parts.length > 0) {
+      result = { closed: this.closeOpen() };
+    } else if (open !== undefined) {
+      this.open = undefined;
+      this.nextMsn = open.entry.msn;
+      result = { discarded: open.entry.msn };
+    }
+    this.pendingDiscontinuity = this.nextMsn > 0;
+    this.expected = undefined;
+    this.keepAnchor = true;
+    this.awaiting = { droppedS: 0 };
+    return result;
+  }
+
+  /**
+   * After lost(): may this part be placed? Parts are dropped until an independent one (a decoder can start there),
+   * or once a forced-close bound of media has been dropped (input without keyframes would never resume otherwise).
+   */
+  admit(input: Pick<PartInput, 'independent' | 'duration' | 'timescale'>): boolean {
+    const waiting = this.awaiting;
+    if (waiting === undefined || input.independent) return true;
+    if (waiting.droppedS >= this.maxSegmentS - SEGMENT_TOLERANCE_S) return true;
+    waiting.droppedS += input.duration / input.timescale;
+    return false;
+  }
+
+  /**
+   * The producer run goes on with another init segment or folder (its init stored again under a new folder after a
+   * loss): unlike restart(), the clock and the pending discontinuity stay as they are.
+   */
+  useInit(initVersion: number, broadcast: string): void {
+    this.initVersion = initVersion;
+    this.broadcast = broadcast;
+  }
+
+  /** Parts are being dropped after lost() until one a decoder can start at. */
+  get awaitingKeyframe(): boolean {
+    return this.awaiting !== undefined;
+  }
+
+  /** The msn of the first segment in the window: a segment below it is no longer listed. */
+  get windowStartMsn(): number {
+    return this.mediaSequence;
   }
 
   /**
@@ -126,35 +237,44 @@ export class Segmenter {
     this.initVersion = input.initVersion;
     const jumped = this.expected !== undefined && this.isJump(input);
     const discontinuity = this.pendingDiscontinuity || jumped;
-    if (this.anchor === undefined || discontinuity) this.reanchor(input, nowMs, jumped);
+    if (this.anchor === undefined || (discontinuity && !this.keepAnchor)) this.reanchor(input, nowMs, jumped);
+    this.keepAnchor = false;
+    this.awaiting = undefined;
     const durationS = input.duration / input.timescale;
     if (durationS > this.partTargetS) this.partTargetS = durationS;
     const part: PartEntry = { durationS, independent: input.independent, bytes: input.bytes };
 
     let closed: SegmentEntry | undefined;
     const open = this.open;
-    const reachedTarget =
-      open !== undefined && open.durationTicks / input.timescale >= this.segmentTargetS - SEGMENT_TOLERANCE_S;
-    if (open !== undefined && (discontinuity || (input.independent && reachedTarget))) {
+    const openS = open === undefined ? 0 : open.durationTicks / input.timescale;
+    const reachedTarget = open !== undefined && openS >= this.segmentTargetS - SEGMENT_TOLERANCE_S;
+    // No keyframe in sight: close before the segment outgrows the bound; the next one starts on this part.
+    const forced =
+      open !== undefined && !input.independent && openS + durationS > this.maxSegmentS + SEGMENT_TOLERANCE_S;
+    if (open !== undefined && (discontinuity || forced || (input.independent && reachedTarget))) {
       closed = this.closeOpen();
     }
     if (this.open === undefined) {
       this.open = {
         entry: {
           msn: this.nextMsn++,
+          broadcast: this.broadcast,
           programDateTimeMs: this.wallClockOf(input.baseDecodeTime, input.timescale),
           discontinuity,
           initVersion: input.initVersion,
+          ...(input.independent ? {} : { dependentStart: true as const }),
           parts: [],
         },
         parts: [],
         durationTicks: 0,
+        lastTicks: 0,
       };
     }
     this.pendingDiscontinuity = false;
     const current = this.open!;
     current.parts.push(part);
     current.durationTicks += input.duration;
+    current.lastTicks = input.duration;
     this.expected = { ticks: input.baseDecodeTime + input.duration, timescale: input.timescale };
     return { msn: current.entry.msn, part: current.parts.length - 1, ...(closed ? { closed } : {}) };
   }
@@ -176,6 +296,7 @@ export class Segmenter {
       discontinuitySequence: this.discontinuitySequence,
       segments: this.segments.slice(),
       ...(open === undefined ? {} : { open: { ...open.entry, parts: open.parts.slice() } }),
+      broadcast: this.broadcast,
       initVersion: this.initVersion,
       ended: this.ended,
     };
@@ -226,12 +347,14 @@ export class Segmenter {
     this.open = undefined;
     const segment: SegmentEntry = {
       msn: open.entry.msn,
+      broadcast: open.entry.broadcast,
       durationS: open.parts.reduce((sum, p) => sum + p.durationS, 0),
       programDateTimeMs: open.entry.programDateTimeMs,
       discontinuity: open.entry.discontinuity,
       initVersion: open.entry.initVersion,
       bytes: open.parts.reduce((sum, p) => sum + p.bytes, 0),
       partCount: open.parts.length,
+      ...(open.entry.dependentStart ? { dependentStart: true as const } : {}),
       parts: open.parts,
     };
     this.segments.push(segment);

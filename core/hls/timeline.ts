@@ -11,6 +11,11 @@ export interface PartEntry {
 
 export interface SegmentEntry {
   readonly msn: number;
+  /**
+   * The broadcast that wrote this segment's objects (its folder, decision D16): segments of an earlier broadcast
+   * still in the window keep their names after a reconnect.
+   */
+  readonly broadcast: string;
   readonly durationS: number;
   /** Wall clock of the first frame, epoch milliseconds (anchored at ingest). */
   readonly programDateTimeMs: number;
@@ -20,15 +25,23 @@ export interface SegmentEntry {
   readonly bytes: number;
   /** Number of parts the segment was made of (kept after `parts` is trimmed, for blocking-reload arithmetic). */
   readonly partCount: number;
+  /**
+   * Set when the segment does not start with an independent frame: input without keyframes, cut at the forced-close
+   * bound (decision D21). Absent on every other segment, so states written before it read the same.
+   */
+  readonly dependentStart?: true;
   /** The parts, for the most recent segments only. */
   readonly parts?: readonly PartEntry[];
 }
 
 export interface OpenSegmentEntry {
   readonly msn: number;
+  readonly broadcast: string;
   readonly programDateTimeMs: number;
   readonly discontinuity: boolean;
   readonly initVersion: number;
+  /** As SegmentEntry.dependentStart. */
+  readonly dependentStart?: true;
   readonly parts: readonly PartEntry[];
 }
 
@@ -45,7 +58,9 @@ export interface RenditionTimeline {
   readonly segments: readonly SegmentEntry[];
   /** The segment being built; absent before the first part and after the end. */
   readonly open?: OpenSegmentEntry;
-  /** The init version the next part will use. */
+  /** The broadcast the next part belongs to: names the preload hint; the manifest holds only its parts. */
+  readonly broadcast: string;
+  /** The init version (within `broadcast`) the next part will use. */
   readonly initVersion: number;
   readonly ended: boolean;
 }

@@ -1,2 +1,7 @@
 export * from './keys.js';
-export { parseRenditionState, type RenditionState, type StreamSnapshot } from './state.js';
+export {
+  parseRenditionState,
+  RENDITION_STATE_VERSION,
+  type RenditionState,
+  type StreamSnapshot,
+} from './state.js';

@@ -1,9 +1,16 @@
 import type { RenditionInfo, RenditionTimeline } from '../hls/index.js';
 
+/**
+ * Schema version of RenditionState. 2: segments, the open segment and the timeline carry their broadcast (decision
+ * D16). A state of another version is ignored, not migrated: it expires LIVE_TTL_S after its last publish, and a
+ * packager that finds none starts afresh (new names anyway).
+ */
+export const RENDITION_STATE_VERSION = 2;
+
 /** One rendition's live state: what the multivariant playlist needs (info) and the live edge (timeline). */
 export interface RenditionState {
   /** Schema version of this JSON value. */
-  readonly v: 1;
+  readonly v: typeof RENDITION_STATE_VERSION;
   readonly info: RenditionInfo;
   readonly timeline: RenditionTimeline;
   /** Epoch ms of this publish. */
@@ -19,7 +26,8 @@ export interface StreamSnapshot {
 /** Parses one hash field; a value of another schema version is ignored rather than misread. */
 export function parseRenditionState(json: string): RenditionState | undefined {
   const value = JSON.parse(json) as Partial<RenditionState>;
-  if (value.v !== 1 || value.timeline === undefined || value.info === undefined) return undefined;
+  if (value.v !== RENDITION_STATE_VERSION || value.timeline === undefined || value.info === undefined)
+    return undefined;
   return value as RenditionState;
 }
 

@@ -1,1 +1,9 @@
-export { Packager, type PackagerOptions, type PartPublished } from './packager.js';
+export {
+  DEGRADED_HOLD_MS,
+  type LossReason,
+  type PackagerEvent,
+  type PackagerOptions,
+  type PartPublished,
+} from './options.js';
+export { Packager } from './packager.js';
+export { DEFAULT_QUEUE_BOUNDS, type WriteQueueBounds } from './write-queue.js';

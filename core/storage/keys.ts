@@ -1,12 +1,14 @@
 import type { MediaClass } from '../contracts/names.js';
 
-/** Media object keys of decision D2 are named in core/contracts/names.ts; storage users import them from here. */
+/** Media object keys of decisions D2 and D16 are named in core/contracts/names.ts; storage users import them from here. */
 export {
+  BROADCAST_REGEX,
   keyOf,
   MEDIA_CLASS_TAG,
   type MediaClass,
   type MediaPath,
   mediaKeys,
+  newBroadcastId,
   parseMediaPath,
 } from '../contracts/names.js';
 

@@ -17,6 +17,12 @@ export const streamKeys = {
   lease: (streamId: string) => `${KEY_PREFIX}lease:${streamId}`,
   /** JSON live ingest status (codec, resolution, bitrate, SRT stats, task), with a TTL. */
   status: (streamId: string) => `${KEY_PREFIX}status:${streamId}`,
+  /**
+   * List of the stream's recent broadcasts (JSON BroadcastEntry, newest first, capped at BROADCAST_HISTORY), with
+   * no TTL: which media folders a stream has, long after its live state expired (decision D16). Deleted with the
+   * stream.
+   */
+  broadcasts: (streamId: string) => `${KEY_PREFIX}broadcasts:${streamId}`,
 } as const;
 
 export const taskKeys = {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STORAGE_STATES } from '../media/rendition-sink.js';
 
 /**
  * Live ingest status of one stream, written by the ingest task that holds the publisher lease to
@@ -14,10 +15,33 @@ export const INPUT_REPORT_SHAPE = {
   bitrateKbps: z.number().optional(),
 };
 
+/**
+ * Whether the stream's renditions can store and publish (decision D21): the worst rendition's state (`init-failed`
+ * means a rendition publishes nothing until its init segment is stored), and each rendition's figures.
+ */
+export const STORAGE_REPORT_SHAPE = {
+  state: z.enum(STORAGE_STATES).optional(),
+  renditions: z
+    .array(
+      z.looseObject({
+        rendition: z.string(),
+        state: z.enum(STORAGE_STATES),
+        failedWrites: z.number(),
+        lostParts: z.number(),
+        pendingSegments: z.number().optional(),
+        folder: z.string().optional(),
+        lastError: z.string().optional(),
+      }),
+    )
+    .optional(),
+};
+
 export const IngestStatus = z.looseObject({
   state: z.enum(['live', 'idle', 'error']).optional(),
   /** Ingest task id holding the lease. */
   taskId: z.string().optional(),
+  /** The current broadcast: the folder of the media being written (decision D16). */
+  broadcast: z.string().optional(),
   input: z.looseObject(INPUT_REPORT_SHAPE).optional(),
   srt: z
     .looseObject({
@@ -30,6 +54,7 @@ export const IngestStatus = z.looseObject({
     .optional(),
   /** Rendition names currently produced (from the ladder). */
   renditions: z.array(z.string()).optional(),
+  storage: z.looseObject(STORAGE_REPORT_SHAPE).optional(),
   /** Ingest-to-part latency measured by the packager, ms. */
   latencyMs: z.number().optional(),
   error: z.string().optional(),

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import { redisFailure } from '../../core/adapters/redis.js';
 import type { SrtEndpoint } from '../../core/adapters/streams/registry.js';
 import { openApiRoute } from '../../core/api/openapi.js';
 import {
@@ -14,11 +15,12 @@ import {
 import type { HttpApp, HttpRequest } from '../../core/http.js';
 import { controlContext } from './context.js';
 import { buildControlOpenApi } from './openapi.js';
-import type { EdgeInvalidation, IngestScaling } from './ports.js';
+import type { EdgeInvalidation, IngestScaling, LiveStateCluster } from './ports.js';
 import { auditRoutes } from './routes/audit.js';
 import { cacheRoutes } from './routes/cache.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { keyRoutes } from './routes/keys.js';
+import { redisRoutes } from './routes/redis.js';
 import { streamRoutes } from './routes/streams.js';
 
 export interface ControlDeps {
@@ -35,6 +37,8 @@ export interface ControlDeps {
   readonly scaling?: IngestScaling;
   /** The CloudFront distribution; absent in the embedded default (invalidation then answers 409). */
   readonly invalidation?: EdgeInvalidation;
+  /** The live state's ElastiCache replication group; absent in the embedded default (its routes answer 404). */
+  readonly liveStateCluster?: LiveStateCluster;
   readonly now?: () => Date;
 }
 
@@ -57,6 +61,7 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
     ...keyRoutes(context),
     ...cacheRoutes(context, deps.invalidation),
     ...ingestRoutes(context, deps.scaling),
+    ...redisRoutes(context, deps.liveStateCluster),
     ...auditRoutes(context),
   ];
   const router = createRouter(routes);
@@ -75,7 +80,9 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
     async handle(request) {
       try {
         return await router.dispatch(request, (route) => principalOf(route, request));
-      } catch (error) {
+      } catch (thrown) {
+        // Redis unreachable or failing over becomes a typed 503 with Retry-After, never a 500.
+        const error = redisFailure(thrown);
         if ((toApiError(error)?.status ?? 0) >= 500) {
           deps.logger.warn('upstream call failed', { errorName: errorName(upstreamCause(error)) });
         }

@@ -1,10 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { type CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { UpstreamError } from '../../core/api/errors.js';
-import type { EdgeInvalidation, IngestScaling } from './ports.js';
+import {
+  DescribeReplicationGroupsCommand,
+  type ElastiCacheClient,
+  type ReplicationGroup,
+  TestFailoverCommand,
+} from '@aws-sdk/client-elasticache';
+import { DomainError, UpstreamError } from '../../core/api/errors.js';
+import type {
+  EdgeInvalidation,
+  IngestScaling,
+  LiveStateCluster,
+  LiveStateGroup,
+  LiveStateNode,
+} from './ports.js';
 
-/** The control API's ports on AWS: the ingest ECS service and the CloudFront distribution. */
+/** The control API's ports on AWS: the ingest ECS service, the CloudFront distribution, the ElastiCache group. */
 
 export interface EcsServiceRef {
   readonly cluster: string;
@@ -72,6 +84,72 @@ export class CloudFrontInvalidation implements EdgeInvalidation {
 }
 
 /**
+ * ElastiCache's refusals that mean "not now": a failover or modification is under way, the group or a node is not
+ * `available`, or the drill's limit (a few TestFailover calls a day per group) is reached. The API answers 409.
+ */
+const FAILOVER_BUSY = new Set([
+  'TestFailoverNotAvailableFault',
+  'InvalidReplicationGroupStateFault',
+  'InvalidCacheClusterStateFault',
+  'APICallRateForCustomerExceededFault',
+]);
+
+/** The stage's replication group (the live state); the control function may describe it and drill a failover. */
+export class ElastiCacheLiveStateCluster implements LiveStateCluster {
+  constructor(
+    private readonly client: ElastiCacheClient,
+    private readonly replicationGroupId: string,
+  ) {}
+
+  async describe(): Promise<LiveStateGroup> {
+    const result = await aws(() =>
+      this.client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: this.replicationGroupId })),
+    );
+    const group = result.ReplicationGroups?.[0];
+    if (!group) throw new UpstreamError(`replication group ${this.replicationGroupId} not found`);
+    return groupView(group, this.replicationGroupId);
+  }
+
+  async testFailover(nodeGroupId: string): Promise<LiveStateGroup> {
+    const input = { ReplicationGroupId: this.replicationGroupId, NodeGroupId: nodeGroupId };
+    try {
+      const result = await this.client.send(new TestFailoverCommand(input));
+      return groupView(result.ReplicationGroup ?? {}, this.replicationGroupId);
+    } catch (error) {
+      if (error instanceof Error && FAILOVER_BUSY.has(error.name)) {
+        throw new DomainError('conflict', `${error.name}: ${error.message}`, 'nodeGroupId', { cause: error });
+      }
+      throw asUpstream(error);
+    }
+  }
+}
+
+/** ElastiCache's description as the API shows it (no endpoints' ports, no auth details). */
+function groupView(group: ReplicationGroup, id: string): LiveStateGroup {
+  return {
+    replicationGroupId: group.ReplicationGroupId ?? id,
+    status: group.Status ?? 'unknown',
+    automaticFailover: group.AutomaticFailover ?? 'unknown',
+    multiAz: group.MultiAZ ?? 'unknown',
+    nodeGroups: (group.NodeGroups ?? []).map((nodeGroup) => ({
+      nodeGroupId: nodeGroup.NodeGroupId ?? 'unknown',
+      status: nodeGroup.Status ?? 'unknown',
+      primaryEndpoint: nodeGroup.PrimaryEndpoint?.Address ?? null,
+      nodes: (nodeGroup.NodeGroupMembers ?? []).map(
+        (member): LiveStateNode => ({
+          cacheClusterId: member.CacheClusterId ?? 'unknown',
+          role:
+            member.CurrentRole === 'primary' || member.CurrentRole === 'replica'
+              ? member.CurrentRole
+              : 'unknown',
+          availabilityZone: member.PreferredAvailabilityZone ?? null,
+        }),
+      ),
+    })),
+  };
+}
+
+/**
  * Runs an SDK call; an AWS refusal becomes an UpstreamError whose message is the AWS error's name and message
  * (AccessDenied, ServiceNotFound...: what was refused, no secrets). Anything else is not ours to name.
  */
@@ -79,9 +157,13 @@ async function aws<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof Error && '$metadata' in error) {
-      throw new UpstreamError(`${error.name}: ${error.message}`, { cause: error });
-    }
-    throw error;
+    throw asUpstream(error);
   }
+}
+
+function asUpstream(error: unknown): unknown {
+  if (error instanceof Error && '$metadata' in error) {
+    return new UpstreamError(`${error.name}: ${error.message}`, { cause: error });
+  }
+  return error;
 }

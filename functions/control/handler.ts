@@ -1,5 +1,6 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -12,11 +13,11 @@ import { ControlEnv, readEnv } from '../../core/contracts/env.js';
 import type { HttpRequest } from '../../core/http.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
 import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } from './aws-caller.js';
-import { CloudFrontInvalidation, EcsIngestScaling } from './aws-ports.js';
+import { CloudFrontInvalidation, EcsIngestScaling, ElastiCacheLiveStateCluster } from './aws-ports.js';
 
 const env = readEnv(ControlEnv, process.env);
 const logger = createLogger('control');
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
 const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
 
 // The principal comes from API Gateway's authorizer (IAM or JWT), never from a client header. Keyed by the
@@ -43,6 +44,9 @@ const app = createControlApp({
       : undefined,
   invalidation: env.MIRROR_DISTRIBUTION_ID
     ? new CloudFrontInvalidation(new CloudFrontClient({}), env.MIRROR_DISTRIBUTION_ID)
+    : undefined,
+  liveStateCluster: env.MIRROR_REDIS_REPLICATION_GROUP
+    ? new ElastiCacheLiveStateCluster(new ElastiCacheClient({}), env.MIRROR_REDIS_REPLICATION_GROUP)
     : undefined,
 });
 

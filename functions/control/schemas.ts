@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
+import { STORAGE_STATES } from '../../core/media/rendition-sink.js';
 import { KeyLength, LatencyProfile, StreamId } from '../../core/streams/schema.js';
 import { INPUT_REPORT_SHAPE, TASK_LOAD_SHAPE } from '../../core/streams/status.js';
 
@@ -62,9 +63,37 @@ export const AuditQuery = z.strictObject({ limit: Limit.default(50) });
 export const StreamStatusSchema = z.object({
   state: z.enum(['live', 'idle', 'error']),
   taskId: z.string().optional(),
+  broadcast: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'Id of the current (or last) broadcast, one per encoder connection: the folder of its media objects, ' +
+        '`/{streamId}/{rendition}/{broadcast}/`.',
+    }),
   input: z.object(INPUT_REPORT_SHAPE).optional(),
   srt: z.object({ rttMs: z.number().optional(), lossPercent: z.number().optional() }).optional(),
   renditions: z.array(z.string()),
+  storage: z
+    .object({
+      state: z.enum(STORAGE_STATES),
+      renditions: z.array(
+        z.object({
+          rendition: z.string(),
+          state: z.enum(STORAGE_STATES),
+          failedWrites: z.int(),
+          lostParts: z.int(),
+          lastError: z.string().optional(),
+        }),
+      ),
+    })
+    .optional()
+    .meta({
+      description:
+        'Whether the renditions can store and publish: `init-failed` while a rendition publishes nothing (its init ' +
+        'segment is not stored; retried), `degraded` while one recovers from a lost write. `state` stays `live` ' +
+        'meanwhile: the encoder is connected.',
+    }),
   latencyMs: z.number().optional(),
   error: z.string().optional(),
   updatedAt: z.string().optional(),

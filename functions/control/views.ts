@@ -14,6 +14,7 @@ export function statusView(
   return {
     state,
     taskId: status?.taskId ?? lease,
+    broadcast: status?.broadcast,
     input: status?.input && {
       codec: status.input.codec,
       width: status.input.width,
@@ -23,6 +24,17 @@ export function statusView(
     },
     srt: status?.srt && { rttMs: status.srt.rttMs, lossPercent: status.srt.lossPercent },
     renditions: status?.renditions ?? [],
+    // Beside `state`: a stream can be live while a rendition cannot publish (decision D21).
+    storage: status?.storage?.state && {
+      state: status.storage.state,
+      renditions: (status.storage.renditions ?? []).map((r) => ({
+        rendition: r.rendition,
+        state: r.state,
+        failedWrites: r.failedWrites,
+        lostParts: r.lostParts,
+        ...(r.lastError === undefined ? {} : { lastError: r.lastError }),
+      })),
+    },
     latencyMs: status?.latencyMs,
     error: status?.error,
     updatedAt: status?.updatedAt,

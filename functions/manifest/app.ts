@@ -67,7 +67,10 @@ interface WaitRecord {
 /** Builds the manifest app on one Redis connection: a second connection (duplicate) carries the one subscription. */
 export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): ManifestDeps {
   const live = new LiveState(redis);
-  return { live, waiters: new LiveWaiters(redis.duplicate(), live), storage };
+  const subscriber = redis.duplicate();
+  // Its failures reach the waits that need it (503); the main connection's outage log tells the rest.
+  subscriber.on('error', () => undefined);
+  return { live, waiters: new LiveWaiters(subscriber, live), storage };
 }
 
 class LiveUnavailable extends Error {}
@@ -184,6 +187,14 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
   }
 
   async function media(path: MediaPath, record: WaitRecord, signal?: AbortSignal): Promise<HttpResponse> {
+    // Only a part can be preload-hinted, and only the part behaviour fails over here (core/contracts/delivery.ts):
+    // segments and init segments are listed after they are stored, so a miss on one is final. Refusing them before
+    // any storage or Redis call keeps a flood of such misses (a pattern overlap, a scanner) off the live state.
+    if (path.kind !== 'part') {
+      return notFound(
+        `${keyOf(path)}: only preload-hinted parts are served here; other media is in storage or absent`,
+      );
+    }
     const key = keyOf(path);
     const stored = await deps.storage.get(key);
     if (stored !== undefined) return mediaResponse(path, stored);

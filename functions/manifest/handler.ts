@@ -27,7 +27,7 @@ const storage: MediaStorage =
         env.MIRROR_BUCKET!,
       )
     : new LocalDiskStorage(env.MIRROR_MEDIA_DIR!);
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
 
 // Embedded metric format on stdout; Lambda ships it to CloudWatch Logs, which extracts the metrics the dashboard reads.
 const metrics = new Metrics({

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import { redisFailure } from '../../core/adapters/redis.js';
 import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/adapters/sessions/ratelimit.js';
 import { openApiRoute } from '../../core/api/openapi.js';
 import {
@@ -62,7 +63,8 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
       try {
         return (await rateLimited(request)) ?? (await router.dispatch(request, async () => 'viewer'));
       } catch (error) {
-        return respondToFailure(error, (errorName) =>
+        // Redis unreachable or failing over: 503 with Retry-After (the player retries), never a 500.
+        return respondToFailure(redisFailure(error), (errorName) =>
           deps.logger.error('session call failed', { errorName }),
         );
       }

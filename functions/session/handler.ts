@@ -7,7 +7,7 @@ import { createSessionApp } from './app.js';
 
 const env = readEnv(SessionEnv, process.env);
 const logger = createLogger('session');
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN);
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
 const secret = env.MIRROR_SESSION_SECRET_ARN
   ? await readSecret(env.MIRROR_SESSION_SECRET_ARN, 'secret')
   : (env.MIRROR_SESSION_SECRET as string);

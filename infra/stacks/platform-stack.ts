@@ -23,6 +23,7 @@ export interface PlatformStackProps extends StackProps {
   readonly ingest: IngestConfig;
   readonly media: MediaConfig;
   readonly delivery: StageConfig['delivery'];
+  readonly manifest: StageConfig['manifest'];
   readonly operators: StageConfig['operators'];
   /** Keep the operator user pool when the stack is deleted. */
   readonly retainData: boolean;
@@ -71,9 +72,11 @@ export class PlatformStack extends Stack {
       vpc: props.vpc,
       stage: props.stage,
       functionsDir: props.functionsDir,
+      manifestReservedConcurrency: props.manifest.reservedConcurrency,
     });
     const { manifest, session, control } = this.api;
-    for (const fn of [manifest, session, control]) props.liveState.bindTo(fn);
+    for (const fn of [manifest, session]) props.liveState.bindTo(fn);
+    props.liveState.bindTo(control, { operate: true });
     props.storage.bindTo(manifest, 'read');
     this.ingest.bindControlTo(control);
 

@@ -13,7 +13,7 @@ import { isViewerResponse, type ViewerRequestFunction } from './viewer-request.j
 export interface EdgeOrigins {
   /** The manifest function: playlists, and held preload-hinted parts on a storage miss. */
   readonly manifest: HttpApp;
-  /** Media storage (local disk here, S3 on AWS): first origin of the media origin group. */
+  /** Media storage (local disk here, S3 on AWS): the origin of segments and init segments, first origin of the part group. */
   readonly media: HttpApp;
   readonly control?: HttpApp;
   readonly session?: HttpApp;
@@ -46,7 +46,7 @@ const VIEWER_WINDOW_MS = 10_000;
 /**
  * The local edge: the CloudFront distribution's behaviours (the table in core/contracts/delivery.ts) in one
  * object, independent of the socket (see server.ts). Playlists go to the manifest app, cached by path plus the LL-HLS directives;
- * media to storage, failing over to the manifest app (which holds a preload-hinted part until it
+ * media to storage, parts failing over to the manifest app (which holds a preload-hinted part until it
  * exists); APIs uncached; everything else to the web app.
  */
 export class Edge {
@@ -175,8 +175,10 @@ export class Edge {
         case 'playlist':
           return await this.#origins.manifest.handle(request, signal);
         case 'media': {
-          // The origin group: storage first, the manifest function on the table's failover statuses.
+          // Parts: the origin group, storage first, the manifest function on the table's failover statuses.
+          // Segments and init segments: storage alone (their behaviour's origin is `media`).
           const stored = await this.#origins.media.handle(request, signal);
+          if (behaviourFor(request.path).origin !== 'mediaWithHold') return stored;
           if (!FAILOVER_STATUSES.has(stored.status)) return stored;
           this.#origin['media-failover']++;
           return await this.#origins.manifest.handle(request, signal);

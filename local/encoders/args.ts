@@ -21,6 +21,11 @@ export interface ClipProfile {
   readonly toneHz: number;
   /** A TrueType font for drawtext; without one the clip has no text, only the test pattern. */
   readonly fontFile?: string;
+  /**
+   * HEVC by default (the transcoding ladders' usual input); H.264 for the `passthrough` ladder, which republishes
+   * the input as is and only H.264 plays in Chromium. Absent means HEVC, so clips cached before it existed still match.
+   */
+  readonly codec?: 'hevc' | 'h264';
 }
 
 export const DEFAULT_CLIP: Omit<ClipProfile, 'label' | 'toneHz'> = {
@@ -38,7 +43,38 @@ function escapeDrawtext(text: string): string {
   return text.replace(/[\\':%]/g, (c) => `\\${c}`);
 }
 
-/** ffmpeg argv that encodes the clip: testsrc2 + label + clip clock, HEVC (libx265 ultrafast), AAC sine. */
+/** Video encoder options: a keyframe every `gop` frames and nowhere else, no B-frames, 800 kb/s. */
+function videoCodecArgs(codec: ClipProfile['codec'], gop: number): string[] {
+  const common = ['-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'];
+  if (codec === 'h264') {
+    return [
+      '-c:v',
+      'libx264',
+      ...common,
+      '-g',
+      String(gop),
+      '-keyint_min',
+      String(gop),
+      '-sc_threshold',
+      '0',
+      '-bf',
+      '0',
+      '-b:v',
+      '800k',
+    ];
+  }
+  return [
+    '-c:v',
+    'libx265',
+    ...common,
+    '-x265-params',
+    `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`,
+    '-b:v',
+    '800k',
+  ];
+}
+
+/** ffmpeg argv that encodes the clip: testsrc2 + label + clip clock, HEVC (libx265 ultrafast) or H.264, AAC sine. */
 export function clipArgs(profile: ClipProfile, outFile: string): string[] {
   const gop = Math.round(profile.fps * profile.keyframeSeconds);
   const video = `testsrc2=size=${profile.width}x${profile.height}:rate=${profile.fps}`;
@@ -65,18 +101,7 @@ export function clipArgs(profile: ClipProfile, outFile: string): string[] {
     ...(filters.length > 0 ? ['-vf', filters.join(',')] : []),
     '-t',
     String(profile.seconds),
-    '-c:v',
-    'libx265',
-    '-preset',
-    'ultrafast',
-    '-tune',
-    'zerolatency',
-    '-pix_fmt',
-    'yuv420p',
-    '-x265-params',
-    `keyint=${gop}:min-keyint=${gop}:scenecut=0:bframes=0:log-level=error`,
-    '-b:v',
-    '800k',
+    ...videoCodecArgs(profile.codec, gop),
     '-c:a',
     'aac',
     '-b:a',

@@ -28,6 +28,11 @@ export class SyntheticEncoder {
     readonly name: string,
     private readonly clipFile: string,
     private readonly srtUrl: string,
+    /**
+     * A command ffmpeg runs under, e.g. `ip netns exec <ns>` to push from a network namespace whose link the fault
+     * suite makes lossy. It must exec ffmpeg (as `ip netns exec` does), so the pid stays ffmpeg's.
+     */
+    private readonly commandPrefix: readonly string[] = [],
   ) {}
 
   get state(): EncoderState {
@@ -48,7 +53,8 @@ export class SyntheticEncoder {
     if (this.#stopped || this.#child !== undefined) return;
     this.#startedAt = Date.now();
     // stop() ends it; Ctrl-C must not end it first, a dead platform must (see spawnOwnGroup).
-    const child = spawnOwnGroup('ffmpeg', pushArgs(this.clipFile, this.srtUrl), {
+    const [command = 'ffmpeg', ...prefixArgs] = [...this.commandPrefix, 'ffmpeg'];
+    const child = spawnOwnGroup(command, [...prefixArgs, ...pushArgs(this.clipFile, this.srtUrl)], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     this.#child = child;

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { createLogger } from '../../core/adapters/log.js';
-import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { TILE_RUNG } from '../../core/ladder.js';
 import { Packager } from '../../core/packager/index.js';
+import type { MediaStorage } from '../../core/storage/index.js';
 import { DirectFeed } from './direct.js';
 import { SyntheticEncoder } from './encoder.js';
 
@@ -26,15 +26,15 @@ export const srtFeeds: FeedFactory = (streamId, clipFile, srtUrl) =>
 
 /**
  * `direct`: ffmpeg transcodes the clip to the tile rung straight into one in-process packager writing the
- * local media directory and Redis, skipping SRT and the ingest service.
+ * platform's media storage (the local directory or s3rver) and Redis, skipping SRT and the ingest service.
  */
 export function directFeeds(
   redis: Redis,
-  mediaDir: string,
+  storage: MediaStorage,
   targets: { readonly partTargetMs: number; readonly segmentTargetMs: number },
 ): FeedFactory {
   const packager = new Packager({
-    storage: new LocalDiskStorage(mediaDir),
+    storage,
     live: new LiveState(redis),
     partTargetMs: targets.partTargetMs,
     segmentTargetMs: targets.segmentTargetMs,

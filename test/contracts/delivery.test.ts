@@ -12,9 +12,12 @@ import {
   ERROR_CACHING_MIN_TTL_SECONDS,
   MEDIA_FAILOVER_STATUSES,
   METHOD_SETS,
+  matchesPathPattern,
   type OriginName,
+  PART_PATH_PATTERN,
   SECURITY_HEADERS,
 } from '../../core/contracts/delivery.js';
+import { renditionFiles } from '../../core/contracts/names.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { Edge, type EdgeOrigins } from '../../local/edge/edge.js';
 import { onlyResource, synthStage } from '../infra/synth.js';
@@ -37,17 +40,47 @@ function cloudFrontBehaviour(behaviour: Behaviour): Json {
   return config.CacheBehaviors.find((b: Json) => b.PathPattern === behaviour.pathPattern);
 }
 
+/** A broadcast id (core/contracts/names.ts): media sit in its folder. */
+const BROADCAST = '0k3x9a2bq1zz';
 /** A path of each behaviour, as players and the web app request them. */
 const SAMPLE_PATHS: Record<string, string> = {
   '*.m3u8': '/cam1/360p/playlist.m3u8',
-  '*.m4s': '/cam1/360p/part-5-0.m4s',
-  '*.mp4': '/cam1/360p/init-1.mp4',
+  [PART_PATH_PATTERN]: `/cam1/360p/${renditionFiles.part(BROADCAST, 5, 0)}`,
+  '*.m4s': `/cam1/360p/${renditionFiles.segment(BROADCAST, 5)}`,
+  '*.mp4': `/cam1/360p/${renditionFiles.init(BROADCAST, 1)}`,
   '/api/*': '/api/sessions/streams',
   [DEFAULT_PATH_PATTERN]: '/operator/',
 };
 const sampleOf = (behaviour: Behaviour) => SAMPLE_PATHS[behaviour.pathPattern]!;
 
 const sorted = (values: readonly (string | number)[]) => [...values].sort();
+
+describe('which media may fail over to the manifest function', () => {
+  it.each(['cam1', 'part-1', 'seg-2'])(
+    'parts of stream %s match the part pattern, segments and init segments do not',
+    (stream) => {
+      const folder = `/${stream}/360p`;
+      const part = `${folder}/${renditionFiles.part(BROADCAST, 12, 3)}`;
+      expect(matchesPathPattern(PART_PATH_PATTERN, part)).toBe(true);
+      expect(behaviourFor(part).origin).toBe('mediaWithHold');
+      for (const file of [renditionFiles.segment(BROADCAST, 12), renditionFiles.init(BROADCAST, 2)]) {
+        const path = `${folder}/${file}`;
+        // CloudFront's `*` crosses slashes: under a stream named part-..., segments match too (the function refuses them).
+        const overlaps = stream.startsWith('part-') && path.endsWith('.m4s');
+        expect(matchesPathPattern(PART_PATH_PATTERN, path)).toBe(overlaps);
+        expect(behaviourFor(path)).toMatchObject({
+          name: 'media',
+          origin: overlaps ? 'mediaWithHold' : 'media',
+        });
+      }
+    },
+  );
+
+  it('has exactly one behaviour with the hold, and it serves .m4s only', () => {
+    const held = BEHAVIOURS.filter((b) => b.origin === 'mediaWithHold');
+    expect(held.map((b) => b.pathPattern)).toEqual([PART_PATH_PATTERN]);
+  });
+});
 
 describe('the CloudFront distribution is the table', () => {
   it('has exactly the table behaviours, in its order', () => {
@@ -117,6 +150,7 @@ describe('the CloudFront distribution is the table', () => {
     const expected: Record<OriginName, RegExp[]> = {
       manifest: [/ManifestFunctionFunctionUrl/],
       mediaWithHold: [/MediaStorageMedia.*RegionalDomainName/, /ManifestFunctionFunctionUrl/],
+      media: [/MediaStorageMedia.*RegionalDomainName/],
       api: [/ApiHttp.*ApiEndpoint/],
       webApp: [/DeliveryWeb/],
     };
@@ -201,6 +235,7 @@ function harness(options: { mediaStatus?: number; cacheControl?: string; viewerR
 const LOCAL_ORIGINS: Record<OriginName, (keyof EdgeOrigins)[]> = {
   manifest: ['manifest'],
   mediaWithHold: ['media', 'manifest'],
+  media: ['media'],
   api: ['session'],
   webApp: ['web'],
 };
@@ -275,6 +310,23 @@ describe('the local edge is the table', () => {
       expect(calls.manifest.length, `failover on ${status}`).toBe(cloudFront.includes(status) ? 1 : 0);
     }
   });
+
+  it.each(BEHAVIOURS.filter((b) => b.origin === 'media'))(
+    '$pathPattern: never fails over; a miss is the storage answer, cached for the error TTL',
+    async (b) => {
+      for (const status of [403, 404]) {
+        const { calls, get, advance } = harness({ mediaStatus: status });
+        const first = await get(sampleOf(b));
+        expect(first.status).toBe(status);
+        expect(calls.manifest).toHaveLength(0);
+        advance(ERROR_CACHING_MIN_TTL_SECONDS * 1000 - 1);
+        expect((await get(sampleOf(b))).cache).toBe('error-hit');
+        advance(1);
+        expect((await get(sampleOf(b))).cache).toBe('miss');
+        expect(calls.media).toHaveLength(2);
+      }
+    },
+  );
 
   it.each(BEHAVIOURS)('$pathPattern: refuses the methods CloudFront refuses', async (b) => {
     const allowed: string[] = cloudFrontBehaviour(b).AllowedMethods;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { createControlApp } from '../../functions/control/app.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 import { bodyArb, fuzzApi, pathArb, requestArb } from './fuzz.js';
@@ -16,6 +16,10 @@ describe('control API under fuzzing', () => {
   });
 
   it('answers thousands of malformed requests without a 5xx, every 4xx naming the field', async () => {
+    // Every route is fuzzed, the ElastiCache view and failover drill too (a fake replication group behind them).
+    expect(app.routes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(['/api/control/redis', '/api/control/redis/failover-test']),
+    );
     const keys = [
       'id',
       'name',

@@ -11,6 +11,7 @@ import { call, capturingLogger, controlApp, request, TOKEN } from './helpers.js'
 const LIVE_STATUS = {
   state: 'live',
   taskId: 'task-a',
+  broadcast: 'mh3k2x9a7q4f', // the current broadcast's id (decision D16): the folder of its media
   input: { codec: 'hevc', width: 1920, height: 1080, fps: 50, bitrateKbps: 12000 },
   srt: { rttMs: 12.5, lossPercent: 0.3 },
   renditions: ['360p'],

@@ -6,7 +6,12 @@ import type {
 import type { Redis } from 'ioredis';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { bearerAuthenticator, type ControlDeps, createControlApp } from '../../functions/control/app.js';
-import type { EdgeInvalidation, IngestScaling } from '../../functions/control/ports.js';
+import type {
+  EdgeInvalidation,
+  IngestScaling,
+  LiveStateCluster,
+  LiveStateGroup,
+} from '../../functions/control/ports.js';
 import type { RedisServer } from '../support/redis.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 
@@ -84,9 +89,43 @@ export function apiGatewayEvent(
 }
 
 /** The AWS ports answering at once, for tests of the routes rather than of the SDK requests (aws.test.ts). */
-export function fakeAwsPorts(): { scaling: IngestScaling; invalidation: EdgeInvalidation } {
+export function fakeAwsPorts(): {
+  scaling: IngestScaling;
+  invalidation: EdgeInvalidation;
+  liveStateCluster: LiveStateCluster;
+} {
   let desiredCount = 1;
+  // A drill makes the group `modifying` until the next describe, so a second drill in a row is a 409.
+  let status = 'available';
+  const group = (): LiveStateGroup => ({
+    replicationGroupId: 'mirror-test',
+    status,
+    automaticFailover: 'enabled',
+    multiAz: 'enabled',
+    nodeGroups: [
+      {
+        nodeGroupId: '0001',
+        status,
+        primaryEndpoint: 'primary.example.net',
+        nodes: [
+          { cacheClusterId: 'mirror-test-001', role: 'primary', availabilityZone: 'eu-west-1a' },
+          { cacheClusterId: 'mirror-test-002', role: 'replica', availabilityZone: 'eu-west-1b' },
+        ],
+      },
+    ],
+  });
   return {
+    liveStateCluster: {
+      describe: async () => {
+        const now = group();
+        status = 'available';
+        return now;
+      },
+      testFailover: async () => {
+        status = 'modifying';
+        return group();
+      },
+    },
     scaling: {
       minTasks: 1,
       maxTasks: 4,

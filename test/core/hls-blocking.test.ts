@@ -13,9 +13,13 @@ import {
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const PART = { durationS: 0.1, independent: false, bytes: 1000 };
+/** The current broadcast of the timeline below, and one that ended before it (decision D16). */
+const CURRENT = 'mh3k4c1bx0z2';
+const EARLIER = 'mh3k2x9a7q4f';
 
-const segment = (msn: number): SegmentEntry => ({
+const segment = (msn: number, broadcast = CURRENT): SegmentEntry => ({
   msn,
+  broadcast,
   durationS: 0.5,
   programDateTimeMs: T0 + msn * 500,
   discontinuity: false,
@@ -25,6 +29,7 @@ const segment = (msn: number): SegmentEntry => ({
 });
 const open = (msn: number, parts: number): OpenSegmentEntry => ({
   msn,
+  broadcast: CURRENT,
   programDateTimeMs: T0 + msn * 500,
   discontinuity: false,
   initVersion: 1,
@@ -41,14 +46,15 @@ function timeline(overrides: Partial<RenditionTimeline> = {}): RenditionTimeline
     discontinuitySequence: 0,
     segments: [segment(0), segment(1)],
     open: open(2, 2),
+    broadcast: CURRENT,
     initVersion: 1,
     ended: false,
     ...overrides,
   };
 }
 
-const at = (kind: 'init' | 'segment' | 'part', a: number, b = 0): MediaPath => {
-  const where = { streamId: 'cam-1', rendition: '360p' };
+const at = (kind: 'init' | 'segment' | 'part', a: number, b = 0, broadcast = CURRENT): MediaPath => {
+  const where = { streamId: 'cam-1', rendition: '360p', broadcast };
   if (kind === 'init') return { kind, ...where, version: a };
   if (kind === 'segment') return { kind, ...where, msn: a };
   return { kind, ...where, msn: a, part: b };
@@ -88,10 +94,35 @@ describe('delivery directives (_HLS_msn, _HLS_part, _HLS_skip)', () => {
     [{ _HLS_part: '1' }, '_HLS_part'], // a part needs its segment
     [{ _HLS_skip: 'NO' }, '_HLS_skip'],
     [{ _HLS_skip: 'yes' }, '_HLS_skip'],
+    [{ _HLS_skip: 'v1' }, '_HLS_skip'],
+    [{ _HLS_skip: '' }, '_HLS_skip'],
+    // Canonical form only: every other spelling of a number would be another CloudFront cache key.
+    [{ _HLS_msn: '007' }, '_HLS_msn'],
+    [{ _HLS_msn: '00' }, '_HLS_msn'],
+    [{ _HLS_msn: '12 ' }, '_HLS_msn'],
+    [{ _HLS_msn: '１２' }, '_HLS_msn'], // full-width digits
+    [{ _HLS_msn: '12', _HLS_part: '01' }, '_HLS_part'],
+    [{ _HLS_msn: '12', _HLS_part: '-0' }, '_HLS_part'],
   ])('refuses %o, naming %s', (query, field) => {
     const parsed = parseDirectives(query);
     expect(parsed).toMatchObject({ field });
     expect('error' in parsed && parsed.error).toContain(field);
+  });
+
+  it('refuses every zero-padded spelling of a number, so one playlist position has one cache key', () => {
+    const n = fc.integer({ min: 0, max: 10 ** 12 });
+    fc.assert(
+      fc.property(n, fc.integer({ min: 1, max: 3 }), (value, zeros) => {
+        const padded = '0'.repeat(zeros) + String(value);
+        expect(parseDirectives({ _HLS_msn: padded })).toMatchObject({ field: '_HLS_msn' });
+        expect(parseDirectives({ _HLS_msn: '1', _HLS_part: padded })).toMatchObject({ field: '_HLS_part' });
+      }),
+    );
+  });
+
+  it('keeps an over-long refused value out of the message', () => {
+    const parsed = parseDirectives({ _HLS_msn: '0'.repeat(5000) });
+    expect('error' in parsed && parsed.error.length).toBeLessThan(200);
   });
 });
 
@@ -121,6 +152,18 @@ describe('published: is a media object named in the live state', () => {
   it('counts a segment as published once a later one is open', () => {
     expect(published(timeline({ segments: [segment(0)], open: open(2, 1) }), at('segment', 1))).toBe(true);
   });
+
+  it('names an object by its broadcast: the same numbers in another broadcast are another object', () => {
+    // Segment 0 was written by the earlier broadcast (still in the window after a reconnect), 1 and 2 by this one.
+    const t = timeline({ segments: [segment(0, EARLIER), segment(1)] });
+    expect(published(t, at('segment', 0, 0, EARLIER))).toBe(true);
+    expect(published(t, at('part', 0, 4, EARLIER))).toBe(true);
+    expect(published(t, at('init', 1, 0, EARLIER))).toBe(true);
+    expect(published(t, at('segment', 0))).toBe(false);
+    expect(published(t, at('segment', 1, 0, EARLIER))).toBe(false);
+    expect(published(t, at('part', 2, 0, EARLIER))).toBe(false);
+    expect(published(t, at('init', 2, 0, EARLIER))).toBe(false);
+  });
 });
 
 describe('holdFor: how long a request for media not yet stored may wait', () => {
@@ -149,6 +192,19 @@ describe('holdFor: how long a request for media not yet stored may wait', () => 
     expectHold(holdFor(closing, at('part', 3, 0)), partWaitMs);
     expectHold(holdFor(closing, at('part', 2, 5)), partWaitMs);
     expect(holdFor(closing, at('part', 2, 6))).toBeUndefined();
+  });
+
+  it('holds only the current broadcast: a name of another one is a plain storage read', () => {
+    const t = timeline({ segments: [segment(0, EARLIER), segment(1)] });
+    for (const path of [
+      at('part', 2, 2, EARLIER), // the hint's numbers, in another broadcast
+      at('part', 3, 0, EARLIER),
+      at('part', 0, 4, EARLIER), // listed, so stored already: no reason to wait
+      at('init', 2, 0, 'mh3kzzzzzzzz'),
+    ]) {
+      expect(holdFor(t, path)).toBeUndefined();
+    }
+    expectHold(holdFor(t, at('part', 2, 2)), partWaitMs);
   });
 
   it('holds nothing once the stream has ended', () => {

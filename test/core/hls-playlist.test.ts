@@ -16,18 +16,28 @@ import {
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/hls');
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
+/** The broadcast of the golden files, and the one an encoder reconnect starts (decision D16). */
+const B1 = 'mh3k2x9a7q4f';
+const B2 = 'mh3k4c1bx0z2';
 
 interface Feed {
   parts: number;
   gop: number;
+  /** An ffmpeg restart: same broadcast, next init version. */
   restartAt?: number;
+  /** An encoder reconnect: broadcast B2, whose init versions start again at 1. */
+  reconnectAt?: number;
 }
 
 function timelineFrom(feed: Feed, window = 20): RenditionTimeline {
-  const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, windowSegments: window });
+  const s = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, windowSegments: window, broadcast: B1 });
   let version = 1;
   for (let i = 0; i < feed.parts; i++) {
     if (i === feed.restartAt) s.restart(++version);
+    if (i === feed.reconnectAt) {
+      version = 1;
+      s.restart(version, B2);
+    }
     s.addPart(
       {
         baseDecodeTime: i * 9000,
@@ -90,10 +100,10 @@ describe('golden playlists', () => {
     expect(parsed.segments.map((s) => s.mediaSequenceNumber)).toEqual([0, 1, 2, 3, 4]);
     expect(parsed.segments[0]!.parts).toHaveLength(5);
     expect(parsed.segments[4]!.parts.map((p) => p.uri)).toEqual([
-      'part-4-0.m4s',
-      'part-4-1.m4s',
-      'part-4-2.m4s',
-      'part-4-3.m4s',
+      `${B1}/part-4-0.m4s`,
+      `${B1}/part-4-1.m4s`,
+      `${B1}/part-4-2.m4s`,
+      `${B1}/part-4-3.m4s`,
     ]);
     expect(parsed.renditionReports).toEqual([
       expect.objectContaining({ uri: '../720p/playlist.m3u8', lastMSN: 4, lastPart: 0 }),
@@ -137,6 +147,7 @@ const feeds = fc.record({
   parts: fc.integer({ min: 1, max: 300 }),
   gop: fc.integer({ min: 1, max: 12 }),
   restartAt: fc.option(fc.integer({ min: 1, max: 299 }), { nil: undefined }),
+  reconnectAt: fc.option(fc.integer({ min: 1, max: 299 }), { nil: undefined }),
 });
 
 describe('property: whatever we render, hls-parser reads back the same playlist', () => {
@@ -258,10 +269,24 @@ describe('spec rules', () => {
       renderMediaPlaylist(buildMediaPlaylist(timelineFrom({ parts: 30, gop: 5, restartAt: 12 }))),
     );
     const maps = parsed.segments.map((s) => s.map?.uri);
-    expect(maps).toContain('init-1.mp4');
-    expect(maps).toContain('init-2.mp4');
-    const first = parsed.segments.findIndex((s) => s.map?.uri === 'init-2.mp4');
+    expect(maps).toContain(`${B1}/init-1.mp4`);
+    expect(maps).toContain(`${B1}/init-2.mp4`);
+    const first = parsed.segments.findIndex((s) => s.map?.uri === `${B1}/init-2.mp4`);
     expect(parsed.segments[first]!.discontinuity).toBe(true);
+  });
+
+  it('EXT-X-MAP precedes the first segment of a new broadcast although its init version repeats (decision D16)', () => {
+    const timeline = timelineFrom({ parts: 30, gop: 5, reconnectAt: 12 });
+    const parsed = parseMedia(renderMediaPlaylist(buildMediaPlaylist(timeline)));
+    const first = parsed.segments.findIndex((s) => s.uri?.startsWith(`${B2}/`));
+    expect(parsed.segments[first]).toMatchObject({ discontinuity: true, map: { uri: `${B2}/init-1.mp4` } });
+    // The earlier broadcast's segments keep their names (and their init) in the window.
+    expect(parsed.segments.slice(0, first).map((s) => s.uri)).toEqual(
+      Array.from({ length: first }, (_, msn) => `${B1}/seg-${msn}.m4s`),
+    );
+    expect(parsed.segments[0]!.map?.uri).toBe(`${B1}/init-1.mp4`);
+    // The hint names the current broadcast.
+    expect(buildMediaPlaylist(timeline).preloadHints[0]!.uri).toMatch(new RegExp(`^${B2}/part-`));
   });
 
   it('blocking reload: a part is satisfied only once published; beyond the last part it means the next segment', () => {

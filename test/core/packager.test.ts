@@ -9,6 +9,10 @@ import { mediaKeys } from '../../core/storage/index.js';
 import { encodeTestSource, ffprobeFrames } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
+/** Broadcast ids (decision D16), as the ingest names them at each admitted connection. */
+const B = 'mh3k2x9a7q4f';
+const B2 = 'mh3k4c1bx0z2';
+
 let redis: RedisServer;
 let dir: string;
 let source: Uint8Array;
@@ -41,16 +45,16 @@ describe('packager', () => {
     const checkingLive = {
       read: live.read.bind(live),
       publish: async (...args: Parameters<LiveState['publish']>) => {
-        const [streamId, rendition, , at] = args;
+        const [streamId, rendition, state, at] = args;
         // Bytes first: the part named by this publish must already be stored.
-        const key = mediaKeys.part(streamId, rendition, at.msn, at.part);
+        const key = mediaKeys.part(streamId, rendition, state.timeline.broadcast, at.msn, at.part);
         if ((await storage.get(key)) === undefined) throw new Error(`published ${key} before storing it`);
         publishedKeys.push(key);
         return live.publish(...args);
       },
     };
     const packager = new Packager({ storage, live: checkingLive, partTargetMs: 100, segmentTargetMs: 500 });
-    const sink = packager.open('pk-1', '360p');
+    const sink = packager.open('pk-1', '360p', { broadcast: B });
     feed(sink, source);
     await sink.end();
     expect(publishedKeys.length).toBeGreaterThanOrEqual(30);
@@ -60,7 +64,8 @@ describe('packager', () => {
     expect(state.info.codecs[1]).toBe('mp4a.40.2');
     expect(state.timeline.segments.map((s) => s.msn)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(state.timeline.ended).toBe(true);
-    expect(await storage.get(mediaKeys.init('pk-1', '360p', 1))).toBeDefined();
+    expect(state.timeline.broadcast).toBe(B);
+    expect(await storage.get(mediaKeys.init('pk-1', '360p', B, 1))).toBeDefined();
   });
 
   it('reports one publish latency per published part, measured after the live-state publish completes', async () => {
@@ -98,14 +103,14 @@ describe('packager', () => {
 
   it('segments concatenated from init + parts and stored segments pass ffprobe with an IDR first', async () => {
     const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
-    const sink = packager.open('pk-2', '360p');
+    const sink = packager.open('pk-2', '360p', { broadcast: B });
     feed(sink, source, 65536);
     await sink.end();
-    const init = (await storage.get(mediaKeys.init('pk-2', '360p', 1)))!;
+    const init = (await storage.get(mediaKeys.init('pk-2', '360p', B, 1)))!;
     const parts = [];
-    for (let p = 0; p < 5; p++) parts.push((await storage.get(mediaKeys.part('pk-2', '360p', 2, p)))!);
+    for (let p = 0; p < 5; p++) parts.push((await storage.get(mediaKeys.part('pk-2', '360p', B, 2, p)))!);
     const fromParts = Buffer.concat([init, ...parts]);
-    const segment = (await storage.get(mediaKeys.segment('pk-2', '360p', 2)))!;
+    const segment = (await storage.get(mediaKeys.segment('pk-2', '360p', B, 2)))!;
     expect(Buffer.concat(parts).equals(Buffer.from(segment))).toBe(true);
     const file = join(dir, 'seg2.mp4');
     await writeFile(file, fromParts);
@@ -116,18 +121,37 @@ describe('packager', () => {
     expect((await readFile(file)).byteLength).toBe(fromParts.byteLength);
   });
 
-  it('restart() gives a new init version and a discontinuity', async () => {
+  it('restart() gives a new init version and a discontinuity, in the same broadcast', async () => {
     const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
-    const sink = packager.open('pk-3', '360p');
+    const sink = packager.open('pk-3', '360p', { broadcast: B });
     feed(sink, source.subarray(0, Math.floor(source.byteLength / 2)));
     sink.restart();
     feed(sink, source);
     await sink.end();
     const state = (await live.read('pk-3'))!.renditions.get('360p')!;
-    expect(await storage.get(mediaKeys.init('pk-3', '360p', 2))).toBeDefined();
+    expect(await storage.get(mediaKeys.init('pk-3', '360p', B, 2))).toBeDefined();
     const restarted = state.timeline.segments.find((s) => s.initVersion === 2)!;
-    expect(restarted.discontinuity).toBe(true);
+    expect(restarted).toMatchObject({ discontinuity: true, broadcast: B });
     expect(state.timeline.segments.filter((s) => s.discontinuity)).toHaveLength(1);
+  });
+
+  it('restart() with a new broadcast (a reconnect) writes to its folder from init-1, after a discontinuity', async () => {
+    const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+    const sink = packager.open('pk-3b', '360p', { broadcast: B });
+    feed(sink, source.subarray(0, Math.floor(source.byteLength / 2)));
+    sink.restart({ broadcast: B2 });
+    feed(sink, source);
+    await sink.end();
+    const { timeline } = (await live.read('pk-3b'))!.renditions.get('360p')!;
+    expect(timeline.broadcast).toBe(B2);
+    const first = timeline.segments.findIndex((s) => s.broadcast === B2);
+    expect(timeline.segments[first]).toMatchObject({ discontinuity: true, initVersion: 1 });
+    expect(timeline.segments.slice(0, first).every((s) => s.broadcast === B)).toBe(true);
+    expect(await storage.get(mediaKeys.init('pk-3b', '360p', B2, 1))).toBeDefined();
+    // Every listed segment is stored under its own broadcast, the one cut short by the reconnect included.
+    for (const s of timeline.segments) {
+      expect(await storage.get(mediaKeys.segment('pk-3b', '360p', s.broadcast, s.msn))).toBeDefined();
+    }
   });
 
   it('malformed input stops only its own rendition', async () => {
@@ -148,6 +172,7 @@ describe('packager', () => {
     const first = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open(
       'pk-5',
       '360p',
+      { broadcast: B },
     );
     feed(first, source.subarray(0, Math.floor(source.byteLength / 2)));
     await new Promise((r) => setTimeout(r, 200)); // the process dies without end()
@@ -155,15 +180,20 @@ describe('packager', () => {
     const second = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open(
       'pk-5',
       '360p',
+      { broadcast: B2 },
     );
     feed(second, source);
     await second.end();
     const after = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
     const resumedAt = before.open!.msn + 1;
+    // The new process is a new broadcast: its init versions start at 1 in its own folder.
     expect(after.segments.find((s) => s.msn === resumedAt)).toMatchObject({
       discontinuity: true,
-      initVersion: 2,
+      broadcast: B2,
+      initVersion: 1,
     });
-    expect(await storage.get(mediaKeys.segment('pk-5', '360p', before.open!.msn))).toBeDefined();
+    // The segment the dead process left open is rebuilt in that process's broadcast.
+    expect(after.segments.find((s) => s.msn === before.open!.msn)?.broadcast).toBe(B);
+    expect(await storage.get(mediaKeys.segment('pk-5', '360p', B, before.open!.msn))).toBeDefined();
   });
 });

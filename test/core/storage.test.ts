@@ -13,19 +13,21 @@ import {
 } from '../../core/storage/index.js';
 import { type S3Server, startS3 } from '../support/s3.js';
 
+/** A broadcast id (decision D16): every media key has one. */
+const B = 'mh3k2x9a7q4f';
 const bytes = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * seed) & 0xff);
 
 function contract(name: string, make: () => MediaStorage) {
   describe(`${name}: MediaStorage contract`, () => {
     it('reads back exactly what was put', async () => {
       const storage = make();
-      const key = mediaKeys.part('cam-1', '360p', 3, 2);
+      const key = mediaKeys.part('cam-1', '360p', B, 3, 2);
       await storage.put(key, bytes(70_000, 7), 'part');
       expect(await storage.get(key)).toEqual(bytes(70_000, 7));
     });
 
     it('answers undefined for a missing key', async () => {
-      expect(await make().get(mediaKeys.segment('cam-1', '360p', 999))).toBeUndefined();
+      expect(await make().get(mediaKeys.segment('cam-1', '360p', B, 999))).toBeUndefined();
     });
 
     it('refuses keys that escape the stream prefix', async () => {
@@ -54,17 +56,17 @@ describe('storage', () => {
     const storage = new LocalDiskStorage(dir);
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        storage.put(mediaKeys.part('tmp', 'r', 0, i), bytes(5000), 'part'),
+        storage.put(mediaKeys.part('tmp', 'r', B, 0, i), bytes(5000), 'part'),
       ),
     );
-    const files = await readdir(join(dir, 'tmp', 'r'));
+    const files = await readdir(join(dir, 'tmp', 'r', B));
     expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(files).toHaveLength(20);
   });
 
   it('local disk: a concurrent reader sees no file or the whole file, never part of it', async () => {
     const storage = new LocalDiskStorage(dir);
-    const key = mediaKeys.segment('atomic', 'r', 1);
+    const key = mediaKeys.segment('atomic', 'r', B, 1);
     const big = bytes(4 * 1024 * 1024, 3);
     const write = storage.put(key, big, 'segment');
     const seen: number[] = [];
@@ -91,9 +93,9 @@ describe('storage', () => {
       { step: 'finalizeRequest' },
     );
     const storage = new S3Storage(client, s3.bucket);
-    const key = mediaKeys.init('cam-1', '360p', 2);
+    const key = mediaKeys.init('cam-1', '360p', B, 2);
     await storage.put(key, bytes(900), 'init');
-    const partKey = mediaKeys.part('cam-1', '360p', 0, 0);
+    const partKey = mediaKeys.part('cam-1', '360p', B, 0, 0);
     await storage.put(partKey, bytes(900), 'part');
     const head = await s3.client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));
     expect(head.ContentType).toBe('video/mp4');

@@ -174,11 +174,12 @@ describe('ingest', () => {
     });
   });
 
-  it('drains SRT sessions for the deregistration delay before closing them', () => {
+  it('keeps SRT flows through deregistration and the drain (the task moves them; test/infra/ingest-drain)', () => {
     platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([
-        { Key: 'deregistration_delay.timeout_seconds', Value: '120' },
-        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'true' },
+        { Key: 'deregistration_delay.timeout_seconds', Value: '10' },
+        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'false' },
+        { Key: 'target_health_state.unhealthy.draining_interval_seconds', Value: '120' },
       ]),
     });
   });
@@ -447,22 +448,33 @@ describe('delivery', () => {
     expect(o.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/ManifestAccess/);
   });
 
-  it.each(['*.m4s', '*.mp4'])('caches %s long, without query strings, headers or cookies', (pattern) => {
-    const policyId = behaviour(pattern).CachePolicyId.Ref;
-    const policy = platform.findResources('AWS::CloudFront::CachePolicy')[policyId]!.Properties
-      .CachePolicyConfig;
-    expect(policy).toMatchObject({
-      DefaultTTL: 86_400,
-      MaxTTL: 31_536_000,
-      ParametersInCacheKeyAndForwardedToOrigin: {
-        QueryStringsConfig: { QueryStringBehavior: 'none' },
-        HeadersConfig: { HeaderBehavior: 'none' },
-        CookiesConfig: { CookieBehavior: 'none' },
-      },
-    });
+  it.each(['*/part-*.m4s', '*.m4s', '*.mp4'])(
+    'caches %s long, without query strings, headers or cookies',
+    (pattern) => {
+      const policyId = behaviour(pattern).CachePolicyId.Ref;
+      const policy = platform.findResources('AWS::CloudFront::CachePolicy')[policyId]!.Properties
+        .CachePolicyConfig;
+      expect(policy).toMatchObject({
+        DefaultTTL: 86_400,
+        MaxTTL: 31_536_000,
+        ParametersInCacheKeyAndForwardedToOrigin: {
+          QueryStringsConfig: { QueryStringBehavior: 'none' },
+          HeadersConfig: { HeaderBehavior: 'none' },
+          CookiesConfig: { CookieBehavior: 'none' },
+        },
+      });
+    },
+  );
+
+  it.each(['*.m4s', '*.mp4'])('serves %s (segments, init segments) from S3 through OAC alone', (pattern) => {
+    const target = behaviour(pattern).TargetOriginId;
+    expect(distribution().OriginGroups.Items.find((g: Json) => g.Id === target)).toBeUndefined();
+    const o = origin(target);
+    expect(JSON.stringify(o.DomainName)).toMatch(/MediaStorageMedia.*RegionalDomainName/);
+    expect(o.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/S3OriginAccessControl/);
   });
 
-  it.each(['*.m4s', '*.mp4'])(
+  it.each(['*/part-*.m4s'])(
     'serves %s from S3 through OAC, failing over on 403/404 to the manifest function',
     (pattern) => {
       const group = distribution().OriginGroups.Items.find(
@@ -479,7 +491,7 @@ describe('delivery', () => {
   );
 
   it('puts Origin Shield in the stack region in front of media and playlists', () => {
-    for (const pattern of ['*.m3u8', '*.m4s']) {
+    for (const pattern of ['*.m3u8', '*/part-*.m4s', '*.m4s']) {
       const target = behaviour(pattern).TargetOriginId;
       const group = distribution().OriginGroups.Items.find((g: Json) => g.Id === target);
       const ids = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];

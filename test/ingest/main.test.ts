@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityOf, IngestEnv, validateEnv } from '../../containers/ingest/src/config.js';
 import { readEnv } from '../../core/contracts/env.js';
@@ -78,6 +78,8 @@ describe('ingest process (main.ts)', () => {
         MIRROR_MEDIA_DIR: mediaDir,
         MIRROR_TASK_ID: 'main-task',
         MIRROR_GPU: 'off',
+        // No other task here: the drain keeps the publisher until the window's end (3 s of 4), then exits.
+        MIRROR_DRAIN_S: '4',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -97,9 +99,12 @@ describe('ingest process (main.ts)', () => {
       port: srtPort,
       streamId: rec.publishKey,
     });
+    // Media sits under {stream}/{rendition}/{broadcast}/: list the rendition's files across broadcasts.
+    const files = () =>
+      readdirSync(join(mediaDir, rec.id, 'source'), { recursive: true }).map((f) => basename(String(f)));
     const parts = () => {
       try {
-        return readdirSync(join(mediaDir, rec.id, 'source')).filter((f) => f.startsWith('part-')).length;
+        return files().filter((f) => f.startsWith('part-')).length;
       } catch {
         return 0;
       }
@@ -114,7 +119,7 @@ describe('ingest process (main.ts)', () => {
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(await client.get(streamKeys.lease(rec.id))).toBeNull();
-    expect(readdirSync(join(mediaDir, rec.id, 'source')).some((f) => f.startsWith('seg-'))).toBe(true);
+    expect(files().some((f) => f.startsWith('seg-'))).toBe(true);
     await pusher.stop();
   });
 });

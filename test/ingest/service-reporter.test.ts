@@ -40,6 +40,7 @@ function srtStats(overrides: Partial<SrtStats> = {}): SrtStats {
 function pipelineStatus(overrides: Partial<PipelineStatus> = {}): PipelineStatus {
   return {
     state: 'running',
+    broadcast: 'mh3k2x9a7q4f',
     path: 'software',
     ladder: 'tile',
     renditions: ['360p'],
@@ -111,6 +112,7 @@ describe('stream status (mirror:status:{id})', () => {
     expect(status).toEqual({
       state: 'live',
       taskId: 'task-a',
+      broadcast: 'mh3k2x9a7q4f',
       input: { codec: 'hevc', audio: 'aac', width: 1920, height: 1080, fps: 30, bitrateKbps: 3457 },
       srt: {
         rttMs: 12.5,

@@ -11,15 +11,23 @@ import type { PipelineStatus } from '../../containers/ingest/src/transcode/pipel
 class FakePipeline implements SessionPipeline {
   readonly written: string[] = [];
   readonly calls: string[] = [];
-  constructor(readonly onFatal: (reason: string) => void) {}
+  /** The broadcast of each connection it was given (at open, then at each reconnect). */
+  readonly broadcasts: string[] = [];
+  constructor(
+    readonly onFatal: (reason: string) => void,
+    broadcast?: string,
+  ) {
+    if (broadcast !== undefined) this.broadcasts.push(broadcast);
+  }
   write(chunk: Buffer): void {
     this.written.push(chunk.toString());
   }
   endInput(): void {
     this.calls.push('endInput');
   }
-  async reconnect(): Promise<void> {
+  async reconnect(broadcast?: string): Promise<void> {
     this.calls.push('reconnect');
+    if (broadcast !== undefined) this.broadcasts.push(broadcast);
   }
   async stop(): Promise<void> {
     this.calls.push('stop');
@@ -49,6 +57,7 @@ function table() {
   const failed: string[] = [];
   const ended: string[] = [];
   const pipelines = new Map<string, FakePipeline>();
+  const recorded: Array<[event: 'started' | 'ended', streamId: string, broadcast: string]> = [];
   const log = { info: vi.fn(), warn: vi.fn(), error: vi.fn() };
   const sessions = new Sessions<FakePipeline>({
     connections: { close: (id, reason) => closed.push([id, reason]) },
@@ -59,12 +68,20 @@ function table() {
         released.push(streamId);
       },
     },
-    openPipeline: (streamId, onFatal) => {
-      const pipeline = new FakePipeline(onFatal);
+    openPipeline: (streamId, onFatal, broadcast) => {
+      const pipeline = new FakePipeline(onFatal, broadcast);
       pipelines.set(streamId, pipeline);
       return pipeline;
     },
     reconnectGraceMs: GRACE_MS,
+    broadcasts: {
+      started: async (streamId, entry) => {
+        recorded.push(['started', streamId, entry.id]);
+      },
+      ended: async (streamId, id) => {
+        recorded.push(['ended', streamId, id]);
+      },
+    },
     log,
     onStreamDown: (streamId, reason) => down.push([streamId, reason]),
     onFailed: (session) => failed.push(session.streamId),
@@ -72,7 +89,7 @@ function table() {
       ended.push(streamId);
     },
   });
-  return { sessions, closed, leaseCalls, released, down, failed, ended, pipelines, log };
+  return { sessions, closed, leaseCalls, released, down, failed, ended, pipelines, log, recorded };
 }
 
 beforeEach(() => {
@@ -220,6 +237,34 @@ describe('disconnects, reconnect grace and ending', () => {
     expect(t.ended).toEqual([]);
   });
 
+  it('every admitted connection is a broadcast of its own (decision D16), recorded when it starts and ends', async () => {
+    const t = table();
+    const first = await publishing(t, 'cam');
+    const pipeline = t.pipelines.get('cam')!;
+    const [b1] = pipeline.broadcasts;
+    expect(b1).toMatch(/^[0-9a-z]{12}$/);
+    expect(t.sessions.get('cam')!.broadcast).toBe(b1);
+    t.sessions.closed(first, 'peer gone');
+    expect(t.sessions.get('cam')!.broadcast).toBeUndefined();
+    // A reconnect refused by the lease records nothing; the one admitted next is a new broadcast.
+    const refused = conn('cam');
+    t.sessions.connected(refused);
+    t.leaseCalls.at(-1)!.resolve({ ok: false, holder: 'task-b' });
+    await flush();
+    t.sessions.closed(refused, 'lease held by task-b');
+    await publishing(t, 'cam');
+    const b2 = pipeline.broadcasts[1]!;
+    expect(b2).not.toBe(b1);
+    expect(pipeline.broadcasts).toHaveLength(2);
+    await t.sessions.end(t.sessions.get('cam')!);
+    expect(t.recorded).toEqual([
+      ['started', 'cam', b1],
+      ['ended', 'cam', b1],
+      ['started', 'cam', b2],
+      ['ended', 'cam', b2],
+    ]);
+  });
+
   it('after the grace the session ends: pipeline stopped, lease released, status cleared', async () => {
     const t = table();
     const c = await publishing(t, 'cam');
@@ -275,5 +320,33 @@ describe('disconnects, reconnect grace and ending', () => {
     expect(t.closed).toEqual([[c.id, 'disconnected: operator']]);
     t.sessions.closed(c, 'disconnected: operator');
     expect(t.sessions.disconnect('cam', 'again')).toBe(false);
+  });
+});
+
+describe('admission while Redis is unreachable', () => {
+  it('readmits an encoder coming back to its session here; refuses a new stream until Redis answers', async () => {
+    const t = table();
+    const first = conn('cam');
+    t.sessions.connected(first);
+    t.leaseCalls.at(-1)!.resolve({ ok: true });
+    await flush();
+    t.sessions.closed(first, 'peer gone');
+    const back = conn('cam');
+    t.sessions.connected(back);
+    t.sessions.received(back, Buffer.from('held'));
+    t.leaseCalls.at(-1)!.reject(new Error('Command timed out'));
+    await flush();
+    expect(t.closed).toEqual([]);
+    expect(t.pipelines.get('cam')!.written).toEqual(['held']);
+    expect(t.log.warn).toHaveBeenCalledWith('publisher readmitted without its lease: Redis unreachable', {
+      streamId: 'cam',
+      error: 'Error: Command timed out',
+    });
+
+    const fresh = conn('other');
+    t.sessions.connected(fresh);
+    t.leaseCalls.at(-1)!.reject(new Error('Command timed out'));
+    await flush();
+    expect(t.closed).toEqual([[fresh.id, 'lease held by unknown (Redis: Error: Command timed out)']]);
   });
 });

@@ -1,54 +1,35 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IngestService, startIngestService } from '../../containers/ingest/src/service.js';
 import { loadNative, REJECT, SRT_REJ } from '../../containers/ingest/src/srt/native.js';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
+import { RedisBroadcastLog } from '../../core/adapters/streams/broadcasts.js';
 import { Packager } from '../../core/packager/index.js';
 import { channels, streamKeys, taskKeys } from '../../core/streams/keys.js';
 import type { StreamRecord } from '../../core/streams/schema.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { freeUdpPort, makeClip, type Pusher, pushSrt, waitFor } from './media.js';
 import { CollectingSinks, topLevelBoxes } from './sinks.js';
+import { createStream, publishStreamId, streamRecord } from './streams.js';
 
 const NO_GPU = { available: false, detail: 'test machine' };
 const PASS = 'a passphrase of 24 chars';
 const native = loadNative();
 
-function record(id: string, overrides: Partial<StreamRecord> = {}): StreamRecord {
-  const now = new Date().toISOString();
-  return {
-    id,
-    name: id,
-    ladder: 'passthrough',
-    latency: 'low',
-    publishKey: `key-${id}-0123456789`,
-    passphrase: PASS,
-    keyLength: 16,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
-}
+const record = (id: string, overrides: Partial<StreamRecord> = {}) =>
+  streamRecord(id, { passphrase: PASS, ...overrides });
+const sid = publishStreamId;
 
-async function createStream(redis: Redis, r: StreamRecord): Promise<void> {
-  await redis
-    .multi()
-    .set(streamKeys.record(r.id), JSON.stringify(r))
-    .zadd(streamKeys.index, Date.now(), r.id)
-    .set(streamKeys.byPublishKey(r.publishKey), r.id)
-    .exec();
-  await redis.publish(channels.streamChanges, JSON.stringify({ type: 'upsert', streamId: r.id }));
-}
-
-const sid = (r: StreamRecord) => `#!::r=${r.id},m=publish,s=${r.publishKey}`;
-
+/** Parts of every broadcast of the rendition (`{broadcast}/part-*.m4s`, decision D16). */
 function listParts(root: string, streamId: string, rendition: string): string[] {
   try {
-    return readdirSync(join(root, streamId, rendition)).filter((f) => f.startsWith('part-'));
+    return readdirSync(join(root, streamId, rendition), { recursive: true })
+      .map(String)
+      .filter((f) => basename(f).startsWith('part-'));
   } catch {
     return [];
   }
@@ -109,12 +90,18 @@ describe('ingest service: HEVC 1080p over SRT to LL-HLS parts', () => {
     expect(status).toMatchObject({
       state: 'live',
       taskId: 'task-a',
+      broadcast: expect.stringMatching(/^[0-9a-z]{12}$/),
       input: { codec: 'hevc', width: 1920, height: 1080 },
       renditions: ['360p'],
       transcode: { path: 'software' },
     });
     const stored = JSON.parse((await redis.get(streamKeys.status(cam.id))) ?? '{}');
     expect(stored).toMatchObject({ state: 'live', taskId: 'task-a', input: { codec: 'hevc' } });
+    // The media are written under the connection's broadcast, which the stream's broadcast log records.
+    const broadcast = (status as { broadcast: string }).broadcast;
+    expect(stored.broadcast).toBe(broadcast);
+    expect(readdirSync(join(mediaDir, cam.id, '360p'))).toEqual([broadcast]);
+    expect((await new RedisBroadcastLog(redis).list(cam.id)).map((b) => b.id)).toEqual([broadcast]);
     expect(await redis.get(streamKeys.lease(cam.id))).toBe('task-a');
     const task = JSON.parse((await redis.get(taskKeys.report('task-a'))) ?? '{}');
     expect(task).toMatchObject({ taskId: 'task-a', streams: 1, gpu: false });
@@ -165,7 +152,14 @@ describe('ingest service: HEVC 1080p over SRT to LL-HLS parts', () => {
     await service.stop();
     expect(await redis.get(streamKeys.lease(cam.id))).toBeNull();
     expect(await redis.get(taskKeys.report('task-a'))).toBeNull();
-    expect(readdirSync(join(mediaDir, cam.id, '360p')).some((f) => f.startsWith('seg-'))).toBe(true);
+    expect(readdirSync(join(mediaDir, cam.id, '360p', broadcast)).some((f) => f.startsWith('seg-'))).toBe(
+      true,
+    );
+    expect((await new RedisBroadcastLog(redis).list(cam.id))[0]).toMatchObject({
+      id: broadcast,
+      taskId: 'task-a',
+      endedAt: expect.any(String),
+    });
   });
 });
 
@@ -225,6 +219,8 @@ describe('ingest service: many streams, bad streams, reconnects', () => {
     const c = sinks.renditions.get('cam-a/source')!;
     await waitFor('output after restart', () => size('cam-a') > c.restartAt[0]! + 20_000, 10_000);
     expect(c.restarts).toBe(1);
+    // Same connection, same broadcast: the packager takes the next init version in the same folder.
+    expect(c.broadcasts[1]).toBe(c.broadcasts[0]);
     expect(topLevelBoxes(sinks.bytes('cam-a/source').subarray(c.restartAt[0]))[0]).toBe('ftyp');
     expect(service.status('cam-a')).toMatchObject({ transcode: { restarts: 1 } });
   });
@@ -245,6 +241,10 @@ describe('ingest service: many streams, bad streams, reconnects', () => {
     );
     expect(topLevelBoxes(sinks.bytes(`${cam.id}/source`).subarray(c.restartAt.at(-1)))[0]).toBe('ftyp');
     expect(await redis.get(streamKeys.lease(cam.id))).toBe('task-m');
+    // A reconnect is a new broadcast (new media names), and the status says which.
+    expect(c.broadcasts.at(-1)).toMatch(/^[0-9a-z]{12}$/);
+    expect(c.broadcasts.at(-1)).not.toBe(c.broadcasts.at(-2));
+    expect(service.status(cam.id)?.broadcast).toBe(c.broadcasts.at(-1));
   });
 
   it('follows the registry: a new stream is admitted, a deleted one is refused and disconnected', async () => {

@@ -8,6 +8,8 @@ export interface Collected {
   restartAt: number[];
   /** The ingest anchor given at open and at each restart, in order. */
   anchors: (number | undefined)[];
+  /** The broadcast given at open and at each restart, in order (decision D16). */
+  broadcasts: (string | undefined)[];
   /** When the first output bytes of the open and of each restart were written (epoch ms). */
   firstOutputAt: number[];
   /** The producer's arrival clock (ingestClock) read at those first output bytes, as the packager reads it. */
@@ -25,6 +27,7 @@ export class CollectingSinks implements RenditionSinkFactory {
       ended: false,
       restartAt: [],
       anchors: [start?.ingestAnchorMs],
+      broadcasts: [start?.broadcast],
       firstOutputAt: [],
       clockAtFirstOutput: [],
     };
@@ -40,6 +43,7 @@ export class CollectingSinks implements RenditionSinkFactory {
       },
       restart: (next) => {
         c.anchors.push(next?.ingestAnchorMs);
+        c.broadcasts.push(next?.broadcast);
         current = next;
         c.restarts += 1;
         c.restartAt.push(c.chunks.reduce((n, b) => n + b.length, 0));

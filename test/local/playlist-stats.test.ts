@@ -36,7 +36,7 @@ function measuredRate(options: {
   /** Wall-clock windows (ms from the start) in which no part is published (a stalled encoder). */
   stalls?: readonly (readonly [number, number])[];
 }): number {
-  const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+  const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, broadcast: 'mh3k2x9a7q4f' });
   const render = () => renderMediaPlaylist(buildMediaPlaylist(segmenter.timeline()));
   let published = 0;
   let counted = 0;
@@ -87,7 +87,7 @@ describe('parts per second from two polls of a playlist', () => {
   });
 
   it('summarises each listed segment with its duration and the parts it still carries', () => {
-    const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, broadcast: 'mh3k2x9a7q4f' });
     for (let part = 0; part < 52; part++) {
       addPart(segmenter, part, START_MS + part * 100);
     }
@@ -104,7 +104,7 @@ describe('parts per second from two polls of a playlist', () => {
 
 describe('the status line figures of one poll', () => {
   const playlistAfter = (parts: number) => {
-    const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+    const segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, broadcast: 'mh3k2x9a7q4f' });
     for (let part = 0; part < parts; part++) addPart(segmenter, part, START_MS + part * 100);
     return readPlaylistPosition(renderMediaPlaylist(buildMediaPlaylist(segmenter.timeline())));
   };

@@ -29,6 +29,15 @@ describe('command-line options', () => {
     });
   });
 
+  it('accept --storage s3 (s3rver through the S3 implementation) and refuse another kind', () => {
+    expect(parseRunArgs([])).toMatchObject({ ok: true, platform: { storage: 'local' } });
+    expect(parseRunArgs(['--storage', 's3'])).toMatchObject({ ok: true, platform: { storage: 's3' } });
+    expect(parseRunArgs(['--storage', 'gcs'])).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('--storage'),
+    });
+  });
+
   it('name the bad option in one line', () => {
     expect(parseRunArgs(['--ladder', 'huge'])).toMatchObject({
       ok: false,

@@ -46,8 +46,10 @@ describe('manifest Lambda handler (API Gateway v2 / function URL event)', () => 
       body: string;
     };
     expect(playlist.statusCode).toBe(200);
-    expect(playlist.body).toContain('#EXT-X-PART:DURATION=0.100,URI="part-1-0.m4s",INDEPENDENT=YES');
-    const part = (await handler(functionUrlEvent('/lambda/360p/part-0-1.m4s'))) as {
+    expect(playlist.body).toContain(
+      `#EXT-X-PART:DURATION=0.100,URI="${rendition.broadcast}/part-1-0.m4s",INDEPENDENT=YES`,
+    );
+    const part = (await handler(functionUrlEvent(`/lambda/360p/${rendition.broadcast}/part-0-1.m4s`))) as {
       statusCode: number;
       body: string;
       isBase64Encoded: boolean;

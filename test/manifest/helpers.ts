@@ -2,11 +2,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { LiveState } from '../../core/adapters/live/live-state.js';
 import { Segmenter } from '../../core/hls/index.js';
 import type { HttpResponse } from '../../core/http.js';
-import { type MediaStorage, mediaKeys } from '../../core/storage/index.js';
+import { RENDITION_STATE_VERSION } from '../../core/live/index.js';
+import { type MediaStorage, mediaKeys, newBroadcastId } from '../../core/storage/index.js';
 
 /** Publishes synthetic 100 ms parts (independent every 5) through real storage and live state, as the packager does. */
 export class SyntheticRendition {
-  private readonly segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500 });
+  private readonly segmenter: Segmenter;
   private count = 0;
 
   constructor(
@@ -14,14 +15,25 @@ export class SyntheticRendition {
     private readonly storage: MediaStorage,
     readonly streamId: string,
     readonly rendition: string,
-  ) {}
+    /** The broadcast (decision D16) the parts are written under; a fresh one by default, another after reconnect(). */
+    public broadcast: string = newBroadcastId(Date.now()),
+  ) {
+    this.segmenter = new Segmenter({ partTargetMs: 100, segmentTargetMs: 500, broadcast });
+  }
 
   async init(): Promise<void> {
     await this.storage.put(
-      mediaKeys.init(this.streamId, this.rendition, 1),
+      mediaKeys.init(this.streamId, this.rendition, this.broadcast, 1),
       new Uint8Array([1, 2, 3]),
       'init',
     );
+  }
+
+  /** The encoder reconnected: a new broadcast, whose init-1 is stored before its first part (as the packager does). */
+  async reconnect(broadcast: string): Promise<void> {
+    this.broadcast = broadcast;
+    this.segmenter.restart(1, broadcast);
+    await this.init();
   }
 
   /** Publishes the next part; returns where it went. */
@@ -39,7 +51,7 @@ export class SyntheticRendition {
       Date.now(),
     );
     await this.storage.put(
-      mediaKeys.part(this.streamId, this.rendition, placed.msn, placed.part),
+      mediaKeys.part(this.streamId, this.rendition, this.broadcast, placed.msn, placed.part),
       partBytes(placed.msn, placed.part),
       'part',
     );
@@ -47,7 +59,7 @@ export class SyntheticRendition {
       this.streamId,
       this.rendition,
       {
-        v: 1,
+        v: RENDITION_STATE_VERSION,
         info: { codecs: ['avc1.64001e', 'mp4a.40.2'], width: 640, height: 360, frameRate: 30 },
         timeline: this.segmenter.timeline(),
         publishedAtMs: Date.now(),

@@ -9,6 +9,7 @@ import { LiveWaiters } from '../../core/adapters/live/waiters.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import type { HttpApp } from '../../core/http.js';
 import { liveKeys } from '../../core/live/index.js';
+import { newBroadcastId } from '../../core/storage/index.js';
 import {
   BLOCKING_PLAYLIST_CACHE_CONTROL,
   createManifestApp,
@@ -114,7 +115,7 @@ describe('blocking playlist reload', () => {
     const response = await pending;
     expect(response.status).toBe(200);
     expect(response.headers['cache-control']).toBe(BLOCKING_PLAYLIST_CACHE_CONTROL);
-    expect(bodyText(response)).toContain('part-1-3.m4s');
+    expect(bodyText(response)).toContain(`${video.broadcast}/part-1-3.m4s`);
   });
 
   it('_HLS_msn without _HLS_part waits for the whole segment', async () => {
@@ -125,7 +126,7 @@ describe('blocking playlist reload', () => {
     await video.parts(2); // part 10 starts segment 2, completing segment 1
     const response = await pending;
     expect(response.status).toBe(200);
-    expect(bodyText(response)).toContain('seg-1.m4s');
+    expect(bodyText(response)).toContain(`${video.broadcast}/seg-1.m4s`);
   });
 
   it('answers at once when the request is already satisfied', async () => {
@@ -193,7 +194,9 @@ describe('blocking playlist reload', () => {
     await video.part();
     const responses = await Promise.all(requests);
     const elapsed = performance.now() - started;
-    expect(responses.every((r) => r.status === 200 && bodyText(r).includes('part-1-2.m4s'))).toBe(true);
+    expect(
+      responses.every((r) => r.status === 200 && bodyText(r).includes(`${video.broadcast}/part-1-2.m4s`)),
+    ).toBe(true);
     // One shared read wakes everybody (the 1,000 initial reads are the requests' own hot-path reads).
     expect(reads - readsBeforePublish).toBeLessThanOrEqual(2);
     expect(elapsed).toBeLessThan(5000);
@@ -203,7 +206,7 @@ describe('blocking playlist reload', () => {
 describe('preload-hinted media', () => {
   it('holds a request for the hinted part until it is published, then serves its bytes', async () => {
     await video.parts(7);
-    const pending = app.handle(get(`/${stream}/360p/part-1-2.m4s`));
+    const pending = app.handle(get(`/${stream}/360p/${video.broadcast}/part-1-2.m4s`));
     // The hold lasts 3 part targets (300 ms): publish well within it, even on a loaded machine.
     expect(await settledWithin(pending, 30)).toBe('pending');
     await video.part();
@@ -215,23 +218,54 @@ describe('preload-hinted media', () => {
 
   it('404 at once for a part that is neither stored nor next', async () => {
     await video.parts(7);
-    const { response, elapsedMs } = await timedGet(`/${stream}/360p/part-5-2.m4s`);
+    const { response, elapsedMs } = await timedGet(`/${stream}/360p/${video.broadcast}/part-5-2.m4s`);
     expect(response.status).toBe(404);
     expect(elapsedMs).toBeLessThan(100);
   });
 
   it('404 after about 3 part targets when the hinted part does not appear', async () => {
     await video.parts(7);
-    const { response, elapsedMs } = await timedGet(`/${stream}/360p/part-1-2.m4s`);
+    const { response, elapsedMs } = await timedGet(`/${stream}/360p/${video.broadcast}/part-1-2.m4s`);
     expect(response.status).toBe(404);
     expect(elapsedMs).toBeGreaterThanOrEqual(290);
   });
 
   it('serves stored media straight from storage', async () => {
     await video.parts(3);
-    const response = await app.handle(get(`/${stream}/360p/part-0-1.m4s`));
+    const response = await app.handle(get(`/${stream}/360p/${video.broadcast}/part-0-1.m4s`));
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('video/iso.segment');
+  });
+
+  it('404 at once for the hinted numbers under a broadcast that is not the current one (decision D16)', async () => {
+    await video.parts(7); // the hint is segment 1, part 2
+    const unknown = newBroadcastId(Date.now());
+    const { response, elapsedMs } = await timedGet(`/${stream}/360p/${unknown}/part-1-2.m4s`);
+    expect(response.status).toBe(404);
+    expect(elapsedMs).toBeLessThan(100);
+  });
+
+  it('after a reconnect: holds the new broadcast hinted part; the old one is read from storage only', async () => {
+    await video.parts(7);
+    const before = video.broadcast;
+    await video.reconnect(newBroadcastId(Date.now()));
+    await video.parts(2); // the reconnect opened segment 2 (parts 0, 1); the hint is segment 2, part 2
+    // The earlier broadcast's parts still listed keep their names and bytes.
+    const playlist = bodyText(await app.handle(get(`/${stream}/360p/playlist.m3u8`)));
+    expect(playlist).toContain(`${before}/part-1-1.m4s`);
+    expect(playlist).toContain(`#EXT-X-MAP:URI="${video.broadcast}/init-1.mp4"`);
+    expect(playlist).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${video.broadcast}/part-2-2.m4s"`);
+    expect((await app.handle(get(`/${stream}/360p/${before}/part-1-1.m4s`))).status).toBe(200);
+    // The same numbers under the earlier broadcast: nothing will publish them, so no hold.
+    const stale = await timedGet(`/${stream}/360p/${before}/part-2-2.m4s`);
+    expect(stale.response.status).toBe(404);
+    expect(stale.elapsedMs).toBeLessThan(100);
+    const pending = app.handle(get(`/${stream}/360p/${video.broadcast}/part-2-2.m4s`));
+    expect(await settledWithin(pending, 30)).toBe('pending');
+    await video.part();
+    const response = await pending;
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual(partBytes(2, 2));
   });
 });
 

@@ -96,7 +96,7 @@ describe('manifest Lambda handler metrics (EMF on stdout)', () => {
 
   it('counts a held part request that waited out its hold as a blocking timeout', async () => {
     // msn 1 part 2 is the preload-hinted part: held up to three part targets (300 ms), then 404.
-    const answer = await handler(functionUrlEvent('/emf/360p/part-1-2.m4s'));
+    const answer = await handler(functionUrlEvent(`/emf/360p/${rendition.broadcast}/part-1-2.m4s`));
     expect(status(answer)).toBe(404);
     const [line, ...more] = emfLines();
     expect(more).toEqual([]);
@@ -107,7 +107,9 @@ describe('manifest Lambda handler metrics (EMF on stdout)', () => {
   });
 
   it('writes nothing for a media request answered from storage, and a plain playlist only its latency', async () => {
-    expect(status(await handler(functionUrlEvent('/emf/360p/part-0-1.m4s')))).toBe(200);
+    expect(status(await handler(functionUrlEvent(`/emf/360p/${rendition.broadcast}/part-0-1.m4s`)))).toBe(
+      200,
+    );
     expect(emfLines()).toEqual([]);
     expect(status(await handler(functionUrlEvent('/emf/master.m3u8')))).toBe(200);
     const lines = emfLines();

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "mirror_srt",
-      "sources": ["src/addon.cc", "src/streamid.cc"],
+      "sources": ["src/addon.cc", "src/event-queue.cc", "src/handshake-limiter.cc", "src/streamid.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra", "<!@(pkg-config --cflags srt)"],
       "cflags_cc!": ["-fno-exceptions"],

@@ -22,10 +22,10 @@ import { CollectingSinks } from '../../../test/ingest/sinks.js';
 import { startRedis } from '../../../test/support/redis.js';
 import { startIngestService } from '../src/service.js';
 
-const NS = 'mirror-enc';
+export const NS = 'mirror-enc';
 const HOST_IF = 'mirror-h0';
-const NS_IF = 'mirror-e0';
-const HOST_IP = '10.77.0.1';
+export const NS_IF = 'mirror-e0';
+export const HOST_IP = '10.77.0.1';
 const NS_IP = '10.77.0.2';
 
 function sh(args: string[], allowFail = false): string {

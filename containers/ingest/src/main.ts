@@ -1,9 +1,10 @@
 // The ingest container's entry point: `node --import tsx containers/ingest/src/main.ts` (or the bundled main.js).
-import { Redis } from 'ioredis';
 import { createLogger } from '../../../core/adapters/log.js';
+import { createRedisClient, logRedisOutages } from '../../../core/adapters/redis.js';
 import { readSecret } from '../../../core/adapters/runtime.js';
 import { readEnv } from '../../../core/contracts/env.js';
 import { capacityOf, IngestEnv, resolveTaskId, validateEnv } from './config.js';
+import { startDeploymentWatch } from './deployment-watch.js';
 import { TaskProtection } from './ecs-protection.js';
 import { emfMetrics } from './metrics.js';
 import { startIngestService } from './service.js';
@@ -24,15 +25,17 @@ const password =
   (env.MIRROR_REDIS_AUTH_SECRET_ARN
     ? await readSecret(env.MIRROR_REDIS_AUTH_SECRET_ARN, 'password')
     : undefined);
-const redis = new Redis(env.MIRROR_REDIS_URL, { password, maxRetriesPerRequest: 2 });
-redis.on('error', (error: Error) => logger.warn('Redis error', { error: error.message }));
+// Connect/command timeouts, bounded retries and READONLY reconnects (after a failover) from the shared options;
+// the service's subscriber duplicates them. An outage is logged once, not at every reconnection attempt.
+const redis = createRedisClient(env.MIRROR_REDIS_URL, { password, connectionName: `ingest:${taskId}` });
+logRedisOutages(redis, log, 'commands');
 
-const protection = TaskProtection.fromEnvironment(logger);
+const protection = TaskProtection.fromEnvironment(log);
 const metrics = env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, taskId) : undefined;
 const service = await startIngestService({
   redis,
   taskId,
-  sinks: createPackagerSinks(env, redis, logger, metrics?.partPublished),
+  sinks: createPackagerSinks(env, redis, logger, metrics),
   srtPort: env.MIRROR_SRT_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,
   gpuMode: env.MIRROR_GPU,
@@ -46,30 +49,56 @@ const service = await startIngestService({
   logger: log,
   metrics,
   gpuSampleIntervalMs: env.MIRROR_GPU_SAMPLE_S * 1000,
-  onActiveStreams: (n) => protection?.set(n > 0),
+  onActiveStreams: (n) => protection?.update(n),
 });
 
-let stopping = false;
+// Drain within MIRROR_DRAIN_S, the container's stop timeout: new publishers are refused at once; connected ones stay
+// until another task has room for them or the window is nearly over (service/drain.ts); then exit 0. Started by
+// SIGTERM (ECS stop, after the NLB deregistration delay), or by the deployment watch when a deployment replaced this
+// task and ECS did not stop it (deployment-watch.ts); whichever comes first, the other joins it.
+let draining = false;
+function drainAndExit(cause: string): void {
+  if (draining) return;
+  draining = true;
+  watch?.stop();
+  logger.info('draining', { cause, seconds: env.MIRROR_DRAIN_S });
+  const deadline = setTimeout(() => {
+    logger.error('drain timed out', { seconds: env.MIRROR_DRAIN_S });
+    process.exit(1);
+  }, env.MIRROR_DRAIN_S * 1000);
+  service
+    .drain({ windowMs: env.MIRROR_DRAIN_S * 1000 })
+    .then(async () => {
+      await protection?.clear();
+      redis.disconnect();
+      clearTimeout(deadline);
+      process.exit(0);
+    })
+    .catch((error: unknown) => {
+      logger.error('drain failed', { error: String(error) });
+      process.exit(1);
+    });
+}
+
+// On ECS only: protection keeps a publishing task through deployments, so the task notices itself when one has
+// replaced it and releases its protection, which lets ECS stop it (the SIGTERM below); it drains by itself if ECS
+// does not (decision D20).
+const watch = startDeploymentWatch(env, { protection, drain: drainAndExit, log });
+
+// A second signal stops at once (a drain the deployment watch started does not count as the first).
+let signalled = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('draining', { signal });
-    const deadline = setTimeout(() => {
-      logger.error('drain timed out', { seconds: env.MIRROR_DRAIN_S });
-      process.exit(1);
-    }, env.MIRROR_DRAIN_S * 1000);
-    service
-      .stop()
-      .then(async () => {
-        await protection?.set(false);
-        redis.disconnect();
-        clearTimeout(deadline);
-        process.exit(0);
-      })
-      .catch((error: unknown) => {
-        logger.error('drain failed', { error: String(error) });
-        process.exit(1);
-      });
+    if (signalled) {
+      logger.warn('second signal: stopping now', { signal });
+      void service.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+      return;
+    }
+    signalled = true;
+    logger.info('signal: draining', { signal, seconds: env.MIRROR_DRAIN_S });
+    drainAndExit(`signal ${signal}`);
   });
 }

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRIC_DIMENSION_STAGE, METRIC_NAMESPACE, MetricNames } from '../../../core/metric-names.js';
-import type { PartPublished } from '../../../core/packager/index.js';
+import type { PackagerEvent, PartPublished } from '../../../core/packager/index.js';
 import type { IngestMetricsSink } from './service/reporter.js';
 
 /**
@@ -13,6 +13,7 @@ export function emfMetrics(
   taskId: string,
 ): IngestMetricsSink & {
   partPublished: (part: PartPublished) => void;
+  packagerEvent: (event: PackagerEvent) => void;
   gpuUtilization: NonNullable<IngestMetricsSink['gpuUtilization']>;
 } {
   const metrics = new Metrics({
@@ -33,17 +34,31 @@ export function emfMetrics(
     serviceName: 'ingest',
     defaultDimensions: { [METRIC_DIMENSION_STAGE]: stage },
   });
+  // Counted between task lines and written on every one, zeros included (decision D21): an alarm can then tell
+  // "nothing happened" (0) from "the ingest is silent" (no data).
+  const counts = { partsPublished: 0, storageWriteFailures: 0, partsLost: 0, publishFailures: 0 };
   return {
     // Stored, not written: the values go out with the next task line (or at Powertools' 100 values per metric),
     // so CloudWatch gets every part's latency for percentiles without a log line per part.
-    partPublished: (part) =>
+    partPublished: (part) => {
+      counts.partsPublished += 1;
       metrics.addMetric(
         m.partPublishLatencyMs,
         MetricUnit.Milliseconds,
         part.publishedAtMs - part.arrivedAtMs,
-      ),
+      );
+    },
+    packagerEvent(event) {
+      if (event.kind === 'write-failed') counts.storageWriteFailures += 1;
+      else if (event.kind === 'parts-lost') counts.partsLost += event.count;
+      else counts.publishFailures += 1;
+    },
     report(task, streams) {
       metrics.addMetric(m.activeStreams, MetricUnit.Count, task.activeStreams);
+      for (const [name, value] of Object.entries(counts) as [keyof typeof counts, number][]) {
+        metrics.addMetric(m[name], MetricUnit.Count, value);
+        counts[name] = 0;
+      }
       metrics.addMetric(
         m.sessionUtilization,
         MetricUnit.Percent,

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { logRedisOutages } from '../../../core/adapters/redis.js';
+import { RedisBroadcastLog } from '../../../core/adapters/streams/broadcasts.js';
 import { DEFAULT_LADDER, type LadderPreset } from '../../../core/ladder.js';
 import { type Logger, silentLogger } from '../../../core/logger.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
@@ -9,6 +11,7 @@ import { type CommandRunner, type GpuSampler, startGpuSampler } from './gpu-util
 import { Leases } from './lease.js';
 import { RegistryFollower } from './registry.js';
 import { ingestCommandListener } from './service/commands.js';
+import { type DrainOptions, type DrainSummary, readTaskReports, runDrain } from './service/drain.js';
 import { startHealthServer } from './service/health.js';
 import { LeaseKeeper } from './service/lease-keeper.js';
 import { type IngestMetricsSink, Reporter } from './service/reporter.js';
@@ -24,6 +27,7 @@ import {
 } from './transcode/gpu.js';
 import { StreamPipeline } from './transcode/pipeline.js';
 
+export type { DrainOptions, DrainSummary } from './service/drain.js';
 export type { IngestMetricsSink, StreamMetrics } from './service/reporter.js';
 
 /** The Logger port; the alias keeps the name importers know. */
@@ -74,7 +78,12 @@ export interface IngestService {
   status(streamId: string): IngestStatus | undefined;
   /** For tests and diagnostics. */
   pipeline(streamId: string): StreamPipeline | undefined;
-  /** Drain: stop accepting, close connections, end sinks (open segments finish), release leases. */
+  /**
+   * SIGTERM: refuse new publishers at once (SRT and /health 503), keep the connected ones until another task has
+   * room for them or the window runs out (service/drain.ts), then stop(). Resolves when everything has ended.
+   */
+  drain(options: DrainOptions): Promise<DrainSummary>;
+  /** Stop now: refuse callers, close every connection, end sinks (open segments finish), release leases. */
   stop(): Promise<void>;
 }
 
@@ -86,7 +95,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   const log = config.logger ?? silentLogger;
   const redis = config.redis;
   const subscriber = redis.duplicate();
-  subscriber.on('error', (error: Error) => log.warn('Redis subscriber error', { error: error.message }));
+  logRedisOutages(subscriber, log, 'subscriber');
   const capacity = config.capacity ?? 16;
   const statusIntervalMs = config.statusIntervalMs ?? 1000;
   const gpu = config.gpu ?? detectGpu();
@@ -98,6 +107,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     host: config.srtHost ?? '0.0.0.0',
     latencyMs: config.srtLatencyMs ?? SRT_LATENCY_MS.low,
     maxConnections: capacity,
+    // Rejected handshakes are logged as one summary per interval (srt/reject-summary.ts), never one line each.
+    logger: log,
   });
   const reporter = new Reporter({
     redis,
@@ -107,7 +118,9 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     address: config.address,
     statusTtlMs: Math.max(5000, statusIntervalMs * 5),
     srtStats: (id) => listener.stats(id),
+    storage: (id) => config.sinks.storage?.(id) ?? [],
     metrics: config.metrics,
+    log,
   });
   const sessions: Sessions = new Sessions({
     connections: listener,
@@ -119,7 +132,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       reporter.writeStatus(session).catch(() => {});
     },
     onEnded: (streamId) => reporter.clearStatus(streamId),
-    openPipeline: (streamId, onFatal) =>
+    openPipeline: (streamId, onFatal, broadcast) =>
       new StreamPipeline({
         ...pipelineOptions(config, log),
         streamId,
@@ -127,12 +140,11 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         gpuMode,
         gpu,
         onFatal,
+        broadcast,
       }),
+    broadcasts: new RedisBroadcastLog(redis, { taskId: config.taskId }),
   });
   const registry = followRegistry(redis, subscriber, listener, sessions, log);
-  listener.on('reject', (r) => {
-    log.warn('SRT caller rejected', { code: r.code, reason: r.reason, streamId: r.streamId, peer: r.peer });
-  });
   listener.on('connection', (conn) => sessions.connected(conn));
   listener.on('data', (conn, data) => sessions.received(conn, data));
   listener.on('close', (conn, reason) => sessions.closed(conn, reason));
@@ -155,6 +167,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   await registry.start();
   await subscriber.subscribe(channels.ingestCommands);
   listener.listen();
+  // Up from a successful bind until stop(): health answers 503 without it (this task cannot take callers).
+  let srtListening = true;
   const health =
     config.healthPort === null
       ? null
@@ -166,6 +180,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
           pingRedis: () => redis.ping(),
           activeStreams: () => sessions.publishing().length,
           draining: () => sessions.draining,
+          srtListening: () => srtListening,
           registrySize: () => registry.size,
         });
   log.info('ingest service started', {
@@ -179,7 +194,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   });
 
   let stopping: Promise<void> | null = null;
-  return {
+  let draining: Promise<DrainSummary> | null = null;
+  const service: IngestService = {
     srtPort: config.srtPort,
     healthPort: health?.port ?? null,
     taskId: config.taskId,
@@ -190,6 +206,29 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     pipeline(streamId) {
       return sessions.get(streamId)?.pipeline;
     },
+    drain(options) {
+      draining ??= (async () => {
+        sessions.beginDrain();
+        listener.setAccepting(false);
+        // Other tasks' drains must not count this one as room; the status tick keeps writing it so.
+        await reporter.writeTaskReport(sessions.publishing().length, true);
+        log.info('draining', { taskId: config.taskId, publishers: sessions.publishing().length, ...options });
+        const summary = await runDrain(
+          {
+            taskId: config.taskId,
+            sessions,
+            connections: listener,
+            peers: () => readTaskReports(redis),
+            log,
+          },
+          options,
+        );
+        log.info('drained', { taskId: config.taskId, ...summary });
+        await service.stop();
+        return summary;
+      })();
+      return draining;
+    },
     stop() {
       // Refuse new callers first, then end what runs: segments finish, leases and reports go.
       stopping ??= (async () => {
@@ -199,6 +238,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         clearInterval(metricsTimer);
         await gpuSampler?.stop();
         await listener.stop();
+        srtListening = false;
         await Promise.all([...sessions.values()].map((s) => sessions.end(s)));
         await reporter.removeTaskReport();
         await health?.close();
@@ -208,6 +248,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       return stopping;
     },
   };
+  return service;
 }
 
 /** The pipeline settings every stream of the task shares. */

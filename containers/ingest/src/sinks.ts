@@ -9,15 +9,21 @@ import { Packager, type PackagerOptions } from '../../../core/packager/index.js'
 import type { MediaStorage } from '../../../core/storage/index.js';
 import type { IngestEnv } from './config.js';
 
+/** What the metrics take from the packager: each part's publish latency, and storage and publish failures. */
+export interface PackagerMetrics {
+  readonly partPublished?: PackagerOptions['onPublish'];
+  readonly packagerEvent?: PackagerOptions['onEvent'];
+}
+
 /**
- * The one place the ingest service meets the LL-HLS packager: storage + live state -> RenditionSinkFactory.
- * `onPublish` receives each part's publish latency (the PartPublishLatencyMs metric).
+ * The one place the ingest service meets the LL-HLS packager: storage + live state -> RenditionSinkFactory (whose
+ * storage() reports each rendition's storage health to the status). Puts to S3 carry a deadline (decision D21).
  */
 export function createPackagerSinks(
   env: IngestEnv,
   redis: Redis,
   logger: Logger,
-  onPublish?: PackagerOptions['onPublish'],
+  metrics: PackagerMetrics = {},
 ): RenditionSinkFactory {
   const storage: MediaStorage =
     env.MIRROR_STORAGE === 's3'
@@ -28,11 +34,12 @@ export function createPackagerSinks(
       : new LocalDiskStorage(env.MIRROR_MEDIA_DIR);
   return new Packager({
     storage,
-    live: new LiveState(redis),
+    live: new LiveState(redis, env.MIRROR_LIVE_TTL_S),
     partTargetMs: env.MIRROR_PART_TARGET_MS,
     segmentTargetMs: env.MIRROR_SEGMENT_TARGET_MS,
     windowSegments: env.MIRROR_WINDOW_SEGMENTS,
     logger,
-    onPublish,
+    onPublish: metrics.partPublished,
+    onEvent: metrics.packagerEvent,
   });
 }

@@ -33,6 +33,21 @@ export class LiveWaiters {
     subscriber.on('message', (channel: string) => {
       if (channel.startsWith(NOTIFY_PREFIX)) this.refresh(channel.slice(NOTIFY_PREFIX.length));
     });
+    // After a reconnect (an outage, a failover) ioredis resubscribes, but wake-ups published while the connection
+    // was down are lost: read each waited-on stream once, so a waiter whose part appeared meanwhile is answered
+    // now rather than at its timeout. The PING goes after the resubscription (written in the same turn as
+    // 'ready'), so its reply means the channels are subscribed again and no later wake-up can slip between.
+    subscriber.on('ready', () => {
+      if (this.streams.size === 0) return;
+      process.nextTick(() => {
+        subscriber.ping().then(
+          () => {
+            for (const streamId of this.streams.keys()) this.refresh(streamId);
+          },
+          () => undefined,
+        );
+      });
+    });
   }
 
   /** Number of streams currently subscribed (for tests and metrics). */

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { DomainError } from '../../api/errors.js';
 import type { LadderPreset } from '../../ladder.js';
+import { liveKeys } from '../../live/keys.js';
 import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
   type IngestCommand,
@@ -231,7 +232,11 @@ export class StreamRegistry {
     throw new RegistryError('conflict', `stream ${id} is being changed concurrently; retry`, 'streamId');
   }
 
-  /** Removes the stream's keys and kicks its publisher. Media in S3 expires through lifecycle rules. */
+  /**
+   * Removes the stream's keys and kicks its publisher. Media in S3 expires through lifecycle rules. The live state
+   * goes too, so a stream created again with this id starts a timeline of its own instead of resuming this one's
+   * window; its media names differ anyway (a new broadcast, decision D16).
+   */
   async delete(id: string): Promise<StreamRecord> {
     const record = await this.require(id);
     await this.redis
@@ -240,6 +245,9 @@ export class StreamRegistry {
       .zrem(streamKeys.index, id)
       .del(streamKeys.byPublishKey(record.publishKey))
       .del(streamKeys.status(id))
+      .del(streamKeys.broadcasts(id))
+      .del(liveKeys.stream(id))
+      .zrem(liveKeys.streams, id)
       .publish(channels.streamChanges, change('delete', id))
       .publish(channels.ingestCommands, command(id, 'stream deleted'))
       .exec();

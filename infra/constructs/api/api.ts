@@ -26,6 +26,11 @@ export interface ApiProps {
   readonly functionsDir: string;
   /** Requests per second the HTTP API admits before throttling. @default 200 */
   readonly rateLimit?: number;
+  /**
+   * Reserved concurrency of the manifest function (config `manifest.reservedConcurrency`): media misses and
+   * blocking reloads can never take more of the account than this, and live playback always has this much.
+   */
+  readonly manifestReservedConcurrency: number;
 }
 
 /**
@@ -44,17 +49,20 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const fn = (name: string, timeout: Duration) =>
+    const fn = (name: string, timeout: Duration, reservedConcurrency?: number) =>
       new AppFunction(this, name[0]!.toUpperCase() + name.slice(1), {
         entry: join(props.functionsDir, name, 'handler.ts'),
         serviceName: name,
         stage: props.stage,
         vpc: props.vpc,
         timeout,
+        reservedConcurrency,
       });
     // Blocking playlist reloads and held part requests wait up to three target durations; CloudFront's origin
-    // read timeout is 30 s, so the function never needs longer than that.
-    this.manifest = fn('manifest', Duration.seconds(28));
+    // read timeout is 30 s, so the function never needs longer than that. Its reserved concurrency caps what a flood
+    // of viewer requests can take from the account. Session and control stay in the unreserved pool: the HTTP API's
+    // stage throttle (rateLimit) already bounds them, and reserving for them would only shrink that pool.
+    this.manifest = fn('manifest', Duration.seconds(28), props.manifestReservedConcurrency);
     this.session = fn('session', Duration.seconds(10));
     this.control = fn('control', Duration.seconds(28));
 

@@ -18,6 +18,8 @@ export interface AppFunctionProps {
   readonly vpc: IVpc;
   /** @default 512 */
   readonly memorySize?: number;
+  /** Lambda reserved concurrency: a guaranteed share of the account and a ceiling. @default none (unreserved pool) */
+  readonly reservedConcurrency?: number;
   /** @default 10 seconds */
   readonly timeout?: Duration;
   /** @default one month */
@@ -48,6 +50,7 @@ export class AppFunction extends Construct implements BindTarget {
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       timeout: props.timeout ?? Duration.seconds(10),
       vpc: props.vpc,
       vpcSubnets: { subnetType: SubnetType.PRIVATE_WITH_EGRESS },

@@ -44,13 +44,16 @@ export function createOrigins(scope: Construct, props: DeliveryOriginsProps): Re
       // Blocking playlist reloads and held parts answer within the function's 28 s timeout.
       readTimeout: Duration.seconds(30),
     });
+  // One storage origin, alone (segments, init segments) and as the group's primary (parts).
+  const media = S3BucketOrigin.withOriginAccessControl(mediaBucket, { originShieldRegion });
   return {
     manifest: manifestOrigin(),
     mediaWithHold: new OriginGroup({
-      primaryOrigin: S3BucketOrigin.withOriginAccessControl(mediaBucket, { originShieldRegion }),
+      primaryOrigin: media,
       fallbackOrigin: manifestOrigin(),
       fallbackStatusCodes: [...MEDIA_FAILOVER_STATUSES],
     }),
+    media,
     api: new HttpOrigin(props.apiDomainName, {
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [OriginSslPolicy.TLS_V1_2],

@@ -32,10 +32,11 @@ import {
   Protocol,
   TargetType,
 } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import {
+  IngestClusterEnv,
   IngestScalingEnv,
   IngestTaskEnv,
   PackagingEnv,
@@ -50,10 +51,16 @@ import {
   MetricServices,
 } from '../../../core/metric-names.js';
 import type { MediaConfig } from '../../config.js';
+import { ECS_RESERVED_MEMORY_MIB, ingestMemoryFor } from '../../instance-memory.js';
 import { type BindTarget, bindEnvironment, environmentOf } from '../binding.js';
 
 /** Path the task answers on its health port: 200 while it accepts new sessions, 503 once it drains. */
 export const HEALTH_CHECK_PATH = '/health';
+/**
+ * Seconds between deregistering a stopping task from the NLB and its SIGTERM: enough for every NLB node to stop
+ * sending it new flows (an encoder reconnecting meanwhile is refused and retries), no longer.
+ */
+export const DEREGISTRATION_DELAY_S = 10;
 /** Step scaling thresholds on the share of NVENC session slots in use across the service (percent). */
 const SCALE_OUT_AT = 70;
 const SCALE_OUT_FAST_AT = 90;
@@ -79,7 +86,10 @@ export interface IngestProps {
   readonly healthPort: number;
   /** CIDRs allowed to reach the SRT port. */
   readonly encoderCidrs: readonly string[];
-  /** Seconds a stopping task keeps its SRT sessions: deregistration delay and container stop timeout. */
+  /**
+   * Seconds a task has after SIGTERM (container stop timeout, MIRROR_DRAIN_S, and how long the NLB keeps the flows
+   * of a task whose health check says draining): it moves its publishers once another task has room for them.
+   */
   readonly drainSeconds: number;
   /** Ladder preset and LL-HLS targets (MIRROR_LADDER, MIRROR_PART_TARGET_MS, ...). */
   readonly packaging: IngestPackaging;
@@ -146,6 +156,7 @@ export class Ingest extends Construct {
       circuitBreaker: { enable: true, rollback: true },
       healthCheckGracePeriod: Duration.seconds(60),
     });
+    this.allowDeploymentWatch(taskDefinition);
     this.loadBalancer = this.addSrtLoadBalancer(taskSecurityGroup);
     this.addScaling();
     this.srtEndpoint = `srt://${this.loadBalancer.loadBalancerDnsName}:${props.srtPort}`;
@@ -168,6 +179,9 @@ export class Ingest extends Construct {
         },
       ],
     });
+    // Memory the agent keeps from tasks for itself, Docker, the NVIDIA runtime and SSM: the task's memory ceiling
+    // (instance-memory.ts) assumes exactly this.
+    instances.addUserData(`echo ECS_RESERVED_MEMORY=${ECS_RESERVED_MEMORY_MIB} >> /etc/ecs/ecs.config`);
     Validations.of(instances).acknowledge(
       {
         id: 'AwsSolutions-AS3',
@@ -209,10 +223,14 @@ export class Ingest extends Construct {
   private addIngestContainer(taskDefinition: Ec2TaskDefinition): ContainerDefinition {
     const { props } = this;
     const logGroup = new LogGroup(this, 'Logs', { retention: RetentionDays.ONE_MONTH });
+    // Hard limit: every stream of the task at its buffer bounds plus ffmpeg and the process; the input buffer it
+    // assumes is bound as MIRROR_MAX_BUFFER_MB (core/contracts/ingest-memory.ts, docs/infrastructure.md).
+    const memory = ingestMemoryFor(props.instanceType, props.nvencSessionsPerGpu);
     const container = taskDefinition.addContainer('ingest', {
       image: props.image,
       gpuCount: 1,
-      memoryReservationMiB: 4096,
+      memoryLimitMiB: memory.limitMiB,
+      memoryReservationMiB: memory.reservationMiB,
       essential: true,
       stopTimeout: Duration.seconds(props.drainSeconds),
       logging: LogDrivers.awsLogs({ streamPrefix: 'ingest', logGroup }),
@@ -231,7 +249,9 @@ export class Ingest extends Construct {
           MIRROR_SRT_PORT: String(props.srtPort),
           MIRROR_HEALTH_PORT: String(props.healthPort),
           MIRROR_DRAIN_S: String(props.drainSeconds),
+          MIRROR_MAX_BUFFER_MB: String(memory.inputBufferMiB),
         }),
+        ...environmentOf(IngestClusterEnv, { MIRROR_ECS_CLUSTER: this.cluster.clusterName }),
         ...environmentOf(PackagingEnv, {
           MIRROR_PART_TARGET_MS: String(props.packaging.partTargetMs),
           MIRROR_SEGMENT_TARGET_MS: String(props.packaging.segmentTargetMs),
@@ -269,6 +289,21 @@ export class Ingest extends Construct {
       reason: 'Task ids are not known in advance; scoped to tasks of this cluster.',
     });
     return container;
+  }
+
+  /**
+   * A task reads its own service's deployments to notice that a new one replaced it while scale-in protection kept
+   * it running (containers/ingest/src/deployment-watch.ts, decision D20): ecs:DescribeServices on this service only.
+   * A policy of its own, not the task role's default policy: the service depends on the task role and everything
+   * under it, so a statement naming the service there would be a dependency cycle.
+   */
+  private allowDeploymentWatch(taskDefinition: Ec2TaskDefinition): void {
+    new Policy(this, 'DeploymentWatchPolicy', {
+      roles: [taskDefinition.taskRole],
+      statements: [
+        new PolicyStatement({ actions: ['ecs:DescribeServices'], resources: [this.service.serviceArn] }),
+      ],
+    });
   }
 
   /** The internet-facing NLB: SRT over UDP from the encoder CIDRs to the tasks, health-checked over HTTP. */
@@ -312,9 +347,12 @@ export class Ingest extends Construct {
       port: props.srtPort,
       protocol: Protocol.UDP,
       targetType: TargetType.IP,
-      deregistrationDelay: Duration.seconds(props.drainSeconds),
-      // Once the delay is over, flows still pinned to the stopped task are closed so encoders reconnect elsewhere.
-      connectionTermination: true,
+      // ECS deregisters a task and waits out this delay before SIGTERM; the task cannot tell it is deregistered,
+      // so a long delay only postpones the drain. Its flows are not cut at the end: they stay with the task
+      // through its SIGTERM drain, which closes each publisher with a reason once another task has room
+      // (containers/ingest/src/service/drain.ts, decision D19).
+      deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_S),
+      connectionTermination: false,
       healthCheck: {
         protocol: Protocol.HTTP,
         port: String(props.healthPort),
@@ -324,6 +362,14 @@ export class Ingest extends Construct {
         unhealthyThresholdCount: 2,
       },
     });
+    // A draining task answers 503 (no new flows for it) but keeps its publishers for the stop timeout; by default
+    // the NLB would cut every flow of an unhealthy target at once. After the interval, flows of a task that is
+    // still unhealthy (stopped, or crashed) are cut, so an encoder that reuses its source port is not pinned to it.
+    targetGroup.setAttribute('target_health_state.unhealthy.connection_termination.enabled', 'false');
+    targetGroup.setAttribute(
+      'target_health_state.unhealthy.draining_interval_seconds',
+      String(props.drainSeconds),
+    );
     targetGroup.addTarget(
       this.service.loadBalancerTarget({
         containerName: this.container.containerName,

@@ -1,9 +1,10 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { CfnReplicationGroup, CfnSubnetGroup } from 'aws-cdk-lib/aws-elasticache';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { RedisEnv, RedisTokenEnv } from '../../../core/contracts/env.js';
+import { RedisEnv, RedisOperationsEnv, RedisTokenEnv } from '../../../core/contracts/env.js';
 import { type BindTarget, bindEnvironment, bindSecret } from '../binding.js';
 
 /** Not the default 6379: a scan for open Redis ports finds nothing, and cdk-nag's EC23 agrees. */
@@ -96,15 +97,38 @@ export class LiveState extends Construct {
     return `rediss://${this.replicationGroup.attrPrimaryEndPointAddress}:${this.replicationGroup.attrPrimaryEndPointPort}`;
   }
 
+  /** `arn:<partition>:elasticache:<region>:<account>:replicationgroup:<id>`: what the operate grant is scoped to. */
+  get replicationGroupArn(): string {
+    return Stack.of(this).formatArn({
+      service: 'elasticache',
+      resource: 'replicationgroup',
+      resourceName: this.replicationGroup.ref,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
   /**
    * MIRROR_REDIS_URL and MIRROR_REDIS_AUTH_SECRET_ARN, read access to the AUTH secret, and a security-group rule
    * from the target to Redis. Containers also get the token injected by ECS as MIRROR_REDIS_AUTH_TOKEN.
+   * `operate` (the control function only): the group's id, and DescribeReplicationGroups and TestFailover on this
+   * group alone, for the operators' view of the live state and the failover drill.
    */
-  bindTo(target: BindTarget): void {
+  bindTo(target: BindTarget, options: { readonly operate?: boolean } = {}): void {
     bindEnvironment(target, RedisEnv, {
       MIRROR_REDIS_URL: this.url,
       MIRROR_REDIS_AUTH_SECRET_ARN: this.authSecret.secretArn,
     });
+    if (options.operate) {
+      bindEnvironment(target, RedisOperationsEnv, {
+        MIRROR_REDIS_REPLICATION_GROUP: this.replicationGroup.ref,
+      });
+      target.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['elasticache:DescribeReplicationGroups', 'elasticache:TestFailover'],
+          resources: [this.replicationGroupArn],
+        }),
+      );
+    }
     this.authSecret.grantRead(target);
     bindSecret(target, RedisTokenEnv, 'MIRROR_REDIS_AUTH_TOKEN', this.authSecret);
     // Ingress on the Redis side only (bound targets already allow all outbound). `remoteRule` puts the rule in the

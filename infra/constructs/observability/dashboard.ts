@@ -36,6 +36,17 @@ export function dashboardRows(
     ],
     [
       graph(
+        'Parts published; parts lost',
+        [metrics.ingest(m.ingest.partsPublished, 'Sum', 'parts published')],
+        [metrics.ingest(m.ingest.partsLost, 'Sum', 'parts lost')],
+      ),
+      graph('Storage writes given up; live-state publishes failed', [
+        metrics.ingest(m.ingest.storageWriteFailures, 'Sum', 'storage writes given up'),
+        metrics.ingest(m.ingest.publishFailures, 'Sum', 'publishes failed'),
+      ]),
+    ],
+    [
+      graph(
         'Playlist latency and blocking waits (ms)',
         [
           metrics.manifest(m.manifest.playlistLatencyMs, 'p50', 'playlist p50'),

@@ -137,6 +137,23 @@ export class PlatformMetrics {
     });
   }
 
+  /**
+   * Parts published per minute where streams are live, 1 where none is (decision D21): below 1 means streams are
+   * connected but nothing reaches the playlists. The ingest writes both values on every task line (zeros
+   * included), so no data at all means the ingest is silent: the alarm treats that as breaching.
+   */
+  partsPublishedWhileLive(): MathExpression {
+    return new MathExpression({
+      label: 'parts published while streams are live',
+      expression: 'IF(active > 0, parts, 1)',
+      usingMetrics: {
+        active: this.ingest(MetricNames.ingest.activeStreams, 'Sum'),
+        parts: this.ingest(MetricNames.ingest.partsPublished, 'Sum'),
+      },
+      period: this.period,
+    });
+  }
+
   partLatencyP99(): Metric {
     return this.ingest(MetricNames.ingest.partPublishLatencyMs, 'p99', 'part publish p99');
   }

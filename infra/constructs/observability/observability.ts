@@ -10,6 +10,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { MetricNames } from '../../../core/metric-names.js';
 import { dashboardRows } from './dashboard.js';
 import { PlatformMetrics } from './metrics.js';
 
@@ -20,6 +21,13 @@ const REDIS_MEMORY_ALARM_PERCENT = 80;
 const SERVER_ERROR_ALARM_PERCENT = 1;
 /** A part published this many part durations late makes players at PART-HOLD-BACK (3 parts) stall. */
 const PART_LATENCY_ALARM_PARTS = 3;
+/**
+ * Minutes in a row before the failure counters page (decision D21): one minute is a bad second of S3 or a Redis
+ * blip, which the packager rides out; a second one in a row is an outage someone should look at.
+ */
+const FAILURE_ALARM_MINUTES = 2;
+/** Minutes in a row of live streams without a published part (or of ingest silence) before paging. */
+const NO_PARTS_ALARM_MINUTES = 3;
 
 export interface ObservabilityProps {
   readonly stage: string;
@@ -43,6 +51,9 @@ export class Observability extends Construct {
     readonly serverErrors: Alarm;
     readonly partLatency: Alarm;
     readonly redisMemory: Alarm;
+    readonly noPartsPublished: Alarm;
+    readonly storageWriteFailures: Alarm;
+    readonly publishFailures: Alarm;
   };
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -72,19 +83,22 @@ export class Observability extends Construct {
 
   private createAlarms(metrics: PlatformMetrics, partTargetMs: number): Observability['alarms'] {
     const action = new SnsAction(this.topic);
+    // Missing data is NOT_BREACHING by default: these are counters and levels whose silence is good (nothing failed,
+    // nothing was requested). An alarm whose silence means an outage says BREACHING itself.
     const alarm = (
       id: string,
       metric: IMetric,
       threshold: number,
       description: string,
       evaluationPeriods = 3,
+      options: { comparison?: ComparisonOperator; missing?: TreatMissingData } = {},
     ) => {
       const a = new Alarm(this, id, {
         metric,
         threshold,
         evaluationPeriods,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        comparisonOperator: options.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: options.missing ?? TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
       a.addAlarmAction(action);
@@ -116,6 +130,28 @@ export class Observability extends Construct {
         metrics.redisMemory(),
         REDIS_MEMORY_ALARM_PERCENT,
         `Redis memory above ${REDIS_MEMORY_ALARM_PERCENT}% for 3 minutes.`,
+      ),
+      noPartsPublished: alarm(
+        'NoPartsPublished',
+        metrics.partsPublishedWhileLive(),
+        1,
+        `Streams are live but no part was published for ${NO_PARTS_ALARM_MINUTES} minutes, or the ingest wrote no metrics at all (it always runs at least one task): viewers see nothing new.`,
+        NO_PARTS_ALARM_MINUTES,
+        { comparison: ComparisonOperator.LESS_THAN_THRESHOLD, missing: TreatMissingData.BREACHING },
+      ),
+      storageWriteFailures: alarm(
+        'StorageWriteFailures',
+        metrics.ingest(MetricNames.ingest.storageWriteFailures, 'Sum', 'storage writes given up'),
+        1,
+        `Media writes to S3 given up after their retries in ${FAILURE_ALARM_MINUTES} minutes in a row: parts are being lost (never listed) or renditions wait for their init segment.`,
+        FAILURE_ALARM_MINUTES,
+      ),
+      publishFailures: alarm(
+        'PublishFailures',
+        metrics.ingest(MetricNames.ingest.publishFailures, 'Sum', 'live-state publishes failed'),
+        1,
+        `Live-state publishes to Redis failing in ${FAILURE_ALARM_MINUTES} minutes in a row: media is stored but playlists do not move.`,
+        FAILURE_ALARM_MINUTES,
       ),
     };
   }

@@ -1,9 +1,10 @@
 // libsrt listener for the Mirror ingest service: one UDP port, many callers.
 //
 // Threads: libsrt calls ListenCallback on its own receive thread during the handshake, so admission is decided
-// from a native table that JavaScript keeps up to date (it never calls into JS synchronously). One epoll thread
-// accepts sockets and reads them non-blocking; data, accept, close and reject events reach JS through a
-// ThreadSafeFunction, with a per-connection bound on bytes in flight (over it, chunks are dropped and counted).
+// from a native table that JavaScript keeps up to date (it never calls into JS synchronously), after a per-source
+// handshake rate limit (handshake-limiter.h). One epoll thread accepts sockets and reads them non-blocking; data,
+// accept, close and reject events wait in a bounded EventQueue (event-queue.h says what each bound drops) and a
+// ThreadSafeFunction wakes JavaScript to take them, one wake in flight at a time.
 #include <arpa/inet.h>
 #include <napi.h>
 #include <netinet/in.h>
@@ -20,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "event-queue.h"
+#include "handshake-limiter.h"
 #include "streamid.h"
 
 namespace mirror {
@@ -34,6 +37,13 @@ constexpr size_t kMaxEventBytes = 256 * 1024;
 // A caller admitted by the listen callback holds its stream for this long until srt_accept confirms it
 // (a handshake that then fails on the passphrase never reaches accept).
 constexpr auto kReservationTtl = std::chrono::seconds(5);
+// Defaults of the bounds (the TypeScript side passes its own; see containers/ingest/src/srt/server.ts).
+constexpr size_t kDefaultMaxPendingBytes = 16 * 1024 * 1024;
+constexpr size_t kDefaultMaxQueuedBytes = 64 * 1024 * 1024;
+constexpr size_t kDefaultMaxQueuedRejects = 256;
+constexpr double kDefaultHandshakeRate = 10;
+constexpr double kDefaultHandshakeBurst = 20;
+constexpr size_t kDefaultHandshakeSources = 4096;
 
 std::string PeerString(const struct sockaddr* addr) {
   if (addr == nullptr) return "";
@@ -71,44 +81,46 @@ struct Reservation {
   Clock::time_point expires;
 };
 
-struct Connection {
-  SRTSOCKET sock;
-  std::string streamId;
-  std::atomic<size_t> pendingBytes{0};
-  std::atomic<uint64_t> droppedBytes{0};
-  std::atomic<uint64_t> droppedChunks{0};
+// What the thread-safe function carries: the queue to drain (kept alive by the shared_ptr even if the server
+// object is collected while a wake is on its way).
+struct Wake {
+  std::shared_ptr<EventQueue> queue;
 };
 
-struct Event {
-  std::string type;  // accept | data | close | reject
-  int conn = 0;
-  std::string streamId;
-  std::string peer;
-  int code = 0;
-  std::string reason;
-  std::vector<uint8_t> data;
-  std::shared_ptr<Connection> connection;
-};
-
-void CallJs(Napi::Env env, Napi::Function callback, std::nullptr_t*, Event* ev) {
-  std::unique_ptr<Event> event(ev);
-  if (env == nullptr || callback.IsEmpty()) return;
+Napi::Object EventObject(Napi::Env env, const Event& event) {
   Napi::Object info = Napi::Object::New(env);
-  info.Set("type", event->type);
-  info.Set("conn", event->conn);
-  if (event->type == "data") {
-    if (event->connection) event->connection->pendingBytes -= event->data.size();
-    info.Set("data", Napi::Buffer<uint8_t>::Copy(env, event->data.data(), event->data.size()));
+  info.Set("type", event.type);
+  info.Set("conn", event.conn);
+  if (event.type == "data") {
+    info.Set("data", Napi::Buffer<uint8_t>::Copy(env, event.data.data(), event.data.size()));
   } else {
-    info.Set("streamId", event->streamId);
-    info.Set("peer", event->peer);
-    info.Set("code", event->code);
-    info.Set("reason", event->reason);
+    info.Set("streamId", event.streamId);
+    info.Set("peer", event.peer);
+    info.Set("code", event.code);
+    info.Set("reason", event.reason);
   }
-  callback.Call({info});
+  return info;
 }
 
-using EventTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Event, CallJs>;
+// Hands JavaScript everything queued, in order. An exception thrown by the callback must not lose the events
+// after it (an accept or close lost would leave JavaScript with a wrong connection table): the first one is
+// rethrown once all are delivered.
+void DrainJs(Napi::Env env, Napi::Function callback, std::nullptr_t*, Wake* raw) {
+  std::unique_ptr<Wake> wake(raw);
+  if (env == nullptr || callback.IsEmpty()) return;
+  std::deque<std::unique_ptr<Event>> events = wake->queue->Take();
+  std::unique_ptr<Napi::Error> first;
+  for (const auto& event : events) {
+    try {
+      callback.Call({EventObject(env, *event)});
+    } catch (const Napi::Error& error) {
+      if (!first) first = std::make_unique<Napi::Error>(error);
+    }
+  }
+  if (first) first->ThrowAsJavaScriptException();
+}
+
+using EventTsfn = Napi::TypedThreadSafeFunction<std::nullptr_t, Wake, DrainJs>;
 
 std::atomic<int> g_startups{0};
 
@@ -126,6 +138,8 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
                            InstanceMethod("setMaxConnections", &SrtServer::SetMaxConnections),
                            InstanceMethod("closeConnection", &SrtServer::CloseConnectionJs),
                            InstanceMethod("stats", &SrtServer::Stats),
+                           InstanceMethod("queueStats", &SrtServer::QueueStatsJs),
+                           InstanceMethod("takeRejectsNotDelivered", &SrtServer::TakeRejectsNotDelivered),
                            InstanceMethod("stop", &SrtServer::Stop),
                        });
   }
@@ -136,13 +150,19 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
       throw Napi::TypeError::New(env, "new SrtServer(options, onEvent)");
     }
     Napi::Object opts = info[0].As<Napi::Object>();
-    port_ = opts.Get("port").As<Napi::Number>().Int32Value();
+    auto number = [&](const char* key, double fallback) {
+      return opts.Has(key) && opts.Get(key).IsNumber() ? opts.Get(key).As<Napi::Number>().DoubleValue() : fallback;
+    };
+    port_ = static_cast<int>(number("port", 0));
     host_ = opts.Has("host") ? opts.Get("host").As<Napi::String>().Utf8Value() : "0.0.0.0";
-    latencyMs_ = opts.Has("latencyMs") ? opts.Get("latencyMs").As<Napi::Number>().Int32Value() : 120;
-    maxConnections_ = opts.Has("maxConnections") ? opts.Get("maxConnections").As<Napi::Number>().Int32Value() : 32;
-    maxPendingBytes_ = opts.Has("maxPendingBytes")
-                           ? static_cast<size_t>(opts.Get("maxPendingBytes").As<Napi::Number>().Int64Value())
-                           : 16 * 1024 * 1024;
+    latencyMs_ = static_cast<int>(number("latencyMs", 120));
+    maxConnections_ = static_cast<int>(number("maxConnections", 32));
+    queue_ = std::make_shared<EventQueue>(static_cast<size_t>(number("maxPendingBytes", kDefaultMaxPendingBytes)),
+                                          static_cast<size_t>(number("maxQueuedBytes", kDefaultMaxQueuedBytes)),
+                                          static_cast<size_t>(number("maxQueuedRejects", kDefaultMaxQueuedRejects)));
+    limiter_ = std::make_unique<HandshakeLimiter>(
+        number("handshakeRatePerSec", kDefaultHandshakeRate), number("handshakeBurst", kDefaultHandshakeBurst),
+        static_cast<size_t>(number("handshakeSources", kDefaultHandshakeSources)));
     if (g_startups++ == 0) {
       srt_startup();
       srt_setloglevel(LOG_CRIT);
@@ -267,6 +287,31 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     return o;
   }
 
+  // The queue towards JavaScript and the rate-limit table, for diagnostics and tests.
+  Napi::Value QueueStatsJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    QueueStats q = queue_->Stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("queuedEvents", static_cast<double>(q.queuedEvents));
+    o.Set("queuedDataBytes", static_cast<double>(q.queuedDataBytes));
+    o.Set("peakDataBytes", static_cast<double>(q.peakDataBytes));
+    o.Set("queuedRejects", static_cast<double>(q.queuedRejects));
+    o.Set("droppedDataBytes", static_cast<double>(q.droppedDataBytes));
+    o.Set("droppedDataChunks", static_cast<double>(q.droppedDataChunks));
+    o.Set("handshakeSources", static_cast<double>(limiter_->Size()));
+    return o;
+  }
+
+  // Rejects counted but not queued (the reject queue was full) since the last call, by reject code.
+  Napi::Value TakeRejectsNotDelivered(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = Napi::Object::New(env);
+    for (const auto& [code, count] : queue_->TakeRejectsNotDelivered()) {
+      o.Set(std::to_string(code), static_cast<double>(count));
+    }
+    return o;
+  }
+
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     Shutdown();
     return info.Env().Undefined();
@@ -282,9 +327,14 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
   int Admit(SRTSOCKET ns, const struct sockaddr* peer, const std::string& raw) {
     auto reject = [&](int code, const std::string& reason, const std::string& streamId) {
       srt_setrejectreason(ns, code);
-      Emit("reject", 0, streamId, PeerString(peer), code, reason);
+      EmitReject(streamId, PeerString(peer), code, reason);
       return -1;
     };
+    // First and cheapest: a source over its handshake rate learns nothing about streams or keys.
+    // SRT_REJX_OVERLOAD is access_control.h's "exceeded credits for accessing the service".
+    if (!limiter_->Allow(SourceKey(peer), Clock::now())) {
+      return reject(SRT_REJX_OVERLOAD, "handshake rate limit", "");
+    }
     if (!accepting_) return reject(SRT_REJX_DOWN, "not accepting (draining)", "");
     ParsedStreamId parsed = ParseStreamId(raw);
     if (!parsed.ok) return reject(SRT_REJX_BAD_REQUEST, "malformed streamid: " + parsed.reason, "");
@@ -396,7 +446,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
         if (conn->streamId.empty() || duplicate) {
           // A lapsed reservation (very slow handshake) or the loser of two racing publishers.
           srt_close(s);
-          if (duplicate) Emit("reject", 0, conn->streamId, "", SRT_REJX_CONFLICT, "already publishing on this task");
+          if (duplicate) EmitReject(conn->streamId, "", SRT_REJX_CONFLICT, "already publishing on this task");
           continue;
         }
         conns_[s] = conn;
@@ -411,29 +461,21 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
   }
 
   void ReadAll(const std::shared_ptr<Connection>& conn, std::vector<char>& buf) {
-    auto event = std::make_unique<Event>();
-    event->type = "data";
-    event->conn = conn->sock;
-    event->connection = conn;
+    auto fresh = [&] {
+      auto e = std::make_unique<Event>();
+      e->type = "data";
+      e->conn = conn->sock;
+      e->connection = conn;
+      return e;
+    };
+    auto event = fresh();
     auto flush = [&] {
       if (event->data.empty()) return;
-      size_t size = event->data.size();
-      if (conn->pendingBytes.load() + size > maxPendingBytes_) {
-        conn->droppedBytes += size;
-        conn->droppedChunks += 1;
-        event->data.clear();
-        return;
-      }
-      conn->pendingBytes += size;
-      Event* raw = event.release();
-      if (tsfn_.NonBlockingCall(raw) != napi_ok) {
-        conn->pendingBytes -= size;
-        delete raw;
-      }
-      event = std::make_unique<Event>();
-      event->type = "data";
-      event->conn = conn->sock;
-      event->connection = conn;
+      if (released_) return;
+      bool queued = false;
+      if (queue_->PushData(std::move(event), &queued)) WakeJs();
+      // Dropped data was counted on the connection; either way the next chunk starts a new event.
+      event = fresh();
     };
     for (;;) {
       int got = srt_recvmsg(conn->sock, buf.data(), static_cast<int>(buf.size()));
@@ -470,17 +512,38 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     return true;
   }
 
-  void Emit(const std::string& type, int conn, const std::string& streamId, const std::string& peer, int code,
-            const std::string& reason) {
-    if (released_) return;
-    auto* ev = new Event();
+  static std::unique_ptr<Event> MakeEvent(const std::string& type, int conn, const std::string& streamId,
+                                         const std::string& peer, int code, const std::string& reason) {
+    auto ev = std::make_unique<Event>();
     ev->type = type;
     ev->conn = conn;
     ev->streamId = streamId;
     ev->peer = peer;
     ev->code = code;
     ev->reason = reason;
-    if (tsfn_.NonBlockingCall(ev) != napi_ok) delete ev;
+    return ev;
+  }
+
+  // accept and close: never dropped.
+  void Emit(const std::string& type, int conn, const std::string& streamId, const std::string& peer, int code,
+            const std::string& reason) {
+    if (released_) return;
+    if (queue_->PushControl(MakeEvent(type, conn, streamId, peer, code, reason))) WakeJs();
+  }
+
+  // Rejects: bounded; over the bound only counted (takeRejectsNotDelivered).
+  void EmitReject(const std::string& streamId, const std::string& peer, int code, const std::string& reason) {
+    if (released_) return;
+    if (queue_->PushReject(MakeEvent("reject", 0, streamId, peer, code, reason))) WakeJs();
+  }
+
+  // One wake in flight at a time: the TSFN's own queue never holds more than one item.
+  void WakeJs() {
+    auto* wake = new Wake{queue_};
+    if (tsfn_.NonBlockingCall(wake) != napi_ok) {
+      delete wake;
+      queue_->WakeFailed();
+    }
   }
 
   void Shutdown() {
@@ -506,7 +569,8 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
   std::string host_;
   int latencyMs_ = 120;
   std::atomic<int> maxConnections_{32};
-  size_t maxPendingBytes_ = 0;
+  std::shared_ptr<EventQueue> queue_;
+  std::unique_ptr<HandshakeLimiter> limiter_;
   std::atomic<bool> accepting_{true};
   std::atomic<bool> running_{false};
   std::atomic<bool> shutDown_{false};
@@ -526,11 +590,12 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
 // libsrt's reject reason (ffmpeg's srt:// only prints "connection rejected").
 class ProbeWorker : public Napi::AsyncWorker {
  public:
-  ProbeWorker(Napi::Env env, std::string host, int port, std::string streamId, std::string passphrase, int keyLength,
-              int holdMs, int timeoutMs, bool garbage)
+  ProbeWorker(Napi::Env env, std::string host, std::string bindHost, int port, std::string streamId,
+              std::string passphrase, int keyLength, int holdMs, int timeoutMs, bool garbage)
       : Napi::AsyncWorker(env),
         deferred_(Napi::Promise::Deferred::New(env)),
         host_(std::move(host)),
+        bindHost_(std::move(bindHost)),
         port_(port),
         streamId_(std::move(streamId)),
         passphrase_(std::move(passphrase)),
@@ -550,6 +615,13 @@ class ProbeWorker : public Napi::AsyncWorker {
       srt_setsockflag(s, SRTO_PBKEYLEN, &keyLength_, sizeof keyLength_);
     }
     srt_setsockflag(s, SRTO_CONNTIMEO, &timeoutMs_, sizeof timeoutMs_);
+    if (!bindHost_.empty()) {
+      // Another loopback address (127.0.0.2, ...) is another source for the listener's rate limit.
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      inet_pton(AF_INET, bindHost_.c_str(), &local.sin_addr);
+      srt_bind(s, reinterpret_cast<sockaddr*>(&local), sizeof local);
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port_));
@@ -587,6 +659,7 @@ class ProbeWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::string host_;
+  std::string bindHost_;
   int port_;
   std::string streamId_;
   std::string passphrase_;
@@ -602,7 +675,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   auto str = [&](const char* k) { return o.Has(k) && o.Get(k).IsString() ? o.Get(k).As<Napi::String>().Utf8Value() : ""; };
   auto num = [&](const char* k, int d) { return o.Has(k) && o.Get(k).IsNumber() ? o.Get(k).As<Napi::Number>().Int32Value() : d; };
-  auto* worker = new ProbeWorker(info.Env(), str("host"), num("port", 0), str("streamId"), str("passphrase"),
+  auto* worker = new ProbeWorker(info.Env(), str("host"), str("bindHost"), num("port", 0), str("streamId"),
+                                 str("passphrase"),
                                  num("keyLength", 16), num("holdMs", 0), num("timeoutMs", 3000),
                                  o.Has("garbage") && o.Get("garbage").ToBoolean().Value());
   Napi::Promise promise = worker->Promise();
@@ -621,8 +695,32 @@ Napi::Value ParseStreamIdJs(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// Test hook: runs the listener's HandshakeLimiter over a scripted list of attempts ({ source, atMs }) on a fake
+// clock and says which were allowed, so refill, burst and the bounded table are checked without timing.
+Napi::Value TestHandshakeLimiter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = info[0].As<Napi::Object>();
+  HandshakeLimiter limiter(o.Get("ratePerSec").As<Napi::Number>().DoubleValue(),
+                           o.Get("burst").As<Napi::Number>().DoubleValue(),
+                           static_cast<size_t>(o.Get("maxSources").As<Napi::Number>().Int64Value()));
+  Napi::Array attempts = info[1].As<Napi::Array>();
+  Napi::Array allowed = Napi::Array::New(env, attempts.Length());
+  auto start = Clock::now();
+  for (uint32_t i = 0; i < attempts.Length(); i++) {
+    Napi::Object a = attempts.Get(i).As<Napi::Object>();
+    auto at = start + std::chrono::microseconds(
+                          static_cast<int64_t>(a.Get("atMs").As<Napi::Number>().DoubleValue() * 1000));
+    allowed.Set(i, limiter.Allow(a.Get("source").As<Napi::String>().Utf8Value(), at));
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("allowed", allowed);
+  out.Set("sources", static_cast<double>(limiter.Size()));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("SrtServer", SrtServer::Init(env));
+  exports.Set("testHandshakeLimiter", Napi::Function::New(env, TestHandshakeLimiter));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("parseStreamId", Napi::Function::New(env, ParseStreamIdJs));
   return exports;

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 export interface HealthInputs {
   readonly redis: boolean;
   readonly draining: boolean;
+  /** The SRT listener is bound and accepting callers. */
+  readonly srt: boolean;
   readonly taskId: string;
   readonly streams: number;
   readonly capacity: number;
@@ -15,18 +17,25 @@ export interface HealthInputs {
 
 export interface HealthAnswer {
   readonly status: 200 | 503;
-  readonly body: { readonly ok: boolean } & HealthInputs;
+  readonly body: { readonly ok: boolean; readonly degraded: boolean } & HealthInputs;
 }
 
-/** Pure: healthy (200) while Redis answers and the task is not draining; 503 otherwise, with the same body. */
+/**
+ * Pure. 503 only for "this task cannot serve": it drains (the load balancer should stop sending callers) or its SRT
+ * listener is down. Redis unreachable is "degraded" (200, `redis: false, degraded: true`): publishers keep flowing
+ * and media keeps being stored through an outage or a failover, and a 503 there would have ECS replace every healthy
+ * task at once during an ElastiCache failover (decision D18).
+ */
 export function healthAnswer(inputs: HealthInputs): HealthAnswer {
-  const ok = inputs.redis && !inputs.draining;
+  const ok = inputs.srt && !inputs.draining;
   return {
     status: ok ? 200 : 503,
     body: {
       ok,
+      degraded: !inputs.redis,
       redis: inputs.redis,
       draining: inputs.draining,
+      srt: inputs.srt,
       taskId: inputs.taskId,
       streams: inputs.streams,
       capacity: inputs.capacity,
@@ -35,6 +44,12 @@ export function healthAnswer(inputs: HealthInputs): HealthAnswer {
     },
   };
 }
+
+/**
+ * A health check must answer within the load balancer's timeout whatever Redis does: a PING without a reply
+ * within this counts as Redis down (the client's own command timeout is longer).
+ */
+export const HEALTH_REDIS_PING_TIMEOUT_MS = 500;
 
 export interface HealthServerOptions {
   /** 0 picks a free port. */
@@ -46,6 +61,8 @@ export interface HealthServerOptions {
   readonly pingRedis: () => Promise<unknown>;
   readonly activeStreams: () => number;
   readonly draining: () => boolean;
+  /** Whether the SRT listener is up; always true when not given. */
+  readonly srtListening?: () => boolean;
   readonly registrySize: () => number;
 }
 
@@ -62,26 +79,42 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     const streams = options.activeStreams();
-    void options
-      .pingRedis()
-      .then(() => true)
-      .catch(() => false)
-      .then((redis) => {
-        const answer = healthAnswer({
-          redis,
-          draining: options.draining(),
-          taskId: options.taskId,
-          streams,
-          capacity: options.capacity,
-          gpu: options.gpu,
-          registry: options.registrySize(),
-        });
-        res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+    void pingWithin(options.pingRedis, HEALTH_REDIS_PING_TIMEOUT_MS).then((redis) => {
+      const answer = healthAnswer({
+        redis,
+        draining: options.draining(),
+        srt: options.srtListening?.() ?? true,
+        taskId: options.taskId,
+        streams,
+        capacity: options.capacity,
+        gpu: options.gpu,
+        registry: options.registrySize(),
       });
+      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(options.port, resolve));
   return {
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** True when `ping` resolves within `timeoutMs`. */
+async function pingWithin(ping: () => Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([
+      ping().then(
+        () => true,
+        () => false,
+      ),
+      timedOut,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../../core/logger.js';
+import { OutageNotice } from '../../../../core/outage.js';
 import type { Leases } from '../lease.js';
 import type { SrtConnection } from '../srt/server.js';
 import type { ConnectionCloser } from './sessions.js';
@@ -14,18 +15,36 @@ export interface LeasedStream {
 /**
  * Keeps the publisher leases of this task's streams alive, once per status tick. A lease that another task
  * took meanwhile (ours lapsed, say after a long pause) disconnects our publisher: one publisher per stream.
+ * A renewal that fails because Redis is unreachable (an outage, a failover) keeps the publisher: nobody else can
+ * take the lease through a Redis we cannot reach either, and dropping every encoder for a store outage would turn a
+ * few seconds of degraded status into a broadcast cut. The next renewal that gets through settles it.
  */
 export class LeaseKeeper {
+  private readonly outage: OutageNotice;
+
   constructor(
     private readonly leases: Pick<Leases, 'renew'>,
     private readonly connections: ConnectionCloser,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.outage = new OutageNotice(log, 'lease renewal');
+  }
 
-  /** Renews the stream's lease if it is publishing; false when the lease was lost (its publisher is closed). */
+  /**
+   * Renews the stream's lease if it is publishing; false only when another task holds it (its publisher is
+   * closed). True, with one warning per outage, when Redis cannot be asked.
+   */
   async keep(stream: LeasedStream): Promise<boolean> {
     if (!stream.conn || stream.pending) return true;
-    if (await this.leases.renew(stream.streamId)) return true;
+    let ours: boolean;
+    try {
+      ours = await this.leases.renew(stream.streamId);
+    } catch (error) {
+      this.outage.failed(error, { keeping: 'publisher connected' });
+      return true;
+    }
+    this.outage.succeeded();
+    if (ours) return true;
     this.log.warn('publisher lease lost; disconnecting', { streamId: stream.streamId });
     // Whoever publishes now (read after the round trip) is the one without a lease.
     if (stream.conn) this.connections.close(stream.conn.id, 'lease lost');

@@ -1,5 +1,8 @@
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
+import { type Logger, silentLogger } from '../../../../core/logger.js';
+import type { RenditionStorageReport, StorageState } from '../../../../core/media/rendition-sink.js';
+import { OutageNotice } from '../../../../core/outage.js';
 import { streamKeys, taskKeys } from '../../../../core/streams/keys.js';
 import type { IngestStatus, TaskReport } from '../../../../core/streams/status.js';
 import type { GpuUtilization } from '../gpu-utilization.js';
@@ -74,6 +77,19 @@ export interface StreamSnapshot {
   readonly pipeline: PipelineStatus;
   readonly traffic: Traffic;
   readonly now: Date;
+  /** Each rendition's storage health (decision D21); absent where the sinks do not report it. */
+  readonly storage?: readonly RenditionStorageReport[];
+}
+
+const STORAGE_SEVERITY: Record<StorageState, number> = { ok: 0, degraded: 1, 'init-failed': 2 };
+
+/** Pure: the stream's storage state is its worst rendition's, so `live` never hides a rendition that cannot publish. */
+export function storageStatus(reports: readonly RenditionStorageReport[]): IngestStatus['storage'] {
+  const state = reports.reduce<StorageState>(
+    (worst, r) => (STORAGE_SEVERITY[r.state] > STORAGE_SEVERITY[worst] ? r.state : worst),
+    'ok',
+  );
+  return { state, renditions: reports.map((r) => ({ ...r })) };
 }
 
 /** Pure: the JSON written to mirror:status:{id} (and answered by IngestService.status). */
@@ -84,6 +100,7 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
   return {
     state,
     taskId: s.taskId,
+    ...(p.broadcast === undefined ? {} : { broadcast: p.broadcast }),
     input: {
       codec: p.input?.video,
       audio: p.input?.audio ?? null,
@@ -106,6 +123,7 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
         }
       : undefined,
     renditions: [...p.renditions],
+    ...(s.storage === undefined || s.storage.length === 0 ? {} : { storage: storageStatus(s.storage) }),
     transcode: {
       path: p.path,
       ladder: p.ladder,
@@ -161,16 +179,27 @@ export interface ReporterOptions {
   /** A connection's SRT statistics (the SrtListener's). */
   readonly srtStats: (connectionId: number) => SrtStats | null;
   readonly metrics?: IngestMetricsSink;
+  /** A stream's renditions' storage health (the packager's), shown in its status (decision D21). */
+  readonly storage?: (streamId: string) => readonly RenditionStorageReport[];
+  /** Where a failing status or task-report write is told, once per outage. */
+  readonly log?: Logger;
 }
 
 type AnySession = Session<SessionPipeline>;
 
-/** Samples each stream's traffic and writes the status per stream, the task report and the metrics. */
+/**
+ * Samples each stream's traffic and writes the status per stream, the task report and the metrics. The writes
+ * never throw: while Redis is unreachable the status is stale for operators (it expires after statusTtlMs), which
+ * is no reason to stop the tick that renews leases; one warning per outage says so, one line says it is over.
+ */
 export class Reporter {
   /** Kept per session object, so a reconnect continues the same counters. */
   private readonly traffic = new WeakMap<AnySession, Traffic>();
+  private readonly outage: OutageNotice;
 
-  constructor(private readonly options: ReporterOptions) {}
+  constructor(private readonly options: ReporterOptions) {
+    this.outage = new OutageNotice(options.log ?? silentLogger, 'status and task report writes');
+  }
 
   sample(session: AnySession): void {
     const stats = session.conn ? this.options.srtStats(session.conn.id) : null;
@@ -187,15 +216,18 @@ export class Reporter {
       pipeline: session.pipeline.status(),
       traffic: this.trafficOf(session),
       now: new Date(),
+      storage: this.options.storage?.(session.streamId),
     });
   }
 
   async writeStatus(session: AnySession): Promise<void> {
-    await this.options.redis.set(
-      streamKeys.status(session.streamId),
-      JSON.stringify(this.status(session)),
-      'PX',
-      this.options.statusTtlMs,
+    await this.quietly(() =>
+      this.options.redis.set(
+        streamKeys.status(session.streamId),
+        JSON.stringify(this.status(session)),
+        'PX',
+        this.options.statusTtlMs,
+      ),
     );
   }
 
@@ -214,19 +246,24 @@ export class Reporter {
       draining,
       now: new Date(),
     });
-    await this.options.redis
-      .multi()
-      .set(taskKeys.report(this.options.taskId), JSON.stringify(report), 'PX', this.options.statusTtlMs)
-      .zadd(taskKeys.index, Date.now(), this.options.taskId)
-      .exec();
+    await this.quietly(() =>
+      this.options.redis
+        .multi()
+        .set(taskKeys.report(this.options.taskId), JSON.stringify(report), 'PX', this.options.statusTtlMs)
+        .zadd(taskKeys.index, Date.now(), this.options.taskId)
+        .exec(),
+    );
   }
 
+  /** Best effort (a drain during an outage must still finish): the report expires after statusTtlMs anyway. */
   async removeTaskReport(): Promise<void> {
-    await this.options.redis
-      .multi()
-      .del(taskKeys.report(this.options.taskId))
-      .zrem(taskKeys.index, this.options.taskId)
-      .exec();
+    await this.quietly(() =>
+      this.options.redis
+        .multi()
+        .del(taskKeys.report(this.options.taskId))
+        .zrem(taskKeys.index, this.options.taskId)
+        .exec(),
+    );
   }
 
   /** The task's and each publishing stream's figures to the metrics sink. */
@@ -244,6 +281,16 @@ export class Reporter {
         };
       }),
     );
+  }
+
+  private async quietly(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.outage.failed(error);
+      return;
+    }
+    this.outage.succeeded();
   }
 
   private trafficOf(session: AnySession): Traffic {

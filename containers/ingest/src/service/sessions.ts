@@ -1,4 +1,6 @@
+import { newBroadcastId } from '../../../../core/contracts/names.js';
 import type { Logger } from '../../../../core/logger.js';
+import type { BroadcastLog } from '../../../../core/streams/broadcasts.js';
 import type { LeaseResult, Leases } from '../lease.js';
 import type { SrtConnection } from '../srt/server.js';
 import type { StreamPipeline } from '../transcode/pipeline.js';
@@ -25,13 +27,20 @@ export interface Session<P extends SessionPipeline = StreamPipeline> {
   graceTimer: NodeJS.Timeout | null;
   readonly connectedAt: number;
   fatal: string | null;
+  /** The admitted connection's broadcast (decision D16); undefined before admission and after its close. */
+  broadcast?: string;
 }
 
 export interface SessionsOptions<P extends SessionPipeline> {
   readonly connections: ConnectionCloser;
   readonly leases: Pick<Leases, 'acquire' | 'release'>;
-  /** A new session's pipeline; `onFatal` is how it reports that the stream cannot continue. */
-  readonly openPipeline: (streamId: string, onFatal: (reason: string) => void) => P;
+  /**
+   * A new session's pipeline; `onFatal` is how it reports that the stream cannot continue, `broadcast` names the
+   * media of its first connection (a reconnect passes the next one to pipeline.reconnect()).
+   */
+  readonly openPipeline: (streamId: string, onFatal: (reason: string) => void, broadcast: string) => P;
+  /** Where admitted broadcasts are recorded (best effort: a failure is logged, the publish goes on). */
+  readonly broadcasts?: BroadcastLog;
   /** After an encoder disconnects, its session (and renditions) stay this long for a reconnect. */
   readonly reconnectGraceMs: number;
   readonly log: Logger;
@@ -93,6 +102,8 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
       this.options.connections.close(conn.id, 'already publishing on this task');
       return;
     }
+    // Every accepted connection is a broadcast of its own: fresh media names, whatever Redis remembers.
+    const broadcast = newBroadcastId(Date.now());
     let session: Session<P>;
     if (existing) {
       session = existing;
@@ -103,7 +114,7 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
       session.pendingBytes = 0;
       session.fatal = null;
     } else {
-      session = this.newSession(conn);
+      session = this.newSession(conn, broadcast);
       this.table.set(conn.streamId, session);
     }
     this.options.log.info('SRT publisher connected', {
@@ -111,7 +122,7 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
       peer: conn.peer,
       reconnect: Boolean(existing),
     });
-    void this.admit(session, conn, Boolean(existing));
+    void this.admit(session, conn, Boolean(existing), broadcast);
   }
 
   /** MPEG-TS bytes from a publisher: to the pipeline once admitted, held (bounded) until then. */
@@ -134,9 +145,12 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
     session.conn = null;
     session.pending = null;
     session.pipeline.endInput();
+    this.broadcastEnded(session);
     if (!this.drainingNow && !session.fatal) this.options.onStreamDown?.(conn.streamId, reason);
-    this.options.leases.release(conn.streamId).catch(() => {});
+    // Draining: the lease goes in end(), once the renditions are finished, so the task the encoder moves to
+    // resumes from the final live state (service/drain.ts ends the session right after this close).
     if (this.drainingNow) return;
+    this.options.leases.release(conn.streamId).catch(() => {});
     session.graceTimer = setTimeout(() => {
       void this.end(session);
     }, this.options.reconnectGraceMs);
@@ -145,6 +159,7 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
   /** Ends a session for good: its connection, its pipeline (open segments finish), its lease and its status. */
   async end(session: Session<P>): Promise<void> {
     if (session.conn) this.options.connections.close(session.conn.id, 'stream ended');
+    this.broadcastEnded(session);
     if (this.table.get(session.streamId) === session) this.table.delete(session.streamId);
     if (session.graceTimer) clearTimeout(session.graceTimer);
     await session.pipeline.stop();
@@ -152,7 +167,21 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
     await this.options.onEnded(session.streamId).catch(() => {});
   }
 
-  private newSession(conn: SrtConnection): Session<P> {
+  /** Records the end of the session's admitted broadcast, once. */
+  private broadcastEnded(session: Session<P>): void {
+    const id = session.broadcast;
+    if (id === undefined) return;
+    session.broadcast = undefined;
+    this.options.broadcasts?.ended(session.streamId, id, new Date().toISOString()).catch((error: unknown) => {
+      this.options.log.warn('broadcast end not recorded', {
+        streamId: session.streamId,
+        broadcast: id,
+        error,
+      });
+    });
+  }
+
+  private newSession(conn: SrtConnection, broadcast: string): Session<P> {
     const streamId = conn.streamId;
     const session: Session<P> = {
       streamId,
@@ -162,23 +191,41 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
       graceTimer: null,
       connectedAt: Date.now(),
       fatal: null,
-      pipeline: this.options.openPipeline(streamId, (reason) => {
-        session.fatal = reason;
-        this.options.onStreamDown?.(streamId, reason);
-        if (session.conn) this.options.connections.close(session.conn.id, reason);
-        this.options.onFailed(session);
-      }),
+      pipeline: this.options.openPipeline(
+        streamId,
+        (reason) => {
+          session.fatal = reason;
+          this.options.onStreamDown?.(streamId, reason);
+          if (session.conn) this.options.connections.close(session.conn.id, reason);
+          this.options.onFailed(session);
+        },
+        broadcast,
+      ),
     };
     return session;
   }
 
   /** Takes the lease, then hands what arrived meanwhile to the pipeline; a newer connection wins any race. */
-  private async admit(session: Session<P>, conn: SrtConnection, reconnect: boolean): Promise<void> {
+  private async admit(
+    session: Session<P>,
+    conn: SrtConnection,
+    reconnect: boolean,
+    broadcast: string,
+  ): Promise<void> {
     let lease: LeaseResult;
     try {
       lease = await this.options.leases.acquire(session.streamId);
     } catch (error) {
-      lease = { ok: false, holder: `unknown (Redis: ${String(error)})` };
+      // Redis unreachable. An encoder coming back to the session it had here (within the reconnect grace) held
+      // the lease until a moment ago, and nobody can take it through a Redis we cannot reach either: continue,
+      // and let the lease keeper settle it when Redis answers again. A new stream waits for Redis (refused).
+      lease = reconnect ? { ok: true } : { ok: false, holder: `unknown (Redis: ${String(error)})` };
+      if (reconnect) {
+        this.options.log.warn('publisher readmitted without its lease: Redis unreachable', {
+          streamId: session.streamId,
+          error: String(error),
+        });
+      }
     }
     if (session.conn !== conn) return;
     if (!lease.ok) {
@@ -189,7 +236,18 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
       this.options.connections.close(conn.id, `lease held by ${lease.holder}`);
       return;
     }
-    if (reconnect) await session.pipeline.reconnect();
+    session.broadcast = broadcast;
+    const startedAt = new Date().toISOString();
+    this.options.broadcasts
+      ?.started(session.streamId, { id: broadcast, startedAt })
+      .catch((error: unknown) => {
+        this.options.log.warn('broadcast start not recorded', {
+          streamId: session.streamId,
+          broadcast,
+          error,
+        });
+      });
+    if (reconnect) await session.pipeline.reconnect(broadcast);
     if (session.conn !== conn) return;
     const pending = session.pending ?? [];
     session.pending = null;

@@ -6,7 +6,7 @@ export const REJECT = {
   BAD_REQUEST: 1400,
   /** Publish key does not match the stream. */
   UNAUTHORIZED: 1401,
-  /** Task at capacity. */
+  /** Task at capacity, or the caller's address is over its handshake rate (the reason text says which). */
   OVERLOAD: 1402,
   /** Stream disabled. */
   FORBIDDEN: 1403,
@@ -59,6 +59,19 @@ export interface SrtStats {
   queuePendingBytes: number;
 }
 
+/** The queue towards JavaScript and the handshake rate-limit table (SrtServer.queueStats). */
+export interface NativeQueueStats {
+  queuedEvents: number;
+  queuedDataBytes: number;
+  /** Most data bytes ever queued at once: never above maxQueuedBytes. */
+  peakDataBytes: number;
+  queuedRejects: number;
+  droppedDataBytes: number;
+  droppedDataChunks: number;
+  /** Sources in the rate-limit table: never above handshakeSources. */
+  handshakeSources: number;
+}
+
 export interface NativeServer {
   listen(): void;
   setStream(id: string, entry: NativeStreamEntry): void;
@@ -67,6 +80,9 @@ export interface NativeServer {
   setMaxConnections(n: number): void;
   closeConnection(conn: number, reason?: string): boolean;
   stats(conn: number): SrtStats | null;
+  queueStats(): NativeQueueStats;
+  /** Rejects counted but not queued (reject queue full) since the last call, by reject code. */
+  takeRejectsNotDelivered(): Record<string, number>;
   stop(): void;
 }
 
@@ -75,11 +91,24 @@ export interface NativeServerOptions {
   host?: string;
   latencyMs?: number;
   maxConnections?: number;
+  /** Data bytes one connection may have queued towards JavaScript; over it, its chunks are dropped and counted. */
   maxPendingBytes?: number;
+  /** Data bytes all connections together may have queued; over it, chunks are dropped and counted. */
+  maxQueuedBytes?: number;
+  /** Reject events waiting for JavaScript; over it, rejects are only counted (takeRejectsNotDelivered). */
+  maxQueuedRejects?: number;
+  /** Handshakes per second per source address (token bucket); 0 turns the limit off. */
+  handshakeRatePerSec?: number;
+  /** Handshakes a quiet source may make at once. */
+  handshakeBurst?: number;
+  /** Sources the rate-limit table holds (least recently seen evicted first). */
+  handshakeSources?: number;
 }
 
 export interface ProbeOptions {
   host: string;
+  /** Local address to send from (another 127.x address is another source to the listener). */
+  bindHost?: string;
   port: number;
   streamId: string;
   passphrase?: string;
@@ -99,6 +128,11 @@ export interface ProbeResult {
 interface NativeModule {
   SrtServer: new (options: NativeServerOptions, onEvent: (event: NativeEvent) => void) => NativeServer;
   probe(options: ProbeOptions): Promise<ProbeResult>;
+  /** Test hook: the listener's rate limiter over scripted attempts on a fake clock. */
+  testHandshakeLimiter(
+    options: { ratePerSec: number; burst: number; maxSources: number },
+    attempts: readonly { source: string; atMs: number }[],
+  ): { allowed: boolean[]; sources: number };
   parseStreamId(raw: string): {
     ok: boolean;
     streamId: string;

@@ -1,18 +1,41 @@
 import { EventEmitter } from 'node:events';
+import { SRT_EVENT_QUEUE_MIB } from '../../../../core/contracts/ingest-memory.js';
+import { type Logger, silentLogger } from '../../../../core/logger.js';
 import {
   loadNative,
   type NativeEvent,
+  type NativeQueueStats,
   type NativeServer,
   type NativeStreamEntry,
   type SrtStats,
 } from './native.js';
+import { RejectSummary } from './reject-summary.js';
 
-export type { NativeStreamEntry as StreamAdmission, SrtStats } from './native.js';
+export type { NativeQueueStats, NativeStreamEntry as StreamAdmission, SrtStats } from './native.js';
 
+const MIB = 1024 * 1024;
 /** Receive latency libsrt uses unless a stream asks for another: libsrt's default 120 ms, about 4x a regional RTT. */
 export const DEFAULT_SRT_LATENCY_MS = 120;
-/** Bytes a connection may have in flight from the SRT thread to JavaScript before chunks are dropped. */
-export const DEFAULT_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+/**
+ * Bytes a connection may have queued from the SRT thread to JavaScript before its chunks are dropped: about 2.5 s
+ * of a 50 Mbps feed while the event loop is busy; counted per stream in the container's memory budget.
+ */
+export const DEFAULT_MAX_PENDING_BYTES = SRT_EVENT_QUEUE_MIB * MIB;
+/** Bytes all connections together may have queued towards JavaScript (an event loop stall costs at most this). */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * MIB;
+/** Reject events waiting for JavaScript; beyond it, rejects are only counted. */
+export const DEFAULT_MAX_QUEUED_REJECTS = 256;
+/**
+ * Handshakes per second and burst per source address. An encoder reconnecting after a drop makes one handshake
+ * (a few more with a wrong passphrase, which libsrt refuses after the callback): 20 at once and 10 per second never
+ * slow a real encoder, and hold a flooding source to 10 refusals per second.
+ */
+export const DEFAULT_HANDSHAKE_RATE_PER_S = 10;
+export const DEFAULT_HANDSHAKE_BURST = 20;
+/** Sources in the rate-limit table; least recently seen evicted first (a bucket quiet that long is full anyway). */
+export const DEFAULT_HANDSHAKE_SOURCES = 4096;
+/** One summary line of rejected handshakes per this interval, only when there were any. */
+export const DEFAULT_REJECT_SUMMARY_INTERVAL_MS = 10_000;
 
 export interface SrtListenerOptions {
   port: number;
@@ -20,6 +43,15 @@ export interface SrtListenerOptions {
   latencyMs?: number;
   maxConnections?: number;
   maxPendingBytes?: number;
+  maxQueuedBytes?: number;
+  maxQueuedRejects?: number;
+  /** 0 turns the per-source handshake limit off. */
+  handshakeRatePerSec?: number;
+  handshakeBurst?: number;
+  handshakeSources?: number;
+  /** Receives the summaries of rejected handshakes (one line per interval, never one per reject). */
+  logger?: Logger;
+  rejectSummaryIntervalMs?: number;
 }
 
 export interface SrtConnection {
@@ -44,18 +76,26 @@ interface SrtListenerEvents {
 }
 
 /**
- * Many SRT callers on one UDP port. Admission (streamid, publish key, passphrase, one publisher per stream,
- * capacity) is decided natively from the table fed by setStream(); data arrives as Buffers off the event loop.
+ * Many SRT callers on one UDP port. Admission (per-source handshake rate, streamid, publish key, passphrase, one
+ * publisher per stream, capacity) is decided natively from the table fed by setStream(); data arrives as Buffers
+ * off the event loop through a bounded queue. Rejected handshakes are emitted one by one ('reject') and logged as
+ * one summary per interval.
  */
 export class SrtListener extends EventEmitter<SrtListenerEvents> {
   readonly port: number;
   private readonly native: NativeServer;
   private readonly connections = new Map<number, SrtConnection>();
+  private readonly log: Logger;
+  private readonly rejects = new RejectSummary();
+  private readonly summaryIntervalMs: number;
+  private summaryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(options: SrtListenerOptions) {
     super();
     this.port = options.port;
+    this.log = options.logger ?? silentLogger;
+    this.summaryIntervalMs = options.rejectSummaryIntervalMs ?? DEFAULT_REJECT_SUMMARY_INTERVAL_MS;
     const { SrtServer } = loadNative();
     this.native = new SrtServer(
       {
@@ -64,6 +104,11 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
         latencyMs: options.latencyMs ?? DEFAULT_SRT_LATENCY_MS,
         maxConnections: options.maxConnections ?? 32,
         maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+        maxQueuedBytes: options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES,
+        maxQueuedRejects: options.maxQueuedRejects ?? DEFAULT_MAX_QUEUED_REJECTS,
+        handshakeRatePerSec: options.handshakeRatePerSec ?? DEFAULT_HANDSHAKE_RATE_PER_S,
+        handshakeBurst: options.handshakeBurst ?? DEFAULT_HANDSHAKE_BURST,
+        handshakeSources: options.handshakeSources ?? DEFAULT_HANDSHAKE_SOURCES,
       },
       (event) => this.onNative(event),
     );
@@ -71,6 +116,8 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
 
   listen(): void {
     this.native.listen();
+    this.summaryTimer = setInterval(() => this.logRejects(), this.summaryIntervalMs);
+    this.summaryTimer.unref();
   }
 
   setStream(streamId: string, entry: NativeStreamEntry): void {
@@ -102,13 +149,28 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
     return this.native.stats(connectionId);
   }
 
+  /** The native queue towards JavaScript and the rate-limit table. */
+  queueStats(): NativeQueueStats {
+    return this.native.queueStats();
+  }
+
   /** Closes every connection (emitting close) and the listener. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.summaryTimer);
     this.native.stop();
     // Close events queued by stop() are delivered on the next turns of the event loop.
     await new Promise((r) => setTimeout(r, 20));
+    this.logRejects();
+  }
+
+  /** One line for the interval's rejected handshakes, if there were any. */
+  private logRejects(): void {
+    this.rejects.recordNotDelivered(this.native.takeRejectsNotDelivered());
+    const summary = this.rejects.take();
+    if (summary === undefined) return;
+    this.log.warn('SRT callers rejected', { intervalS: this.summaryIntervalMs / 1000, ...summary });
   }
 
   private onNative(event: NativeEvent): void {
@@ -135,14 +197,17 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
         this.emit('close', conn, event.reason ?? '');
         break;
       }
-      case 'reject':
-        this.emit('reject', {
+      case 'reject': {
+        const rejection: SrtRejection = {
           code: event.code ?? 0,
           reason: event.reason ?? '',
           streamId: event.streamId ?? '',
           peer: event.peer ?? '',
-        });
+        };
+        this.rejects.record(rejection);
+        this.emit('reject', rejection);
         break;
+      }
     }
   }
 }

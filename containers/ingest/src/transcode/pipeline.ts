@@ -42,10 +42,17 @@ export interface PipelineOptions {
   readonly logger?: PipelineLogger;
   /** The stream cannot continue (unsupported input, GPU required but absent, ffmpeg keeps failing). */
   readonly onFatal?: (reason: string) => void;
+  /**
+   * The first connection's broadcast (decision D16), named at admission; reconnect() brings the next one. Without
+   * it each rendition's packager names one itself.
+   */
+  readonly broadcast?: string;
 }
 
 export interface PipelineStatus {
   readonly state: PipelineState;
+  /** The broadcast the renditions are written under (decision D16). */
+  readonly broadcast?: string;
   readonly path: TranscodePath | null;
   readonly ladder: LadderPreset;
   readonly renditions: readonly string[];
@@ -88,9 +95,12 @@ export class StreamPipeline {
   private note: string | null = null;
   private audio: 'aac' | null = null;
   private video: 'h264' | 'hevc' = 'h264';
+  /** The connection's broadcast: every run of one connection writes under it, a reconnect starts another. */
+  private broadcast: string | undefined;
 
   constructor(private readonly options: PipelineOptions) {
     this.log = options.logger ?? silentLogger;
+    this.broadcast = options.broadcast;
     this.queue = new InputQueue(options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES);
     this.supervisor = new FfmpegSupervisor({
       streamId: options.streamId,
@@ -130,9 +140,13 @@ export class StreamPipeline {
     this.supervisor.endInput();
   }
 
-  /** A new encoder connection for the same stream: re-probe and continue with a discontinuity. */
-  async reconnect(): Promise<void> {
+  /**
+   * A new encoder connection for the same stream: re-probe and continue with a discontinuity, under the new
+   * connection's `broadcast` (its next run restarts the sinks with it).
+   */
+  async reconnect(broadcast?: string): Promise<void> {
     if (this.lifecycle === 'stopped') return;
+    if (broadcast !== undefined) this.broadcast = broadcast;
     this.supervisor.cancelRestart();
     this.queue.clear();
     await this.supervisor.stopProcess();
@@ -154,6 +168,7 @@ export class StreamPipeline {
     const progress = this.supervisor.progress;
     return {
       state: this.lifecycle === 'running' && this.supervisor.restarting ? 'restarting' : this.lifecycle,
+      ...(this.broadcast === undefined ? {} : { broadcast: this.broadcast }),
       path: this.path,
       ladder: this.options.ladder,
       renditions: this.rungs.map((r) => r.name),
@@ -227,7 +242,12 @@ export class StreamPipeline {
     const clock = new ArrivalClock();
     for (const { chunk, atMs } of this.queue.chunks) clock.observe(chunk, atMs);
     this.runClock = clock;
-    const start = { ingestAnchorMs, ingestClock: () => clock.anchorMs() };
+    // An ffmpeg restart keeps the broadcast (its sinks take the next init version); a reconnect changed it.
+    const start: ProducerStart = {
+      ingestAnchorMs,
+      ingestClock: () => clock.anchorMs(),
+      ...(this.broadcast === undefined ? {} : { broadcast: this.broadcast }),
+    };
     const invocation = buildFfmpegArgs({
       path: this.path,
       input: { video: this.video, audio: this.audio },
