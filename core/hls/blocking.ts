@@ -64,7 +64,7 @@ export function blockingTimeoutMs(timeline: RenditionTimeline): number {
 export function satisfies(timeline: RenditionTimeline, msn: number, part?: number): boolean {
   if (timeline.ended) return true;
   const open = timeline.open;
-  const openMsn = open?.msn ?? (timeline.segments.at(-1)?.msn ?? -1) + 1;
+  const openMsn = open?.msn ?? (timeline.segments.at(-1)?.msn ?? timeline.mediaSequence - 1) + 1;
   const openParts = open?.parts.length ?? 0;
   if (part === undefined) return openMsn > msn; // segment msn is complete
   if (openMsn === msn) return openParts > part;
@@ -81,7 +81,7 @@ export function blockingRequestError(
   msn: number,
   part: number | undefined,
 ): { field: '_HLS_msn' | '_HLS_part'; message: string } | undefined {
-  const lastMsn = lastPosition(timeline)?.msn ?? -1;
+  const lastMsn = lastPosition(timeline)?.msn ?? timeline.mediaSequence - 1;
   if (msn > lastMsn + 2) {
     return {
       field: '_HLS_msn',
@@ -144,7 +144,8 @@ export function holdFor(t: RenditionTimeline, path: MediaPath): number | undefin
       const isHint = path.msn === hinted.msn && path.part === hinted.part;
       // The hint guesses whether the next part starts a segment; accept either guess.
       const isNextInOpen = open !== undefined && path.msn === open.msn && path.part === open.parts.length;
-      const isNextSegment = path.part === 0 && path.msn === (open?.msn ?? t.segments.at(-1)?.msn ?? -1) + 1;
+      const isNextSegment =
+        path.part === 0 && path.msn === (open?.msn ?? t.segments.at(-1)?.msn ?? t.mediaSequence - 1) + 1;
       return isHint || isNextInOpen || isNextSegment || published(t, path) ? partWaitMs : undefined;
     }
     case 'segment':

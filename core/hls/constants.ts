@@ -69,3 +69,59 @@ export const msToS = (ms: number): number => ms / 1000;
  * re-zeroes its output; a passthrough starts at its first keyframe, up to a GOP in); beyond it, at its first part.
  */
 export const MAX_RUN_START_S = 10;
+
+/*
+ * Where a fresh timeline's numbers start (decision D24). A timeline with no live state to continue from (the first
+ * broadcast, or one after the state expired, was flushed or was deleted with its stream) used to start at msn 0,
+ * so the same playlist URL named different media under the same (msn, part), and blocking responses cached at the
+ * edge by `_HLS_msn`/`_HLS_part` answered for the wrong broadcast. It now starts at a floor read off the wall clock,
+ * one step per MSN_FLOOR_STEP_MS since MSN_FLOOR_EPOCH_MS, and a timeline can never overtake the floor:
+ * - A segment closes in steady state only once it holds a segment target of media, at least MIN_SEGMENT_TARGET_MS
+ *   (34 ms) minus SEGMENT_TOLERANCE_S: at most 1000 / 33 = 30.3 segments per second of live media. The floor takes
+ *   1000 / 10 = 100 steps per second, so it gains at least 69.7 a second on the fastest timeline (98 a second on the
+ *   default 500 ms segments): a burst of buffered media at an encoder's start (a few seconds at most) is caught up
+ *   within a second or so, long before any new broadcast could follow.
+ * - Segments cut short are the only way to go faster: a discontinuity (producer restart, timestamp jump over 1 s, a
+ *   lost part) closes the open segment at once. Outrunning the floor takes more than 70 of them per second,
+ *   sustained over the whole broadcast; an input that does that is not playable anyway, and even then media names
+ *   stay unique (each broadcast writes under its own id, decision D16): only the numbers of the next broadcast
+ *   after a state loss could repeat, the case this floor exists for. Not prevented further, for that reason.
+ * - The floor is only used without a previous state; with one, numbering continues from it (a resume never goes
+ *   back, and may run ahead of the floor: a later fresh start then starts at the floor, above any number of a
+ *   timeline that was itself behind it).
+ * Size: 100 steps per second is 3.2e9 a year, 10 digits until 2029 and 11 until 2057; the names grammar and the
+ * canonical `_HLS_msn` allow 15 digits (a safe integer), over 300,000 years. hls.js plays such numbers (tested end
+ * to end, test/manifest/e2e-playback.test.ts, which runs on the real clock).
+ *
+ * DISCONTINUITY-SEQUENCE cannot take the same floor: hls.js keeps a sparse array indexed by discontinuity number and
+ * walks it from 0 on every playlist load (stream-controller, `initPTS.some`), so a DISCONTINUITY-SEQUENCE of 3e9
+ * froze the player (measured: the page stopped after its first parts), and even 1e5 costs ~7 ms a reload, ten
+ * reloads a second. So it starts at a floor of one step a day (334 on 2026-12-01, +365 a year: negligible there).
+ * It goes up across a state loss unless the earlier timeline listed more discontinuities than days passed since it
+ * started (a camera reconnecting many times a day, then the state lost). What that costs is bounded: only a player
+ * still holding the earlier playlist notices (its discontinuity numbers overlap, so hls.js aligns by them rather than
+ * by PROGRAM-DATE-TIME, a mis-seek it recovers from), and media sequence numbers (what names media and cache keys)
+ * never repeat either way.
+ */
+/** 2026-01-01T00:00:00Z: floors count from here (numbers stay short); a clock before it gives floor 0. */
+export const MSN_FLOOR_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** One floor step: well under the shortest steady segment (MIN_SEGMENT_TARGET_MS). */
+export const MSN_FLOOR_STEP_MS = 10;
+
+/** One DISCONTINUITY-SEQUENCE floor step: a day (see above: hls.js's cost grows with the number). */
+export const DISCONTINUITY_FLOOR_STEP_MS = 86_400_000;
+
+/** The first media sequence number of a timeline started at `nowMs` without history. */
+export function msnFloor(nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - MSN_FLOOR_EPOCH_MS) / MSN_FLOOR_STEP_MS));
+}
+
+/** The DISCONTINUITY-SEQUENCE of a timeline started at `nowMs` without history. */
+export function discontinuityFloor(nowMs: number): number {
+  return Math.max(0, Math.floor((nowMs - MSN_FLOOR_EPOCH_MS) / DISCONTINUITY_FLOOR_STEP_MS));
+}
+
+/** Where a timeline started at `nowMs` without history begins (decision D24). */
+export function sequenceFloor(nowMs: number): { readonly msn: number; readonly discontinuity: number } {
+  return { msn: msnFloor(nowMs), discontinuity: discontinuityFloor(nowMs) };
+}

@@ -20,6 +20,11 @@ export interface SegmenterOptions {
   readonly windowSegments?: number;
   /** The broadcast whose parts come first (decision D16); restart() may start another. */
   readonly broadcast: string;
+  /**
+   * A fresh timeline's first msn and DISCONTINUITY-SEQUENCE: sequenceFloor of the wall clock (decision D24), so no
+   * msn an earlier broadcast of the stream used comes again; both 0 when absent. resume() continues a previous one.
+   */
+  readonly startAt?: { readonly msn: number; readonly discontinuity: number };
 }
 
 /**
@@ -84,9 +89,11 @@ export class Segmenter {
   private open:
     | { entry: OpenSegmentEntry; parts: PartEntry[]; durationTicks: number; lastTicks: number }
     | undefined;
-  private mediaSequence = 0;
-  private discontinuitySequence = 0;
-  private nextMsn = 0;
+  private mediaSequence: number;
+  private discontinuitySequence: number;
+  private nextMsn: number;
+  /** The timeline's first msn: a segment placed from nextMsn above it has something before it. */
+  private firstMsn: number;
   private pendingDiscontinuity = false;
   private initVersion = 0;
   private broadcast: string;
@@ -111,6 +118,14 @@ export class Segmenter {
     this.maxSegmentS = forcedCloseS(this.segmentTargetS);
     this.windowSegments = options.windowSegments ?? DEFAULT_WINDOW_SEGMENTS;
     this.broadcast = options.broadcast;
+    const { msn, discontinuity } = options.startAt ?? { msn: 0, discontinuity: 0 };
+    if (![msn, discontinuity].every((n) => Number.isSafeInteger(n) && n >= 0)) {
+      throw new RangeError('startAt numbers must be safe integers >= 0');
+    }
+    this.mediaSequence = msn;
+    this.discontinuitySequence = discontinuity;
+    this.nextMsn = msn;
+    this.firstMsn = msn;
   }
 
   /**
@@ -141,6 +156,7 @@ export class Segmenter {
     this.discontinuitySequence =
       previous.discontinuitySequence + segments.slice(0, leaving).filter((x) => x.discontinuity).length;
     this.nextMsn = (segments.at(-1)?.msn ?? previous.mediaSequence - 1) + 1;
+    this.firstMsn = segments[0]?.msn ?? previous.mediaSequence;
     this.open = undefined;
     this.restart(initVersion);
     this.pendingDiscontinuity = true;
@@ -153,7 +169,7 @@ export class Segmenter {
   restart(initVersion: number, broadcast?: string): void {
     this.initVersion = initVersion;
     if (broadcast !== undefined) this.broadcast = broadcast;
-    this.pendingDiscontinuity = this.nextMsn > 0 || this.open !== undefined;
+    this.pendingDiscontinuity = this.nextMsn > this.firstMsn || this.open !== undefined;
     this.expected = undefined;
     this.anchor = undefined;
     this.ingestAnchorMs = undefined;
@@ -185,7 +201,7 @@ export class Segmenter {
       this.nextMsn = open.entry.msn;
       result = { discarded: open.entry.msn };
     }
-    this.pendingDiscontinuity = this.nextMsn > 0;
+    this.pendingDiscontinuity = this.nextMsn > this.firstMsn;
     this.expected = undefined;
     this.keepAnchor = true;
     this.awaiting = { droppedS: 0 };

@@ -52,6 +52,7 @@ export interface RenditionTimeline {
   readonly targetDurationS: number;
   /** Configured segment target, seconds (decides when the next independent part starts a segment). */
   readonly segmentTargetS: number;
+  /** With no segment listed, the msn the next one takes (a fresh timeline's floor, decision D24). */
   readonly mediaSequence: number;
   readonly discontinuitySequence: number;
   /** Complete segments, oldest first; mediaSequence is the first one's msn. */
@@ -88,7 +89,8 @@ export function nextPart(timeline: RenditionTimeline): { msn: number; part: numb
   if (open !== undefined && !closing) return { msn: open.msn, part: open.parts.length };
   if (open !== undefined) return { msn: open.msn + 1, part: 0 };
   const last = timeline.segments.at(-1);
-  return { msn: last === undefined ? 0 : last.msn + 1, part: 0 };
+  // An empty timeline starts at its mediaSequence (a fresh one at its floor, decision D24), not at 0.
+  return { msn: last === undefined ? timeline.mediaSequence : last.msn + 1, part: 0 };
 }
 
 /** Slack (seconds) when comparing accumulated durations against the segment target: under one 90 kHz tick, above float error. */

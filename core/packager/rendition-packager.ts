@@ -6,6 +6,7 @@ import {
   type RenditionInfo,
   type SegmentEntry,
   Segmenter,
+  sequenceFloor,
 } from '../hls/index.js';
 import { RENDITION_STATE_VERSION, type RenditionState } from '../live/state.js';
 import { silentLogger } from '../logger.js';
@@ -93,6 +94,9 @@ export class RenditionPackager implements RenditionSink {
       segmentTargetMs: options.segmentTargetMs,
       windowSegments: options.windowSegments ?? DEFAULT_WINDOW_SEGMENTS,
       broadcast: this.folder,
+      // Without a previous state to resume (read below), numbers start at the wall-clock floor, above every number an
+      // earlier broadcast of this stream used (decision D24); resume() replaces it with the previous numbering.
+      startAt: sequenceFloor(this.clock()),
     });
     this.queue = new WriteQueue({ ...DEFAULT_QUEUE_BOUNDS, ...options.queue }, (error: unknown) => {
       log.error('packaging step failed', { ...where, error });
@@ -149,7 +153,8 @@ export class RenditionPackager implements RenditionSink {
       // One last try for segments still missing: if one stays missing, the final publish (which would name it) is
       // held back too, and the rendition's state expires instead of ending (LIVE_TTL_S).
       await this.pending.retry(this.segmenter.windowStartMsn, true);
-      const last = lastPosition(this.segmenter.timeline()) ?? { msn: 0, part: 0 };
+      const timeline = this.segmenter.timeline();
+      const last = lastPosition(timeline) ?? { msn: timeline.mediaSequence, part: 0 };
       await this.publish({ msn: last.msn, part: last.part ?? 0 }, undefined, true);
     });
     await this.queue.idle();

@@ -16,6 +16,7 @@ import {
   renderMultivariantPlaylist,
   satisfies,
 } from '../../core/hls/index.js';
+import { RecentlyLive } from '../../core/hls/recently-live.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
 import type { StreamSnapshot } from '../../core/live/index.js';
 import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaStorage } from '../../core/storage/index.js';
@@ -41,8 +42,13 @@ export interface ManifestDeps {
   readonly logger?: Pick<Logger, 'warn' | 'error'>;
   /** Told about every answered request (the Lambda handler turns this into metrics); must not throw. */
   readonly observe?: (outcome: RequestOutcome) => void;
-  /** Monotonic milliseconds for the figures in RequestOutcome; performance.now by default. */
+  /** Monotonic milliseconds for the figures in RequestOutcome and the recently-live window; performance.now by default. */
   readonly now?: () => number;
+  /**
+   * Streams this instance served as live lately: one of them without live state answers 503 + Retry-After (briefly
+   * gone: a Redis restart, an encoder reconnecting), not 404, which players do not retry. A fresh one by default.
+   */
+  readonly recentlyLive?: RecentlyLive;
 }
 
 /** What one request cost, for metrics: the app itself knows nothing of CloudWatch. */
@@ -106,9 +112,10 @@ function renderOnce(
  */
 export function createManifestApp(deps: ManifestDeps): HttpApp {
   const now = deps.now ?? (() => performance.now());
+  const live = remembering(deps.live, deps.recentlyLive ?? new RecentlyLive(), now);
   const read = async (streamId: string): Promise<StreamSnapshot | undefined> => {
     try {
-      return await deps.live.read(streamId);
+      return await live.read(streamId);
     } catch (error) {
       throw new LiveUnavailable(String(error));
     }
@@ -134,7 +141,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
 
   async function multivariant(streamId: string): Promise<HttpResponse> {
     const snapshot = await read(streamId);
-    if (snapshot === undefined) return notFound(`stream ${streamId} is not live`);
+    if (snapshot === undefined) return notLive(live, streamId);
     const playlist = buildMultivariantPlaylist(
       [...snapshot.renditions].map(([name, state]) => ({ name, info: state.info, timeline: state.timeline })),
     );
@@ -151,7 +158,7 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     const directives = parseDirectives(request.query);
     if ('error' in directives) return badRequest(directives.field, directives.error);
     let snapshot = await read(streamId);
-    if (snapshot === undefined) return notFound(`stream ${streamId} is not live`);
+    if (snapshot === undefined) return notLive(live, streamId);
     let state = snapshot.renditions.get(rendition);
     if (state === undefined) return notFound(`stream ${streamId} has no rendition ${rendition}`);
     const { msn, part, skip } = directives;
@@ -199,6 +206,8 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     const stored = await deps.storage.get(key);
     if (stored !== undefined) return mediaResponse(path, stored);
     const snapshot = await read(path.streamId);
+    // A hinted part of a stream whose state is gone: like its playlist, 503 (retried) if it was live lately, else 404.
+    if (snapshot === undefined) return notLive(live, path.streamId);
     const timeline = snapshot?.renditions.get(path.rendition)?.timeline;
     if (timeline === undefined) return notFound(`stream ${path.streamId} has no rendition ${path.rendition}`);
     const waitMs = holdFor(timeline, path);
@@ -302,6 +311,33 @@ function retryLater(error: string, message: string): HttpResponse {
     },
     body: JSON.stringify({ error, message }),
   });
+}
+
+interface RememberingLive extends Pick<LiveState, 'read'> {
+  /** Whether the stream was read as live within the recently-live window. */
+  wasLive(streamId: string): boolean;
+}
+
+/** The live state, where reading a stream as live marks it recently live. */
+function remembering(live: ManifestDeps['live'], recent: RecentlyLive, now: () => number): RememberingLive {
+  return {
+    async read(streamId) {
+      const snapshot = await live.read(streamId);
+      if (snapshot !== undefined) recent.seen(streamId, now());
+      return snapshot;
+    },
+    wasLive: (streamId) => recent.wasLive(streamId, now()),
+  };
+}
+
+/** No live state: 503 for a stream served live lately (players retry it; see RecentlyLive), 404 for any other. */
+function notLive(live: RememberingLive, streamId: string): HttpResponse {
+  return live.wasLive(streamId)
+    ? retryLater(
+        'stream_offline',
+        `stream ${streamId} was live moments ago and has no live state now; retry shortly`,
+      )
+    : notFound(`stream ${streamId} is not live`);
 }
 
 function withCors(response: HttpResponse): HttpResponse {

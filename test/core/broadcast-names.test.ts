@@ -7,12 +7,13 @@ import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { RedisBroadcastLog } from '../../core/adapters/streams/broadcasts.js';
 import { StreamRegistry } from '../../core/adapters/streams/registry.js';
-import { buildMediaPlaylist, renderMediaPlaylist } from '../../core/hls/index.js';
+import { buildMediaPlaylist, MSN_FLOOR_EPOCH_MS, renderMediaPlaylist } from '../../core/hls/index.js';
 import type { RenditionSink } from '../../core/media/rendition-sink.js';
 import { Packager } from '../../core/packager/index.js';
-import { type MediaClass, type MediaStorage, newBroadcastId } from '../../core/storage/index.js';
+import { newBroadcastId } from '../../core/storage/index.js';
 import { encodeTestSource } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { RecordingStorage } from './packager-support.js';
 
 /**
  * Decision D16: no media object name is ever written twice, whatever the live state remembers. Every object is
@@ -20,19 +21,6 @@ import { type RedisServer, startRedis } from '../support/redis.js';
  * These tests drive the real packager (as the ingest opens it: one fresh broadcast per admitted connection)
  * through real storage and a real redis-server.
  */
-
-/** Records every key written, in order, and passes everything through to real disk storage. */
-class RecordingStorage implements MediaStorage {
-  readonly puts: string[] = [];
-  constructor(private readonly inner: MediaStorage) {}
-  async put(key: string, bytes: Uint8Array, mediaClass: MediaClass): Promise<void> {
-    this.puts.push(key);
-    await this.inner.put(key, bytes, mediaClass);
-  }
-  get(key: string): Promise<Uint8Array | undefined> {
-    return this.inner.get(key);
-  }
-}
 
 let redisServer: RedisServer;
 let redis: Redis;
@@ -62,9 +50,13 @@ function feed(sink: RenditionSink, bytes: Uint8Array, chunk = 7919): void {
 }
 
 /** One publish of `streamId`, as an ingest task runs it: a new packager, a fresh broadcast id. */
-async function broadcast(streamId: string, live = new LiveState(redis)): Promise<string[]> {
+async function broadcast(
+  streamId: string,
+  live = new LiveState(redis),
+  clock: () => number = Date.now,
+): Promise<string[]> {
   const from = storage.puts.length;
-  const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+  const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500, clock });
   const sink = packager.open(streamId, '360p', { broadcast: newBroadcastId(Date.now()) });
   feed(sink, source);
   await sink.end();
@@ -122,16 +114,22 @@ describe('no media name is written twice (decision D16)', () => {
       keyLength: 16,
     } as const;
     await registry.create(input);
-    const first = await broadcast('again');
+    // Clocks as a camera would see them: the second broadcast starts after the first one's 2 s of media.
+    const first = await broadcast('again', undefined, () => MSN_FLOOR_EPOCH_MS);
+    const firstLastMsn = (await new LiveState(redis).read('again'))!.renditions
+      .get('360p')!
+      .timeline.segments.at(-1)!.msn;
     await registry.delete('again');
     await registry.create(input);
-    await broadcast('again');
+    await broadcast('again', undefined, () => MSN_FLOOR_EPOCH_MS + 3000);
     expect(writtenTwice(storage.puts)).toEqual([]);
     const listed = await listedKeys('again');
     expect(listed.filter((k) => first.includes(k))).toEqual([]);
-    // A new timeline, not the old one resumed: no discontinuity carried over from the deleted stream.
+    // A new timeline, not the old one resumed: no discontinuity carried over from the deleted stream, and numbers
+    // from the wall-clock floor (decision D24), above every one the deleted stream used.
     const timeline = (await new LiveState(redis).read('again'))!.renditions.get('360p')!.timeline;
-    expect(timeline.segments[0]).toMatchObject({ msn: 0, discontinuity: false });
+    expect(timeline.segments[0]).toMatchObject({ msn: 300, discontinuity: false });
+    expect(timeline.segments[0]!.msn).toBeGreaterThan(firstLastMsn);
   });
 
   it('a reconnect while the live state lasts: earlier segments keep their names, every listed name is stored', async () => {

@@ -10,6 +10,7 @@ import { encodeTestSource } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { type S3Server, startS3 } from '../support/s3.js';
 import { type S3FaultProxy, startS3FaultProxy } from '../support/s3-faults.js';
+import { epochClock } from './packager-support.js';
 
 /** Broadcast id (decision D16), as the ingest names it at admission. */
 const B = 'mh3k2x9a7q4f';
@@ -84,6 +85,7 @@ function packager(
     partTargetMs: 100,
     segmentTargetMs: 500,
     onEvent: (e) => run.events.push(e),
+    clock: epochClock(), // numbers from 0 (decision D24)
     ...options,
   });
   Object.assign(run, { packager: p, sink: p.open(streamId, '360p', { broadcast: B }) });
@@ -176,7 +178,7 @@ describe('packager on S3 with failing writes: nothing is listed that is not stor
   });
 
   it('a storage outage (held requests, timed out) loses what it must and recovers within a GOP or two', async () => {
-    const run = packager('ps-outage');
+    const run = packager('ps-outage', { clock: Date.now }); // publishedAtMs is compared with Date.now below
     let releasedAt = 0;
     let release = () => {};
     await feedRealtime(run.sink, {

@@ -8,6 +8,7 @@ import { Packager, type PartPublished } from '../../core/packager/index.js';
 import { mediaKeys } from '../../core/storage/index.js';
 import { encodeTestSource, ffprobeFrames } from '../support/media.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
+import { epochClock } from './packager-support.js';
 
 /** Broadcast ids (decision D16), as the ingest names them at each admitted connection. */
 const B = 'mh3k2x9a7q4f';
@@ -53,7 +54,13 @@ describe('packager', () => {
         return live.publish(...args);
       },
     };
-    const packager = new Packager({ storage, live: checkingLive, partTargetMs: 100, segmentTargetMs: 500 });
+    const packager = new Packager({
+      storage,
+      live: checkingLive,
+      partTargetMs: 100,
+      segmentTargetMs: 500,
+      clock: epochClock(), // numbers from 0 (decision D24)
+    });
     const sink = packager.open('pk-1', '360p', { broadcast: B });
     feed(sink, source);
     await sink.end();
@@ -102,7 +109,13 @@ describe('packager', () => {
   });
 
   it('segments concatenated from init + parts and stored segments pass ffprobe with an IDR first', async () => {
-    const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
+    const packager = new Packager({
+      storage,
+      live,
+      partTargetMs: 100,
+      segmentTargetMs: 500,
+      clock: epochClock(),
+    });
     const sink = packager.open('pk-2', '360p', { broadcast: B });
     feed(sink, source, 65536);
     await sink.end();

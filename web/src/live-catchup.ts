@@ -9,14 +9,58 @@
  */
 
 /**
+ * Retries of a failed load (an HTTP error other than 4xx, or no answer) in hls.js 1.7's shape: 250 ms doubling to
+ * 2 s, 32 times: about 58 s of waits, plus the failed requests' own time (docs/operations.md "Fault suite").
+ * hls.js's defaults give up on a live playlist after 2 retries (1 s then 2 s apart): a Redis restart or a few
+ * seconds of S3 trouble, which the manifest answers 503 + Retry-After, ended playback with a fatal error. Short
+ * delays first so a blip costs a part or two, capped at 2 s so the player is back within 2 s of the origin.
+ * 4xx answers are still not retried (hls.js's rule): a stream that is gone for good fails at once.
+ */
+export const LIVE_ERROR_RETRY = {
+  maxNumRetry: 32,
+  retryDelayMs: 250,
+  maxRetryDelayMs: 2000,
+  backoff: 'exponential',
+} as const;
+
+/**
+ * Retries of a load that timed out. Each attempt already waited its whole timeout (10 s to the first byte), so
+ * six more cover a minute without a first byte.
+ */
+export const LIVE_TIMEOUT_RETRY = {
+  maxNumRetry: 6,
+  retryDelayMs: 250,
+  maxRetryDelayMs: 2000,
+  backoff: 'exponential',
+} as const;
+
+/** One hls.js load policy with the live retries; the timeouts are hls.js 1.7's defaults for that kind of load. */
+const livePolicy = (maxTimeToFirstByteMs: number, maxLoadTimeMs: number) =>
+  ({
+    default: {
+      maxTimeToFirstByteMs,
+      maxLoadTimeMs,
+      timeoutRetry: LIVE_TIMEOUT_RETRY,
+      errorRetry: LIVE_ERROR_RETRY,
+    },
+  }) as const;
+
+/**
  * hls.js settings every Mirror live player uses with catch-up: its own rate control off, and a stall
  * raising the target latency by one part (100 ms), not hls.js's default whole second, which after a
- * single stall would keep a 0.5 s target at 1.5 s for the rest of the session.
+ * single stall would keep a 0.5 s target at 1.5 s for the rest of the session. The load policies ride out
+ * about a minute of origin trouble (LIVE_ERROR_RETRY). Plain data only: the latency harness and the fault
+ * suite hand it to a page as JSON, so no `shouldRetry` function.
  */
 export const LIVE_HLS_CONFIG = {
   lowLatencyMode: true,
   maxLiveSyncPlaybackRate: 1,
   liveSyncOnStallIncrease: 0.1,
+  // hls.js 1.7's timeouts, except the multivariant playlist's first byte (no limit by default): the manifest function
+  // answers it without waiting, and a finite limit survives the JSON trip (Infinity would not).
+  manifestLoadPolicy: livePolicy(10_000, 20_000),
+  playlistLoadPolicy: livePolicy(10_000, 20_000),
+  fragLoadPolicy: livePolicy(10_000, 120_000),
 } as const;
 
 /**

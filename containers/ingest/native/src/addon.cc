@@ -2,7 +2,8 @@
 //
 // Threads: libsrt calls ListenCallback on its own receive thread during the handshake, so admission is decided
 // from a native table that JavaScript keeps up to date (it never calls into JS synchronously), after a per-source
-// handshake rate limit (handshake-limiter.h). One epoll thread accepts sockets and reads them non-blocking; data,
+// handshake rate limit (handshake-limiter.h). One publisher per stream, except that an authenticated caller replaces
+// a publisher that has delivered no data for takeoverIdleMs (a restarted encoder; see Admit). One epoll thread accepts sockets and reads them non-blocking; data,
 // accept, close and reject events wait in a bounded EventQueue (event-queue.h says what each bound drops) and a
 // ThreadSafeFunction wakes JavaScript to take them, one wake in flight at a time.
 #include <arpa/inet.h>
@@ -44,6 +45,13 @@ constexpr size_t kDefaultMaxQueuedRejects = 256;
 constexpr double kDefaultHandshakeRate = 10;
 constexpr double kDefaultHandshakeBurst = 20;
 constexpr size_t kDefaultHandshakeSources = 4096;
+constexpr int kDefaultTakeoverIdleMs = 1000;
+// The reason a stale publisher is closed with when an authenticated caller of its stream takes over.
+constexpr const char* kReplacedReason = "replaced by a new connection from the same encoder";
+
+int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
 
 std::string PeerString(const struct sockaddr* addr) {
   if (addr == nullptr) return "";
@@ -79,6 +87,8 @@ struct StreamEntry {
 struct Reservation {
   std::string streamId;
   Clock::time_point expires;
+  // The stream's publisher this caller replaces if it completes the handshake (it was idle at the callback).
+  SRTSOCKET replaces = SRT_INVALID_SOCK;
 };
 
 // What the thread-safe function carries: the queue to drain (kept alive by the shared_ptr even if the server
@@ -163,6 +173,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     limiter_ = std::make_unique<HandshakeLimiter>(
         number("handshakeRatePerSec", kDefaultHandshakeRate), number("handshakeBurst", kDefaultHandshakeBurst),
         static_cast<size_t>(number("handshakeSources", kDefaultHandshakeSources)));
+    takeoverIdleMs_ = static_cast<int>(number("takeoverIdleMs", kDefaultTakeoverIdleMs));
     if (g_startups++ == 0) {
       srt_startup();
       srt_setloglevel(LOG_CRIT);
@@ -358,12 +369,19 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     for (auto r = reservations_.begin(); r != reservations_.end();) {
       r = r->second.expires < now ? reservations_.erase(r) : std::next(r);
     }
+    // A publisher that has delivered no data for takeoverIdleMs_ is most likely dead (an encoder killed or
+    // restarted, which libsrt notices only after its peer idle timeout): an authenticated caller of the same
+    // stream replaces it, once its handshake completes (AcceptAll), so a wrong passphrase never costs it.
+    SRTSOCKET replaces = SRT_INVALID_SOCK;
     for (const auto& [sock, conn] : conns_) {
-      if (conn->streamId == id) return reject(SRT_REJX_CONFLICT, "already publishing on this task", id);
+      if (conn->streamId != id) continue;
+      if (!IdleForTakeover(*conn)) return reject(SRT_REJX_CONFLICT, "already publishing on this task", id);
+      replaces = sock;
     }
     // Pending handshakes do not hold the stream: a caller with a wrong passphrase must not lock out the right one.
     // Two callers racing through the handshake are settled at accept (the later one is closed).
-    if (static_cast<int>(conns_.size()) >= maxConnections_) {
+    int occupied = static_cast<int>(conns_.size()) - (replaces == SRT_INVALID_SOCK ? 0 : 1);
+    if (occupied >= maxConnections_) {
       return reject(SRT_REJX_OVERLOAD, "no capacity on this task", id);
     }
     if (!entry.passphrase.empty()) {
@@ -375,8 +393,15 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
       int latency = entry.latencyMs;
       srt_setsockflag(ns, SRTO_RCVLATENCY, &latency, sizeof latency);
     }
-    reservations_[ns] = Reservation{id, now + kReservationTtl};
+    reservations_[ns] = Reservation{id, now + kReservationTtl, replaces};
     return 0;
+  }
+
+  // Takeover allowed (takeoverIdleMs_ > 0) and the connection has delivered no data for that long. Caller holds mu_.
+  bool IdleForTakeover(const Connection& conn) const {
+    int idleMs = takeoverIdleMs_;
+    if (idleMs <= 0) return false;
+    return NowNs() - conn.lastDataNs.load() >= static_cast<int64_t>(idleMs) * 1000000;
   }
 
   // A caller that closes before its socket is accepted (or dies silently) may never raise an epoll event:
@@ -434,22 +459,43 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
       srt_setsockflag(s, SRTO_RCVSYN, &no, sizeof no);
       auto conn = std::make_shared<Connection>();
       conn->sock = s;
+      conn->lastDataNs = NowNs();
+      std::shared_ptr<Connection> stale;
       {
         std::lock_guard<std::mutex> lock(mu_);
+        SRTSOCKET replaces = SRT_INVALID_SOCK;
         auto r = reservations_.find(s);
         if (r != reservations_.end()) {
           conn->streamId = r->second.streamId;
+          replaces = r->second.replaces;
           reservations_.erase(r);
         }
         bool duplicate = false;
-        for (const auto& [other, c] : conns_) duplicate = duplicate || c->streamId == conn->streamId;
+        for (const auto& [other, c] : conns_) {
+          if (c->streamId != conn->streamId) continue;
+          // The takeover decided at the callback holds only if that publisher is still idle now (it may have
+          // resumed during the handshake: then it is live, and this caller loses like any second publisher).
+          if (other == replaces && IdleForTakeover(*c)) {
+            stale = c;
+          } else {
+            duplicate = true;
+          }
+        }
         if (conn->streamId.empty() || duplicate) {
           // A lapsed reservation (very slow handshake) or the loser of two racing publishers.
           srt_close(s);
           if (duplicate) EmitReject(conn->streamId, "", SRT_REJX_CONFLICT, "already publishing on this task");
           continue;
         }
+        if (stale) conns_.erase(stale->sock);
         conns_[s] = conn;
+      }
+      if (stale) {
+        // Close before accept, in the one ordered queue: JavaScript ends the old connection, then sees the new one
+        // as a reconnect of the same stream.
+        srt_epoll_remove_usock(eid_, stale->sock);
+        srt_close(stale->sock);
+        Emit("close", stale->sock, stale->streamId, "", 0, kReplacedReason);
       }
       int events = SRT_EPOLL_IN | SRT_EPOLL_ERR;
       srt_epoll_add_usock(eid_, s, &events);
@@ -487,6 +533,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
         return;
       }
       if (got == 0) break;
+      conn->lastDataNs = NowNs();
       event->data.insert(event->data.end(), buf.data(), buf.data() + got);
       if (event->data.size() >= kMaxEventBytes) flush();
     }
@@ -569,6 +616,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
   std::string host_;
   int latencyMs_ = 120;
   std::atomic<int> maxConnections_{32};
+  int takeoverIdleMs_ = kDefaultTakeoverIdleMs;  // 0: no takeover
   std::shared_ptr<EventQueue> queue_;
   std::unique_ptr<HandshakeLimiter> limiter_;
   std::atomic<bool> accepting_{true};

@@ -24,6 +24,10 @@ namespace mirror {
 struct Connection {
   int sock = -1;
   std::string streamId;
+  // steady_clock nanoseconds of the last data read from the socket (set at accept): a takeover (addon.cc) needs
+  // the time since the peer last delivered media, which libsrt does not expose (its last-response time, which
+  // keepalives refresh too, is internal to the peer idle timeout).
+  std::atomic<int64_t> lastDataNs{0};
   std::atomic<size_t> pendingBytes{0};
   std::atomic<uint64_t> droppedBytes{0};
   std::atomic<uint64_t> droppedChunks{0};

@@ -2,7 +2,7 @@ import { newBroadcastId } from '../../../../core/contracts/names.js';
 import type { Logger } from '../../../../core/logger.js';
 import type { BroadcastLog } from '../../../../core/streams/broadcasts.js';
 import type { LeaseResult, Leases } from '../lease.js';
-import type { SrtConnection } from '../srt/server.js';
+import { REPLACED_REASON, type SrtConnection } from '../srt/server.js';
 import type { StreamPipeline } from '../transcode/pipeline.js';
 
 /** What may queue while the lease is taken (normally a few ms of input). */
@@ -150,7 +150,10 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
     // Draining: the lease goes in end(), once the renditions are finished, so the task the encoder moves to
     // resumes from the final live state (service/drain.ts ends the session right after this close).
     if (this.drainingNow) return;
-    this.options.leases.release(conn.streamId).catch(() => {});
+    // Replaced by a takeover (srt/server.ts): the new connection of the same encoder follows at once (the listener
+    // emits its accept right after this close) and renews the lease we still hold; releasing it first would let
+    // another task take the stream in between. If it never came, the grace's end() releases the lease.
+    if (reason !== REPLACED_REASON) this.options.leases.release(conn.streamId).catch(() => {});
     session.graceTimer = setTimeout(() => {
       void this.end(session);
     }, this.options.reconnectGraceMs);

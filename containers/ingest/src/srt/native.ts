@@ -103,6 +103,11 @@ export interface NativeServerOptions {
   handshakeBurst?: number;
   /** Sources the rate-limit table holds (least recently seen evicted first). */
   handshakeSources?: number;
+  /**
+   * An authenticated caller of a stream replaces its publisher when that one has delivered no data for this long
+   * (closed with "replaced by a new connection from the same encoder", before the new one's accept); 0 turns it off.
+   */
+  takeoverIdleMs?: number;
 }
 
 export interface ProbeOptions {

@@ -34,6 +34,19 @@ export const DEFAULT_HANDSHAKE_RATE_PER_S = 10;
 export const DEFAULT_HANDSHAKE_BURST = 20;
 /** Sources in the rate-limit table; least recently seen evicted first (a bucket quiet that long is full anyway). */
 export const DEFAULT_HANDSHAKE_SOURCES = 4096;
+/**
+ * A caller of a stream that is already published here is admitted, replacing the publisher, when that publisher has
+ * delivered no data for this long (and the caller passes the same admission: key, passphrase). An encoder killed or
+ * restarted (OBS, a hardware encoder, ffmpeg in a loop) otherwise waits for libsrt's peer idle timeout (5 s) plus
+ * its own retry backoff. A live feed delivers data every few ms (a 64 kbit/s audio-only feed one 1316-byte packet
+ * per 165 ms; TSBPD holds delivery back by at most the latency, 120 ms by default, and drops rather than waits
+ * longer), so 1 s of silence is not a live publisher: a second encoder can never take a stream that is flowing.
+ * Keepalives do not count (they carry no media): a connected encoder that sends nothing can be replaced by one that
+ * holds the same key.
+ */
+export const DEFAULT_TAKEOVER_IDLE_MS = 1000;
+/** The close reason of a publisher replaced by a takeover (the native listener's literal). */
+export const REPLACED_REASON = 'replaced by a new connection from the same encoder';
 /** One summary line of rejected handshakes per this interval, only when there were any. */
 export const DEFAULT_REJECT_SUMMARY_INTERVAL_MS = 10_000;
 
@@ -49,6 +62,8 @@ export interface SrtListenerOptions {
   handshakeRatePerSec?: number;
   handshakeBurst?: number;
   handshakeSources?: number;
+  /** Idle time after which an authenticated caller replaces a stream's publisher; 0 turns takeover off. */
+  takeoverIdleMs?: number;
   /** Receives the summaries of rejected handshakes (one line per interval, never one per reject). */
   logger?: Logger;
   rejectSummaryIntervalMs?: number;
@@ -77,7 +92,7 @@ interface SrtListenerEvents {
 
 /**
  * Many SRT callers on one UDP port. Admission (per-source handshake rate, streamid, publish key, passphrase, one
- * publisher per stream, capacity) is decided natively from the table fed by setStream(); data arrives as Buffers
+ * publisher per stream unless it has been idle for takeoverIdleMs, capacity) is decided natively from the table fed by setStream(); data arrives as Buffers
  * off the event loop through a bounded queue. Rejected handshakes are emitted one by one ('reject') and logged as
  * one summary per interval.
  */
@@ -109,6 +124,7 @@ export class SrtListener extends EventEmitter<SrtListenerEvents> {
         handshakeRatePerSec: options.handshakeRatePerSec ?? DEFAULT_HANDSHAKE_RATE_PER_S,
         handshakeBurst: options.handshakeBurst ?? DEFAULT_HANDSHAKE_BURST,
         handshakeSources: options.handshakeSources ?? DEFAULT_HANDSHAKE_SOURCES,
+        takeoverIdleMs: options.takeoverIdleMs ?? DEFAULT_TAKEOVER_IDLE_MS,
       },
       (event) => this.onNative(event),
     );
