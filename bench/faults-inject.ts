@@ -164,7 +164,9 @@ async function waitForStream(masterUrl: string, want: 'gone' | 'live', timeoutMs
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const master = await read(masterUrl);
-    if (want === 'gone' && master?.status === 404) return true;
+    // Gone: 404, or the manifest's 503 `stream_offline` for a stream it served recently (decision D23).
+    const offline = master?.status === 503 && master.text.includes('stream_offline');
+    if (want === 'gone' && (master?.status === 404 || offline)) return true;
     const media = master?.status === 200 ? variantPlaylists(master.text, masterUrl)[0] : undefined;
     if (want === 'live' && media !== undefined) {
       const playlist = await read(media);

@@ -129,6 +129,19 @@ export class Segmenter {
   }
 
   /**
+   * Raises the starting numbers above those an earlier timeline ended with (before the first part only): the next
+   * segment is numbered after `last.msn` and DISCONTINUITY-SEQUENCE starts after `last.discontinuity`.
+   */
+  startAbove(last: { readonly msn: number; readonly discontinuity: number }): void {
+    if (this.open !== undefined || this.segments.length > 0) return;
+    const msn = Math.max(this.nextMsn, last.msn + 1);
+    this.mediaSequence = msn;
+    this.nextMsn = msn;
+    this.firstMsn = msn;
+    this.discontinuitySequence = Math.max(this.discontinuitySequence, last.discontinuity + 1);
+  }
+
+  /**
    * Continues a rendition published by an earlier process (ingest restarted): same window, media sequence numbers
    * carry on, and the next part starts a segment after an EXT-X-DISCONTINUITY. The earlier segments keep their
    * broadcast (so their names); the next part belongs to this segmenter's broadcast.
@@ -296,9 +309,14 @@ export class Segmenter {
   }
 
   /** The producer ended for good: closes the open segment. */
-  finish(): SegmentEntry | undefined {
+  /**
+   * Closes the open segment. `ended` (the default) marks the timeline ended (EXT-X-ENDLIST); a handover to another
+   * producer (an ingest task draining its publishers to another task) leaves it open, since players that saw
+   * ENDLIST stop reloading and would never see the stream continue.
+   */
+  finish(ended = true): SegmentEntry | undefined {
     const closed = this.open === undefined ? undefined : this.closeOpen();
-    this.ended = true;
+    if (ended) this.ended = true;
     return closed;
   }
 

@@ -9,6 +9,12 @@ export const liveKeys = {
   /** Pub/sub channel per stream: one message per publish, `{rendition} {msn} {part}`. */
   notify: (streamId: string) => `${LIVE_PREFIX}notify:${streamId}`,
   renditionField: (rendition: string) => `r:${rendition}`,
+  /**
+   * Hash per stream, WITHOUT expiry: field `{rendition}` holds the last media sequence and discontinuity numbers
+   * published (`SequenceEnd` JSON), so a timeline started after the live state expired continues above both
+   * (decision D24). One small field per rendition; removed with the stream.
+   */
+  sequences: (streamId: string) => `${LIVE_PREFIX}seq:${streamId}`,
 };
 
 export const RENDITION_FIELD_PREFIX = 'r:';

@@ -31,6 +31,23 @@ export function parseRenditionState(json: string): RenditionState | undefined {
   return value as RenditionState;
 }
 
+/** The highest media sequence and discontinuity numbers a timeline has used (its last segment's). */
+export interface SequenceEnd {
+  readonly msn: number;
+  readonly discontinuity: number;
+}
+
+/** Where a timeline's numbering ends: a later timeline of the same rendition starts above both numbers. */
+export function sequenceEnd(timeline: RenditionTimeline): SequenceEnd | undefined {
+  const open = timeline.open;
+  const discontinuities =
+    timeline.segments.filter((s) => s.discontinuity).length + (open?.discontinuity === true ? 1 : 0);
+  const msn = open?.msn ?? timeline.segments.at(-1)?.msn;
+  return msn === undefined
+    ? undefined
+    : { msn, discontinuity: timeline.discontinuitySequence + discontinuities };
+}
+
 /** What the packager needs of the live state (implemented by core/adapters/live/live-state.ts on Redis). */
 export interface LiveStatePort {
   /** Atomically replaces one rendition's state and wakes its waiters with `notice`. */
@@ -42,4 +59,6 @@ export interface LiveStatePort {
   ): Promise<void>;
   /** The whole stream, or undefined when it is not live. */
   read(streamId: string): Promise<StreamSnapshot | undefined>;
+  /** Where the rendition's last published timeline ended, kept after the live state expired (decision D24). */
+  lastSequences?(streamId: string, rendition: string): Promise<SequenceEnd | undefined>;
 }

@@ -10,8 +10,11 @@ export interface RenditionSink {
    * is a discontinuity; a reconnect passes its new broadcast.
    */
   restart(start?: ProducerStart): void;
-  /** The producer ended for good: close the open segment and publish what is complete. */
-  end(): Promise<void>;
+  /**
+   * The producer ended: close the open segment and publish what is complete. With `handover` the stream goes on
+   * elsewhere (its encoder moves to another ingest task), so the playlist is not ended (no EXT-X-ENDLIST).
+   */
+  end(options?: EndOptions): Promise<void>;
   /** Whether this rendition can store and publish what it is given (decision D21); sinks without storage omit it. */
   storage?(): RenditionStorageReport;
 }
@@ -63,4 +66,9 @@ export interface RenditionSinkFactory {
   open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink;
   /** The storage health of a stream's open renditions (the ingest status shows it). */
   storage?(streamId: string): readonly RenditionStorageReport[];
+}
+
+export interface EndOptions {
+  /** The stream continues on another producer: publish what is complete without ending the playlist. */
+  readonly handover?: boolean;
 }

@@ -8,9 +8,14 @@ import {
   Segmenter,
   sequenceFloor,
 } from '../hls/index.js';
-import { RENDITION_STATE_VERSION, type RenditionState } from '../live/state.js';
+import { RENDITION_STATE_VERSION, type RenditionState, type SequenceEnd } from '../live/state.js';
 import { silentLogger } from '../logger.js';
-import type { ProducerStart, RenditionSink, RenditionStorageReport } from '../media/rendition-sink.js';
+import type {
+  EndOptions,
+  ProducerStart,
+  RenditionSink,
+  RenditionStorageReport,
+} from '../media/rendition-sink.js';
 import { mediaKeys, newBroadcastId } from '../storage/keys.js';
 import { Backoff, concat, MediaWriter } from './media-writer.js';
 import {
@@ -140,7 +145,7 @@ export class RenditionPackager implements RenditionSink {
     });
   }
 
-  async end(): Promise<void> {
+  async end(options: EndOptions = {}): Promise<void> {
     try {
       if (!this.failed) this.splitter.end();
     } catch (error) {
@@ -148,7 +153,7 @@ export class RenditionPackager implements RenditionSink {
     }
     this.markHole();
     this.queue.run(async () => {
-      const closed = this.segmenter.finish();
+      const closed = this.segmenter.finish(!options.handover);
       if (closed !== undefined) await this.storeSegment(closed);
       // One last try for segments still missing: if one stays missing, the final publish (which would name it) is
       // held back too, and the rendition's state expires instead of ending (LIVE_TTL_S).
@@ -208,6 +213,25 @@ export class RenditionPackager implements RenditionSink {
     this.emit({ kind: 'parts-lost', count, reason });
   }
 
+  /**
+   * No live state to resume (it expired, or Redis lost it): the wall-clock floor already keeps media sequence
+   * numbers above every earlier timeline's, but the discontinuity floor counts days, so the numbers the last
+   * timeline ended with (kept without expiry) lift both: DISCONTINUITY-SEQUENCE never goes back (hls.js aligns
+   * timelines by it and stalls when it does).
+   */
+  private async continueNumbering(): Promise<void> {
+    let last: SequenceEnd | undefined;
+    try {
+      last = await this.options.live.lastSequences?.(this.streamId, this.rendition);
+    } catch (error) {
+      this.options.logger?.warn('could not read the last sequence numbers; starting at the floor', {
+        streamId: this.streamId,
+        error,
+      });
+    }
+    if (last !== undefined) this.segmenter.startAbove(last);
+  }
+
   /** An earlier process may have published this rendition: carry on its numbering after a discontinuity. */
   private async resume(): Promise<void> {
     let previous: RenditionState | undefined;
@@ -219,7 +243,10 @@ export class RenditionPackager implements RenditionSink {
         error,
       });
     }
-    if (previous === undefined) return;
+    if (previous === undefined) {
+      await this.continueNumbering();
+      return;
+    }
     // Init versions count within a broadcast; an earlier process's broadcast is always another one.
     this.lastInitVersion = previous.timeline.broadcast === this.folder ? previous.timeline.initVersion : 0;
     this.segmenter.resume(previous.timeline, this.lastInitVersion);

@@ -230,4 +230,32 @@ describe('two broadcasts of one stream with the live state gone in between', () 
     expect(second.discontinuitySequence).toBe(first.discontinuitySequence);
     expect(reused(storage.puts)).toEqual([]);
   });
+
+  it('after the live state expired, DISCONTINUITY-SEQUENCE continues above the last timeline, even the same day', async () => {
+    const storage = new RecordingStorage(new LocalDiskStorage(dir));
+    const live = new LiveState(redis, 1);
+    // The first timeline has discontinuities (two producer restarts), so its last segment's count is above the
+    // day's floor: a second timeline started at the floor would go back, and hls.js would stall on it.
+    const sink = new Packager({
+      storage,
+      live,
+      partTargetMs: 100,
+      segmentTargetMs: 500,
+      clock: Date.now,
+    }).open('floor-cc', '360p', { broadcast: 'mh3k2x9a0008' });
+    for (let run = 0; run < 3; run++) {
+      if (run > 0) sink.restart({ broadcast: 'mh3k2x9a0008' });
+      for (let i = 0; i < source.byteLength; i += 7919) sink.write(source.subarray(i, i + 7919));
+    }
+    await sink.end();
+    const first = (await live.read('floor-cc'))!.renditions.get('360p')!.timeline;
+    const firstLastCc = first.discontinuitySequence + first.segments.filter((x) => x.discontinuity).length;
+    expect(firstLastCc).toBeGreaterThan(first.discontinuitySequence);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await live.read('floor-cc')).toBeUndefined();
+    const second = await broadcast(storage, 'floor-cc', 'mh3k2x9a0009', Date.now, live);
+    expect(second.discontinuitySequence).toBeGreaterThan(firstLastCc);
+    expect(second.segments[0]!.msn).toBeGreaterThan(first.segments.at(-1)!.msn);
+    expect(reused(storage.puts)).toEqual([]);
+  });
 });

@@ -239,7 +239,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         await gpuSampler?.stop();
         await listener.stop();
         srtListening = false;
-        await Promise.all([...sessions.values()].map((s) => sessions.end(s)));
+        // The task goes away, not the streams: their encoders reconnect to another task (no EXT-X-ENDLIST).
+        await Promise.all([...sessions.values()].map((s) => sessions.end(s, { handover: true })));
         await reporter.removeTaskReport();
         await health?.close();
         subscriber.disconnect();

@@ -4,7 +4,9 @@ import {
   type LiveStatePort,
   parseRenditionState,
   type RenditionState,
+  type SequenceEnd,
   type StreamSnapshot,
+  sequenceEnd,
 } from '../../live/state.js';
 
 export interface PublishNotice {
@@ -31,8 +33,10 @@ export class LiveState implements LiveStatePort {
     notice: { msn: number; part: number },
   ): Promise<void> {
     const key = liveKeys.stream(streamId);
-    const results = await this.redis
-      .multi()
+    const end = sequenceEnd(state.timeline);
+    const tx = this.redis.multi();
+    if (end !== undefined) tx.hset(liveKeys.sequences(streamId), rendition, JSON.stringify(end));
+    const results = await tx
       .hset(key, liveKeys.renditionField(rendition), JSON.stringify(state))
       .expire(key, this.ttlS)
       .zadd(liveKeys.streams, state.publishedAtMs, streamId)
@@ -49,6 +53,15 @@ export class LiveState implements LiveStatePort {
   /** Removes a rendition (its producer ended for good and its playlist should 404). */
   async remove(streamId: string, rendition: string): Promise<void> {
     await this.redis.hdel(liveKeys.stream(streamId), liveKeys.renditionField(rendition));
+  }
+
+  async lastSequences(streamId: string, rendition: string): Promise<SequenceEnd | undefined> {
+    const raw = await this.redis.hget(liveKeys.sequences(streamId), rendition);
+    if (raw === null) return undefined;
+    const value = JSON.parse(raw) as Partial<SequenceEnd>;
+    return Number.isSafeInteger(value.msn) && Number.isSafeInteger(value.discontinuity)
+      ? { msn: value.msn!, discontinuity: value.discontinuity! }
+      : undefined;
   }
 
   /** The whole stream in one round trip (HGETALL); undefined when the stream is not live. */

@@ -247,6 +247,7 @@ export class StreamRegistry {
       .del(streamKeys.status(id))
       .del(streamKeys.broadcasts(id))
       .del(liveKeys.stream(id))
+      .del(liveKeys.sequences(id))
       .zrem(liveKeys.streams, id)
       .publish(channels.streamChanges, change('delete', id))
       .publish(channels.ingestCommands, command(id, 'stream deleted'))

@@ -69,7 +69,7 @@ export async function runDrain<P extends SessionPipeline>(
       if (session.conn || endings.has(session)) continue;
       endings.set(
         session,
-        deps.sessions.end(session).catch((error: unknown) => {
+        deps.sessions.end(session, { handover: true }).catch((error: unknown) => {
           deps.log.warn('drain: ending a session failed', {
             streamId: session.streamId,
             error: String(error),

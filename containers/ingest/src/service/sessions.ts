@@ -1,5 +1,6 @@
 import { newBroadcastId } from '../../../../core/contracts/names.js';
 import type { Logger } from '../../../../core/logger.js';
+import type { EndOptions } from '../../../../core/media/rendition-sink.js';
 import type { BroadcastLog } from '../../../../core/streams/broadcasts.js';
 import type { LeaseResult, Leases } from '../lease.js';
 import { REPLACED_REASON, type SrtConnection } from '../srt/server.js';
@@ -159,13 +160,16 @@ export class Sessions<P extends SessionPipeline = StreamPipeline> {
     }, this.options.reconnectGraceMs);
   }
 
-  /** Ends a session for good: its connection, its pipeline (open segments finish), its lease and its status. */
-  async end(session: Session<P>): Promise<void> {
+  /**
+   * Ends a session: its connection, its pipeline (open segments finish), its lease and its status. `handover` when
+   * the task is draining or stopping and the encoder moves to another task: the playlists stay open for it.
+   */
+  async end(session: Session<P>, options: EndOptions = {}): Promise<void> {
     if (session.conn) this.options.connections.close(session.conn.id, 'stream ended');
     this.broadcastEnded(session);
     if (this.table.get(session.streamId) === session) this.table.delete(session.streamId);
     if (session.graceTimer) clearTimeout(session.graceTimer);
-    await session.pipeline.stop();
+    await session.pipeline.stop(options);
     await this.options.leases.release(session.streamId).catch(() => {});
     await this.options.onEnded(session.streamId).catch(() => {});
   }

@@ -1,6 +1,7 @@
 import { LADDERS, type LadderPreset, type Rung } from '../../../../core/ladder.js';
 import { type Logger, silentLogger } from '../../../../core/logger.js';
 import type {
+  EndOptions,
   ProducerStart,
   RenditionSink,
   RenditionSinkFactory,
@@ -156,12 +157,15 @@ export class StreamPipeline {
     this.lifecycle = 'probing';
   }
 
-  /** Drain: ffmpeg flushes its last fragments, then every sink closes its open segment. */
-  async stop(): Promise<void> {
+  /**
+   * Drain: ffmpeg flushes its last fragments, then every sink closes its open segment; `handover` when the stream
+   * continues on another task (the playlists are not ended).
+   */
+  async stop(options: EndOptions = {}): Promise<void> {
     if (this.lifecycle === 'stopped') return;
     this.lifecycle = 'stopped';
     await this.supervisor.shutdown();
-    await Promise.all([...this.sinks.values()].map((s) => s.end()));
+    await Promise.all([...this.sinks.values()].map((s) => s.end(options)));
   }
 
   status(): PipelineStatus {
