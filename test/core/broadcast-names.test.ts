@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { RedisBroadcastLog } from '../../core/adapters/streams/broadcasts.js';
@@ -11,9 +8,7 @@ import { buildMediaPlaylist, MSN_FLOOR_EPOCH_MS, renderMediaPlaylist } from '../
 import type { RenditionSink } from '../../core/media/rendition-sink.js';
 import { Packager } from '../../core/packager/index.js';
 import { newBroadcastId } from '../../core/storage/index.js';
-import { encodeTestSource } from '../support/media.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { RecordingStorage } from './packager-support.js';
+import { RecordingStorage, usePackagerFixture } from './packager-support.js';
 
 /**
  * Decision D16: no media object name is ever written twice, whatever the live state remembers. Every object is
@@ -22,26 +17,15 @@ import { RecordingStorage } from './packager-support.js';
  * through real storage and a real redis-server.
  */
 
-let redisServer: RedisServer;
 let redis: Redis;
-let dir: string;
-let source: Uint8Array;
 let storage: RecordingStorage;
 
-beforeAll(async () => {
-  [redisServer, dir, source] = await Promise.all([
-    startRedis(),
-    mkdtemp(join(tmpdir(), 'mirror-broadcasts-')),
-    encodeTestSource(2),
-  ]);
-  redis = redisServer.client();
-});
-afterAll(async () => {
-  await redisServer.stop();
-  await rm(dir, { recursive: true, force: true });
+const fixture = usePackagerFixture('mirror-broadcasts-', 2);
+beforeAll(() => {
+  redis = fixture.redis.client();
 });
 beforeEach(() => {
-  storage = new RecordingStorage(new LocalDiskStorage(dir));
+  storage = new RecordingStorage(new LocalDiskStorage(fixture.dir));
 });
 
 function feed(sink: RenditionSink, bytes: Uint8Array, chunk = 7919): void {
@@ -58,7 +42,7 @@ async function broadcast(
   const from = storage.puts.length;
   const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500, clock });
   const sink = packager.open(streamId, '360p', { broadcast: newBroadcastId(Date.now()) });
-  feed(sink, source);
+  feed(sink, fixture.source);
   await sink.end();
   return storage.puts.slice(from);
 }

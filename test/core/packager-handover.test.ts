@@ -1,44 +1,27 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { buildMediaPlaylist, renderMediaPlaylist } from '../../core/hls/index.js';
 import { Packager } from '../../core/packager/index.js';
-import { encodeTestSource } from '../support/media.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
+import { usePackagerFixture } from './packager-support.js';
 
 /**
  * A draining ingest task hands its encoders to another task: its renditions close their open segments but must not
  * end the playlist, since a player that reads EXT-X-ENDLIST stops reloading and never sees the stream go on (the
  * fault suite's SIGTERM row: the player stayed stuck while the playlist moved on).
  */
-let redisServer: RedisServer;
-let dir: string;
-let source: Uint8Array;
 
-beforeAll(async () => {
-  [redisServer, dir, source] = await Promise.all([
-    startRedis(),
-    mkdtemp(join(tmpdir(), 'mirror-handover-')),
-    encodeTestSource(2),
-  ]);
-}, 60_000);
-afterAll(async () => {
-  await redisServer.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const fixture = usePackagerFixture('mirror-handover-', 2);
 
 async function endedPlaylist(streamId: string, handover: boolean): Promise<string> {
-  const live = new LiveState(redisServer.client());
+  const live = new LiveState(fixture.redis.client());
   const sink = new Packager({
-    storage: new LocalDiskStorage(dir),
+    storage: new LocalDiskStorage(fixture.dir),
     live,
     partTargetMs: 100,
     segmentTargetMs: 500,
   }).open(streamId, '360p', { broadcast: 'mh3k2x9a00h1' });
-  for (let i = 0; i < source.byteLength; i += 7919) sink.write(source.subarray(i, i + 7919));
+  for (let i = 0; i < fixture.source.byteLength; i += 7919) sink.write(fixture.source.subarray(i, i + 7919));
   await sink.end(handover ? { handover: true } : undefined);
   const timeline = (await live.read(streamId))!.renditions.get('360p')!.timeline;
   expect(timeline.open).toBeUndefined();

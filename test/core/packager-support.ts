@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { MSN_FLOOR_EPOCH_MS } from '../../core/hls/index.js';
 import type { MediaClass, MediaStorage } from '../../core/storage/index.js';
+import { encodeTestSource } from '../support/media.js';
+import { type RedisServer, startRedis } from '../support/redis.js';
 
 /**
  * A packager clock that reads MSN_FLOOR_EPOCH_MS at its first call and runs with real time from there: a fresh
@@ -26,4 +32,31 @@ export class RecordingStorage implements MediaStorage {
   get(key: string): Promise<Uint8Array | undefined> {
     return this.inner.get(key);
   }
+}
+
+/** What the packager tests share: a redis-server, a media directory and an encoded test source. */
+export interface PackagerFixture {
+  redis: RedisServer;
+  dir: string;
+  source: Uint8Array;
+}
+
+/**
+ * Registers hooks (at a test file's top level) that start a redis-server, make a temporary media directory and
+ * encode `seconds` of test source before the file's tests, and tear them down after; the fields are set by then.
+ */
+export function usePackagerFixture(dirPrefix: string, seconds: number): PackagerFixture {
+  const fixture = {} as PackagerFixture;
+  beforeAll(async () => {
+    [fixture.redis, fixture.dir, fixture.source] = await Promise.all([
+      startRedis(),
+      mkdtemp(join(tmpdir(), dirPrefix)),
+      encodeTestSource(seconds),
+    ]);
+  }, 60_000);
+  afterAll(async () => {
+    await fixture.redis?.stop();
+    if (fixture.dir !== undefined) await rm(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }

@@ -1,37 +1,24 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { Packager, type PartPublished } from '../../core/packager/index.js';
 import { mediaKeys } from '../../core/storage/index.js';
-import { encodeTestSource, ffprobeFrames } from '../support/media.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { epochClock } from './packager-support.js';
+import { ffprobeFrames } from '../support/media.js';
+import { epochClock, usePackagerFixture } from './packager-support.js';
 
 /** Broadcast ids (decision D16), as the ingest names them at each admitted connection. */
 const B = 'mh3k2x9a7q4f';
 const B2 = 'mh3k4c1bx0z2';
 
-let redis: RedisServer;
-let dir: string;
-let source: Uint8Array;
 let live: LiveState;
 let storage: LocalDiskStorage;
 
-beforeAll(async () => {
-  [redis, dir, source] = await Promise.all([
-    startRedis(),
-    mkdtemp(join(tmpdir(), 'mirror-packager-')),
-    encodeTestSource(3),
-  ]);
-  live = new LiveState(redis.client());
-  storage = new LocalDiskStorage(dir);
-});
-afterAll(async () => {
-  await redis.stop();
-  await rm(dir, { recursive: true, force: true });
+const fixture = usePackagerFixture('mirror-packager-', 3);
+beforeAll(() => {
+  live = new LiveState(fixture.redis.client());
+  storage = new LocalDiskStorage(fixture.dir);
 });
 
 /** Feeds bytes in uneven chunks, as a pipe delivers them. */
@@ -62,7 +49,7 @@ describe('packager', () => {
       clock: epochClock(), // numbers from 0 (decision D24)
     });
     const sink = packager.open('pk-1', '360p', { broadcast: B });
-    feed(sink, source);
+    feed(sink, fixture.source);
     await sink.end();
     expect(publishedKeys.length).toBeGreaterThanOrEqual(30);
     const snapshot = await live.read('pk-1');
@@ -96,7 +83,7 @@ describe('packager', () => {
       onPublish: (e) => events.push(e),
     });
     const sink = packager.open('pk-lat', '360p');
-    feed(sink, source);
+    feed(sink, fixture.source);
     await sink.end();
     expect(partPublishes.length).toBeGreaterThanOrEqual(30);
     // One event per part, none for the final "ended" publish, in publish order.
@@ -117,7 +104,7 @@ describe('packager', () => {
       clock: epochClock(),
     });
     const sink = packager.open('pk-2', '360p', { broadcast: B });
-    feed(sink, source, 65536);
+    feed(sink, fixture.source, 65536);
     await sink.end();
     const init = (await storage.get(mediaKeys.init('pk-2', '360p', B, 1)))!;
     const parts = [];
@@ -125,7 +112,7 @@ describe('packager', () => {
     const fromParts = Buffer.concat([init, ...parts]);
     const segment = (await storage.get(mediaKeys.segment('pk-2', '360p', B, 2)))!;
     expect(Buffer.concat(parts).equals(Buffer.from(segment))).toBe(true);
-    const file = join(dir, 'seg2.mp4');
+    const file = join(fixture.dir, 'seg2.mp4');
     await writeFile(file, fromParts);
     const frames = await ffprobeFrames(file);
     expect(frames).toHaveLength(15);
@@ -137,9 +124,9 @@ describe('packager', () => {
   it('restart() gives a new init version and a discontinuity, in the same broadcast', async () => {
     const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
     const sink = packager.open('pk-3', '360p', { broadcast: B });
-    feed(sink, source.subarray(0, Math.floor(source.byteLength / 2)));
+    feed(sink, fixture.source.subarray(0, Math.floor(fixture.source.byteLength / 2)));
     sink.restart();
-    feed(sink, source);
+    feed(sink, fixture.source);
     await sink.end();
     const state = (await live.read('pk-3'))!.renditions.get('360p')!;
     expect(await storage.get(mediaKeys.init('pk-3', '360p', B, 2))).toBeDefined();
@@ -151,9 +138,9 @@ describe('packager', () => {
   it('restart() with a new broadcast (a reconnect) writes to its folder from init-1, after a discontinuity', async () => {
     const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
     const sink = packager.open('pk-3b', '360p', { broadcast: B });
-    feed(sink, source.subarray(0, Math.floor(source.byteLength / 2)));
+    feed(sink, fixture.source.subarray(0, Math.floor(fixture.source.byteLength / 2)));
     sink.restart({ broadcast: B2 });
-    feed(sink, source);
+    feed(sink, fixture.source);
     await sink.end();
     const { timeline } = (await live.read('pk-3b'))!.renditions.get('360p')!;
     expect(timeline.broadcast).toBe(B2);
@@ -171,10 +158,10 @@ describe('packager', () => {
     const packager = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 });
     const good = packager.open('pk-4', '360p');
     const bad = packager.open('pk-4', '720p');
-    const corrupt = new Uint8Array(source);
+    const corrupt = new Uint8Array(fixture.source);
     new DataView(corrupt.buffer).setUint32(0, 0xfffffff0); // absurd ftyp size
     feed(bad, corrupt);
-    feed(good, source);
+    feed(good, fixture.source);
     await Promise.all([good.end(), bad.end()]);
     const snapshot = (await live.read('pk-4'))!;
     expect(snapshot.renditions.get('360p')!.timeline.segments.length).toBe(6);
@@ -187,7 +174,7 @@ describe('packager', () => {
       '360p',
       { broadcast: B },
     );
-    feed(first, source.subarray(0, Math.floor(source.byteLength / 2)));
+    feed(first, fixture.source.subarray(0, Math.floor(fixture.source.byteLength / 2)));
     await new Promise((r) => setTimeout(r, 200)); // the process dies without end()
     const before = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
     const second = new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }).open(
@@ -195,7 +182,7 @@ describe('packager', () => {
       '360p',
       { broadcast: B2 },
     );
-    feed(second, source);
+    feed(second, fixture.source);
     await second.end();
     const after = (await live.read('pk-5'))!.renditions.get('360p')!.timeline;
     const resumedAt = before.open!.msn + 1;

@@ -1,8 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { parseMediaPath } from '../../core/contracts/names.js';
@@ -20,9 +17,7 @@ import {
 } from '../../core/hls/index.js';
 import { Packager } from '../../core/packager/index.js';
 import type { MediaStorage } from '../../core/storage/index.js';
-import { encodeTestSource } from '../support/media.js';
-import { type RedisServer, startRedis } from '../support/redis.js';
-import { RecordingStorage } from './packager-support.js';
+import { RecordingStorage, usePackagerFixture } from './packager-support.js';
 
 /**
  * Decision D24: a timeline with no live state to continue from starts at a wall-clock floor, so a stream's media
@@ -132,22 +127,11 @@ describe('segmenter started at a floor', () => {
   });
 });
 
-let redisServer: RedisServer;
 let redis: Redis;
-let dir: string;
-let source: Uint8Array;
 
-beforeAll(async () => {
-  [redisServer, dir, source] = await Promise.all([
-    startRedis(),
-    mkdtemp(join(tmpdir(), 'mirror-msn-floor-')),
-    encodeTestSource(2),
-  ]);
-  redis = redisServer.client();
-}, 60_000);
-afterAll(async () => {
-  await redisServer.stop();
-  await rm(dir, { recursive: true, force: true });
+const fixture = usePackagerFixture('mirror-msn-floor-', 2);
+beforeAll(() => {
+  redis = fixture.redis.client();
 });
 
 /** One broadcast of `streamId` through a new packager (a new ingest process); returns its last timeline. */
@@ -163,7 +147,7 @@ async function broadcast(
     '360p',
     { broadcast: broadcastId },
   );
-  for (let i = 0; i < source.byteLength; i += 7919) sink.write(source.subarray(i, i + 7919));
+  for (let i = 0; i < fixture.source.byteLength; i += 7919) sink.write(fixture.source.subarray(i, i + 7919));
   await sink.end();
   return (await live.read(streamId))!.renditions.get('360p')!.timeline;
 }
@@ -185,7 +169,7 @@ const reused = (keys: readonly string[]) =>
 
 describe('two broadcasts of one stream with the live state gone in between', () => {
   it('after a Redis flush the second numbers above the first: no (msn, part) names two objects', async () => {
-    const storage = new RecordingStorage(new LocalDiskStorage(dir));
+    const storage = new RecordingStorage(new LocalDiskStorage(fixture.dir));
     // The camera's clock: the second broadcast starts after the first one's 2 s of media.
     const first = await broadcast(storage, 'floor-flush', 'mh3k2x9a0001', () => MSN_FLOOR_EPOCH_MS);
     await redis.flushall();
@@ -205,7 +189,7 @@ describe('two broadcasts of one stream with the live state gone in between', () 
   });
 
   it('after the live state expired (TTL), with the real clock: numbers still go up', async () => {
-    const storage = new RecordingStorage(new LocalDiskStorage(dir));
+    const storage = new RecordingStorage(new LocalDiskStorage(fixture.dir));
     const live = new LiveState(redis, 1);
     const first = await broadcast(storage, 'floor-ttl', 'mh3k2x9a0003', Date.now, live);
     await new Promise((r) => setTimeout(r, 1100));
@@ -217,7 +201,7 @@ describe('two broadcasts of one stream with the live state gone in between', () 
   });
 
   it('within the TTL a new process continues the numbering, whatever the floor says', async () => {
-    const storage = new RecordingStorage(new LocalDiskStorage(dir));
+    const storage = new RecordingStorage(new LocalDiskStorage(fixture.dir));
     const first = await broadcast(storage, 'floor-resume', 'mh3k2x9a0005', () => MSN_FLOOR_EPOCH_MS);
     const second = await broadcast(
       storage,
@@ -232,7 +216,7 @@ describe('two broadcasts of one stream with the live state gone in between', () 
   });
 
   it('after the live state expired, DISCONTINUITY-SEQUENCE continues above the last timeline, even the same day', async () => {
-    const storage = new RecordingStorage(new LocalDiskStorage(dir));
+    const storage = new RecordingStorage(new LocalDiskStorage(fixture.dir));
     const live = new LiveState(redis, 1);
     // The first timeline has discontinuities (two producer restarts), so its last segment's count is above the
     // day's floor: a second timeline started at the floor would go back, and hls.js would stall on it.
@@ -245,7 +229,8 @@ describe('two broadcasts of one stream with the live state gone in between', () 
     }).open('floor-cc', '360p', { broadcast: 'mh3k2x9a0008' });
     for (let run = 0; run < 3; run++) {
       if (run > 0) sink.restart({ broadcast: 'mh3k2x9a0008' });
-      for (let i = 0; i < source.byteLength; i += 7919) sink.write(source.subarray(i, i + 7919));
+      for (let i = 0; i < fixture.source.byteLength; i += 7919)
+        sink.write(fixture.source.subarray(i, i + 7919));
     }
     await sink.end();
     const first = (await live.read('floor-cc'))!.renditions.get('360p')!.timeline;

@@ -14,6 +14,7 @@ import type { StreamRecord } from '../../core/streams/schema.js';
 import { createManifestApp, manifestDepsFromRedis } from '../../functions/manifest/app.js';
 import { type ControlledRedis, controlledRedis } from '../support/redis-control.js';
 import { freeUdpPort, makeClip, type Pusher, pushSrt } from './media.js';
+import { createStream } from './streams.js';
 
 // The ingest rides out a Redis outage longer than its lease TTL: the encoder stays connected, media keeps being
 // stored, /health says degraded (200), and when Redis comes back empty (a restart that lost the data) the lease is
@@ -102,12 +103,7 @@ describe('ingest through a Redis outage', () => {
     server = await controlledRedis();
     redis = createRedisClient(server.url);
     redis.on('error', () => undefined);
-    await redis
-      .multi()
-      .set(streamKeys.record(cam.id), JSON.stringify(cam))
-      .zadd(streamKeys.index, Date.now(), cam.id)
-      .set(streamKeys.byPublishKey(cam.publishKey), cam.id)
-      .exec();
+    await createStream(redis, cam);
     mediaDir = mkdtempSync(join(tmpdir(), 'mirror-outage-media-'));
     storage = new LocalDiskStorage(mediaDir);
     const log = {

@@ -5,6 +5,7 @@ import {
   loadNative,
   type NativeEvent,
   type NativeQueueStats,
+  type NativeServerOptions,
   type NativeServer,
   type NativeStreamEntry,
   type SrtStats,
@@ -50,20 +51,8 @@ export const REPLACED_REASON = 'replaced by a new connection from the same encod
 /** One summary line of rejected handshakes per this interval, only when there were any. */
 export const DEFAULT_REJECT_SUMMARY_INTERVAL_MS = 10_000;
 
-export interface SrtListenerOptions {
-  port: number;
-  host?: string;
-  latencyMs?: number;
-  maxConnections?: number;
-  maxPendingBytes?: number;
-  maxQueuedBytes?: number;
-  maxQueuedRejects?: number;
-  /** 0 turns the per-source handshake limit off. */
-  handshakeRatePerSec?: number;
-  handshakeBurst?: number;
-  handshakeSources?: number;
-  /** Idle time after which an authenticated caller replaces a stream's publisher; 0 turns takeover off. */
-  takeoverIdleMs?: number;
+/** The native listener's options (limits documented there), plus where rejected-handshake summaries go. */
+export interface SrtListenerOptions extends NativeServerOptions {
   /** Receives the summaries of rejected handshakes (one line per interval, never one per reject). */
   logger?: Logger;
   rejectSummaryIntervalMs?: number;
