@@ -5,8 +5,8 @@ import {
   loadNative,
   type NativeEvent,
   type NativeQueueStats,
-  type NativeServerOptions,
   type NativeServer,
+  type NativeServerOptions,
   type NativeStreamEntry,
   type SrtStats,
 } from './native.js';
