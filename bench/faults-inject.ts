@@ -50,6 +50,23 @@ export class EncoderRig {
     return true;
   }
 
+  /**
+   * When the encoder was back after a fault that began at `sinceMs`: the start of its first ffmpeg run begun after
+   * then that was still running at `readyMs` or began later (runs that failed before Mirror was ready do not count).
+   * Waits up to `timeoutMs` for one; undefined if none came.
+   */
+  async backSince(sinceMs: number, readyMs: number, timeoutMs = 20_000): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const run = this.#encoder?.runs.find(
+        (r) => r.startedAtMs > sinceMs && (r.exitedAtMs === undefined || r.exitedAtMs >= readyMs),
+      );
+      if (run !== undefined) return run.startedAtMs;
+      await sleep(50);
+    }
+    return undefined;
+  }
+
   async stop(): Promise<void> {
     await this.#encoder?.stop();
     this.#encoder = undefined;
@@ -182,12 +199,39 @@ const withoutIngest = (rig: Rig) =>
   rig.platform.ingest === undefined ? 'no ingest process (direct feed)' : undefined;
 
 /** Ends the ingest process with `signal` (SIGTERM: it drains first) and starts a new one, as ECS replaces a task. */
+/**
+ * The end of a fault the encoder has to reconnect after: `readyMs` (Mirror's side is back), or later when the encoder
+ * came back later. An encoder notices a dead SRT peer only after its own peer idle timeout (libsrt: 5 s) and
+ * reconnects after its own retry delay; neither is Mirror's to shorten, so recovery counts from there (the note
+ * keeps both times).
+ */
+async function untilEncoderBack(
+  rig: Rig,
+  startMs: number,
+  readyMs: number,
+  note: string,
+): Promise<FaultWindow> {
+  const backMs = await rig.encoder.backSince(startMs, readyMs);
+  if (backMs === undefined) throw new Error('the encoder did not reconnect within 20 s');
+  const endMs = Math.max(readyMs, backMs);
+  return {
+    startMs,
+    endMs,
+    note: `${note}; Mirror back after ${((readyMs - startMs) / 1000).toFixed(1)} s, encoder reconnected after ${((backMs - startMs) / 1000).toFixed(1)} s`,
+  };
+}
+
 async function replaceIngest(rig: Rig, signal: 'SIGKILL' | 'SIGTERM'): Promise<FaultWindow> {
   const startMs = Date.now();
   const exit = await rig.platform.ingest!.signal(signal);
   const exitedMs = Date.now() - startMs;
   await rig.platform.ingest!.start();
-  return { startMs, endMs: Date.now(), note: `exited after ${exitedMs} ms (${exit.code ?? exit.signal})` };
+  return untilEncoderBack(
+    rig,
+    startMs,
+    Date.now(),
+    `exited after ${exitedMs} ms (${exit.code ?? exit.signal})`,
+  );
 }
 
 export const FAULTS: Readonly<Record<FaultName, FaultSpec>> = {
@@ -220,7 +264,7 @@ export const FAULTS: Readonly<Record<FaultName, FaultSpec>> = {
     async inject(rig) {
       const startMs = Date.now();
       if (!rig.encoder.kill()) throw new Error('the encoder was not running');
-      return { startMs, endMs: startMs };
+      return untilEncoderBack(rig, startMs, startMs, 'SIGKILL');
     },
   },
   'ingest-kill': {

@@ -114,16 +114,19 @@ export interface PlayerTotals {
   /** hls.js's non-fatal errors by `type:details` (buffer stalls, nudges, retried loads). */
   readonly nonFatalErrors: Record<string, number>;
   readonly reloads: number;
+  /** Jumps to the live sync point by the tile's re-sync rule (too far behind the live edge). */
+  readonly resyncs: number;
   /** The current player reached the end of its stream (an EXT-X-ENDLIST): hls.js stops reloading the playlist. */
   readonly ended: boolean;
 }
 
 /**
- * Runs in the harness page: samples the current player's currentTime every 100 ms, and reloads a player 3 s after a
- * fatal error (web/src/viewer/tile.ts RETRY_MS), replacing it with a new one through the harness's `__start`.
+ * Runs in the harness page: samples the current player's currentTime every 100 ms, re-syncs it as the viewer's tile
+ * does, and reloads a player 3 s after a fatal error (web/src/viewer/tile.ts RETRY_MS), replacing it with a new one
+ * through the harness's `__start`.
  */
 const MONITOR = `(target) => {
-  const f = window.__faults = { samples: [], fatals: [], reasons: [], reloads: 0, target };
+  const f = window.__faults = { samples: [], fatals: [], reasons: [], reloads: 0, resyncs: 0, target };
   window.__faultsReload = () => {
     const p = window.__players.at(-1);
     if (p) { p.replaced = true; p.hls.destroy(); p.video.remove(); }
@@ -144,6 +147,12 @@ const MONITOR = `(target) => {
     }
     const p = window.__players.at(-1);
     if (!p) return;
+    // The tile's re-sync (web/src/viewer/tile.ts): too far behind the live edge, jump to the live sync point.
+    if (!p.video.paused) {
+      const to = MirrorLive.resyncPosition({ latencyS: p.hls.latency, targetLatencyS: p.hls.targetLatency,
+        liveSyncPosition: p.hls.liveSyncPosition, currentTime: p.video.currentTime });
+      if (to !== undefined) { p.video.currentTime = to; f.resyncs++; }
+    }
     f.samples.push([Date.now(), p.video.currentTime]);
     if (f.samples.length > 20000) f.samples.splice(0, 5000);
     if (p.fatal.length > 0 && p.reloadAt === undefined) p.reloadAt = Date.now() + 3000;
@@ -152,7 +161,13 @@ const MONITOR = `(target) => {
 }`;
 
 type PageWindow = {
-  __faults: { samples: [number, number][]; fatals: [number, string][]; reasons: string[]; reloads: number };
+  __faults: {
+    samples: [number, number][];
+    fatals: [number, string][];
+    reasons: string[];
+    reloads: number;
+    resyncs: number;
+  };
   __faultsReload(): void;
   __players: { stalls: number; nonFatal: Record<string, number>; video: { ended: boolean } }[];
 };
@@ -210,6 +225,7 @@ export class PlayerMonitor {
           return sum;
         }, {}),
         reloads: w.__faults.reloads,
+        resyncs: w.__faults.resyncs,
         ended: w.__players.at(-1)?.video.ended ?? false,
       };
     });

@@ -3,6 +3,7 @@
  * hls.js player in Chromium through the edge, and the faults one after another, each measured over its own window.
  * `npm run faults` (bench/faults.ts) runs them all; test/local/faults.test.ts a short version.
  */
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { srtUrls } from '../core/adapters/streams/registry.js';
 import type { LadderPreset } from '../core/ladder.js';
@@ -64,6 +65,7 @@ export interface RowDetail {
   /** Fatal errors while the stream was down on purpose (the TTL fault): not counted in the table. */
   readonly fatalWhileOffline?: string[];
   readonly playerReloads?: number;
+  readonly playerResyncs?: number;
   /** The player had played to an EXT-X-ENDLIST by the row's end (it will not pick the stream up again by itself). */
   readonly playerEnded?: boolean;
   /** hls.js's non-fatal errors during the row, by `type:details`. */
@@ -158,7 +160,11 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     stops.push(() => browser.close());
     const page = await openHarness(browser.context, platform.urls.https);
     const target = { name: STREAM_ID, url: `/${STREAM_ID}/master.m3u8` };
-    await startPlayers(page, [target], 250, HLS_CONFIG);
+    // MIRROR_FAULTS_HLS_LOG=<file>: hls.js's debug log, each line after the epoch ms modulo 10^6 (how the player got
+    // stuck after a fresh timeline was found this way: docs/operations.md, Fault suite).
+    const hlsLog = process.env.MIRROR_FAULTS_HLS_LOG;
+    if (hlsLog) page.on('console', (m) => appendFileSync(hlsLog, `${Date.now() % 1_000_000} ${m.text()}\n`));
+    await startPlayers(page, [target], 250, hlsLog ? { ...HLS_CONFIG, debug: true } : HLS_CONFIG);
     const player = await PlayerMonitor.start(page, target, uris, () => row);
     const poller = setInterval(() => void player.poll().catch(() => undefined), 1000);
     stops.push(() => clearInterval(poller));
@@ -333,6 +339,7 @@ async function runRow(
       fatalWhileOffline: fatal.filter((_, i) => !isCounted(i)),
       fatalReasons: totals.fatalReasons.slice(before.fatalReasons.length),
       playerReloads: totals.reloads - before.reloads,
+      playerResyncs: totals.resyncs - before.resyncs,
       playerEnded: totals.ended,
       nonFatalErrors: Object.fromEntries(
         Object.entries(totals.nonFatalErrors)

@@ -43,7 +43,7 @@ const require = createRequire(import.meta.url);
 const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
 /** The viewer's live catch-up, as a script exposing `MirrorLive`: players here behave like the viewer's. */
 const CATCH_UP_JS = buildSync({
-  entryPoints: [fileURLToPath(new URL('../web/src/live-catchup.ts', import.meta.url))],
+  entryPoints: [fileURLToPath(new URL('./harness-player.ts', import.meta.url))],
   bundle: true,
   format: 'iife',
   globalName: 'MirrorLive',

@@ -9,6 +9,13 @@ export interface EncoderState {
   readonly lastError?: string;
 }
 
+export interface EncoderRun {
+  readonly startedAtMs: number;
+  /** Undefined while it runs. */
+  exitedAtMs?: number;
+}
+const MAX_RUNS_KEPT = 32;
+
 /** Backoff between restarts: the ingest may not listen yet, or may have refused us for a moment. */
 const RESTART_DELAYS_MS = [500, 1000, 2000, 4000] as const;
 
@@ -23,6 +30,7 @@ export class SyntheticEncoder {
   #lastError: string | undefined;
   #timer: NodeJS.Timeout | undefined;
   #startedAt = 0;
+  #runs: EncoderRun[] = [];
 
   constructor(
     readonly name: string,
@@ -44,6 +52,11 @@ export class SyntheticEncoder {
     };
   }
 
+  /** The latest ffmpeg runs, oldest first (at most MAX_RUNS_KEPT): when the fault suite's encoder was back. */
+  get runs(): readonly EncoderRun[] {
+    return this.#runs;
+  }
+
   /** The pid of the running ffmpeg, if any (for tests that check nothing is left behind). */
   get pid(): number | undefined {
     return this.#child?.pid;
@@ -52,6 +65,8 @@ export class SyntheticEncoder {
   start(): void {
     if (this.#stopped || this.#child !== undefined) return;
     this.#startedAt = Date.now();
+    const run: EncoderRun = { startedAtMs: this.#startedAt };
+    this.#runs = [...this.#runs.slice(1 - MAX_RUNS_KEPT), run];
     // stop() ends it; Ctrl-C must not end it first, a dead platform must (see spawnOwnGroup).
     const [command = 'ffmpeg', ...prefixArgs] = [...this.commandPrefix, 'ffmpeg'];
     const child = spawnOwnGroup(command, [...prefixArgs, ...pushArgs(this.clipFile, this.srtUrl)], {
@@ -66,6 +81,7 @@ export class SyntheticEncoder {
       this.#lastError = error.message;
     });
     child.once('exit', (code, signal) => {
+      run.exitedAtMs = Date.now();
       this.#child = undefined;
       if (this.#stopped) return;
       // Never log the URL: it carries the publish key and passphrase.

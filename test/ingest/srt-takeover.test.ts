@@ -2,14 +2,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LeaseResult } from '../../containers/ingest/src/lease.js';
 import { type SessionPipeline, Sessions } from '../../containers/ingest/src/service/sessions.js';
 import { loadNative, REJECT, SRT_REJ } from '../../containers/ingest/src/srt/native.js';
-import { REPLACED_REASON, SrtListener } from '../../containers/ingest/src/srt/server.js';
+import {
+  DEFAULT_TAKEOVER_IDLE_MS,
+  REPLACED_REASON,
+  SrtListener,
+} from '../../containers/ingest/src/srt/server.js';
 import { freeUdpPort, makeClip, type Pusher, pushSrt, waitFor } from './media.js';
 
-// A publisher that has delivered no data for takeoverIdleMs is replaced by an authenticated caller of its stream
-// (docs/ingest.md "Admission"), so a restarted encoder is not refused until libsrt's 5 s peer idle timeout.
+// A publisher that has delivered no data for takeoverIdleMs beyond its SRT latency is replaced by an authenticated
+// caller of its stream (docs/ingest.md "Admission"), so a restarted encoder is not refused until libsrt's 5 s peer
+// idle timeout.
 
 const KEY = 'k-takeover-0123456789';
 const PASS = 'correct horse battery';
+/** The listener's default SRT latency (no per-stream latency here): silence counts beyond it. */
+const LATENCY_MS = 120;
+const TAKEOVER_AFTER_MS = DEFAULT_TAKEOVER_IDLE_MS + LATENCY_MS;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 type Seen = { type: 'connection' | 'close'; id: number; at: number; reason?: string };
@@ -22,6 +30,7 @@ async function openListener(takeoverIdleMs?: number) {
   listener.on('close', (c, reason) => seen.push({ type: 'close', id: c.id, at: Date.now(), reason }));
   listener.setStream('cam-p', { publishKey: KEY, passphrase: PASS, keyLength: 16 });
   listener.setStream('cam-c', { publishKey: `${KEY}-c`, passphrase: null, keyLength: 16 });
+  listener.setStream('cam-l', { publishKey: `${KEY}-l`, passphrase: null, keyLength: 16, latencyMs: 1000 });
   listener.listen();
   return { port, listener, seen };
 }
@@ -40,7 +49,7 @@ describe('SRT takeover of an idle publisher (real libsrt over loopback)', () => 
     await ctx?.listener.stop();
   });
 
-  it('replaces a silent publisher within 1.5 s of its silence; close comes before the new connection', async () => {
+  it('replaces a silent publisher once silent beyond its latency + 380 ms, not before; close precedes the new connection', async () => {
     const silent = probe(`${KEY}-c`, { holdMs: 4000 });
     const first = await waitFor('silent publisher', () => connections()[0]);
     const refused: number[] = [];
@@ -58,12 +67,26 @@ describe('SRT takeover of an idle publisher (real libsrt over loopback)', () => 
     }
     expect(taken?.connected).toBe(true);
     const second = connections()[1];
-    expect(second.at - first.at).toBeGreaterThanOrEqual(950);
-    expect(second.at - first.at).toBeLessThan(1500);
+    expect(second.at - first.at).toBeGreaterThanOrEqual(TAKEOVER_AFTER_MS - 50);
+    expect(second.at - first.at).toBeLessThan(TAKEOVER_AFTER_MS + 500);
     expect(new Set(refused)).toEqual(new Set([REJECT.CONFLICT]));
     const close = ctx.seen.findIndex((e) => e.type === 'close' && e.id === first.id);
     expect(ctx.seen[close]?.reason).toBe(REPLACED_REASON);
     expect(close).toBeLessThan(ctx.seen.indexOf(second));
+    await silent;
+    await waitFor('all closed', () => ctx.listener.connectionCount === 0);
+  });
+
+  it('waits longer for a stream with a longer SRT latency (TSBPD may hold its delivery that long)', async () => {
+    const before = connections().length;
+    const silent = probe(`${KEY}-l`, { holdMs: 2500 });
+    const first = await waitFor('silent publisher', () => connections()[before]);
+    // Silent beyond the default threshold (500 ms) but within 1000 + 380 ms: still its stream's publisher.
+    await sleep(TAKEOVER_AFTER_MS + 300 - (Date.now() - first.at));
+    expect((await probe(`${KEY}-l`)).rejectReason).toBe(REJECT.CONFLICT);
+    await sleep(1000 + DEFAULT_TAKEOVER_IDLE_MS + 100 - (Date.now() - first.at));
+    expect(await probe(`${KEY}-l`, { holdMs: 200 })).toMatchObject({ connected: true });
+    expect(ctx.seen.find((e) => e.type === 'close' && e.id === first.id)?.reason).toBe(REPLACED_REASON);
     await silent;
     await waitFor('all closed', () => ctx.listener.connectionCount === 0);
   });
@@ -203,7 +226,7 @@ describe('a SIGKILLed ffmpeg pusher reconnecting (real ffmpeg, real libsrt)', ()
     console.log(
       `takeover on: SIGKILL -> new connection admitted in ${result.seconds.toFixed(2)} s (${result.attempts} ffmpeg runs)`,
     );
-    // 1 s of silence, plus up to one refused ffmpeg run (its start-up, ~0.3-1 s on a loaded 2-core machine).
+    // 0.5 s of silence, plus up to one refused ffmpeg run (its start-up, ~0.3-1 s on a loaded 2-core machine).
     expect(result.seconds).toBeLessThan(3);
     expect(result.closeReason).toBe(REPLACED_REASON);
     // One session: the new connection is a reconnect (endInput, then reconnect), and the lease is never released.

@@ -45,7 +45,7 @@ constexpr size_t kDefaultMaxQueuedRejects = 256;
 constexpr double kDefaultHandshakeRate = 10;
 constexpr double kDefaultHandshakeBurst = 20;
 constexpr size_t kDefaultHandshakeSources = 4096;
-constexpr int kDefaultTakeoverIdleMs = 1000;
+constexpr int kDefaultTakeoverIdleMs = 380;
 // The reason a stale publisher is closed with when an authenticated caller of its stream takes over.
 constexpr const char* kReplacedReason = "replaced by a new connection from the same encoder";
 
@@ -369,7 +369,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     for (auto r = reservations_.begin(); r != reservations_.end();) {
       r = r->second.expires < now ? reservations_.erase(r) : std::next(r);
     }
-    // A publisher that has delivered no data for takeoverIdleMs_ is most likely dead (an encoder killed or
+    // A publisher that has delivered no data for takeoverIdleMs_ (plus the latency) is most likely dead (an encoder killed or
     // restarted, which libsrt notices only after its peer idle timeout): an authenticated caller of the same
     // stream replaces it, once its handshake completes (AcceptAll), so a wrong passphrase never costs it.
     SRTSOCKET replaces = SRT_INVALID_SOCK;
@@ -397,11 +397,15 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     return 0;
   }
 
-  // Takeover allowed (takeoverIdleMs_ > 0) and the connection has delivered no data for that long. Caller holds mu_.
+  // Takeover allowed (takeoverIdleMs_ > 0) and the connection has delivered no data for takeoverIdleMs_ beyond its
+  // stream's SRT latency: TSBPD can hold delivery back by up to the latency before it drops a lost packet, so a live
+  // publisher's silences are its source's gaps plus at most the latency. Caller holds mu_.
   bool IdleForTakeover(const Connection& conn) const {
-    int idleMs = takeoverIdleMs_;
-    if (idleMs <= 0) return false;
-    return NowNs() - conn.lastDataNs.load() >= static_cast<int64_t>(idleMs) * 1000000;
+    if (takeoverIdleMs_ <= 0) return false;
+    auto it = streams_.find(conn.streamId);
+    int latency = (it != streams_.end() && it->second.latencyMs > 0) ? it->second.latencyMs : latencyMs_;
+    int64_t idleMs = static_cast<int64_t>(takeoverIdleMs_) + latency;
+    return NowNs() - conn.lastDataNs.load() >= idleMs * 1000000;
   }
 
   // A caller that closes before its socket is accepted (or dies silently) may never raise an epoll event:

@@ -105,7 +105,8 @@ export interface NativeServerOptions {
   handshakeSources?: number;
   /**
    * An authenticated caller of a stream replaces its publisher when that one has delivered no data for this long
-   * (closed with "replaced by a new connection from the same encoder", before the new one's accept); 0 turns it off.
+   * beyond the stream's SRT latency (closed with "replaced by a new connection from the same encoder", before the new
+   * one's accept); 0 turns it off.
    */
   takeoverIdleMs?: number;
 }

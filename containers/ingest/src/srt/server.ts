@@ -37,15 +37,17 @@ export const DEFAULT_HANDSHAKE_BURST = 20;
 export const DEFAULT_HANDSHAKE_SOURCES = 4096;
 /**
  * A caller of a stream that is already published here is admitted, replacing the publisher, when that publisher has
- * delivered no data for this long (and the caller passes the same admission: key, passphrase). An encoder killed or
- * restarted (OBS, a hardware encoder, ffmpeg in a loop) otherwise waits for libsrt's peer idle timeout (5 s) plus
- * its own retry backoff. A live feed delivers data every few ms (a 64 kbit/s audio-only feed one 1316-byte packet
- * per 165 ms; TSBPD holds delivery back by at most the latency, 120 ms by default, and drops rather than waits
- * longer), so 1 s of silence is not a live publisher: a second encoder can never take a stream that is flowing.
- * Keepalives do not count (they carry no media): a connected encoder that sends nothing can be replaced by one that
- * holds the same key.
+ * delivered no data for this long beyond its stream's SRT latency (and the caller passes the same admission: key,
+ * passphrase). An encoder killed or restarted (OBS, a hardware encoder, ffmpeg in a loop) otherwise waits for
+ * libsrt's peer idle timeout (5 s) plus its own retry backoff. A live feed delivers data every few ms (a 64 kbit/s
+ * audio-only feed one 1316-byte packet per 165 ms), and TSBPD holds delivery back by at most the latency (120 ms by
+ * default) before it drops rather than waits, so a live publisher's silences stay under 165 ms + the latency: 380 ms
+ * beyond it (500 ms at the default latency) is not a live publisher, and a second encoder can never take a stream
+ * that is flowing. At 1 s (before), an encoder that retries within a second (ffmpeg in a loop: 0.5 s) was refused
+ * once and came back after its next backoff: 4.1 s from kill to a new part in the fault suite. Keepalives do not
+ * count (they carry no media): a connected encoder that sends nothing can be replaced by one that holds the same key.
  */
-export const DEFAULT_TAKEOVER_IDLE_MS = 1000;
+export const DEFAULT_TAKEOVER_IDLE_MS = 380;
 /** The close reason of a publisher replaced by a takeover (the native listener's literal). */
 export const REPLACED_REASON = 'replaced by a new connection from the same encoder';
 /** One summary line of rejected handshakes per this interval, only when there were any. */
