@@ -62,6 +62,7 @@ export async function startBench(capacity = 64): Promise<Bench> {
         name: id,
         ladder,
         latency: 'low',
+        latencyProfile: 'low',
         publishKey: `${id}-publish-key-0123`,
         passphrase: 'bench passphrase 1234',
         keyLength: 16,

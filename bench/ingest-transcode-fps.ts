@@ -28,8 +28,6 @@ async function viaPipeline(): Promise<number> {
     gpuMode: 'off',
     gpu: { available: false, detail: 'bench' },
     sinks: new CountingSinks(),
-    partTargetMs: 100,
-    segmentTargetMs: 500,
     hangTimeoutMs: 60_000,
   });
   const t0 = performance.now();

@@ -18,6 +18,11 @@ export interface PlayerTarget {
   readonly url: string;
   /** hls.js settings for this player, over the page-wide ones. */
   readonly hlsConfig?: Record<string, unknown>;
+  /**
+   * Aim as the viewer's tiles do (web/src/viewer/tile-player.ts): at the loaded level's PART-HOLD-BACK plus the slack
+   * (`liveTargetFor`), and jump once to the live sync point when the first media is buffered.
+   */
+  readonly viewerTarget?: boolean;
 }
 
 export interface PlayerReport {
@@ -73,6 +78,19 @@ window.__start = (targets, sampleEveryMs) => {
     });
     video.addEventListener('waiting', () => { if (p.playing) p.stalls++; p.playing = false; });
     MirrorLive.attachLiveCatchUp(hls, video);
+    if (target.viewerTarget) {
+      let applied, synced = false;
+      hls.on(Hls.Events.LEVEL_UPDATED, (_e, d) => {
+        const t = MirrorLive.liveTargetFor(d.details.partHoldBack, applied);
+        if (t !== undefined) { applied = t; hls.targetLatency = t; }
+      });
+      hls.on(Hls.Events.FRAG_BUFFERED, () => {
+        const sync = hls.liveSyncPosition;
+        if (synced || sync === null) return;
+        synced = true;
+        if (video.currentTime < sync - 0.5) video.currentTime = sync;
+      });
+    }
     hls.loadSource(target.url);
     hls.attachMedia(video);
     video.play().catch(() => {});

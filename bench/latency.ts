@@ -1,17 +1,20 @@
 // Ingest-to-display latency and stalls: Mirror's LL-HLS next to the same synthetic source packaged by
 // ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium.
-// Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct] [--mirror-target 0.5]
+// Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct] [--mirror-target 0.6]
+// (Per latency profile, with requests per viewer-second: bench/latency-profiles.ts.)
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize } from 'node:path';
 import { parseArgs } from 'node:util';
 import { softwareAudioArgs, softwareVideoArgs } from '../containers/ingest/src/transcode/ffmpeg-args.js';
+import { PART_HOLD_BACK_PARTS } from '../core/hls/constants.js';
 import { TILE_RUNG } from '../core/ladder.js';
 import { DEFAULT_CLIP, realTimeClipInput } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
 import { PART_TARGET_MS, ROOT, SEGMENT_TARGET_MS } from '../local/platform.js';
 import { launchChromium } from '../test/support/browser.js';
+import { LIVE_TARGET_SLACK_S } from '../web/src/live-catchup.js';
 import { answersOk, feedOf, startBenchPlatform, waitUntil } from './bench-platform.js';
 import {
   hlsConfigWithTarget,
@@ -26,7 +29,11 @@ const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     feed: { type: 'string', default: 'srt' },
-    'mirror-target': { type: 'string', default: '0.5' },
+    // The default stream profile's PART-HOLD-BACK plus the viewer's slack, as the viewer aims.
+    'mirror-target': {
+      type: 'string',
+      default: String(+((PART_HOLD_BACK_PARTS * PART_TARGET_MS) / 1000 + LIVE_TARGET_SLACK_S).toFixed(3)),
+    },
   },
 });
 const minutes = Number(values.minutes);
@@ -35,7 +42,7 @@ const feed = feedOf(values.feed);
 
 /** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
 const REFERENCE_SEGMENT_S = 1;
-/** Player targets: Mirror at PART-HOLD-BACK (0.3 s) + LIVE_TARGET_SLACK_S, as the viewer; the reference at hls.js's 3 segments. */
+/** Player targets: Mirror at PART-HOLD-BACK + LIVE_TARGET_SLACK_S, as the viewer; the reference at hls.js's 3 segments. */
 const MIRROR_TARGET_S = Number(values['mirror-target']);
 const REFERENCE_TARGET_S = 3 * REFERENCE_SEGMENT_S;
 
@@ -152,7 +159,7 @@ try {
     mirror_config: {
       part_target_ms: PART_TARGET_MS,
       segment_target_ms: SEGMENT_TARGET_MS,
-      part_hold_back_s: 0.3,
+      part_hold_back_s: +((PART_HOLD_BACK_PARTS * PART_TARGET_MS) / 1000).toFixed(3),
       player_target_s: MIRROR_TARGET_S,
     },
     reference_config: {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod.js';
 
 /** Rendition ladders shared by ingest (what to encode), manifests (what to advertise) and sessions (what to pick). */
 

@@ -1,16 +1,7 @@
 import { z } from 'zod';
-import {
-  DEFAULT_PART_TARGET_MS,
-  DEFAULT_SEGMENT_TARGET_MS,
-  DEFAULT_WINDOW_SEGMENTS,
-  MAX_PART_TARGET_MS,
-  MAX_SEGMENT_TARGET_MS,
-  MAX_WINDOW_SEGMENTS,
-  MIN_PART_TARGET_MS,
-  MIN_SEGMENT_TARGET_MS,
-  MIN_WINDOW_SEGMENTS,
-} from '../core/hls/constants.js';
+import { DEFAULT_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS } from '../core/hls/constants.js';
 import { LADDERS, LadderPreset } from '../core/ladder.js';
+import { LONGEST_SEGMENT_TARGET_MS, SHORTEST_SEGMENT_TARGET_MS } from '../core/latency-profiles.js';
 import { ingestMemoryFor, instanceMemory, knownSizes } from './instance-memory.js';
 
 /**
@@ -102,10 +93,10 @@ const MIN_PLAYLIST_TARGET_DURATIONS = 3;
 const mediaSchema = z
   .object({
     ladder: LadderPreset,
-    /** LL-HLS part target (EXT-X-PART-INF PART-TARGET), milliseconds. */
-    partTargetMs: z.int().min(MIN_PART_TARGET_MS).max(MAX_PART_TARGET_MS),
-    /** Full segment target, milliseconds; EXT-X-TARGETDURATION is this rounded up to whole seconds. */
-    segmentTargetMs: z.int().min(MIN_SEGMENT_TARGET_MS).max(MAX_SEGMENT_TARGET_MS),
+    /*
+     * No part or segment target here: each stream's latency profile sets them per rendition (decision D28,
+     * core/latency-profiles.ts, where tests hold every profile to the LL-HLS rules).
+     */
     /** Full segments listed in a live media playlist. */
     windowSegments: z.int().min(MIN_WINDOW_SEGMENTS).max(MAX_WINDOW_SEGMENTS),
     /** How far back viewers may seek; segments and init segments live this long in S3. Seconds. */
@@ -120,32 +111,18 @@ const mediaSchema = z
   })
   .strict()
   .superRefine((v, ctx) => {
-    // RFC 8216bis 4.4.4.9: every part is at most PART-TARGET long, so a segment must hold at least one whole part.
-    if (v.partTargetMs > v.segmentTargetMs) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['partTargetMs'],
-        message: `must not exceed segmentTargetMs (${v.segmentTargetMs} ms)`,
-      });
-      return;
-    }
-    // Segments are cut from whole parts, so a segment is an exact number of parts.
-    if (v.segmentTargetMs % v.partTargetMs !== 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['segmentTargetMs'],
-        message: `must be a whole multiple of partTargetMs (${v.partTargetMs} ms)`,
-      });
-    }
-    const targetDurationS = Math.ceil(v.segmentTargetMs / 1000);
-    const windowMs = v.windowSegments * v.segmentTargetMs;
-    if (windowMs < MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS * 1000) {
+    // A live playlist spans at least 3 target durations (RFC 8216bis 6.2.2) under every profile: checked with the
+    // shortest segments (TARGETDURATION is a segment rounded up to whole seconds, so at least 1 s).
+    const targetDurationS = Math.ceil(SHORTEST_SEGMENT_TARGET_MS / 1000);
+    const shortestWindowMs = v.windowSegments * SHORTEST_SEGMENT_TARGET_MS;
+    if (shortestWindowMs < MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS * 1000) {
       ctx.addIssue({
         code: 'custom',
         path: ['windowSegments'],
-        message: `the playlist must span at least ${MIN_PLAYLIST_TARGET_DURATIONS} target durations (${MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS} s); ${v.windowSegments} x ${v.segmentTargetMs} ms is ${windowMs / 1000} s`,
+        message: `the playlist must span at least ${MIN_PLAYLIST_TARGET_DURATIONS} target durations (${MIN_PLAYLIST_TARGET_DURATIONS * targetDurationS} s); ${v.windowSegments} x ${SHORTEST_SEGMENT_TARGET_MS} ms segments is ${shortestWindowMs / 1000} s`,
       });
     }
+    const windowMs = v.windowSegments * LONGEST_SEGMENT_TARGET_MS;
     if (v.dvrWindowS * 1000 < windowMs) {
       ctx.addIssue({
         code: 'custom',
@@ -249,6 +226,16 @@ const manifestSchema = z
   })
   .strict();
 
+const audienceSchema = z
+  .object({
+    /**
+     * Concurrent viewers the stage is sized for: the HTTP API's stage throttle and the session function's reserved
+     * concurrency follow from it (core/sessions/api-sizing.ts, docs/scale.md, decision D27).
+     */
+    expectedViewers: z.int().min(1).max(10_000_000),
+  })
+  .strict();
+
 const operatorsSchema = z
   .object({
     /** MFA (TOTP) for operators signing in to the operator page on AWS: `required` or `optional` per operator. */
@@ -287,6 +274,7 @@ export const stageConfigSchema = z
     redis: redisSchema,
     delivery: deliverySchema,
     manifest: manifestSchema,
+    audience: audienceSchema,
     /** Operator sign-in on AWS (Cognito user pool and Hosted UI, decision D12). */
     operators: operatorsSchema,
     /** E-mail address subscribed to the alarm topic. */
@@ -337,8 +325,6 @@ const BASE = {
   media: {
     ladder: 'full',
     // The defaults and their reasons: core/hls/constants.ts.
-    partTargetMs: DEFAULT_PART_TARGET_MS,
-    segmentTargetMs: DEFAULT_SEGMENT_TARGET_MS,
     windowSegments: DEFAULT_WINDOW_SEGMENTS,
     dvrWindowS: 4 * 3600,
     recordingRetentionDays: 30,
@@ -350,6 +336,7 @@ const BASE = {
   // capacity: 10 tasks x 8 streams x 3 rungs (full ladder) x 3 held requests = 720, plus 10 % = 800, which leaves 200
   // of a default account's 1000 for session, control and everything else (AWS keeps at least 100 unreserved).
   manifest: {},
+  audience: { expectedViewers: 1_000 },
   operators: { mfa: 'required' },
 } as const;
 
@@ -370,6 +357,8 @@ export const STAGES: Readonly<Record<string, unknown>> = {
     stage: 'prod',
     ingest: { ...BASE.ingest, minTasks: 2, maxTasks: 10 },
     redis: { nodeType: 'cache.r7g.large', replicas: 2 },
+    // The seed's audience: 25 streams x 5,000 viewers (docs/scale.md for the quotas this needs).
+    audience: { expectedViewers: 125_000 },
   },
 };
 

@@ -101,6 +101,7 @@ export function buildMirror(app: App, config: StageConfig, options: BuildOptions
     media: config.media,
     delivery: config.delivery,
     manifest: config.manifest,
+    audience: config.audience,
     operators: config.operators,
     retainData: config.retainData,
     alarmEmail: config.alarmEmail,

@@ -18,8 +18,6 @@ export interface IngestChildOptions {
   readonly srtPort: number;
   readonly ladder: LadderPreset;
   readonly gpu: 'auto' | 'off';
-  readonly partTargetMs: number;
-  readonly segmentTargetMs: number;
   /** Where `ingest.log` goes (unless the logs are inherited). */
   readonly dataDir: string;
   readonly log?: 'inherit' | 'file';
@@ -128,8 +126,6 @@ function spawnIngest(
         MIRROR_HEALTH_PORT: String(healthPort),
         MIRROR_GPU: options.gpu,
         MIRROR_LADDER: options.ladder,
-        MIRROR_PART_TARGET_MS: String(options.partTargetMs),
-        MIRROR_SEGMENT_TARGET_MS: String(options.segmentTargetMs),
         ...storageEnv(options.storage),
         MIRROR_TASK_ID: 'local',
         MIRROR_STAGE: 'local',

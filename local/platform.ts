@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger } from '../core/adapters/log.js';
 import { StreamRegistry } from '../core/adapters/streams/registry.js';
-import { DEFAULT_PART_TARGET_MS, DEFAULT_SEGMENT_TARGET_MS } from '../core/hls/constants.js';
-import type { LadderPreset } from '../core/ladder.js';
+import { type LadderPreset, TILE_RUNG } from '../core/ladder.js';
+import {
+  DEFAULT_LATENCY_PROFILE,
+  type LatencyProfile,
+  PROFILE_TARGETS,
+  renditionTargets,
+} from '../core/latency-profiles.js';
 import type { MediaStorage } from '../core/storage/index.js';
 import { createApps, serveEdge } from './apps.js';
 import type { Edge } from './edge/edge.js';
@@ -17,7 +22,7 @@ import { type RedisServerHandle, startLocalRedis } from './redis.js';
 import { ROOT } from './root.js';
 import type { S3Handle } from './s3.js';
 import { type StorageKind, startStorage } from './storage.js';
-import { createStreams, type PlatformStream } from './synthetic-streams.js';
+import { createStreams, type PlatformStream, type StreamSpec } from './synthetic-streams.js';
 import { Teardown } from './teardown.js';
 
 export type { IngestHandle } from './ingest-child.js';
@@ -26,7 +31,7 @@ export type { RedisServerHandle } from './redis.js';
 export { ROOT } from './root.js';
 export type { S3Handle, StoredObject } from './s3.js';
 export type { StorageKind } from './storage.js';
-export type { PlatformStream } from './synthetic-streams.js';
+export type { PlatformStream, StreamSpec } from './synthetic-streams.js';
 
 /** Every port picked free by the system: several platforms (tests, benchmarks) side by side on one machine. */
 export const EPHEMERAL_PORTS = { httpsPort: 0, httpPort: 0, srtPort: 0, redisPort: 0 } as const;
@@ -35,6 +40,10 @@ export interface PlatformOptions {
   /** Synthetic encoders to start (0 = none; push your own). */
   readonly streams: number;
   readonly ladder: LadderPreset;
+  /** The synthetic streams' delivery profile (decision D28); DEFAULT_LATENCY_PROFILE when absent. */
+  readonly latencyProfile?: LatencyProfile;
+  /** Per synthetic camera (`cam-<i+1>` takes entry i): another ladder or profile than the platform's. */
+  readonly streamSpecs?: readonly StreamSpec[];
   /** GPU transcoding: `auto` uses NVENC when an NVIDIA GPU is present, `off` forces libx264. */
   readonly gpu: 'auto' | 'off';
   /** HTTPS (HTTP/2) port of the edge; 0 picks a free one. */
@@ -77,9 +86,9 @@ export interface PlatformOptions {
   readonly liveTtlS?: number;
 }
 
-/** LL-HLS targets as infra/config.ts sets them for AWS: 100 ms parts (0.3 s part-hold-back) in 500 ms segments. */
-export const PART_TARGET_MS = DEFAULT_PART_TARGET_MS;
-export const SEGMENT_TARGET_MS = DEFAULT_SEGMENT_TARGET_MS;
+/** LL-HLS targets of a stream on the default latency profile (decision D28); each stream's profile sets its own. */
+export const PART_TARGET_MS = PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].partMs;
+export const SEGMENT_TARGET_MS = PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].segmentMs;
 
 export const DEFAULT_OPTIONS: PlatformOptions = {
   streams: 2,
@@ -180,7 +189,8 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     teardown,
   );
 
-  const targets = { partTargetMs: PART_TARGET_MS, segmentTargetMs: SEGMENT_TARGET_MS };
+  // The direct feed writes the tile rung alone, with the platform's profile.
+  const targets = renditionTargets(options.latencyProfile ?? DEFAULT_LATENCY_PROFILE, [TILE_RUNG], TILE_RUNG);
   const direct = options.feed === 'direct';
   let ingest: IngestHandle | undefined;
   if (!direct) {
@@ -192,7 +202,6 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
         srtPort: ports.srt,
         ladder,
         gpu,
-        ...targets,
         dataDir,
         log,
         liveTtlS,
@@ -206,6 +215,8 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       registry,
       srt,
       ladder: options.ladder,
+      latencyProfile: options.latencyProfile ?? DEFAULT_LATENCY_PROFILE,
+      specs: options.streamSpecs ?? [],
       synthetic: options.streams,
       ownStream: options.ownStream === true,
       clipsDir: join(options.dataDir, 'clips'),

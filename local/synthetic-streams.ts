@@ -1,5 +1,6 @@
 import { type SrtEndpoint, type StreamRegistry, srtUrls } from '../core/adapters/streams/registry.js';
 import { type LadderPreset, smallestRung } from '../core/ladder.js';
+import type { LatencyProfile } from '../core/latency-profiles.js';
 import { DEFAULT_CLIP } from './encoders/args.js';
 import { availableFont, ensureClip } from './encoders/clip.js';
 import type { Feed, FeedFactory } from './encoders/feeds.js';
@@ -15,10 +16,19 @@ export interface PlatformStream {
   readonly rendition: string;
 }
 
+/** One synthetic camera's own ladder or delivery profile, over the platform's. */
+export interface StreamSpec {
+  readonly ladder?: LadderPreset;
+  readonly latencyProfile?: LatencyProfile;
+}
+
 export interface StreamsOptions {
   readonly registry: StreamRegistry;
   readonly srt: SrtEndpoint;
   readonly ladder: LadderPreset;
+  readonly latencyProfile: LatencyProfile;
+  /** Per synthetic camera, in order; cameras beyond the list take the platform's ladder and profile. */
+  readonly specs: readonly StreamSpec[];
   /** Synthetic cameras to create (`cam-1`...), each with a feed. */
   readonly synthetic: number;
   /** Also create `studio`, without a feed, for the operator's own encoder. */
@@ -40,7 +50,7 @@ export async function createStreams(
   const feeds: Feed[] = [];
   teardown.add(() => Promise.all(feeds.map((feed) => feed.stop())));
   for (let i = 1; i <= options.synthetic; i++) {
-    const stream = await register(options, `cam-${i}`, `Synthetic camera ${i}`, true);
+    const stream = await register(options, `cam-${i}`, `Synthetic camera ${i}`, true, options.specs[i - 1]);
     streams.push(stream);
     const clip = await ensureClip(options.clipsDir, {
       ...DEFAULT_CLIP,
@@ -63,12 +73,15 @@ async function register(
   id: string,
   name: string,
   synthetic: boolean,
+  spec: StreamSpec = {},
 ): Promise<PlatformStream> {
+  const ladder = spec.ladder ?? options.ladder;
   const { record } = await options.registry.create({
     id,
     name,
-    ladder: options.ladder,
+    ladder,
     latency: 'low',
+    latencyProfile: spec.latencyProfile ?? options.latencyProfile,
     encrypted: true,
     keyLength: 16,
   });
@@ -76,7 +89,7 @@ async function register(
     id: record.id,
     name: record.name,
     srtUrl: srtUrls(record, options.srt).url,
-    rendition: smallestRung(options.ladder).name,
+    rendition: smallestRung(ladder).name,
     synthetic,
   };
 }

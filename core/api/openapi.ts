@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { jsonResponse } from '../http.js';
+import * as z from '../zod.js';
 import { type AnyRoute, type RouteSpec, route } from './router.js';
 
 export interface OpenApiInfo {
@@ -32,7 +32,7 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The live state store (Redis) is unreachable or failing over; retry after Retry-After seconds',
 };
 
-function schemaOf(schema: z.ZodType, io: 'input' | 'output') {
+function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output') {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io,
@@ -105,11 +105,12 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
 
 /**
  * GET `path`: the OpenAPI document of the route table this route is part of. `build` runs on the first call,
- * when the table is complete, and its document is kept.
+ * when the table is complete, and its document is kept. It generates the document, or reads the one shipped beside
+ * a Lambda bundle (functions/control/app.ts, functions/session/app.ts).
  */
 export function openApiRoute(
   spec: Pick<RouteSpec, 'path' | 'operationId' | 'public'>,
-  build: () => Record<string, unknown>,
+  build: () => Record<string, unknown> | Promise<Record<string, unknown>>,
 ): AnyRoute {
   let document: Record<string, unknown> | undefined;
   return route({
@@ -118,7 +119,7 @@ export function openApiRoute(
     summary: 'This API as an OpenAPI 3.1 document',
     response: { status: 200, description: 'OpenAPI document' },
     handle: async () => {
-      document ??= build();
+      document ??= await build();
       return jsonResponse(200, document, { 'cache-control': 'max-age=300' });
     },
   });

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import { errorResponse, type HttpRequest, type HttpResponse } from '../http.js';
+import type * as z from '../zod.js';
 import { DomainError, type FailureCode, UnavailableError } from './errors.js';
 
 /**
@@ -37,11 +37,15 @@ export interface RouteSpec<B = unknown, Q = unknown> {
   readonly summary: string;
   /** Public routes skip authentication (the OpenAPI document marks the others as secured). */
   readonly public?: boolean;
-  readonly params?: Readonly<Record<string, z.ZodType<string>>>;
-  readonly body?: z.ZodType<B>;
-  readonly query?: z.ZodType<Q>;
+  readonly params?: Readonly<Record<string, z.ZodMiniType<string>>>;
+  readonly body?: z.ZodMiniType<B>;
+  readonly query?: z.ZodMiniType<Q>;
   /** Success status and the schema of its body, for the OpenAPI document. */
-  readonly response: { readonly status: number; readonly description: string; readonly schema?: z.ZodType };
+  readonly response: {
+    readonly status: number;
+    readonly description: string;
+    readonly schema?: z.ZodMiniType;
+  };
   /** Error statuses this route can answer besides 400, for the OpenAPI document. */
   readonly errors?: readonly number[];
   readonly handle: (context: RouteContext<B, Q>) => Promise<HttpResponse>;
@@ -190,14 +194,14 @@ function parseBody(body: string | undefined): unknown {
   }
 }
 
-function validate<T>(schema: z.ZodType<T>, value: unknown, where: 'body' | 'query'): T {
+function validate<T>(schema: z.ZodMiniType<T>, value: unknown, where: 'body' | 'query'): T {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw invalid(parsed.error, where);
 }
 
 /** The first zod issue as a 400 naming the field (`tiles.2.streamId`, or the unknown key itself). */
-export function invalid(error: z.ZodError, fallback: string): ApiError {
+export function invalid(error: z.core.$ZodError, fallback: string): ApiError {
   const issue = error.issues[0];
   if (!issue) return new ApiError(400, 'invalid_request', 'invalid input', fallback);
   const path = issue.path.map(String);

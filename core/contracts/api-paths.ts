@@ -12,6 +12,8 @@ export const CONTROL_PATH = `${API_PREFIX}/control`;
 export const OPERATOR_PATH = `${API_PREFIX}/operator`;
 /** The viewers' session API. */
 export const SESSIONS_PATH = `${API_PREFIX}/sessions`;
+/** The public stream list: the same for every viewer, so the edge caches it (decision D27). */
+export const STREAM_LIST_PATH = `${SESSIONS_PATH}/streams`;
 
 /** True for the prefix itself and anything below it (`/api/control`, `/api/control/streams`), not `/api/controls`. */
 export function isUnderPath(path: string, prefix: string): boolean {

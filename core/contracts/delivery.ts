@@ -4,9 +4,16 @@
  * laptop works behind CloudFront and a drift fails test/contracts/delivery.test.ts instead of a deployment.
  */
 
-import { API_PREFIX } from './api-paths.js';
+import { API_PREFIX, STREAM_LIST_PATH } from './api-paths.js';
 
 const DAY_S = 86_400;
+
+/**
+ * How long the edge keeps the public stream list (the session function sends it as max-age; the policy caps it):
+ * every viewer refreshes it, so this turns an API request per viewer into one per edge cache per two seconds,
+ * while a stream going live shows within a refresh (D27).
+ */
+export const STREAM_LIST_TTL_SECONDS = 2;
 
 /** The methods CloudFront can allow on a behaviour: it offers exactly these three sets. */
 export const METHOD_SETS = {
@@ -59,6 +66,18 @@ export const CACHE_POLICIES = {
     cookies: [],
     acceptEncoding: false,
   },
+  streamList: {
+    comment:
+      'The public stream list: shared by every viewer, keyed on the page cursor only, kept two seconds',
+    minTtlSeconds: 0,
+    defaultTtlSeconds: STREAM_LIST_TTL_SECONDS,
+    maxTtlSeconds: STREAM_LIST_TTL_SECONDS,
+    // No headers or cookies: the list is the same for everyone, and nothing a viewer sends can split or poison it.
+    queryStrings: ['cursor'],
+    headers: [],
+    cookies: [],
+    acceptEncoding: true,
+  },
   webApp: {
     managed: 'CachingOptimized',
     minTtlSeconds: 1,
@@ -99,7 +118,7 @@ export type OriginName = 'manifest' | 'mediaWithHold' | 'media' | 'api' | 'webAp
 export const MEDIA_FAILOVER_STATUSES = [403, 404] as const;
 
 /** What the local edge calls a behaviour's traffic (its stats and routes use these names). */
-export type BehaviourName = 'playlist' | 'media' | 'api' | 'web';
+export type BehaviourName = 'playlist' | 'media' | 'streamList' | 'api' | 'web';
 
 export interface Behaviour {
   readonly name: BehaviourName;
@@ -107,8 +126,12 @@ export interface Behaviour {
   readonly pathPattern: string;
   readonly origin: OriginName;
   readonly cachePolicy: CachePolicyName;
-  /** What reaches the origin besides the cache key: nothing more, or every viewer header but Host (with the query). */
-  readonly originRequest: 'cacheKeyOnly' | 'allViewerExceptHost';
+  /**
+   * What reaches the origin besides the cache key: nothing more; the viewer's address (VIEWER_ADDRESS_HEADER,
+   * core/contracts/viewer-address.ts) and nothing else; or every viewer header but Host, with the query and
+   * CloudFront's own headers, the viewer address among them (the managed AllViewerExceptHostHeader policy).
+   */
+  readonly originRequest: 'cacheKeyOnly' | 'viewerAddress' | 'allViewerExceptHost';
   readonly allowedMethods: MethodSet;
   readonly cachedMethods: 'GET_HEAD' | 'GET_HEAD_OPTIONS';
   /**
@@ -161,6 +184,18 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   // Segments and init segments: storage alone; a missing one is a plain error answer cached for 1 s.
   { ...MEDIA, pathPattern: '*.m4s', origin: 'media' },
   { ...MEDIA, pathPattern: '*.mp4', origin: 'media' },
+  // Before `/api/*`: the one API answer that is the same for every viewer, cached; the rate limit still sees the
+  // address of the viewer whose miss reaches the API.
+  {
+    name: 'streamList',
+    pathPattern: STREAM_LIST_PATH,
+    origin: 'api',
+    cachePolicy: 'streamList',
+    originRequest: 'viewerAddress',
+    allowedMethods: 'GET_HEAD',
+    cachedMethods: 'GET_HEAD',
+    compress: true,
+  },
   {
     name: 'api',
     pathPattern: `${API_PREFIX}/*`,

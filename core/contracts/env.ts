@@ -1,17 +1,7 @@
-import { z } from 'zod';
-import {
-  DEFAULT_PART_TARGET_MS,
-  DEFAULT_SEGMENT_TARGET_MS,
-  DEFAULT_WINDOW_SEGMENTS,
-  MAX_PART_TARGET_MS,
-  MAX_SEGMENT_TARGET_MS,
-  MAX_WINDOW_SEGMENTS,
-  MIN_PART_TARGET_MS,
-  MIN_SEGMENT_TARGET_MS,
-  MIN_WINDOW_SEGMENTS,
-} from '../hls/constants.js';
+import { DEFAULT_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS } from '../hls/constants.js';
 import { DEFAULT_LADDER, LadderPreset } from '../ladder.js';
 import { LIVE_TTL_S } from '../live/keys.js';
+import * as z from '../zod.js';
 import { DEFAULT_INPUT_BUFFER_MIB, MIN_INPUT_BUFFER_MIB } from './ingest-memory.js';
 
 /**
@@ -23,16 +13,16 @@ import { DEFAULT_INPUT_BUFFER_MIB, MIN_INPUT_BUFFER_MIB } from './ingest-memory.
  */
 
 const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+  z._default(z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max)), fallback);
 const MAX_PORT = 65_535;
 
 // Fragments, one per binding construct.
 
 /** Bound by LiveState.bindTo on every process. */
 export const RedisEnv = z.object({
-  MIRROR_REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  MIRROR_REDIS_URL: z.string().check(z.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
   /** Secrets Manager secret with the AUTH token; absent for a local redis-server without AUTH. */
-  MIRROR_REDIS_AUTH_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  MIRROR_REDIS_AUTH_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
 });
 
 /**
@@ -40,48 +30,49 @@ export const RedisEnv = z.object({
  * drill failovers on (`/api/control/redis`); absent in the embedded default, where those routes answer 404.
  */
 export const RedisOperationsEnv = z.object({
-  MIRROR_REDIS_REPLICATION_GROUP: z
-    .string()
-    .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'an ElastiCache replication group id')
-    .optional(),
+  MIRROR_REDIS_REPLICATION_GROUP: z.optional(
+    z.string().check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'an ElastiCache replication group id')),
+  ),
 });
 
 /** Bound by LiveState.bindTo on containers only: ECS injects the token, so no Secrets Manager call at start. */
-export const RedisTokenEnv = z.object({ MIRROR_REDIS_AUTH_TOKEN: z.string().min(1).optional() });
+export const RedisTokenEnv = z.object({
+  MIRROR_REDIS_AUTH_TOKEN: z.optional(z.string().check(z.minLength(1))),
+});
 
 /** Bound by MediaStorage.bindTo (S3 on AWS). Each process chooses its own default for MIRROR_STORAGE. */
 export const StorageEnv = z.object({
   MIRROR_STORAGE: z.enum(['s3', 'local']),
-  MIRROR_BUCKET: z.string().optional(),
+  MIRROR_BUCKET: z.optional(z.string()),
   /** An S3-compatible endpoint (tests use s3rver); path-style addressing then. */
-  MIRROR_S3_ENDPOINT: z.url().optional(),
-  MIRROR_MEDIA_DIR: z.string().optional(),
+  MIRROR_S3_ENDPOINT: z.optional(z.url()),
+  MIRROR_MEDIA_DIR: z.optional(z.string()),
 });
 
 /** Bound by AppFunction and the Ingest construct: the `Stage` metric dimension. */
-export const StageEnv = z.object({ MIRROR_STAGE: z.string().min(1).default('local') });
+export const StageEnv = z.object({ MIRROR_STAGE: z._default(z.string().check(z.minLength(1)), 'local') });
 
 /** Bound by Api on the session function; the embedded default passes the secret itself. */
 export const SessionSecretEnv = z.object({
-  MIRROR_SESSION_SECRET_ARN: z.string().optional(),
-  MIRROR_SESSION_SECRET: z.string().min(32).optional(),
+  MIRROR_SESSION_SECRET_ARN: z.optional(z.string()),
+  MIRROR_SESSION_SECRET: z.optional(z.string().check(z.minLength(32))),
 });
 
 /** Bound by the platform stack on the session function when the stage turns playback protection on. */
 export const PlaybackProtectionEnv = z.object({
-  MIRROR_PLAYBACK_PROTECTION: z.enum(['on', 'off']).default('off'),
+  MIRROR_PLAYBACK_PROTECTION: z._default(z.enum(['on', 'off']), 'off'),
 });
 
 /** Bound by Ingest.bindControlTo: the SRT URL handed to operators when they create a stream. */
 export const SrtEndpointEnv = z.object({
-  MIRROR_SRT_HOST: z.string().min(1),
+  MIRROR_SRT_HOST: z.string().check(z.minLength(1)),
   MIRROR_SRT_PORT: int(9000, 1, MAX_PORT),
 });
 
 /** Bound by Ingest.bindControlTo: the ingest service the control function scales; scaling is off without them. */
 export const IngestScalingEnv = z.object({
-  MIRROR_ECS_CLUSTER: z.string().optional(),
-  MIRROR_ECS_SERVICE: z.string().optional(),
+  MIRROR_ECS_CLUSTER: z.optional(z.string()),
+  MIRROR_ECS_SERVICE: z.optional(z.string()),
   MIRROR_MIN_TASKS: int(1),
   MIRROR_MAX_TASKS: int(4),
 });
@@ -94,14 +85,16 @@ export const IngestScalingEnv = z.object({
 export const IngestClusterEnv = z.object({ MIRROR_ECS_CLUSTER: IngestScalingEnv.shape.MIRROR_ECS_CLUSTER });
 
 /** Bound by Delivery.bindInvalidationTo. */
-export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.string().optional() });
+export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.optional(z.string()) });
 
 /** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
-export const ControlTokenEnv = z.object({ MIRROR_CONTROL_TOKEN: z.string().min(16).optional() });
+export const ControlTokenEnv = z.object({
+  MIRROR_CONTROL_TOKEN: z.optional(z.string().check(z.minLength(16))),
+});
 
 /** Bound by the Ingest construct from the stage's ingest settings. */
 export const IngestTaskEnv = z.object({
-  MIRROR_GPU: z.enum(['auto', 'required', 'off']).default('auto'),
+  MIRROR_GPU: z._default(z.enum(['auto', 'required', 'off']), 'auto'),
   /** Streams per task; on GPU hosts the NVENC session budget. */
   MIRROR_NVENC_SESSIONS_PER_GPU: int(0),
   MIRROR_SRT_PORT: int(9000, 1, MAX_PORT),
@@ -114,25 +107,23 @@ export const IngestTaskEnv = z.object({
   MIRROR_MAX_BUFFER_MB: int(DEFAULT_INPUT_BUFFER_MIB, MIN_INPUT_BUFFER_MIB),
 });
 
-/** Bound by the Ingest construct from the stage's media settings; limits and defaults from core/hls/constants.ts. */
+/**
+ * Bound by the Ingest construct from the stage's media settings; limits and defaults from core/hls/constants.ts. Part
+ * and segment targets are not here: each stream's latency profile sets them per rendition (decision D28).
+ */
 export const PackagingEnv = z.object({
-  MIRROR_PART_TARGET_MS: int(DEFAULT_PART_TARGET_MS, MIN_PART_TARGET_MS, MAX_PART_TARGET_MS),
-  MIRROR_SEGMENT_TARGET_MS: int(DEFAULT_SEGMENT_TARGET_MS, MIN_SEGMENT_TARGET_MS, MAX_SEGMENT_TARGET_MS),
   MIRROR_WINDOW_SEGMENTS: int(DEFAULT_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS),
-  MIRROR_LADDER: LadderPreset.default(DEFAULT_LADDER),
+  MIRROR_LADDER: z._default(LadderPreset, DEFAULT_LADDER),
 });
 
 /** Ingest tuning the CDK app leaves at its defaults; the embedded default, tests and operators set it. */
 export const IngestTuningEnv = z.object({
   /** On ECS the task id comes from the task metadata endpoint. */
-  MIRROR_TASK_ID: z
-    .string()
-    .regex(/^[\w.:-]{1,128}$/, 'letters, digits, . _ : - only')
-    .optional(),
+  MIRROR_TASK_ID: z.optional(z.string().check(z.regex(/^[\w.:-]{1,128}$/, 'letters, digits, . _ : - only'))),
   MIRROR_CAPACITY: int(0),
   MIRROR_SRT_LATENCY_MS: int(120, 20),
   MIRROR_RECONNECT_GRACE_MS: int(10_000),
-  MIRROR_METRICS: z.enum(['emf', 'off']).default('emf'),
+  MIRROR_METRICS: z._default(z.enum(['emf', 'off']), 'emf'),
   /** Seconds between nvidia-smi samples for the GPU metrics (GPU path only); 0 turns sampling off. */
   MIRROR_GPU_SAMPLE_S: int(10),
   /**
@@ -150,17 +141,19 @@ export const ManifestEnv = z
   .object({
     ...RedisEnv.shape,
     ...StorageEnv.shape,
-    MIRROR_STORAGE: StorageEnv.shape.MIRROR_STORAGE.default('s3'),
+    MIRROR_STORAGE: z._default(StorageEnv.shape.MIRROR_STORAGE, 's3'),
     ...StageEnv.shape,
   })
-  .refine((e) => e.MIRROR_STORAGE !== 's3' || e.MIRROR_BUCKET !== undefined, {
-    path: ['MIRROR_BUCKET'],
-    message: 'required when MIRROR_STORAGE=s3',
-  })
-  .refine((e) => e.MIRROR_STORAGE !== 'local' || e.MIRROR_MEDIA_DIR !== undefined, {
-    path: ['MIRROR_MEDIA_DIR'],
-    message: 'required when MIRROR_STORAGE=local',
-  });
+  .check(
+    z.refine((e) => e.MIRROR_STORAGE !== 's3' || e.MIRROR_BUCKET !== undefined, {
+      path: ['MIRROR_BUCKET'],
+      message: 'required when MIRROR_STORAGE=s3',
+    }),
+    z.refine((e) => e.MIRROR_STORAGE !== 'local' || e.MIRROR_MEDIA_DIR !== undefined, {
+      path: ['MIRROR_MEDIA_DIR'],
+      message: 'required when MIRROR_STORAGE=local',
+    }),
+  );
 export type ManifestEnv = z.infer<typeof ManifestEnv>;
 
 /** The session function: live state and the playback-token HMAC key. */
@@ -171,10 +164,12 @@ export const SessionEnv = z
     ...SessionSecretEnv.shape,
     ...PlaybackProtectionEnv.shape,
   })
-  .refine((e) => e.MIRROR_SESSION_SECRET_ARN || e.MIRROR_SESSION_SECRET, {
-    message: 'set MIRROR_SESSION_SECRET_ARN (or MIRROR_SESSION_SECRET locally)',
-    path: ['MIRROR_SESSION_SECRET_ARN'],
-  });
+  .check(
+    z.refine((e) => e.MIRROR_SESSION_SECRET_ARN || e.MIRROR_SESSION_SECRET, {
+      message: 'set MIRROR_SESSION_SECRET_ARN (or MIRROR_SESSION_SECRET locally)',
+      path: ['MIRROR_SESSION_SECRET_ARN'],
+    }),
+  );
 export type SessionEnv = z.infer<typeof SessionEnv>;
 
 /** The control function: live state, the SRT endpoint, the ingest service it scales and the distribution. */
@@ -194,8 +189,8 @@ export const IngestEnv = z.object({
   ...RedisEnv.shape,
   ...RedisTokenEnv.shape,
   ...StorageEnv.shape,
-  MIRROR_STORAGE: StorageEnv.shape.MIRROR_STORAGE.default('local'),
-  MIRROR_MEDIA_DIR: z.string().default('.mirror/media'),
+  MIRROR_STORAGE: z._default(StorageEnv.shape.MIRROR_STORAGE, 'local'),
+  MIRROR_MEDIA_DIR: z._default(z.string(), '.mirror/media'),
   ...StageEnv.shape,
   ...IngestTaskEnv.shape,
   ...IngestClusterEnv.shape,
@@ -244,8 +239,6 @@ export const ENV_BINDING = {
   MIRROR_NVENC_SESSIONS_PER_GPU: 'aws',
   MIRROR_HEALTH_PORT: 'aws',
   MIRROR_DRAIN_S: 'aws',
-  MIRROR_PART_TARGET_MS: 'aws',
-  MIRROR_SEGMENT_TARGET_MS: 'aws',
   MIRROR_WINDOW_SEGMENTS: 'aws',
   MIRROR_LADDER: 'aws',
   MIRROR_TASK_ID: 'local',
@@ -265,12 +258,12 @@ export type KeysBoundAs<S, B extends EnvBinding> = {
 }[keyof S & EnvKey];
 
 /** The variables of a process (or fragment) schema that are bound as `binding`, in schema order. */
-export function keysBoundAs(schema: { readonly shape: z.ZodRawShape }, binding: EnvBinding): string[] {
+export function keysBoundAs(schema: { readonly shape: z.core.$ZodShape }, binding: EnvBinding): string[] {
   return Object.keys(schema.shape).filter((key) => ENV_BINDING[key as EnvKey] === binding);
 }
 
 /** Parses MIRROR_* variables once; a missing or bad one fails at cold start naming the variable. */
-export function readEnv<T extends z.ZodType>(
+export function readEnv<T extends z.ZodMiniType>(
   schema: T,
   env: Readonly<Record<string, string | undefined>>,
 ): z.infer<T> {

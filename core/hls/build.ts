@@ -29,6 +29,15 @@ export interface MediaPlaylistOptions {
   readonly siblings?: readonly SiblingRendition[];
 }
 
+/**
+ * PART-TARGET as rendered (millisecond precision), rounded up: parts of whole frames are not whole milliseconds
+ * (4 frames at 30 fps are 133.33 ms, decision D28), and rounding to nearest would put 0.133 under the parts' true
+ * length and PART-HOLD-BACK (3 x 0.26667 = 0.800 for 8 frames) under 3 x the 0.267 the playlist shows.
+ */
+export function renderedPartTargetS(partTargetS: number): number {
+  return Math.ceil(partTargetS * 1000 - 1e-6) / 1000;
+}
+
 const toParts = (broadcast: string, msn: number, parts: readonly PartEntry[]): Part[] =>
   parts.map((p, i) => ({
     uri: renditionFiles.part(broadcast, msn, i),
@@ -100,9 +109,9 @@ export function buildMediaPlaylist(
       canBlockReload: true,
       canSkipUntilS: CAN_SKIP_UNTIL_TARGETS * timeline.targetDurationS,
       holdBackS: HOLD_BACK_TARGETS * timeline.targetDurationS,
-      partHoldBackS: PART_HOLD_BACK_PARTS * timeline.partTargetS,
+      partHoldBackS: PART_HOLD_BACK_PARTS * renderedPartTargetS(timeline.partTargetS),
     },
-    partInf: { partTargetS: timeline.partTargetS },
+    partInf: { partTargetS: renderedPartTargetS(timeline.partTargetS) },
     mediaSequence: timeline.segments[0]?.msn ?? open?.msn ?? timeline.mediaSequence,
     discontinuitySequence: timeline.discontinuitySequence,
     ...(skipped > 0 ? { skip: { skippedSegments: skipped } } : {}),

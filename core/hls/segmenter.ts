@@ -165,6 +165,11 @@ export class Segmenter {
     }
     const leaving = segments.length - Math.min(segments.length, this.windowSegments);
     this.segments = segments.slice(leaving);
+    // The previous timeline may have had longer parts (its stream's latency profile changed, decision D28): every
+    // part still listed must stay within PART-TARGET.
+    for (const segment of this.segments) {
+      for (const part of segment.parts ?? []) this.partTargetS = Math.max(this.partTargetS, part.durationS);
+    }
     this.mediaSequence = this.segments[0]?.msn ?? previous.mediaSequence;
     this.discontinuitySequence =
       previous.discontinuitySequence + segments.slice(0, leaving).filter((x) => x.discontinuity).length;

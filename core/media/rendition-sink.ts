@@ -1,3 +1,5 @@
+import type { RenditionTargets } from '../latency-profiles.js';
+
 /**
  * The seam between a producer of fragmented MP4 (the ingest transcoder, one pipe per rung)
  * and the LL-HLS packager that splits it into parts and publishes them.
@@ -63,7 +65,11 @@ export interface ProducerStart {
 }
 
 export interface RenditionSinkFactory {
-  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink;
+  /**
+   * `targets`: the rendition's part and segment targets (its stream's latency profile, decision D28), fixed for the
+   * sink's life; the factory's defaults when absent.
+   */
+  open(streamId: string, rendition: string, start?: ProducerStart, targets?: RenditionTargets): RenditionSink;
   /** The storage health of a stream's open renditions (the ingest status shows it). */
   storage?(streamId: string): readonly RenditionStorageReport[];
 }

@@ -7,6 +7,10 @@ import type { WriteQueueBounds } from './write-queue.js';
 export interface PackagerOptions {
   readonly storage: MediaStorage;
   readonly live: LiveStatePort;
+  /**
+   * Part and segment targets of renditions opened without their own (RenditionSinkFactory.open's `targets`: the
+   * ingest gives each rendition its stream's profile, decision D28).
+   */
   readonly partTargetMs: number;
   readonly segmentTargetMs: number;
   /** Complete segments in the live window; DEFAULT_WINDOW_SEGMENTS (20 x 500 ms = 10 s) when absent. */

@@ -1,3 +1,4 @@
+import type { RenditionTargets } from '../latency-profiles.js';
 import type {
   ProducerStart,
   RenditionSink,
@@ -18,8 +19,14 @@ export class Packager implements RenditionSinkFactory {
 
   constructor(private readonly options: PackagerOptions) {}
 
-  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink {
-    const sink = new RenditionPackager(streamId, rendition, this.options, start, () => {
+  open(
+    streamId: string,
+    rendition: string,
+    start?: ProducerStart,
+    targets?: RenditionTargets,
+  ): RenditionSink {
+    const options = targets === undefined ? this.options : { ...this.options, ...targets };
+    const sink = new RenditionPackager(streamId, rendition, options, start, () => {
       const stream = this.sinks.get(streamId);
       if (stream?.get(rendition) !== sink) return;
       stream.delete(rendition);

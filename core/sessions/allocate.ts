@@ -1,4 +1,5 @@
 import { type Rung, TILE_RUNG } from '../ladder.js';
+import { type LatencyProfile, partTargetMsFor } from '../latency-profiles.js';
 
 /**
  * Bandwidth allocation for a multi-view session: which rendition each tile plays. A pure function of the
@@ -18,6 +19,10 @@ import { type Rung, TILE_RUNG } from '../ladder.js';
  *   it does not; it is upgraded only when even UPGRADE_FACTOR x TARGET would give every tile at least as
  *   much, and not sooner than HOLD_MS after the last change. The player applies a new rendition at its
  *   next segment boundary (hls.js nextLevel), so changes land on segment boundaries.
+ * - Part durations (decision D28): on a stream whose rungs differ in part duration (the `wall` profile: long parts
+ *   on the tile rung), the focused tile plays a rung with the shortest parts, its cheapest one even when larger
+ *   than the tile (a focused tile is watched closely: its latency matters, and its cost is one tile's); only when
+ *   none fits the budget does it fall back to the other rungs. Unfocused tiles stay at the tile rung (long parts).
  */
 
 export interface AllocRung {
@@ -27,6 +32,8 @@ export interface AllocRung {
   readonly height?: number;
   /** Peak video + audio bitrate, kbps. */
   readonly costKbps: number;
+  /** The rung's part target under its stream's latency profile (ms); unknown: no preference by parts. */
+  readonly partTargetMs?: number;
 }
 
 export interface AllocTile {
@@ -86,13 +93,42 @@ export function rungCost(rung: Rung, sourceKbps?: number): number {
  */
 export const PASSTHROUGH_ESTIMATE_KBPS = 8000;
 
-export function toAllocRungs(ladder: readonly Rung[], sourceKbps?: number): AllocRung[] {
+export function toAllocRungs(
+  ladder: readonly Rung[],
+  sourceKbps?: number,
+  profile?: LatencyProfile,
+): AllocRung[] {
   return ladder.map((r) => ({
     name: r.name,
     width: r.width,
     height: r.height,
     costKbps: rungCost(r, sourceKbps),
+    ...(profile === undefined ? {} : { partTargetMs: partTargetMsFor(profile, ladder, r) }),
   }));
+}
+
+/**
+ * The tile with only its shortest-part rungs, when its rungs differ in part duration (a `wall` stream); the tile
+ * as it is otherwise (one part duration, or unknown).
+ */
+export function shortPartRungs(tile: AllocTile): AllocTile {
+  const parts = tile.rungs.map((r) => r.partTargetMs);
+  if (parts.some((p) => p === undefined)) return tile;
+  const shortest = Math.min(...(parts as number[]));
+  const short = tile.rungs.filter((r) => r.partTargetMs === shortest);
+  return short.length === tile.rungs.length ? tile : { ...tile, rungs: short };
+}
+
+/** The rungs tile `i` may play: unfocused (or struggling) tiles capped at the tile rung, see the rules above. */
+function tileOptions(
+  tile: AllocTile,
+  i: number,
+  focusIndex: number | null,
+  shortParts: boolean,
+): AllocRung[] {
+  if (tile.streamId === null) return [];
+  if (i !== focusIndex || tile.struggling) return usableRungs(tile, TILE_RUNG.height);
+  return usableRungs(shortParts ? shortPartRungs(tile) : tile);
 }
 
 /** The rungs a tile may play, cheapest first: those that fit the tile, plus the cheapest one in any case. */
@@ -113,11 +149,19 @@ type Choice = readonly (AllocRung | null)[];
 /** The best answer that fits `target`, ignoring the previous one. */
 export function freshAllocation(tiles: readonly AllocTile[], focus: number | null, target: number): Choice {
   const focusIndex = focus !== null && tiles[focus]?.streamId ? focus : null;
-  const options = tiles.map((tile, i) =>
-    tile.streamId === null
-      ? []
-      : usableRungs(tile, i === focusIndex && !tile.struggling ? undefined : TILE_RUNG.height),
-  );
+  const short = fitAllocation(tiles, focusIndex, target, true);
+  // No short-part rung fits for the focused tile: the cheaper long-part ones rather than nothing.
+  if (focusIndex === null || short[focusIndex] !== null) return short;
+  return fitAllocation(tiles, focusIndex, target, false);
+}
+
+function fitAllocation(
+  tiles: readonly AllocTile[],
+  focusIndex: number | null,
+  target: number,
+  shortParts: boolean,
+): Choice {
+  const options = tiles.map((tile, i) => tileOptions(tile, i, focusIndex, shortParts));
   const order = tiles
     .map((_, i) => i)
     .filter((i) => (options[i]?.length ?? 0) > 0)
@@ -224,7 +268,8 @@ function resolve(tiles: readonly AllocTile[], focus: number | null, names: reado
       choice.push(null);
       continue;
     }
-    const usable = usableRungs(tile, i === focusIndex && !tile.struggling ? undefined : TILE_RUNG.height);
+    // Kept whether it was chosen among the short-part rungs or as the fallback.
+    const usable = [...tileOptions(tile, i, focusIndex, true), ...tileOptions(tile, i, focusIndex, false)];
     const rung = usable.find((r) => r.name === name);
     if (!rung) return undefined;
     choice.push(rung);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod.js';
 
 /**
  * Multi-view layouts. Each tile is a rectangle in fractions of the player area; the viewer draws them and

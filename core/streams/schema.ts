@@ -1,30 +1,42 @@
-import { z } from 'zod';
 import { StreamId } from '../contracts/names.js';
 import { LadderPreset } from '../ladder.js';
+import { DEFAULT_LATENCY_PROFILE, LatencyProfile } from '../latency-profiles.js';
+import * as z from '../zod.js';
 
 /** The stream-id grammar lives with the other shared names; the control and session APIs import it from here. */
 export { RESERVED_STREAM_IDS, StreamId } from '../contracts/names.js';
 
 /** SRT passphrase rules (libsrt): 10 to 79 characters. */
-export const Passphrase = z.string().min(10).max(79);
+export const Passphrase = z.string().check(z.minLength(10), z.maxLength(79));
 export const KeyLength = z.union([z.literal(16), z.literal(24), z.literal(32)]);
 
-export const LatencyProfile = z.enum(['low', 'standard']);
+/**
+ * The contribution link's profile (`latency`): SRT receive latency, not delivery. Named apart from the delivery
+ * profile (`latencyProfile`, core/latency-profiles.ts) since a stream chooses the two independently.
+ */
+export const SrtLatency = z.enum(['low', 'standard']);
+export type SrtLatency = z.infer<typeof SrtLatency>;
 /**
  * SRT receive latency per profile (ms), about 4x RTT (decision D11): `low` is libsrt's default 120 ms, enough on
  * clean regional links; `standard` (500 ms) still delivers every packet at 5 % loss and 40 ms RTT.
  */
-export const SRT_LATENCY_MS: Record<z.infer<typeof LatencyProfile>, number> = { low: 120, standard: 500 };
+export const SRT_LATENCY_MS: Record<SrtLatency, number> = { low: 120, standard: 500 };
 
 export const StreamRecord = z.object({
   id: StreamId,
-  name: z.string().min(1).max(200),
+  name: z.string().check(z.minLength(1), z.maxLength(200)),
   ladder: LadderPreset,
-  latency: LatencyProfile,
+  latency: SrtLatency,
+  /**
+   * Delivery cost-latency profile (decision D28): each rendition's part duration and the ladder's segment duration.
+   * Records written before it existed read as the default. The ingest applies it when it opens the stream's
+   * renditions (the next encoder connection after a change).
+   */
+  latencyProfile: z._default(LatencyProfile, DEFAULT_LATENCY_PROFILE),
   /** Secret: identifies the publisher in the SRT streamid. Never logged. */
-  publishKey: z.string().min(16).max(128),
+  publishKey: z.string().check(z.minLength(16), z.maxLength(128)),
   /** Secret: SRT AES passphrase; null = unencrypted ingest. Never logged. */
-  passphrase: Passphrase.nullable(),
+  passphrase: z.nullable(Passphrase),
   keyLength: KeyLength,
   createdAt: z.string(),
   updatedAt: z.string(),

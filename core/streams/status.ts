@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { STORAGE_STATES } from '../media/rendition-sink.js';
+import * as z from '../zod.js';
 
 /**
  * Live ingest status of one stream, written by the ingest task that holds the publisher lease to
@@ -8,11 +8,11 @@ import { STORAGE_STATES } from '../media/rendition-sink.js';
  */
 /** What the ingest saw of the encoder's stream; shared with the control API's response schema. */
 export const INPUT_REPORT_SHAPE = {
-  codec: z.string().optional(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  fps: z.number().optional(),
-  bitrateKbps: z.number().optional(),
+  codec: z.optional(z.string()),
+  width: z.optional(z.number()),
+  height: z.optional(z.number()),
+  fps: z.optional(z.number()),
+  bitrateKbps: z.optional(z.number()),
 };
 
 /**
@@ -20,46 +20,46 @@ export const INPUT_REPORT_SHAPE = {
  * means a rendition publishes nothing until its init segment is stored), and each rendition's figures.
  */
 export const STORAGE_REPORT_SHAPE = {
-  state: z.enum(STORAGE_STATES).optional(),
-  renditions: z
-    .array(
+  state: z.optional(z.enum(STORAGE_STATES)),
+  renditions: z.optional(
+    z.array(
       z.looseObject({
         rendition: z.string(),
         state: z.enum(STORAGE_STATES),
         failedWrites: z.number(),
         lostParts: z.number(),
-        pendingSegments: z.number().optional(),
-        folder: z.string().optional(),
-        lastError: z.string().optional(),
+        pendingSegments: z.optional(z.number()),
+        folder: z.optional(z.string()),
+        lastError: z.optional(z.string()),
       }),
-    )
-    .optional(),
+    ),
+  ),
 };
 
 export const IngestStatus = z.looseObject({
-  state: z.enum(['live', 'idle', 'error']).optional(),
+  state: z.optional(z.enum(['live', 'idle', 'error'])),
   /** Ingest task id holding the lease. */
-  taskId: z.string().optional(),
+  taskId: z.optional(z.string()),
   /** The current broadcast: the folder of the media being written (decision D16). */
-  broadcast: z.string().optional(),
-  input: z.looseObject(INPUT_REPORT_SHAPE).optional(),
-  srt: z
-    .looseObject({
-      rttMs: z.number().optional(),
+  broadcast: z.optional(z.string()),
+  input: z.optional(z.looseObject(INPUT_REPORT_SHAPE)),
+  srt: z.optional(
+    z.looseObject({
+      rttMs: z.optional(z.number()),
       /** Packets lost over packets received, percent, over the last report interval. */
-      lossPercent: z.number().optional(),
-      retransmitted: z.number().optional(),
-      dropped: z.number().optional(),
-    })
-    .optional(),
+      lossPercent: z.optional(z.number()),
+      retransmitted: z.optional(z.number()),
+      dropped: z.optional(z.number()),
+    }),
+  ),
   /** Rendition names currently produced (from the ladder). */
-  renditions: z.array(z.string()).optional(),
-  storage: z.looseObject(STORAGE_REPORT_SHAPE).optional(),
+  renditions: z.optional(z.array(z.string())),
+  storage: z.optional(z.looseObject(STORAGE_REPORT_SHAPE)),
   /** Ingest-to-part latency measured by the packager, ms. */
-  latencyMs: z.number().optional(),
-  error: z.string().optional(),
+  latencyMs: z.optional(z.number()),
+  error: z.optional(z.string()),
   /** ISO time of the report. */
-  updatedAt: z.string().optional(),
+  updatedAt: z.optional(z.string()),
 });
 export type IngestStatus = z.infer<typeof IngestStatus>;
 
@@ -67,14 +67,14 @@ export type IngestStatus = z.infer<typeof IngestStatus>;
 export const TASK_LOAD_SHAPE = {
   taskId: z.string(),
   /** Streams this task can take (NVENC sessions or CPU budget). */
-  capacity: z.number().optional(),
+  capacity: z.optional(z.number()),
   /** Streams being published to this task now. */
-  streams: z.number().optional(),
-  cpuPercent: z.number().optional(),
-  gpu: z.boolean().optional(),
-  updatedAt: z.string().optional(),
+  streams: z.optional(z.number()),
+  cpuPercent: z.optional(z.number()),
+  gpu: z.optional(z.boolean()),
+  updatedAt: z.optional(z.string()),
 };
 
 /** Capacity and load report of one ingest task, at `mirror:task:{id}` and scored in `mirror:tasks`. */
-export const TaskReport = z.looseObject({ ...TASK_LOAD_SHAPE, address: z.string().optional() });
+export const TaskReport = z.looseObject({ ...TASK_LOAD_SHAPE, address: z.optional(z.string()) });
 export type TaskReport = z.infer<typeof TaskReport>;

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
 import { redisFailure } from '../../core/adapters/redis.js';
 import type { SrtEndpoint } from '../../core/adapters/streams/registry.js';
 import { openApiRoute } from '../../core/api/openapi.js';
@@ -14,7 +15,6 @@ import {
 } from '../../core/api/router.js';
 import type { HttpApp, HttpRequest } from '../../core/http.js';
 import { controlContext } from './context.js';
-import { buildControlOpenApi } from './openapi.js';
 import type { EdgeInvalidation, IngestScaling, LiveStateCluster } from './ports.js';
 import { auditRoutes } from './routes/audit.js';
 import { cacheRoutes } from './routes/cache.js';
@@ -54,8 +54,12 @@ export function bearerAuthenticator(token: string, principal = 'local-operator')
 export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes: readonly AnyRoute[] } {
   const context = controlContext(deps);
   const routes: AnyRoute[] = [
-    openApiRoute({ path: '/api/control/openapi.json', operationId: 'getOpenApi', public: true }, () =>
-      buildControlOpenApi(routes),
+    openApiRoute(
+      { path: '/api/control/openapi.json', operationId: 'getOpenApi', public: true },
+      // Bundled for Lambda the generator is dead code (FUNCTION_BUNDLING defines the variable): the shipped document.
+      process.env.MIRROR_OPENAPI_DOCUMENT
+        ? shippedOpenApiDocument(process.env.MIRROR_OPENAPI_DOCUMENT)
+        : async () => (await import('./openapi.js')).buildControlOpenApi(routes),
     ),
     ...streamRoutes(context),
     ...keyRoutes(context),

@@ -1,109 +1,136 @@
-import { z } from 'zod';
 import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
+import { DEFAULT_LATENCY_PROFILE, LatencyProfile } from '../../core/latency-profiles.js';
 import { STORAGE_STATES } from '../../core/media/rendition-sink.js';
-import { KeyLength, LatencyProfile, StreamId } from '../../core/streams/schema.js';
+import { KeyLength, SrtLatency, StreamId } from '../../core/streams/schema.js';
 import { INPUT_REPORT_SHAPE, TASK_LOAD_SHAPE } from '../../core/streams/status.js';
+import * as z from '../../core/zod.js';
 
 /** Request and response schemas of the control API: validation and the OpenAPI document both come from here. */
 
-export const StreamIdParam = StreamId.meta({ description: 'Stream id (lowercase slug).' });
+export const StreamIdParam = StreamId.check(z.meta({ description: 'Stream id (lowercase slug).' }));
 /** The path parameters of the routes under `/api/control/streams/{streamId}`. */
 export const StreamPathParams = { streamId: StreamIdParam };
 
+const LATENCY_PROFILE_DOC =
+  'Delivery cost-latency profile (docs/api.md): `low` 133 ms parts (sub-second), `standard` 267 ms parts (about ' +
+  '1 s, half the requests), `wall` short parts on full-size rungs and 400 ms parts on the tile rung (multi-view ' +
+  'walls). Applies from the next encoder connection.';
+
+const StreamName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+
 export const CreateStreamBody = z.strictObject({
-  id: StreamId.optional().meta({ description: 'Stream id; derived from the name when absent.' }),
-  name: z.string().trim().min(1).max(200),
-  ladder: LadderPreset.default(DEFAULT_LADDER),
-  latency: LatencyProfile.default('low'),
-  encrypted: z.boolean().default(true).meta({ description: 'Generate an SRT AES passphrase.' }),
-  keyLength: KeyLength.default(16),
+  id: z.optional(StreamId).check(z.meta({ description: 'Stream id; derived from the name when absent.' })),
+  name: StreamName,
+  ladder: z._default(LadderPreset, DEFAULT_LADDER),
+  latency: z._default(SrtLatency, 'low'),
+  latencyProfile: z
+    ._default(LatencyProfile, DEFAULT_LATENCY_PROFILE)
+    .check(z.meta({ description: LATENCY_PROFILE_DOC })),
+  encrypted: z._default(z.boolean(), true).check(z.meta({ description: 'Generate an SRT AES passphrase.' })),
+  keyLength: z._default(KeyLength, 16),
   clientToken: z
-    .string()
-    .min(8)
-    .max(64)
-    .regex(/^[A-Za-z0-9._-]+$/, 'must be 8-64 letters, digits, dots, dashes or underscores')
-    .optional()
-    .meta({ description: 'Idempotency token: repeating a create with it returns the same stream.' }),
+    .optional(
+      z
+        .string()
+        .check(
+          z.minLength(8),
+          z.maxLength(64),
+          z.regex(/^[A-Za-z0-9._-]+$/, 'must be 8-64 letters, digits, dots, dashes or underscores'),
+        ),
+    )
+    .check(z.meta({ description: 'Idempotency token: repeating a create with it returns the same stream.' })),
 });
 
 export const UpdateStreamBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
-    ladder: LadderPreset.optional(),
-    latency: LatencyProfile.optional(),
+    name: z.optional(StreamName),
+    ladder: z.optional(LadderPreset),
+    latency: z.optional(SrtLatency),
+    latencyProfile: z.optional(LatencyProfile).check(z.meta({ description: LATENCY_PROFILE_DOC })),
   })
-  .refine((v) => Object.keys(v).length > 0, { message: 'name at least one of name, ladder, latency' });
+  .check(
+    z.refine((v) => Object.keys(v).length > 0, {
+      message: 'name at least one of name, ladder, latency, latencyProfile',
+    }),
+  );
 
 export const RotateBody = z
   .strictObject({
-    publishKey: z.boolean().default(true),
-    passphrase: z.boolean().default(true),
-    disconnect: z.boolean().default(false).meta({ description: 'Also drop the current publisher.' }),
+    publishKey: z._default(z.boolean(), true),
+    passphrase: z._default(z.boolean(), true),
+    disconnect: z
+      ._default(z.boolean(), false)
+      .check(z.meta({ description: 'Also drop the current publisher.' })),
   })
-  .refine((v) => v.publishKey || v.passphrase, {
-    message: 'rotate at least one of publishKey, passphrase',
-    path: ['publishKey'],
-  });
+  .check(
+    z.refine((v) => v.publishKey || v.passphrase, {
+      message: 'rotate at least one of publishKey, passphrase',
+      path: ['publishKey'],
+    }),
+  );
 
 export const DisconnectBody = z.strictObject({
-  reason: z.string().min(1).max(200).default('disconnected by operator'),
+  reason: z._default(z.string().check(z.minLength(1), z.maxLength(200)), 'disconnected by operator'),
 });
 
 export const ScaleBody = z.strictObject({
-  desiredCount: z.int().min(0).max(1000),
+  desiredCount: z.int().check(z.minimum(0), z.maximum(1000)),
 });
 
-const Limit = z.coerce.number().int().min(1).max(100);
+const Limit = z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100));
 export const ListQuery = z.strictObject({
-  limit: Limit.default(50),
-  cursor: z.string().min(1).max(400).optional(),
+  limit: z._default(Limit, 50),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(400))),
 });
-export const AuditQuery = z.strictObject({ limit: Limit.default(50) });
+export const AuditQuery = z.strictObject({ limit: z._default(Limit, 50) });
 
 export const StreamStatusSchema = z.object({
   state: z.enum(['live', 'idle', 'error']),
-  taskId: z.string().optional(),
-  broadcast: z
-    .string()
-    .optional()
-    .meta({
+  taskId: z.optional(z.string()),
+  broadcast: z.optional(z.string()).check(
+    z.meta({
       description:
         'Id of the current (or last) broadcast, one per encoder connection: the folder of its media objects, ' +
         '`/{streamId}/{rendition}/{broadcast}/`.',
     }),
-  input: z.object(INPUT_REPORT_SHAPE).optional(),
-  srt: z.object({ rttMs: z.number().optional(), lossPercent: z.number().optional() }).optional(),
+  ),
+  input: z.optional(z.object(INPUT_REPORT_SHAPE)),
+  srt: z.optional(z.object({ rttMs: z.optional(z.number()), lossPercent: z.optional(z.number()) })),
   renditions: z.array(z.string()),
   storage: z
-    .object({
-      state: z.enum(STORAGE_STATES),
-      renditions: z.array(
-        z.object({
-          rendition: z.string(),
-          state: z.enum(STORAGE_STATES),
-          failedWrites: z.int(),
-          lostParts: z.int(),
-          lastError: z.string().optional(),
-        }),
-      ),
-    })
-    .optional()
-    .meta({
-      description:
-        'Whether the renditions can store and publish: `init-failed` while a rendition publishes nothing (its init ' +
-        'segment is not stored; retried), `degraded` while one recovers from a lost write. `state` stays `live` ' +
-        'meanwhile: the encoder is connected.',
-    }),
-  latencyMs: z.number().optional(),
-  error: z.string().optional(),
-  updatedAt: z.string().optional(),
+    .optional(
+      z.object({
+        state: z.enum(STORAGE_STATES),
+        renditions: z.array(
+          z.object({
+            rendition: z.string(),
+            state: z.enum(STORAGE_STATES),
+            failedWrites: z.int(),
+            lostParts: z.int(),
+            lastError: z.optional(z.string()),
+          }),
+        ),
+      }),
+    )
+    .check(
+      z.meta({
+        description:
+          'Whether the renditions can store and publish: `init-failed` while a rendition publishes nothing (its ' +
+          'init segment is not stored; retried), `degraded` while one recovers from a lost write. `state` stays ' +
+          '`live` meanwhile: the encoder is connected.',
+      }),
+    ),
+  latencyMs: z.optional(z.number()),
+  error: z.optional(z.string()),
+  updatedAt: z.optional(z.string()),
 });
 
 export const StreamView = z.object({
   id: z.string(),
   name: z.string(),
   ladder: LadderPreset,
-  latency: LatencyProfile,
+  latency: SrtLatency,
+  latencyProfile: LatencyProfile,
   encrypted: z.boolean(),
   keyLength: KeyLength,
   createdAt: z.string(),
@@ -114,18 +141,20 @@ export const StreamView = z.object({
 
 export const Credentials = z.object({
   publishKey: z.string(),
-  passphrase: z.string().nullable(),
+  passphrase: z.nullable(z.string()),
   keyLength: KeyLength,
-  srtUrl: z.string().meta({ description: 'SRT caller URL with the standard #!:: streamid.' }),
-  srtPlainKeyUrl: z.string().meta({ description: 'The same with the plain publish key as streamid.' }),
+  srtUrl: z.string().check(z.meta({ description: 'SRT caller URL with the standard #!:: streamid.' })),
+  srtPlainKeyUrl: z
+    .string()
+    .check(z.meta({ description: 'The same with the plain publish key as streamid.' })),
 });
 
 export const StreamWithCredentials = z.object({
   stream: StreamView,
-  credentials: Credentials.meta({ description: 'Shown once: store it; it cannot be read back.' }),
+  credentials: Credentials.check(z.meta({ description: 'Shown once: store it; it cannot be read back.' })),
 });
 export const StreamResponse = z.object({ stream: StreamView });
-export const StreamList = z.object({ streams: z.array(StreamView), nextCursor: z.string().optional() });
+export const StreamList = z.object({ streams: z.array(StreamView), nextCursor: z.optional(z.string()) });
 export const DisconnectResponse = z.object({ streamId: z.string(), tasksNotified: z.int() });
 export const InvalidationResponse = z.object({
   invalidationId: z.string(),
@@ -138,15 +167,16 @@ export const IngestView = z.object({
   tasks: z.array(TaskView),
   totals: z.object({ capacity: z.number(), streams: z.number() }),
   service: z
-    .object({
-      desiredCount: z.int(),
-      runningCount: z.int(),
-      pendingCount: z.int(),
-      minTasks: z.int(),
-      maxTasks: z.int(),
-    })
-    .nullable()
-    .meta({ description: 'The ECS service; null where there is none (the embedded default).' }),
+    .nullable(
+      z.object({
+        desiredCount: z.int(),
+        runningCount: z.int(),
+        pendingCount: z.int(),
+        minTasks: z.int(),
+        maxTasks: z.int(),
+      }),
+    )
+    .check(z.meta({ description: 'The ECS service; null where there is none (the embedded default).' })),
 });
 export const ScaleResponse = z.object({ desiredCount: z.int(), minTasks: z.int(), maxTasks: z.int() });
 export const AuditList = z.object({
@@ -163,6 +193,6 @@ export const AuditList = z.object({
 });
 export const ErrorBody = z.object({
   error: z.string(),
-  field: z.string().optional().meta({ description: 'The request field at fault.' }),
+  field: z.optional(z.string()).check(z.meta({ description: 'The request field at fault.' })),
   message: z.string(),
 });

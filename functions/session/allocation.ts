@@ -68,7 +68,10 @@ export function sessionAllocation(registry: StreamRegistry, now: () => number): 
         const size = session.tileSizes[i] ?? { widthPx: 0, heightPx: 0 };
         return {
           streamId: stream ? id : null,
-          rungs: stream ? toAllocRungs(ladderFor(stream.record.ladder), stream.sourceKbps) : [],
+          // With each rung's part target: a `wall` stream's focused tile plays a short-part rung (decision D28).
+          rungs: stream
+            ? toAllocRungs(ladderFor(stream.record.ladder), stream.sourceKbps, stream.record.latencyProfile)
+            : [],
           widthPx: size.widthPx,
           heightPx: size.heightPx,
           struggling: session.struggling?.[i] ?? false,

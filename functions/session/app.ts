@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
 import { redisFailure } from '../../core/adapters/redis.js';
 import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/adapters/sessions/ratelimit.js';
 import { openApiRoute } from '../../core/api/openapi.js';
@@ -10,9 +11,9 @@ import {
   respondError,
   respondToFailure,
 } from '../../core/api/router.js';
+import { rateLimitSubject, VIEWER_ADDRESS_HEADER, viewerIp } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { sessionContext } from './context.js';
-import { sessionOpenApi } from './openapi.js';
 import { createSessionRoute, endSessionRoute, getSessionRoute } from './routes/sessions.js';
 import { publicStreamsRoute } from './routes/streams.js';
 import { updateRoutes } from './routes/updates.js';
@@ -29,11 +30,24 @@ export interface SessionDeps {
   readonly now?: () => number;
 }
 
+/**
+ * Whose bucket a request takes from (D27): the viewer address the edge set (CloudFront, or the local edge, each
+ * replacing what the client sent), else the connection's source (a caller reaching the API without the edge).
+ * Never X-Forwarded-For: its first entries are whatever the client wrote.
+ */
+export function limitedAddress(request: Pick<HttpRequest, 'headers' | 'sourceIp'>): string {
+  return rateLimitSubject(viewerIp(request.headers[VIEWER_ADDRESS_HEADER]) ?? request.sourceIp ?? 'unknown');
+}
+
 export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes: readonly AnyRoute[] } {
   const context = sessionContext({ ...deps, now: deps.now ?? Date.now });
   const routes: AnyRoute[] = [
-    openApiRoute({ path: '/api/sessions/openapi.json', operationId: 'getSessionOpenApi' }, () =>
-      sessionOpenApi(routes),
+    openApiRoute(
+      { path: '/api/sessions/openapi.json', operationId: 'getSessionOpenApi' },
+      // Bundled for Lambda the generator is dead code (FUNCTION_BUNDLING defines the variable): the shipped document.
+      process.env.MIRROR_OPENAPI_DOCUMENT
+        ? shippedOpenApiDocument(process.env.MIRROR_OPENAPI_DOCUMENT)
+        : async () => (await import('./openapi.js')).sessionOpenApi(routes),
     ),
     publicStreamsRoute(context),
     createSessionRoute(context),
@@ -48,7 +62,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
     deps.rateLimit?.burst ?? BURST,
   );
   const rateLimited = async (request: HttpRequest): Promise<HttpResponse | undefined> => {
-    const decision = await limiter.take(request.sourceIp ?? 'unknown');
+    const decision = await limiter.take(limitedAddress(request));
     if (decision.allowed) return undefined;
     const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     return respondError(

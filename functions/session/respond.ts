@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { HEARTBEAT_INTERVAL_MS, type SessionRecord } from '../../core/adapters/sessions/store.js';
+import type { SessionRecord } from '../../core/adapters/sessions/store.js';
 import { playlistPaths } from '../../core/contracts/names.js';
 import { type HttpResponse, jsonResponse } from '../../core/http.js';
+import { heartbeatIntervalMs } from '../../core/sessions/heartbeat-policy.js';
 import { layoutTiles } from '../../core/sessions/layouts.js';
 import { PLAYBACK_COOKIE, signPlaybackToken } from '../../core/sessions/token.js';
 import type * as S from './schemas.js';
@@ -35,7 +36,7 @@ export function sessionResponder(deps: SessionResponderDeps): SessionResponder {
 
   return (status, session, budget, extra = {}) => {
     const playbackToken = deps.playbackProtection ? playbackTokenFor(session) : undefined;
-    const body = { ...sessionView(session, budget, playbackToken), ...extra };
+    const body = { ...sessionView(session, budget, playbackToken, deps.now()), ...extra };
     const headers: Record<string, string> = {};
     if (deps.playbackProtection && body.playbackToken) {
       const maxAge = Math.max(0, Math.floor((session.expiresAtMs - deps.now()) / 1000) + PLAYBACK_GRACE_S);
@@ -51,6 +52,7 @@ function sessionView(
   session: SessionRecord,
   budget: number,
   playbackToken: string | undefined,
+  nowMs: number,
 ): z.infer<typeof S.SessionView> {
   const rects = layoutTiles(session.layout);
   return {
@@ -69,7 +71,8 @@ function sessionView(
       };
     }),
     expiresAt: new Date(session.expiresAtMs).toISOString(),
-    heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+    // Frequent while the allocation is moving, rare once it has settled (D27).
+    heartbeatIntervalMs: heartbeatIntervalMs(session.allocation.changedAtMs, nowMs),
     budgetKbps: Math.round(budget),
     ...(playbackToken ? { playbackToken } : {}),
   };

@@ -1,107 +1,108 @@
-import { z } from 'zod';
 import { SessionId } from '../../core/adapters/sessions/store.js';
 import { LAYOUTS, Layout } from '../../core/sessions/layouts.js';
 import { StreamId } from '../../core/streams/schema.js';
+import * as z from '../../core/zod.js';
 
 /** Request and response schemas of the session API: validation and the OpenAPI document both come from here. */
 
 /** The largest layout (5x5) has 25 tiles. */
 export const MAX_TILES = 25;
 
-const TileStream = StreamId.nullable().meta({ description: 'Stream in this tile; null leaves it empty.' });
-const Focus = z
-  .int()
-  .min(0)
-  .max(MAX_TILES - 1)
-  .nullable();
-const Pixels = z.int().min(0).max(16384);
+const TileStream = z
+  .nullable(StreamId)
+  .check(z.meta({ description: 'Stream in this tile; null leaves it empty.' }));
+const Focus = z.nullable(z.int().check(z.minimum(0), z.maximum(MAX_TILES - 1)));
+const Pixels = z.int().check(z.minimum(0), z.maximum(16384));
 
 export const SessionIdParam = SessionId;
 /** The path parameters of the routes under `/api/sessions/{sessionId}`. */
 export const SessionPathParams = { sessionId: SessionIdParam };
 
 export const CreateSessionBody = z.strictObject({
-  layout: Layout.meta({ description: `One of ${LAYOUTS.join(', ')}` }),
-  tiles: z.array(TileStream).max(MAX_TILES),
-  focus: Focus.optional().meta({
-    description: 'Focused tile index; defaults to the main tile of 1x1, focus-strip and pip.',
-  }),
-  bandwidthKbps: z.number().min(0).max(10_000_000).optional().meta({
-    description: 'Initial bandwidth estimate; the first heartbeat replaces it.',
-  }),
+  layout: Layout.check(z.meta({ description: `One of ${LAYOUTS.join(', ')}` })),
+  tiles: z.array(TileStream).check(z.maxLength(MAX_TILES)),
+  focus: z
+    .optional(Focus)
+    .check(
+      z.meta({ description: 'Focused tile index; defaults to the main tile of 1x1, focus-strip and pip.' }),
+    ),
+  bandwidthKbps: z
+    .optional(z.number().check(z.minimum(0), z.maximum(10_000_000)))
+    .check(z.meta({ description: 'Initial bandwidth estimate; the first heartbeat replaces it.' })),
 });
 
 export const UpdateSessionBody = z
   .strictObject({
-    layout: Layout.optional(),
-    tiles: z.array(TileStream).max(MAX_TILES).optional(),
-    tile: z
-      .strictObject({
-        index: z
-          .int()
-          .min(0)
-          .max(MAX_TILES - 1),
+    layout: z.optional(Layout),
+    tiles: z.optional(z.array(TileStream).check(z.maxLength(MAX_TILES))),
+    tile: z.optional(
+      z.strictObject({
+        index: z.int().check(z.minimum(0), z.maximum(MAX_TILES - 1)),
         streamId: TileStream,
-      })
-      .optional(),
-    focus: Focus.optional(),
+      }),
+    ),
+    focus: z.optional(Focus),
   })
-  .refine((v) => Object.values(v).some((x) => x !== undefined), {
-    message: 'give at least one of layout, tiles, tile, focus',
-  });
+  .check(
+    z.refine((v) => Object.values(v).some((x) => x !== undefined), {
+      message: 'give at least one of layout, tiles, tile, focus',
+    }),
+  );
+
+const FrameCount = z
+  ._default(z.int().check(z.minimum(0), z.maximum(1_000_000)), 0)
+  .check(z.meta({ description: 'Since the last heartbeat.' }));
 
 export const HeartbeatBody = z.strictObject({
-  bandwidthKbps: z.number().min(0).max(10_000_000).meta({ description: 'Measured download bandwidth.' }),
+  bandwidthKbps: z
+    .number()
+    .check(z.minimum(0), z.maximum(10_000_000), z.meta({ description: 'Measured download bandwidth.' })),
   tiles: z
     .array(
       z.strictObject({
-        widthPx: Pixels.meta({ description: 'Tile width in device pixels.' }),
+        widthPx: Pixels.check(z.meta({ description: 'Tile width in device pixels.' })),
         heightPx: Pixels,
-        droppedFrames: z
-          .int()
-          .min(0)
-          .max(1_000_000)
-          .default(0)
-          .meta({ description: 'Since the last heartbeat.' }),
-        decodedFrames: z
-          .int()
-          .min(0)
-          .max(1_000_000)
-          .default(0)
-          .meta({ description: 'Since the last heartbeat.' }),
+        droppedFrames: FrameCount,
+        decodedFrames: FrameCount,
       }),
     )
-    .max(MAX_TILES),
+    .check(z.maxLength(MAX_TILES)),
 });
 
 export const PublicStreamsQuery = z.strictObject({
-  cursor: z.string().min(1).max(400).optional(),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(400))),
 });
 
 export const TileView = z.object({
   index: z.int(),
-  streamId: z.string().nullable(),
+  streamId: z.nullable(z.string()),
   rect: z.object({ x: z.number(), y: z.number(), w: z.number(), h: z.number() }),
-  rendition: z.string().nullable().meta({ description: 'Rendition to play; null: nothing fits the budget.' }),
-  master: z.string().nullable().meta({ description: 'Multivariant playlist path.' }),
-  playlist: z.string().nullable().meta({ description: 'Media playlist path of the rendition.' }),
+  rendition: z
+    .nullable(z.string())
+    .check(z.meta({ description: 'Rendition to play; null: nothing fits the budget.' })),
+  master: z.nullable(z.string()).check(z.meta({ description: 'Multivariant playlist path.' })),
+  playlist: z.nullable(z.string()).check(z.meta({ description: 'Media playlist path of the rendition.' })),
 });
 
 export const SessionView = z.object({
   sessionId: z.string(),
   layout: Layout,
-  focus: z.int().nullable(),
+  focus: z.nullable(z.int()),
   tiles: z.array(TileView),
   expiresAt: z.string(),
-  heartbeatIntervalMs: z.int(),
+  heartbeatIntervalMs: z.int().check(
+    z.meta({
+      description:
+        'When to send the next heartbeat: 2 s while the allocation is changing, 30 s once it has settled.',
+    }),
+  ),
   budgetKbps: z.number(),
   playbackToken: z
-    .string()
-    .optional()
-    .meta({ description: 'When playback protection is on; also set as a cookie.' }),
+    .optional(z.string())
+    .check(z.meta({ description: 'When playback protection is on; also set as a cookie.' })),
 });
-export const CreatedSession = SessionView.extend({
-  token: z.string().meta({ description: 'Session token: send as `Authorization: Bearer <token>`.' }),
+export const CreatedSession = z.extend(SessionView, {
+  token: z.string().check(z.meta({ description: 'Session token: send as `Authorization: Bearer <token>`.' })),
 });
 export const PublicStreams = z.object({
   streams: z.array(
@@ -112,5 +113,5 @@ export const PublicStreams = z.object({
       renditions: z.array(z.string()),
     }),
   ),
-  nextCursor: z.string().optional(),
+  nextCursor: z.optional(z.string()),
 });

@@ -5,6 +5,7 @@ import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import { OPERATOR_PATH } from '../../core/contracts/api-paths.js';
 import { PlaybackProtectionEnv } from '../../core/contracts/env.js';
+import { SHORTEST_PART_TARGET_MS } from '../../core/latency-profiles.js';
 import type { IngestConfig, MediaConfig, StageConfig } from '../config.js';
 import { Api } from '../constructs/api/api.js';
 import { bindEnvironment } from '../constructs/binding.js';
@@ -24,6 +25,7 @@ export interface PlatformStackProps extends StackProps {
   readonly media: MediaConfig;
   readonly delivery: StageConfig['delivery'];
   readonly manifest: StageConfig['manifest'];
+  readonly audience: StageConfig['audience'];
   readonly operators: StageConfig['operators'];
   /** Keep the operator user pool when the stack is deleted. */
   readonly retainData: boolean;
@@ -60,8 +62,6 @@ export class PlatformStack extends Stack {
       drainSeconds: cfg.drainSeconds,
       packaging: {
         ladder: media.ladder,
-        partTargetMs: media.partTargetMs,
-        segmentTargetMs: media.segmentTargetMs,
         windowSegments: media.windowSegments,
       },
     });
@@ -73,6 +73,7 @@ export class PlatformStack extends Stack {
       stage: props.stage,
       functionsDir: props.functionsDir,
       manifestReservedConcurrency: props.manifest.reservedConcurrency,
+      expectedViewers: props.audience.expectedViewers,
     });
     const { manifest, session, control } = this.api;
     for (const fn of [manifest, session]) props.liveState.bindTo(fn);
@@ -109,7 +110,8 @@ export class PlatformStack extends Stack {
     this.observability = new Observability(this, 'Observability', {
       stage: props.stage,
       alarmEmail: props.alarmEmail,
-      partTargetMs: props.media.partTargetMs,
+      // Per-rendition parts (decision D28): a part published late stalls players of the shortest parts first.
+      partTargetMs: SHORTEST_PART_TARGET_MS,
       distributionId: this.delivery.distribution.distributionId,
       httpApiId: this.api.httpApi.apiId,
       manifestFunctionName: manifest.function.functionName,

@@ -5,6 +5,7 @@ import {
   MEDIA_FAILOVER_STATUSES,
   securityHeaders,
 } from '../../core/contracts/delivery.js';
+import { formatViewerAddress, VIEWER_ADDRESS_HEADER } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { type CacheStatus, EdgeCache } from './cache.js';
 import { cacheKeyFor, cachePolicyOf, originQuery, type Route, routeFor, streamIdOf } from './routes.js';
@@ -60,6 +61,7 @@ export class Edge {
     playlist: 0,
     media: 0,
     'media-failover': 0,
+    streamList: 0,
     control: 0,
     session: 0,
     api: 0,
@@ -68,6 +70,7 @@ export class Edge {
   readonly #requests: EdgeStats['requests'] = {
     playlist: 0,
     media: 0,
+    streamList: 0,
     control: 0,
     session: 0,
     api: 0,
@@ -110,10 +113,13 @@ export class Edge {
     return clients.size;
   }
 
-  /** `clientId` identifies the viewer's connection (for viewer counts only). */
+  /**
+   * `clientId` is the viewer's connection as `ip:port` (server.ts): it counts viewers and is the viewer address
+   * the API behaviours forward.
+   */
   async handle(viewerRequest: HttpRequest, signal?: AbortSignal, clientId?: string): Promise<EdgeResponse> {
-    let request = viewerRequest;
-    const behaviour = behaviourFor(request.path);
+    const behaviour = behaviourFor(viewerRequest.path);
+    let request = withViewerAddress(viewerRequest, behaviour.originRequest !== 'cacheKeyOnly', clientId);
     const route = routeFor(request.path);
     this.#requests[route]++;
     if (!allowsMethod(behaviour, request.method)) {
@@ -183,10 +189,11 @@ export class Edge {
           this.#origin['media-failover']++;
           return await this.#origins.manifest.handle(request, signal);
         }
-        case 'control':
-          return await missing(this.#origins.control, 'control').handle(request, signal);
+        case 'streamList':
         case 'session':
           return await missing(this.#origins.session, 'session').handle(request, signal);
+        case 'control':
+          return await missing(this.#origins.control, 'control').handle(request, signal);
         case 'api':
           return errorBody(404, 'not_found', `no API at ${request.path}`);
         case 'web':
@@ -212,6 +219,23 @@ export class Edge {
     }
     clients.set(clientId, this.#now());
   }
+}
+
+/**
+ * The request as CloudFront hands it on: a `CloudFront-Viewer-Address` the client sent is dropped, and behaviours
+ * whose origin request policy forwards the viewer's address get the connection's own (D27).
+ */
+function withViewerAddress(
+  request: HttpRequest,
+  forward: boolean,
+  connection: string | undefined,
+): HttpRequest {
+  const { [VIEWER_ADDRESS_HEADER]: _spoofed, ...sent } = request.headers;
+  const headers: Record<string, string> = { ...sent };
+  const address =
+    connection ?? (request.sourceIp === undefined ? undefined : formatViewerAddress(request.sourceIp, 0));
+  if (forward && address !== undefined) headers[VIEWER_ADDRESS_HEADER] = address;
+  return { ...request, headers };
 }
 
 function withHeaders(response: HttpResponse, headers: Record<string, string>): HttpResponse {

@@ -11,6 +11,7 @@ import {
   type Http2ServerResponse,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { formatViewerAddress } from '../../core/contracts/viewer-address.js';
 import type { HttpRequest } from '../../core/http.js';
 import type { TlsMaterial } from './cert.js';
 import type { Edge } from './edge.js';
@@ -121,7 +122,11 @@ async function serve(edge: Edge, req: AnyRequest, res: AnyResponse): Promise<voi
   const abort = new AbortController();
   res.once('close', () => abort.abort());
   const socket = req.socket;
-  const clientId = socket ? `${socket.remoteAddress ?? ''}:${socket.remotePort ?? ''}` : undefined;
+  // The connection as CloudFront names it in CloudFront-Viewer-Address.
+  const clientId =
+    socket?.remoteAddress === undefined
+      ? undefined
+      : formatViewerAddress(socket.remoteAddress, socket.remotePort ?? 0);
   const response = await edge.handle(request, abort.signal, clientId);
   if (abort.signal.aborted) return;
   const bytes = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;

@@ -1,6 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { softwareAudioArgs, softwareVideoArgs } from '../../containers/ingest/src/transcode/ffmpeg-args.js';
+import {
+  fragDurationUs,
+  softwareAudioArgs,
+  softwareVideoArgs,
+} from '../../containers/ingest/src/transcode/ffmpeg-args.js';
 import type { Rung } from '../../core/ladder.js';
 import type { RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
 import { spawnOwnGroup, terminate } from '../processes.js';
@@ -27,7 +31,7 @@ export function directFeedArgs(
     '-movflags',
     '+frag_keyframe+empty_moov+default_base_moof+cmaf',
     '-frag_duration',
-    String(partTargetMs * 1000),
+    String(fragDurationUs(partTargetMs)),
     '-flush_packets',
     '1',
     'pipe:1',
@@ -52,7 +56,7 @@ export class DirectFeed {
   }
 
   start(): void {
-    this.#spawn(this.sinks.open(this.streamId, this.rung.name));
+    this.#spawn(this.sinks.open(this.streamId, this.rung.name, undefined, this.targets));
   }
 
   /** ffmpeg exits only if killed or broken: the sink is told (a discontinuity follows) and ffmpeg restarts. */

@@ -18,6 +18,7 @@ import {
   SECURITY_HEADERS,
 } from '../../core/contracts/delivery.js';
 import { renditionFiles } from '../../core/contracts/names.js';
+import { VIEWER_ADDRESS_HEADER } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { Edge, type EdgeOrigins } from '../../local/edge/edge.js';
 import { onlyResource, synthStage } from '../infra/synth.js';
@@ -48,7 +49,8 @@ const SAMPLE_PATHS: Record<string, string> = {
   [PART_PATH_PATTERN]: `/cam1/360p/${renditionFiles.part(BROADCAST, 5, 0)}`,
   '*.m4s': `/cam1/360p/${renditionFiles.segment(BROADCAST, 5)}`,
   '*.mp4': `/cam1/360p/${renditionFiles.init(BROADCAST, 1)}`,
-  '/api/*': '/api/sessions/streams',
+  '/api/sessions/streams': '/api/sessions/streams',
+  '/api/*': '/api/sessions/AbCdEfGhIjKlMnOp',
   [DEFAULT_PATH_PATTERN]: '/operator/',
 };
 const sampleOf = (behaviour: Behaviour) => SAMPLE_PATHS[behaviour.pathPattern]!;
@@ -127,11 +129,22 @@ describe('the CloudFront distribution is the table', () => {
       expect(sorted(b.CachedMethods ?? METHOD_SETS.GET_HEAD)).toEqual(
         sorted(METHOD_SETS[behaviour.cachedMethods]),
       );
-      expect(b.OriginRequestPolicyId).toBe(
-        behaviour.originRequest === 'allViewerExceptHost'
-          ? OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.originRequestPolicyId
-          : undefined,
-      );
+      if (behaviour.originRequest === 'viewerAddress') {
+        // The viewer's address and nothing else: no header, cookie or query a viewer sends reaches the origin.
+        const policy = resource(b.OriginRequestPolicyId.Ref).OriginRequestPolicyConfig;
+        expect(policy.HeadersConfig).toEqual({
+          HeaderBehavior: 'whitelist',
+          Headers: [VIEWER_ADDRESS_HEADER],
+        });
+        expect(policy.CookiesConfig.CookieBehavior).toBe('none');
+        expect(policy.QueryStringsConfig.QueryStringBehavior).toBe('none');
+      } else {
+        expect(b.OriginRequestPolicyId).toBe(
+          behaviour.originRequest === 'allViewerExceptHost'
+            ? OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER.originRequestPolicyId
+            : undefined,
+        );
+      }
       expect(b.Compress).toBe(behaviour.compress);
       // The token check is the function with the KeyValueStore; the directory index has none.
       const functions = (b.FunctionAssociations ?? []).map((a: Json) =>
@@ -156,6 +169,25 @@ describe('the CloudFront distribution is the table', () => {
     };
     const members: string[] = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];
     expect(members.map(domain)).toEqual(expected[behaviour.origin].map((re) => expect.stringMatching(re)));
+  });
+
+  it('caches exactly one API path, the shared stream list, for at most two seconds, keyed on its cursor only', () => {
+    const api = BEHAVIOURS.filter((b) => b.origin === 'api');
+    const cached = api.filter((b) => CACHE_POLICIES[b.cachePolicy].maxTtlSeconds > 0);
+    expect(cached.map((b) => b.pathPattern)).toEqual(['/api/sessions/streams']);
+    const policy = resource(cloudFrontBehaviour(cached[0]!).CachePolicyId.Ref).CachePolicyConfig;
+    expect(policy.MaxTTL).toBeLessThanOrEqual(2);
+    const key = policy.ParametersInCacheKeyAndForwardedToOrigin;
+    // Nothing that differs per viewer (cookies, Authorization, the viewer address) is in the key or splits it.
+    expect(key.QueryStringsConfig.QueryStrings).toEqual(['cursor']);
+    expect(key.HeadersConfig.HeaderBehavior).toBe('none');
+    expect(key.CookiesConfig.CookieBehavior).toBe('none');
+    // Every other API path stays uncached, with what API Gateway needs (Authorization, no Host) and the
+    // viewer address among CloudFront's headers.
+    for (const b of api.filter((x) => !cached.includes(x))) {
+      expect(b.cachePolicy).toBe('uncached');
+      expect(b.originRequest).toBe('allViewerExceptHost');
+    }
   });
 
   it('fails media over to the manifest function on exactly the table statuses', () => {
@@ -260,6 +292,27 @@ describe('the local edge is the table', () => {
       expect(Object.keys(forwarded)).toEqual(
         b.originRequest === 'allViewerExceptHost' ? Object.keys(query) : keyed,
       );
+    },
+  );
+
+  it.each(BEHAVIOURS)(
+    '$pathPattern: forwards the connection as the viewer address where CloudFront does, never the client value',
+    async (b) => {
+      const { edge, calls } = harness();
+      await edge.handle(
+        {
+          method: 'GET',
+          path: sampleOf(b),
+          query: {},
+          headers: { [VIEWER_ADDRESS_HEADER]: '203.0.113.9:1' },
+          sourceIp: '198.51.100.7',
+        },
+        undefined,
+        '198.51.100.7:50123',
+      );
+      const [first] = LOCAL_ORIGINS[b.origin];
+      const seen = calls[first!][0]!.headers[VIEWER_ADDRESS_HEADER];
+      expect(seen).toBe(b.originRequest === 'cacheKeyOnly' ? undefined : '198.51.100.7:50123');
     },
   );
 

@@ -189,13 +189,20 @@ describe('control API against a real redis-server', () => {
   it('updates, rotates, disconnects and deletes, announcing each change', async () => {
     const created = await call(app, request('POST', '/api/control/streams', { id: 'cam-2', name: 'Two' }));
     const oldKey = created.json.credentials.publishKey;
+    // The delivery profile defaults to `low` (decision D28) and is stored with the record the ingest reads.
+    expect(created.json.stream.latencyProfile).toBe('low');
 
     const updated = await call(
       app,
-      request('PATCH', '/api/control/streams/cam-2', { name: 'Renamed', ladder: 'full' }),
+      request('PATCH', '/api/control/streams/cam-2', {
+        name: 'Renamed',
+        ladder: 'full',
+        latencyProfile: 'wall',
+      }),
     );
     expect(updated.status).toBe(200);
-    expect(updated.json.stream).toMatchObject({ name: 'Renamed', ladder: 'full' });
+    expect(updated.json.stream).toMatchObject({ name: 'Renamed', ladder: 'full', latencyProfile: 'wall' });
+    expect(JSON.parse((await redis.get(streamKeys.record('cam-2'))) ?? '{}').latencyProfile).toBe('wall');
 
     const rotated = await call(
       app,
@@ -287,6 +294,7 @@ describe('control API against a real redis-server', () => {
       [{ name: 'x', colour: 'red' }, 'colour'],
       [{ name: '' }, 'name'],
       [{ name: 'x', ladder: '4k' }, 'ladder'],
+      [{ name: 'x', latencyProfile: 'ultra' }, 'latencyProfile'],
       [{ name: 'x', keyLength: 20 }, 'keyLength'],
       [{ name: 'x', id: 'API' }, 'id'],
       [{ name: 'x', id: 'api' }, 'id'],

@@ -125,10 +125,11 @@ describe('synthesized bounds', () => {
       (f: Json) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === service,
     );
 
-  it('reserves the configured concurrency for the manifest function only', () => {
+  it('reserves the configured concurrency for the manifest function, the derived one for the session function', () => {
     expect(byService('manifest').Properties.ReservedConcurrentExecutions).toBe(300);
-    // Session and control stay in the unreserved pool (the HTTP API's throttle bounds them).
-    expect(byService('session').Properties.ReservedConcurrentExecutions).toBeUndefined();
+    // The session function's follows the expected audience (test/infra/api-sizing.test.ts); control stays in the
+    // unreserved pool (the HTTP API's throttle bounds it).
+    expect(byService('session').Properties.ReservedConcurrentExecutions).toBe(10);
     expect(byService('control').Properties.ReservedConcurrentExecutions).toBeUndefined();
   });
 

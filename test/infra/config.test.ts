@@ -18,12 +18,11 @@ describe('stage configuration', () => {
     for (const stage of Object.keys(STAGES)) expect(loadStageConfig(stage).stage).toBe(stage);
   });
 
-  it("uses the seed's targets by default: g4dn.xlarge, 100 ms parts, 500 ms segments, 4 h DVR, 30 days of recordings", () => {
+  it("uses the seed's targets by default: g4dn.xlarge, 20-segment window, 4 h DVR, 30 days of recordings", () => {
     const c = loadStageConfig('prod');
     expect(c.ingest.instanceType).toBe('g4dn.xlarge');
     expect(c.media).toMatchObject({
-      partTargetMs: 100,
-      segmentTargetMs: 500,
+      windowSegments: 20,
       dvrWindowS: 4 * 3600,
       recordingRetentionDays: 30,
     });
@@ -84,27 +83,13 @@ describe('stage configuration', () => {
     );
   });
 
-  it('rejects a part target longer than the segment target (LL-HLS: a segment holds whole parts)', () => {
-    expect(errorFor('dev', { media: { partTargetMs: 600, segmentTargetMs: 500 } })).toMatch(
-      /media\.partTargetMs: must not exceed segmentTargetMs/,
-    );
-  });
-
-  it('rejects a segment target that is not a whole multiple of the part target', () => {
-    expect(errorFor('dev', { media: { partTargetMs: 200, segmentTargetMs: 500 } })).toMatch(
-      /media\.segmentTargetMs: must be a whole multiple of partTargetMs \(200 ms\)/,
-    );
+  it('has no stage-wide part or segment target: each stream’s latency profile sets them (decision D28)', () => {
+    expect(errorFor('dev', { media: { partTargetMs: 100 } })).toMatch(/media: .*partTargetMs/);
   });
 
   it('rejects a playlist window shorter than three target durations', () => {
-    expect(errorFor('dev', { media: { windowSegments: 4 } })).toMatch(
+    expect(errorFor('dev', { media: { windowSegments: 3 } })).toMatch(
       /media\.windowSegments: the playlist must span at least 3 target durations \(3 s\)/,
-    );
-  });
-
-  it('rejects parts shorter than one frame', () => {
-    expect(errorFor('dev', { media: { partTargetMs: 20, segmentTargetMs: 500 } })).toMatch(
-      /media\.partTargetMs/,
     );
   });
 

@@ -18,8 +18,6 @@ describe('ingest configuration (MIRROR_* variables)', () => {
       MIRROR_HEALTH_PORT: 8081,
       MIRROR_GPU: 'auto',
       MIRROR_LADDER: 'tile',
-      MIRROR_PART_TARGET_MS: 100,
-      MIRROR_SEGMENT_TARGET_MS: 500,
       MIRROR_WINDOW_SEGMENTS: 20,
       MIRROR_STORAGE: 'local',
       MIRROR_MAX_BUFFER_MB: 400,

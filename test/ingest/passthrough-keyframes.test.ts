@@ -71,8 +71,6 @@ describe('passthrough of H.264 without keyframes after the first (decision D21)'
       gpuMode: 'off',
       gpu: { available: false, detail: 'test machine' },
       sinks: new Packager({ storage, live, partTargetMs: 100, segmentTargetMs: 500 }),
-      partTargetMs: 100,
-      segmentTargetMs: 500,
       broadcast: B,
     });
     try {

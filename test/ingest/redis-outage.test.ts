@@ -29,6 +29,7 @@ const cam: StreamRecord = {
   name: 'outage-cam',
   ladder: 'passthrough',
   latency: 'low',
+  latencyProfile: 'low',
   publishKey: 'key-outage-cam-0123456789',
   passphrase: PASS,
   keyLength: 16,

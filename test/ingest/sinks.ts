@@ -1,3 +1,4 @@
+import type { RenditionTargets } from '../../core/latency-profiles.js';
 import type { ProducerStart, RenditionSink, RenditionSinkFactory } from '../../core/media/rendition-sink.js';
 
 export interface Collected {
@@ -14,14 +15,22 @@ export interface Collected {
   firstOutputAt: number[];
   /** The producer's arrival clock (ingestClock) read at those first output bytes, as the packager reads it. */
   clockAtFirstOutput: (number | undefined)[];
+  /** The part and segment targets the rendition was opened with (decision D28). */
+  targets?: RenditionTargets;
 }
 
 /** A RenditionSinkFactory that keeps everything, for asserting on ffmpeg's real output. */
 export class CollectingSinks implements RenditionSinkFactory {
   readonly renditions = new Map<string, Collected>();
 
-  open(streamId: string, rendition: string, start?: ProducerStart): RenditionSink {
+  open(
+    streamId: string,
+    rendition: string,
+    start?: ProducerStart,
+    targets?: RenditionTargets,
+  ): RenditionSink {
     const c: Collected = {
+      targets,
       chunks: [],
       restarts: 0,
       ended: false,

@@ -10,6 +10,7 @@ export function streamRecord(id: string, overrides: Partial<StreamRecord> = {}):
     name: id,
     ladder: 'passthrough',
     latency: 'low',
+    latencyProfile: 'low',
     publishKey: `key-${id}-0123456789`,
     passphrase: null,
     keyLength: 16,

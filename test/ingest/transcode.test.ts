@@ -13,13 +13,16 @@ import { chooseEncodePath } from '../../containers/ingest/src/transcode/gpu.js';
 import { type PipelineOptions, StreamPipeline } from '../../containers/ingest/src/transcode/pipeline.js';
 import { ProgressReader, parseInputLine } from '../../containers/ingest/src/transcode/progress.js';
 import { probeTransportStream } from '../../containers/ingest/src/transcode/ts-probe.js';
+import { FragmentSplitter } from '../../core/cmaf/index.js';
 import { LADDERS, TILE_RUNG } from '../../core/ladder.js';
+import { framesMs } from '../../core/latency-profiles.js';
 import { fakeFfmpeg } from './fake-ffmpeg.js';
 import { makeClip, waitFor } from './media.js';
 import { CollectingSinks, topLevelBoxes } from './sinks.js';
 
 const NO_GPU = { available: false, detail: 'test machine' };
-const PIPELINE = { partTargetMs: 100, segmentTargetMs: 500 };
+/** Targets for the argv builder's exact-array tests (the pipeline takes them from the stream's latency profile). */
+const TARGETS = { partTargetMs: 100, segmentTargetMs: 500 };
 
 let h264: Buffer;
 let hevc: Buffer;
@@ -39,7 +42,6 @@ function startPipeline(
     gpuMode,
     gpu: NO_GPU,
     sinks,
-    ...PIPELINE,
     ...options,
   });
   pipelines.push(pipeline);
@@ -101,7 +103,7 @@ describe('ffmpeg argument builder', () => {
       path: 'gpu',
       input: { video: 'hevc', audio: 'aac' },
       rungs: [TILE_RUNG],
-      ...PIPELINE,
+      ...TARGETS,
     });
     expect(outputs).toEqual([{ rendition: '360p', fd: 3 }]);
     // biome-ignore format: one flag and its value per line
@@ -116,7 +118,7 @@ describe('ffmpeg argument builder', () => {
       '-c:v', 'h264_nvenc', '-preset', 'p1', '-tune', 'ull', '-zerolatency', '1',
       '-rc', 'cbr', '-b:v', '400k', '-maxrate', '450k', '-bufsize', '450k',
       '-bf', '0', '-rc-lookahead', '0', '-g', '15', '-forced-idr', '1',
-      '-force_key_frames', 'expr:gte(t,n_forced*0.5)', '-profile:v', 'high',
+      '-force_key_frames', 'expr:gte(t,n_forced*0.5-0.001)', '-profile:v', 'high',
       '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-ar', '48000',
       '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+cmaf', '-frag_duration', '100000',
       '-flush_packets', '1', 'pipe:3',
@@ -128,7 +130,7 @@ describe('ffmpeg argument builder', () => {
       path: 'gpu',
       input: { video: 'h264', audio: null },
       rungs: LADDERS.full,
-      ...PIPELINE,
+      ...TARGETS,
     });
     expect(outputs.map((o) => `${o.rendition}@${o.fd}`)).toEqual(['1080p@3', '720p@4', '360p@5']);
     expect(args.filter((a) => a.startsWith('scale_cuda'))).toEqual([
@@ -152,7 +154,7 @@ describe('ffmpeg argument builder', () => {
       path: 'software',
       input: { video: 'hevc', audio: 'aac' },
       rungs: [TILE_RUNG],
-      ...PIPELINE,
+      ...TARGETS,
     });
     const flagValue = (flag: string) => args[args.indexOf(flag) + 1];
     expect(args).not.toContain('-hwaccel');
@@ -173,7 +175,7 @@ describe('ffmpeg argument builder', () => {
       path: 'passthrough',
       input: { video: 'h264', audio: 'aac' },
       rungs: LADDERS.passthrough,
-      ...PIPELINE,
+      ...TARGETS,
     });
     expect(args.join(' ')).toContain('-c:v copy -c:a copy -bsf:a aac_adtstoasc');
   });
@@ -206,8 +208,8 @@ describe('StreamPipeline with real ffmpeg', () => {
     const { pipeline, sinks } = startPipeline('s1', 'tile', 'auto');
     feed(pipeline, hevc);
     await waitFor(
-      '20 fragments',
-      () => topLevelBoxes(sinks.bytes('s1/360p')).filter((b) => b === 'moof').length >= 15,
+      '10 fragments',
+      () => topLevelBoxes(sinks.bytes('s1/360p')).filter((b) => b === 'moof').length >= 10,
     );
     const boxes = topLevelBoxes(sinks.bytes('s1/360p'));
     expect(boxes.slice(0, 2)).toEqual(['ftyp', 'moov']);
@@ -217,9 +219,9 @@ describe('StreamPipeline with real ffmpeg', () => {
       input: { video: 'hevc', audio: 'aac', width: 320, height: 180 },
     });
     await pipeline.stop();
-    // 2 s of input in 100 ms parts, the last ones flushed by the drain.
+    // 2 s of input in the default profile's 133 ms parts (15), the last ones flushed by the drain.
     const moofs = topLevelBoxes(sinks.bytes('s1/360p')).filter((b) => b === 'moof').length;
-    expect(moofs).toBeGreaterThanOrEqual(18);
+    expect(moofs).toBeGreaterThanOrEqual(14);
     expect(sinks.renditions.get('s1/360p')?.ended).toBe(true);
   });
 
@@ -354,19 +356,36 @@ describe('StreamPipeline with real ffmpeg', () => {
 });
 
 describe('full ladder in software', () => {
-  it('writes 1080p, 720p and 360p, each on its own pipe, each starting with its own init segment', async () => {
+  it('writes 1080p, 720p and 360p, each on its own pipe with its own init segment and its profile’s parts', async () => {
     // ffmpeg starts only at end of input (the half clip is below its probe size); three software encodes
     // on a loaded 2-core machine can outlast stop()'s default 5 s drain (seen once in the full suite).
     const { pipeline, sinks } = startPipeline('full', 'full', 'off', {
       hangTimeoutMs: 30_000,
       drainTimeoutMs: 60_000,
+      latencyProfile: 'wall',
     });
     feed(pipeline, h264.subarray(0, Math.floor(h264.length / 2)));
     await pipeline.stop();
-    for (const name of ['1080p', '720p', '360p']) {
+    // The `wall` profile (decision D28): 4-frame parts on the full-size rungs, 12-frame parts on the tile rung, one
+    // 800 ms segment target (24 frames) for all: ffmpeg's fragments and the packager's targets agree per rendition.
+    const partFrames: Record<string, number> = { '1080p': 4, '720p': 4, '360p': 12 };
+    for (const [name, frames] of Object.entries(partFrames)) {
       const boxes = topLevelBoxes(sinks.bytes(`full/${name}`));
       expect(boxes.slice(0, 2), name).toEqual(['ftyp', 'moov']);
-      expect(boxes.filter((b) => b === 'moof').length, name).toBeGreaterThanOrEqual(5);
+      expect(sinks.renditions.get(`full/${name}`)?.targets).toEqual({
+        partTargetMs: framesMs(frames),
+        segmentTargetMs: 800,
+      });
+      const fragments = new FragmentSplitter()
+        .push(sinks.bytes(`full/${name}`))
+        .flatMap((o) => (o.kind === 'fragment' ? [Math.round((o.duration * 30) / o.timescale)] : []));
+      expect(fragments.length, name).toBeGreaterThanOrEqual(2);
+      // Every part is the target, the last one cut by the end of input: segments (key frames every 24 frames) hold
+      // whole parts, with no 1-frame part from a key frame forced a frame late.
+      expect(
+        fragments.slice(0, -1).every((n) => n === frames),
+        `${name}: ${fragments}`,
+      ).toBe(true);
     }
     // Rungs differ in size: 1080p carries the most bytes, 360p the fewest.
     expect(sinks.bytes('full/1080p').length).toBeGreaterThan(sinks.bytes('full/360p').length);

@@ -9,6 +9,7 @@ import {
   HEADROOM,
   HOLD_MS,
   MARGIN,
+  shortPartRungs,
   toAllocRungs,
   usableRungs,
 } from '../../core/sessions/allocate.js';
@@ -16,6 +17,8 @@ import {
 const FULL = toAllocRungs(LADDERS.full);
 const TILE = toAllocRungs(LADDERS.tile);
 const PASS = toAllocRungs(LADDERS.passthrough, 6000);
+/** A `wall` stream (decision D28): short parts on 1080p and 720p, long ones on the 360p tile rung. */
+const WALL = toAllocRungs(LADDERS.full, undefined, 'wall');
 
 const rungSet = fc.constantFrom(FULL, TILE, PASS, [
   ...FULL,
@@ -171,5 +174,64 @@ describe('bandwidth allocator', () => {
     const fewer = freshAllocation(tiles, 0, 10 * 514);
     expect(fewer.filter((r) => r !== null)).toHaveLength(10);
     expect(fewer[0]?.name).toBe('360p'); // the focused tile is served first
+  });
+
+  describe('part durations (decision D28)', () => {
+    // A 6-tile wall of `wall` streams on a 1080p screen: 3x3 cells, none as large as the 720p rung.
+    const wall = (focusStruggling = false): AllocTile[] =>
+      Array.from({ length: 6 }, (_, i) => ({
+        streamId: `w${i}`,
+        rungs: WALL,
+        widthPx: 640,
+        heightPx: 360,
+        struggling: i === 0 && focusStruggling,
+      }));
+
+    it('gives the focused tile of a wall stream its cheapest short-part rung, though larger than the tile', () => {
+      const result = allocate({ tiles: wall(), focus: 0, bandwidthKbps: 20_000, nowMs: 0 });
+      expect(result.renditions).toEqual(['720p', '360p', '360p', '360p', '360p', '360p']);
+      // The same tiles without part targets: the focused tile stays at what fits it (the long-part 360p).
+      const plain = wall().map((t) => ({ ...t, rungs: FULL }));
+      expect(allocate({ tiles: plain, focus: 0, bandwidthKbps: 20_000, nowMs: 0 }).renditions[0]).toBe(
+        '360p',
+      );
+      // Re-allocating keeps it (the short-part choice is a usable answer for the focused tile).
+      const again = allocate({ tiles: wall(), focus: 0, bandwidthKbps: 20_000, previous: result, nowMs: 1 });
+      expect([again.renditions, again.changed]).toEqual([result.renditions, false]);
+    });
+
+    it('falls back to the long-part tile rung when no short-part rung fits, and when the tile struggles', () => {
+      // 720p (2846 kbps) + five 360p (514 each) need 5416 kbps of target: 4000 kbps of bandwidth gives 2720.
+      const starved = allocate({ tiles: wall(), focus: 0, bandwidthKbps: 4000, nowMs: 0 });
+      expect(starved.renditions[0]).toBe('360p');
+      expect(starved.renditions.filter((r) => r !== null).length).toBeGreaterThan(1);
+      expect(allocate({ tiles: wall(true), focus: 0, bandwidthKbps: 20_000, nowMs: 0 }).renditions[0]).toBe(
+        '360p',
+      );
+    });
+
+    it('keeps only the shortest-part rungs, and every rung of a stream with one part duration', () => {
+      expect(
+        shortPartRungs({ streamId: 'w', rungs: WALL, widthPx: 0, heightPx: 0 }).rungs.map((r) => r.name),
+      ).toEqual(['1080p', '720p']);
+      const low = toAllocRungs(LADDERS.full, undefined, 'low');
+      expect(shortPartRungs({ streamId: 'l', rungs: low, widthPx: 0, heightPx: 0 }).rungs).toHaveLength(3);
+    });
+
+    it('never goes over budget with wall streams either', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.constantFrom(WALL, FULL, TILE), { minLength: 1, maxLength: 25 }),
+          fc.integer({ min: 0, max: 60_000 }),
+          fc.nat(),
+          (sets, bandwidthKbps, pick) => {
+            const tiles = sets.map((rungs, i) => ({ streamId: `s${i}`, rungs, widthPx: 640, heightPx: 360 }));
+            const focus = pick % tiles.length;
+            const result = allocate({ tiles, focus, bandwidthKbps, nowMs: 0 });
+            expect(cost(tiles, result.renditions)).toBeLessThanOrEqual(bandwidthKbps * HEADROOM + 1e-9);
+          },
+        ),
+      );
+    });
   });
 });

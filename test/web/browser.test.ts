@@ -166,6 +166,29 @@ describe('viewer and operator pages in headless chromium', () => {
     await page.close();
   });
 
+  it('keeps heartbeating through network errors and a 503, backing off between tries', async () => {
+    const page = await browser.context.newPage();
+    const tries: { atMs: number; outcome: string }[] = [];
+    // Two network errors and a 503, then the API is back.
+    const failures = ['abort', 'abort', '503'];
+    await page.route('**/api/sessions/*/heartbeat', async (route) => {
+      const outcome = failures.shift() ?? 'pass';
+      tries.push({ atMs: Date.now(), outcome });
+      if (outcome === 'abort') await route.abort('failed');
+      else if (outcome === '503') await route.fulfill({ status: 503, body: '{"error":"unavailable"}' });
+      else await route.continue();
+    });
+    await page.goto(`${edge.url}/?layout=1x1&streams=north`);
+    await expect.poll(() => tries.filter((t) => t.outcome === 'pass').length, { timeout: 20_000 }).toBe(1);
+    const gaps = tries.slice(1).map((t, i) => t.atMs - (tries[i] as { atMs: number }).atMs);
+    // Backoff: 0.5-1 s, 1-2 s, 2-4 s (equal jitter over a doubling ceiling), never a tight loop.
+    expect(gaps).toHaveLength(3);
+    expect(gaps[0]).toBeGreaterThanOrEqual(450);
+    expect(gaps[1]).toBeGreaterThanOrEqual(950);
+    expect(gaps[2]).toBeGreaterThanOrEqual(1950);
+    await page.close();
+  });
+
   it('operator page lists live streams with their figures and creates a stream', async () => {
     const page = await browser.context.newPage();
     await page.setViewportSize({ width: 1500, height: 900 });

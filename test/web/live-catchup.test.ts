@@ -5,6 +5,8 @@ import {
   type CatchUpState,
   catchUpRate,
   DEFAULT_CATCH_UP,
+  LIVE_TARGET_SLACK_S,
+  liveTargetFor,
 } from '../../web/src/live-catchup.js';
 
 const at = (over: Partial<CatchUpState>): CatchUpState => ({
@@ -74,5 +76,20 @@ describe('bufferedAhead', () => {
     expect(bufferedAhead(ranges([0, 4], [5, 9]), 4.5)).toBe(0);
     expect(bufferedAhead(ranges(), 1)).toBe(0);
     expect(bufferedAhead(ranges([10, 12]), 9.95)).toBeCloseTo(2.05);
+  });
+});
+
+describe('liveTargetFor (decision D28: levels of a stream differ in part duration)', () => {
+  it('follows the loaded level’s PART-HOLD-BACK, applying only changes', () => {
+    // A wall tile on the 400 ms-part tile rung, then focused onto a 133 ms-part rung, then back.
+    const tile = liveTargetFor(1.2, undefined);
+    expect(tile).toBeCloseTo(1.2 + LIVE_TARGET_SLACK_S);
+    expect(liveTargetFor(1.2, tile)).toBeUndefined();
+    const focused = liveTargetFor(0.402, tile);
+    expect(focused).toBeCloseTo(0.402 + LIVE_TARGET_SLACK_S);
+    expect(liveTargetFor(1.2, focused)).toBeCloseTo(1.2 + LIVE_TARGET_SLACK_S);
+    // No PART-HOLD-BACK (a playlist without LL-HLS): leave hls.js's own target.
+    expect(liveTargetFor(0, undefined)).toBeUndefined();
+    expect(liveTargetFor(Number.NaN, undefined)).toBeUndefined();
   });
 });

@@ -70,6 +70,19 @@ export const LIVE_HLS_CONFIG = {
  */
 export const LIVE_TARGET_SLACK_S = 0.2;
 
+/**
+ * The target latency for a media playlist's PART-HOLD-BACK (seconds), or undefined when there is none or it is the
+ * target already applied (`appliedS`). The levels of one stream may differ in part duration (decision D28: a `wall`
+ * stream's tile rung has long parts, its full-size rungs short ones), so the target follows the level loaded rather
+ * than the first one seen: a tile brought into focus switches to a short-part level and its target drops from
+ * 1.4 s to 0.6 s. Applied only on a change, since setting hls.js's target also forgets its stall count.
+ */
+export function liveTargetFor(partHoldBackS: number, appliedS: number | undefined): number | undefined {
+  if (!(partHoldBackS > 0)) return undefined;
+  const target = partHoldBackS + LIVE_TARGET_SLACK_S;
+  return appliedS !== undefined && Math.abs(target - appliedS) < 0.001 ? undefined : target;
+}
+
 export interface CatchUpPolicy {
   /** Fastest rate; browsers keep the audio pitch-corrected, and 1.25x is hard to notice. */
   readonly maxRate: number;

@@ -143,6 +143,7 @@ export async function runLossTrial(options: {
     name: 'lossy link',
     ladder: 'passthrough',
     latency: options.latency ?? 'low',
+    latencyProfile: 'low',
     publishKey: 'lossy-link-publish-key',
     passphrase: 'lossy link passphrase',
     keyLength: 16,

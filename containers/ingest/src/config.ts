@@ -17,11 +17,6 @@ export function validateEnv(env: IngestEnv): void {
   if (env.MIRROR_STORAGE === 's3' && !env.MIRROR_BUCKET) {
     throw new Error('environment variable MIRROR_BUCKET: required when MIRROR_STORAGE=s3');
   }
-  if (env.MIRROR_SEGMENT_TARGET_MS % env.MIRROR_PART_TARGET_MS !== 0) {
-    throw new Error(
-      'environment variable MIRROR_SEGMENT_TARGET_MS: must be a multiple of MIRROR_PART_TARGET_MS',
-    );
-  }
 }
 
 /** The ECS task id (from the task metadata endpoint) when running on ECS, else the host name. */

@@ -40,8 +40,6 @@ const service = await startIngestService({
   healthPort: env.MIRROR_HEALTH_PORT,
   gpuMode: env.MIRROR_GPU,
   defaultLadder: env.MIRROR_LADDER,
-  partTargetMs: env.MIRROR_PART_TARGET_MS,
-  segmentTargetMs: env.MIRROR_SEGMENT_TARGET_MS,
   capacity: capacityOf(env),
   srtLatencyMs: env.MIRROR_SRT_LATENCY_MS,
   maxBufferBytes: env.MIRROR_MAX_BUFFER_MB * 1024 * 1024,

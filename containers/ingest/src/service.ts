@@ -46,8 +46,6 @@ export interface IngestConfig {
   readonly gpu?: GpuProbe;
   /** Used for records whose ladder is not a known preset. */
   readonly defaultLadder?: LadderPreset;
-  readonly partTargetMs?: number;
-  readonly segmentTargetMs?: number;
   /** Streams this task takes at once (NVENC sessions or CPU budget). */
   readonly capacity?: number;
   readonly maxBufferBytes?: number;
@@ -137,6 +135,9 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         ...pipelineOptions(config, log),
         streamId,
         ladder: registry.get(streamId)?.ladder ?? config.defaultLadder ?? DEFAULT_LADDER,
+        // Each rendition's part target and the ladder's segment target (decision D28), read when the stream's
+        // pipeline opens: a change applies from the next connection, never inside a timeline.
+        latencyProfile: registry.get(streamId)?.latencyProfile,
         gpuMode,
         gpu,
         onFatal,
@@ -256,8 +257,6 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
 function pipelineOptions(config: IngestConfig, log: Logger) {
   return {
     sinks: config.sinks,
-    partTargetMs: config.partTargetMs ?? 100,
-    segmentTargetMs: config.segmentTargetMs ?? 500,
     maxBufferBytes: config.maxBufferBytes,
     hangTimeoutMs: config.hangTimeoutMs,
     ffmpegPath: config.ffmpegPath,

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { LiveState } from '../../../core/adapters/live/live-state.js';
 import { LocalDiskStorage } from '../../../core/adapters/storage/local.js';
 import { S3Storage } from '../../../core/adapters/storage/s3.js';
+import { DEFAULT_LATENCY_PROFILE, PROFILE_TARGETS } from '../../../core/latency-profiles.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { Packager, type PackagerOptions } from '../../../core/packager/index.js';
 import type { MediaStorage } from '../../../core/storage/index.js';
@@ -35,8 +36,9 @@ export function createPackagerSinks(
   return new Packager({
     storage,
     live: new LiveState(redis, env.MIRROR_LIVE_TTL_S),
-    partTargetMs: env.MIRROR_PART_TARGET_MS,
-    segmentTargetMs: env.MIRROR_SEGMENT_TARGET_MS,
+    // Only for a rendition opened without its own targets: the pipeline gives each its stream's profile (D28).
+    partTargetMs: PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].partMs,
+    segmentTargetMs: PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].segmentMs,
     windowSegments: env.MIRROR_WINDOW_SEGMENTS,
     logger,
     onPublish: metrics.partPublished,

@@ -1,16 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
 import { DomainError } from '../../api/errors.js';
 import { Layout } from '../../sessions/layouts.js';
 import { KEY_PREFIX } from '../../streams/keys.js';
+import * as z from '../../zod.js';
 import { APPLY_VIEWING_LUA, viewingChange } from './viewers.js';
 
-/** Sessions live in Redis with a TTL that every heartbeat or update renews. */
-export const SESSION_TTL_MS = 60_000;
-/** What the viewer is told; several heartbeats fit in one TTL, so one lost heartbeat is harmless. */
-export const HEARTBEAT_INTERVAL_MS = 5_000;
+/**
+ * Sessions live in Redis with a TTL that every heartbeat or update renews. It outlasts the longest silence of a live
+ * viewer (a stable heartbeat, then a retry at the backoff cap, both jittered: 66 s) with a margin of more than one
+ * further stable beat, so an API brown-out of about a minute ends no session. The price: a tab that vanished without
+ * its DELETE counts as a viewer for up to two minutes.
+ */
+export const SESSION_TTL_MS = 120_000;
 /** Tries of one read-modify-write before the call gives up with a conflict (HTTP 409). */
 export const MAX_WRITE_ATTEMPTS = 5;
 /**
@@ -19,7 +22,9 @@ export const MAX_WRITE_ATTEMPTS = 5;
  */
 const RETRY_BACKOFF_CAP_MS = 500;
 
-export const SessionId = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'must be a session id this API returned');
+export const SessionId = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9_-]{16}$/, 'must be a session id this API returned'));
 
 export const SessionRecord = z.object({
   id: z.string(),
@@ -27,22 +32,22 @@ export const SessionRecord = z.object({
    * Raised by one on every write; a write lands only if the stored record still has the version it was
    * computed from. Records written before versions existed read as 0.
    */
-  version: z.number().int().min(0).default(0),
+  version: z._default(z.number().check(z.int(), z.minimum(0)), 0),
   layout: Layout,
   /** Stream per tile; null = empty tile. Always as long as the layout has tiles. */
-  tiles: z.array(z.string().nullable()),
-  focus: z.number().int().nullable(),
+  tiles: z.array(z.nullable(z.string())),
+  focus: z.nullable(z.number().check(z.int())),
   createdAt: z.string(),
   expiresAtMs: z.number(),
   allocation: z.object({
-    renditions: z.array(z.string().nullable()),
+    renditions: z.array(z.nullable(z.string())),
     changedAtMs: z.number(),
   }),
   bandwidthKbps: z.number(),
   /** Device-pixel tile sizes from the last heartbeat. */
   tileSizes: z.array(z.object({ widthPx: z.number(), heightPx: z.number() })),
   /** Tiles that dropped over 10% of their frames since the previous heartbeat. */
-  struggling: z.array(z.boolean()).optional(),
+  struggling: z.optional(z.array(z.boolean())),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 

@@ -1,20 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { z } from 'zod';
 import { DomainError } from '../../api/errors.js';
 import type { LadderPreset } from '../../ladder.js';
+import type { LatencyProfile } from '../../latency-profiles.js';
 import { liveKeys } from '../../live/keys.js';
 import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
   type IngestCommand,
-  type LatencyProfile as LatencyProfileSchema,
+  type SrtLatency,
   type StreamChange,
   StreamId,
   StreamRecord,
 } from '../../streams/schema.js';
 import { IngestStatus, TaskReport } from '../../streams/status.js';
-
-type LatencyProfile = z.infer<typeof LatencyProfileSchema>;
 
 /** A typed registry failure, mapped to an HTTP status by the API edge. `field` names the input at fault. */
 export class RegistryError extends DomainError {
@@ -32,7 +30,9 @@ export interface CreateStreamInput {
   readonly id?: string;
   readonly name: string;
   readonly ladder: LadderPreset;
-  readonly latency: LatencyProfile;
+  readonly latency: SrtLatency;
+  /** Delivery profile (decision D28); DEFAULT_LATENCY_PROFILE when absent. */
+  readonly latencyProfile?: LatencyProfile;
   /** Generate an SRT passphrase (AES); false = unencrypted ingest. */
   readonly encrypted: boolean;
   readonly keyLength: 16 | 24 | 32;
@@ -43,7 +43,8 @@ export interface CreateStreamInput {
 export interface UpdateStreamInput {
   readonly name?: string;
   readonly ladder?: LadderPreset;
-  readonly latency?: LatencyProfile;
+  readonly latency?: SrtLatency;
+  readonly latencyProfile?: LatencyProfile;
 }
 
 export interface RotateInput {
@@ -91,6 +92,7 @@ export class StreamRegistry {
       name: input.name,
       ladder: input.ladder,
       latency: input.latency,
+      latencyProfile: input.latencyProfile,
       publishKey: newPublishKey(),
       passphrase: input.encrypted ? newPassphrase() : null,
       keyLength: input.keyLength,

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { type AnyRoute, ApiError, route } from '../../../core/api/router.js';
 import { jsonResponse } from '../../../core/http.js';
+import * as z from '../../../core/zod.js';
 import type { ControlContext } from '../context.js';
 import type { LiveStateCluster, LiveStateGroup } from '../ports.js';
 
@@ -10,20 +10,20 @@ export const LIVE_STATE_NODE_GROUP = '0001';
 const NodeView = z.object({
   cacheClusterId: z.string(),
   role: z.enum(['primary', 'replica', 'unknown']),
-  availabilityZone: z.string().nullable(),
+  availabilityZone: z.nullable(z.string()),
 });
 const GroupView = z.object({
   replicationGroupId: z.string(),
   status: z
     .string()
-    .meta({ description: 'ElastiCache status; anything but `available` means a change runs.' }),
+    .check(z.meta({ description: 'ElastiCache status; anything but `available` means a change runs.' })),
   automaticFailover: z.string(),
   multiAz: z.string(),
   nodeGroups: z.array(
     z.object({
       nodeGroupId: z.string(),
       status: z.string(),
-      primaryEndpoint: z.string().nullable(),
+      primaryEndpoint: z.nullable(z.string()),
       nodes: z.array(NodeView),
     }),
   ),
@@ -32,7 +32,9 @@ export const RedisView = z.object({
   replicationGroup: GroupView,
   failoverReady: z
     .boolean()
-    .meta({ description: 'A failover drill may start now: available, automatic failover on, a replica.' }),
+    .check(
+      z.meta({ description: 'A failover drill may start now: available, automatic failover on, a replica.' }),
+    ),
 });
 export const FailoverTestResponse = z.object({
   replicationGroupId: z.string(),

@@ -1,4 +1,6 @@
 import { type AnyRoute, route } from '../../../core/api/router.js';
+import { STREAM_LIST_PATH } from '../../../core/contracts/api-paths.js';
+import { STREAM_LIST_TTL_SECONDS } from '../../../core/contracts/delivery.js';
 import { jsonResponse } from '../../../core/http.js';
 import { ladderFor } from '../../../core/ladder.js';
 import type { SessionContext } from '../context.js';
@@ -8,7 +10,7 @@ import * as S from '../schemas.js';
 export function publicStreamsRoute({ registry }: SessionContext): AnyRoute {
   return route({
     method: 'GET',
-    path: '/api/sessions/streams',
+    path: STREAM_LIST_PATH,
     operationId: 'listPublicStreams',
     summary: 'Streams a viewer can pick, live ones first',
     query: S.PublicStreamsQuery,
@@ -24,7 +26,12 @@ export function publicStreamsRoute({ registry }: SessionContext): AnyRoute {
           renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
         }))
         .sort((a, b) => Number(b.live) - Number(a.live));
-      return jsonResponse(200, { streams, nextCursor: page.nextCursor }, { 'cache-control': 'max-age=2' });
+      // The same for every viewer (nothing here depends on who asks): the edge keeps it for a moment (D27).
+      return jsonResponse(
+        200,
+        { streams, nextCursor: page.nextCursor },
+        { 'cache-control': `public, max-age=${STREAM_LIST_TTL_SECONDS}` },
+      );
     },
   });
 }

@@ -1,7 +1,7 @@
-import type { z } from 'zod';
 import type { SessionRecord } from '../../../core/adapters/sessions/store.js';
 import { type AnyRoute, ApiError, type RouteSpec, route } from '../../../core/api/router.js';
 import { defaultFocus, tileCount } from '../../../core/sessions/layouts.js';
+import type * as z from '../../../core/zod.js';
 import type { Allocated } from '../allocation.js';
 import type { SessionContext } from '../context.js';
 import * as S from '../schemas.js';
@@ -93,7 +93,7 @@ export function updateRoutes(context: SessionContext): AnyRoute[] {
 function updateRoute<B>(
   { updated }: SessionContext,
   spec: Pick<RouteSpec, 'method' | 'path' | 'operationId' | 'summary'> & {
-    readonly body: z.ZodType<B>;
+    readonly body: z.ZodMiniType<B>;
     readonly description: string;
     readonly change: (before: SessionRecord, body: B) => Promise<Allocated>;
   },

@@ -16,6 +16,7 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CONTROL_PATH, OPERATOR_PATH, SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
 import { SessionSecretEnv } from '../../../core/contracts/env.js';
+import { type ViewerApiSizing, viewerApiSizing } from '../../../core/sessions/api-sizing.js';
 import { AppFunction } from '../app-function/app-function.js';
 import { bindEnvironment } from '../binding.js';
 
@@ -24,8 +25,11 @@ export interface ApiProps {
   readonly stage: string;
   /** Directory holding `<name>/handler.ts` for manifest, session and control. */
   readonly functionsDir: string;
-  /** Requests per second the HTTP API admits before throttling. @default 200 */
-  readonly rateLimit?: number;
+  /**
+   * Concurrent viewers the stage is sized for (config `audience.expectedViewers`): the HTTP API's stage throttle
+   * and the session function's reserved concurrency follow from it (core/sessions/api-sizing.ts, D27).
+   */
+  readonly expectedViewers: number;
   /**
    * Reserved concurrency of the manifest function (config `manifest.reservedConcurrency`): media misses and
    * blocking reloads can never take more of the account than this, and live playback always has this much.
@@ -45,6 +49,8 @@ export class Api extends Construct {
   readonly httpApi: HttpApi;
   /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN, read by the session function only). */
   readonly sessionSecret: ISecret;
+  /** The request rates, throttle and concurrency derived from the expected audience. */
+  readonly sizing: ViewerApiSizing;
   private readonly controlIntegration: HttpLambdaIntegration;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
@@ -58,12 +64,15 @@ export class Api extends Construct {
         timeout,
         reservedConcurrency,
       });
+    this.sizing = viewerApiSizing(props.expectedViewers);
     // Blocking playlist reloads and held part requests wait up to three target durations; CloudFront's origin
     // read timeout is 30 s, so the function never needs longer than that. Its reserved concurrency caps what a flood
-    // of viewer requests can take from the account. Session and control stay in the unreserved pool: the HTTP API's
-    // stage throttle (rateLimit) already bounds them, and reserving for them would only shrink that pool.
+    // of viewer requests can take from the account. The session function reserves what the expected audience needs
+    // (its rate times its call duration, with headroom): viewers keep their heartbeats while playlists flood, and a
+    // flood of session calls cannot take the manifest's share. Control stays in the unreserved pool, bounded by the
+    // stage throttle.
     this.manifest = fn('manifest', Duration.seconds(28), props.manifestReservedConcurrency);
-    this.session = fn('session', Duration.seconds(10));
+    this.session = fn('session', Duration.seconds(10), this.sizing.sessionConcurrency);
     this.control = fn('control', Duration.seconds(28));
 
     this.sessionSecret = new Secret(this, 'SessionSecret', {
@@ -96,7 +105,9 @@ export class Api extends Construct {
       stageName: '$default',
       autoDeploy: true,
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
-      throttle: { rateLimit: props.rateLimit ?? 200, burstLimit: 2 * (props.rateLimit ?? 200) },
+      // Every viewer's expected calls plus operators, with headroom (D27); API Gateway's account limit applies on
+      // top (10,000 requests/s by default: docs/scale.md lists the increase a large audience needs).
+      throttle: this.sizing.throttle,
     });
 
     this.controlIntegration = new HttpLambdaIntegration('Control', this.control.function);

@@ -1,12 +1,14 @@
+import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc } from 'aws-cdk-lib/aws-ec2';
 import { SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type ICommandHooks, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { StageEnv } from '../../../core/contracts/env.js';
 import { type BindTarget, bindEnvironment } from '../binding.js';
+import { FUNCTION_BUNDLING, OPENAPI_FILE, openApiDocumentOf } from './bundling.js';
 
 export interface AppFunctionProps {
   /** Path of the handler module; it must export `handler`. */
@@ -27,8 +29,8 @@ export interface AppFunctionProps {
 }
 
 /**
- * Mirror's house Lambda function: Node 22 on ARM64, bundled by the local esbuild (never Docker), minified ESM with
- * source maps, JSON logs into a log group with retention, Powertools environment, in the VPC's private subnets with
+ * Mirror's house Lambda function: Node 22 on ARM64, bundled by the local esbuild (never Docker) as FUNCTION_BUNDLING
+ * says (minified ESM with source maps), JSON logs into a log group with retention, Powertools environment, in the VPC's private subnets with
  * its own security group. Exposes itself as a BindTarget so other constructs can `bindTo` it; every MIRROR_*
  * variable comes through such a binding (core/contracts/env.ts), never as a free-form map.
  */
@@ -63,17 +65,7 @@ export class AppFunction extends Construct implements BindTarget {
         POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
         POWERTOOLS_LOG_LEVEL: 'INFO',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // ESM bundles need a require() for the CommonJS dependencies esbuild inlines.
-        banner:
-          "import { createRequire as __mirrorCreateRequire } from 'node:module';const require = __mirrorCreateRequire(import.meta.url);",
-      },
+      bundling: { ...FUNCTION_BUNDLING, commandHooks: shipOpenApiDocument(props.entry) },
     });
     bindEnvironment(this, StageEnv, { MIRROR_STAGE: props.stage });
     Validations.of(this.function).acknowledge(
@@ -109,4 +101,20 @@ export class AppFunction extends Construct implements BindTarget {
   addEnvironment(name: string, value: string): void {
     this.function.addEnvironment(name, value);
   }
+}
+
+/**
+ * Copies the function's committed OpenAPI document beside its bundle, where the bundled app reads it (D26). The
+ * paths are the project root's (local bundling runs there); a missing document fails the synthesis.
+ */
+function shipOpenApiDocument(entry: string): ICommandHooks | undefined {
+  const document = openApiDocumentOf(entry);
+  if (document === undefined) return undefined;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) => [
+      `cp "${join(inputDir, document)}" "${join(outputDir, OPENAPI_FILE)}"`,
+    ],
+  };
 }

@@ -6,8 +6,8 @@ import {
   FunctionEventType,
   type ICachePolicy,
   type IOrigin,
+  type IOriginRequestPolicy,
   type IResponseHeadersPolicy,
-  OriginRequestPolicy,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import {
@@ -29,6 +29,10 @@ const ALLOWED_METHODS: Record<MethodSet, AllowedMethods> = {
 export interface BehaviourTargets {
   readonly origins: Readonly<Record<OriginName, IOrigin>>;
   readonly cachePolicies: Readonly<Record<CachePolicyName, ICachePolicy>>;
+  /** The policy of each `originRequest` that forwards more than the cache key. */
+  readonly originRequestPolicies: Readonly<
+    Record<Exclude<Behaviour['originRequest'], 'cacheKeyOnly'>, IOriginRequestPolicy>
+  >;
   readonly responseHeaders: IResponseHeadersPolicy;
   readonly viewerFunctions: Partial<Record<NonNullable<Behaviour['viewerRequest']>, EdgeFunction>>;
 }
@@ -58,9 +62,9 @@ function behaviourOptions(behaviour: Behaviour, targets: BehaviourTargets): Beha
     origin: targets.origins[behaviour.origin],
     cachePolicy: targets.cachePolicies[behaviour.cachePolicy],
     originRequestPolicy:
-      behaviour.originRequest === 'allViewerExceptHost'
-        ? OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER
-        : undefined,
+      behaviour.originRequest === 'cacheKeyOnly'
+        ? undefined
+        : targets.originRequestPolicies[behaviour.originRequest],
     allowedMethods: ALLOWED_METHODS[behaviour.allowedMethods],
     // GET and HEAD are CloudFront's default when the property is left out.
     cachedMethods:

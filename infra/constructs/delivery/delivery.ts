@@ -19,7 +19,7 @@ import { InvalidationEnv } from '../../../core/contracts/env.js';
 import { type BindTarget, bindEnvironment } from '../binding.js';
 import { type BehaviourTargets, distributionBehaviours } from './behaviours.js';
 import { createOrigins } from './origins.js';
-import { createCachePolicies, createResponseHeadersPolicy } from './policies.js';
+import { createCachePolicies, createOriginRequestPolicies, createResponseHeadersPolicy } from './policies.js';
 import { createViewerFunctions } from './viewer-functions.js';
 import { createWebBucket, deployWebApp } from './web-app.js';
 
@@ -78,6 +78,7 @@ export class Delivery extends Construct {
     this.playbackKeys = viewer.playbackKeys;
     this.distribution = this.createDistribution(props, {
       cachePolicies: createCachePolicies(this),
+      originRequestPolicies: createOriginRequestPolicies(this),
       responseHeaders: createResponseHeadersPolicy(this, props.corsAllowOrigins),
       origins: createOrigins(this, { ...props, webBucket: this.webBucket }),
       viewerFunctions: viewer.functions,

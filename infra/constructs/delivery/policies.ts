@@ -7,6 +7,11 @@ import {
   HeadersFrameOption,
   HeadersReferrerPolicy,
   type ICachePolicy,
+  type IOriginRequestPolicy,
+  OriginRequestCookieBehavior,
+  OriginRequestHeaderBehavior,
+  OriginRequestPolicy,
+  OriginRequestQueryStringBehavior,
   ResponseHeadersPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import type { Construct } from 'constructs';
@@ -17,6 +22,7 @@ import {
   CORS,
   SECURITY_HEADERS,
 } from '../../../core/contracts/delivery.js';
+import { VIEWER_ADDRESS_HEADER } from '../../../core/contracts/viewer-address.js';
 
 const MANAGED_CACHE_POLICIES = {
   CachingOptimized: CachePolicy.CACHING_OPTIMIZED,
@@ -51,6 +57,25 @@ function cachePolicyProps(spec: CachePolicySpec) {
     maxTtl: Duration.seconds(spec.maxTtlSeconds),
     enableAcceptEncodingGzip: spec.acceptEncoding,
     enableAcceptEncodingBrotli: spec.acceptEncoding,
+  };
+}
+
+/**
+ * The origin request policy of each `originRequest` of the table that needs one: the viewer's address only
+ * (CloudFront sets the header itself, replacing any a client sent), or AWS's AllViewerExceptHostHeader, which also
+ * carries CloudFront's headers, the viewer address among them. The cache key's query strings reach the origin anyway.
+ */
+export function createOriginRequestPolicies(
+  scope: Construct,
+): Record<'viewerAddress' | 'allViewerExceptHost', IOriginRequestPolicy> {
+  return {
+    viewerAddress: new OriginRequestPolicy(scope, 'ViewerAddressOrigin', {
+      comment: 'The viewer address for the API rate limit, nothing else',
+      headerBehavior: OriginRequestHeaderBehavior.allowList(VIEWER_ADDRESS_HEADER),
+      queryStringBehavior: OriginRequestQueryStringBehavior.none(),
+      cookieBehavior: OriginRequestCookieBehavior.none(),
+    }),
+    allViewerExceptHost: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
   };
 }
 

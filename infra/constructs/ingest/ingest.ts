@@ -67,10 +67,7 @@ const SCALE_OUT_FAST_AT = 90;
 const SCALE_IN_BELOW = 30;
 
 /** The stage's packaging settings the ingest service cuts parts and segments with. */
-export type IngestPackaging = Pick<
-  MediaConfig,
-  'ladder' | 'partTargetMs' | 'segmentTargetMs' | 'windowSegments'
->;
+export type IngestPackaging = Pick<MediaConfig, 'ladder' | 'windowSegments'>;
 
 export interface IngestProps {
   readonly vpc: IVpc;
@@ -91,7 +88,7 @@ export interface IngestProps {
    * of a task whose health check says draining): it moves its publishers once another task has room for them.
    */
   readonly drainSeconds: number;
-  /** Ladder preset and LL-HLS targets (MIRROR_LADDER, MIRROR_PART_TARGET_MS, ...). */
+  /** Ladder preset and live window (MIRROR_LADDER, MIRROR_WINDOW_SEGMENTS); part targets come per stream (D28). */
   readonly packaging: IngestPackaging;
 }
 
@@ -253,8 +250,6 @@ export class Ingest extends Construct {
         }),
         ...environmentOf(IngestClusterEnv, { MIRROR_ECS_CLUSTER: this.cluster.clusterName }),
         ...environmentOf(PackagingEnv, {
-          MIRROR_PART_TARGET_MS: String(props.packaging.partTargetMs),
-          MIRROR_SEGMENT_TARGET_MS: String(props.packaging.segmentTargetMs),
           MIRROR_WINDOW_SEGMENTS: String(props.packaging.windowSegments),
           MIRROR_LADDER: props.packaging.ladder,
         }),

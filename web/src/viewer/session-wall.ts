@@ -1,6 +1,8 @@
 // The wall as the session API has it: the session's answers placed as tiles, changes (layout, focus, a
 // stream put on a tile) sent as updates, and heartbeats answered with each tile's rendition.
 import { SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
+import { HEARTBEAT } from '../../../core/sessions/heartbeat-policy.js';
+import { Backoff, HeartbeatSchedule, jittered } from '../heartbeat-schedule.js';
 import { heartbeatBody } from './heartbeat.js';
 import { initialWall, type PublicStream, type SessionView, tileForPickedStream } from './model.js';
 import { SessionClient } from './session-client.js';
@@ -9,8 +11,6 @@ import { Tile } from './tile.js';
 
 /** Pixels between neighbouring tiles. */
 const TILE_GAP_PX = 6;
-/** Soon after a change: tells the allocator the tile sizes at once, so focus can get more than the tile rung. */
-const FIRST_HEARTBEAT_MS = 300;
 
 export class Viewer {
   private session: SessionView | undefined;
@@ -18,6 +18,10 @@ export class Viewer {
   private tiles: Tile[] = [];
   private streams: PublicStream[] = [];
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When to beat next (heartbeat-schedule.ts): the API's interval, early on a stall, backoff on failures. */
+  private readonly schedule = new HeartbeatSchedule();
+  /** Stalls of all tiles as of the last look: a rise means a tile is in trouble. */
+  private stallsSeen = 0;
 
   constructor(
     private readonly wall: HTMLElement,
@@ -28,29 +32,53 @@ export class Viewer {
     layoutPicker.addEventListener('change', () => void this.update({ layout: layoutPicker.value }));
     setInterval(() => {
       for (const tile of this.tiles) tile.tick();
+      this.watchStalls();
     }, 250);
-    setInterval(() => void this.refreshStreams(), 5000);
     addEventListener('pagehide', () => {
       if (this.session) this.client.end(this.session.sessionId);
     });
   }
 
+  /** The stream list, then a session; tried until both work (an unreachable API delays the wall, never ends it). */
   async start(): Promise<void> {
-    await this.refreshStreams();
-    const { layout, tiles } = initialWall(location.search, this.streams);
-    this.layoutPicker.value = layout;
-    const response = await this.api('POST', SESSIONS_PATH, { layout, tiles });
-    if (!response) return;
-    this.client.token = response.token ?? '';
-    this.show(response);
-    this.scheduleHeartbeat(FIRST_HEARTBEAT_MS);
+    const retry = new Backoff();
+    for (;;) {
+      const response = await this.firstSession().catch(() => undefined);
+      if (response) {
+        this.client.token = response.token ?? '';
+        this.show(response);
+        this.scheduleHeartbeat(this.schedule.afterChange(Date.now()));
+        void this.refreshStreamsLoop();
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, retry.failed()));
+    }
   }
 
-  private async refreshStreams(): Promise<void> {
+  private async firstSession(): Promise<SessionView | undefined> {
+    if (!(await this.refreshStreams())) return undefined;
+    const { layout, tiles } = initialWall(location.search, this.streams);
+    this.layoutPicker.value = layout;
+    return this.api('POST', SESSIONS_PATH, { layout, tiles });
+  }
+
+  /** The stream list every HEARTBEAT.streamListMs (jittered; the edge caches it), backing off while it fails. */
+  private async refreshStreamsLoop(): Promise<void> {
+    const retry = new Backoff();
+    for (;;) {
+      const ok = await this.refreshStreams().catch(() => false);
+      if (ok) retry.succeeded();
+      const wait = ok ? jittered(HEARTBEAT.streamListMs, HEARTBEAT.jitterRatio, Math.random) : retry.failed();
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  private async refreshStreams(): Promise<boolean> {
     const streams = await fetchPublicStreams();
-    if (!streams) return;
+    if (!streams) return false;
     this.streams = streams;
     renderStreamList(this.list, streams, (id) => void this.putStream(id));
+    return true;
   }
 
   private async putStream(streamId: string): Promise<void> {
@@ -72,10 +100,12 @@ export class Viewer {
   private update(change: Record<string, unknown>): Promise<void> {
     return this.client.exclusive(async () => {
       if (!this.session) return;
-      const response = await this.api('PATCH', `${SESSIONS_PATH}/${this.session.sessionId}`, change);
+      const response = await this.api('PATCH', `${SESSIONS_PATH}/${this.session.sessionId}`, change).catch(
+        () => undefined,
+      );
       if (response) {
         this.show(response);
-        this.scheduleHeartbeat(FIRST_HEARTBEAT_MS);
+        this.scheduleHeartbeat(this.schedule.afterChange(Date.now()));
       }
     });
   }
@@ -104,15 +134,32 @@ export class Viewer {
     this.heartbeatTimer = setTimeout(() => void this.heartbeat(), delayMs);
   }
 
+  /** One heartbeat; whatever happens to it (an error answer, a network error), the next one is scheduled. */
   private heartbeat(): Promise<void> {
     return this.client.exclusive(async () => {
       const session = this.session;
       if (!session) return;
       const body = heartbeatBody(this.tiles);
-      const response = await this.api('POST', `${SESSIONS_PATH}/${session.sessionId}/heartbeat`, body);
+      const response = await this.api('POST', `${SESSIONS_PATH}/${session.sessionId}/heartbeat`, body).catch(
+        () => undefined,
+      );
       if (response) this.show(response);
-      this.scheduleHeartbeat(this.session?.heartbeatIntervalMs ?? 5000);
+      const now = Date.now();
+      this.scheduleHeartbeat(
+        response
+          ? this.schedule.afterAnswer(now, response.heartbeatIntervalMs)
+          : this.schedule.afterFailure(now),
+      );
     });
+  }
+
+  /** A tile that stalled since the last look brings the next heartbeat forward (the allocator may step it down). */
+  private watchStalls(): void {
+    const stalls = this.tiles.reduce((sum, t) => sum + Number(t.el.dataset.stalls ?? 0), 0);
+    const rose = stalls > this.stallsSeen;
+    this.stallsSeen = stalls;
+    const sooner = rose ? this.schedule.onTrouble(Date.now()) : undefined;
+    if (sooner !== undefined) this.scheduleHeartbeat(sooner);
   }
 
   /** One session call; an expired session (404: the tab slept) is replaced by a new one with the same wall. */

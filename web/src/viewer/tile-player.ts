@@ -2,7 +2,7 @@
 // heartbeat reports.
 import Hls from 'hls.js';
 import { ThroughputEstimate } from '../bandwidth.js';
-import { attachLiveCatchUp, LIVE_HLS_CONFIG, LIVE_TARGET_SLACK_S } from '../live-catchup.js';
+import { attachLiveCatchUp, LIVE_HLS_CONFIG, liveTargetFor } from '../live-catchup.js';
 import { levelFor, renditionOfPlaylist, resyncPosition } from './tile-model.js';
 
 /** hls.js's guess before it has measured anything (its default, 500 kbps, would starve a grid). */
@@ -50,13 +50,13 @@ export function startPlayer(
     void video.play().catch(() => undefined);
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, () => events.onLevelSwitched());
-  // Aim a little behind PART-HOLD-BACK (once: setting the target also forgets hls.js's stall count).
-  let targeted = false;
+  // Aim a little behind the loaded level's PART-HOLD-BACK, which differs between levels of a `wall` stream.
+  let applied: number | undefined;
   hls.on(Hls.Events.LEVEL_UPDATED, (_event, data) => {
-    const { partHoldBack } = data.details;
-    if (targeted || !(partHoldBack > 0)) return;
-    targeted = true;
-    hls.targetLatency = partHoldBack + LIVE_TARGET_SLACK_S;
+    const target = liveTargetFor(data.details.partHoldBack, applied);
+    if (target === undefined) return;
+    applied = target;
+    hls.targetLatency = target;
   });
   // hls.js keeps the delay it started with; jump once to the live sync point when the first media is buffered.
   let synced = false;

@@ -8,7 +8,12 @@ export interface TranscodeProfile {
   readonly input: { readonly video: VideoCodec; readonly audio: 'aac' | null };
   /** One fMP4 output per rung, in order, on pipe:3, pipe:4, ... */
   readonly rungs: readonly Rung[];
-  readonly partTargetMs: number;
+  /**
+   * Each output's part target (ms; fractional for whole frames, e.g. 4 frames at 30 fps): one for every rung, or per
+   * rung (the stream's latency profile, decision D28). Each output's -frag_duration.
+   */
+  readonly partTargetMs: number | ((rung: Rung) => number);
+  /** One for the whole ladder: keyframes and segments stay aligned across renditions. */
   readonly segmentTargetMs: number;
   /** Seconds between progress reports on stderr. */
   readonly statsPeriodS?: number;
@@ -25,14 +30,32 @@ export interface FfmpegInvocation {
   readonly outputs: readonly { readonly rendition: string; readonly fd: number }[];
 }
 
+/**
+ * ffmpeg's -frag_duration for a part target: whole microseconds, rounded down. ffmpeg starts a new fragment at the
+ * first frame whose offset from the fragment's start reaches it, so a target of exactly N frames (133.33 ms = 4
+ * frames at 30 fps) must not be rounded up past the Nth frame's start (133334 us would make 5-frame parts).
+ */
+export function fragDurationUs(partTargetMs: number): number {
+  return Math.floor(partTargetMs * US_PER_MS);
+}
+
 /** Frames per segment: the fixed GOP, so every segment starts with an IDR on every rung. */
 export function gopFrames(fps: number, segmentTargetMs: number): number {
   return Math.max(1, Math.round((fps * segmentTargetMs) / MS_PER_S));
 }
 
+/**
+ * How much earlier than its segment boundary a frame may be and still take the forced key frame: ffmpeg's `t` is
+ * the frame's pts times a rounded time base, so frame 24 at 30 fps reads 0.7999999 < 0.8 and missed it; libx264's
+ * GOP limit (-g 24) then put a key frame there anyway and the expression forced another on the next frame: a
+ * 1-frame part and an extra part (and request) every few segments (seen with 800 ms segments; 500 ms happened to
+ * round exactly). 1 ms is far below any frame duration, so only rounding is absorbed.
+ */
+const KEYFRAME_SLACK_S = 0.001;
+
 /** Forces a key frame at every segment boundary on the output clock, the same expression on every rung. */
 export function forceKeyFramesExpr(segmentTargetMs: number): string {
-  return `expr:gte(t,n_forced*${segmentTargetMs / MS_PER_S})`;
+  return `expr:gte(t,n_forced*${segmentTargetMs / MS_PER_S}-${KEYFRAME_SLACK_S})`;
 }
 
 /** libx264 tuned for latency: zerolatency drops lookahead and frame threads, which would hold pictures back. */
@@ -169,6 +192,8 @@ export function softwareAudioArgs(rung: Rung): string[] {
 export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
   const args = inputArgs(profile);
   const outputs: { rendition: string; fd: number }[] = [];
+  const partTargetMs = (rung: Rung) =>
+    typeof profile.partTargetMs === 'number' ? profile.partTargetMs : profile.partTargetMs(rung);
   profile.rungs.forEach((rung, i) => {
     const fd = FIRST_OUTPUT_FD + i;
     outputs.push({ rendition: rung.name, fd });
@@ -181,7 +206,7 @@ export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
       '-movflags',
       '+frag_keyframe+empty_moov+default_base_moof+cmaf',
       '-frag_duration',
-      String(profile.partTargetMs * US_PER_MS),
+      String(fragDurationUs(partTargetMs(rung))),
       '-flush_packets',
       '1',
       `pipe:${fd}`,

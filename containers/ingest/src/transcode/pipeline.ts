@@ -1,4 +1,11 @@
 import { LADDERS, type LadderPreset, type Rung } from '../../../../core/ladder.js';
+import {
+  DEFAULT_LATENCY_PROFILE,
+  type LatencyProfile,
+  PROFILE_TARGETS,
+  type RenditionTargets,
+  renditionTargets,
+} from '../../../../core/latency-profiles.js';
 import { type Logger, silentLogger } from '../../../../core/logger.js';
 import type {
   EndOptions,
@@ -33,8 +40,11 @@ export interface PipelineOptions {
   readonly gpuMode: GpuMode;
   readonly gpu: GpuProbe;
   readonly sinks: RenditionSinkFactory;
-  readonly partTargetMs: number;
-  readonly segmentTargetMs: number;
+  /**
+   * The stream's delivery profile (decision D28): each rung's part target and the ladder's segment target, for
+   * ffmpeg's outputs and the renditions' packagers alike. DEFAULT_LATENCY_PROFILE when absent.
+   */
+  readonly latencyProfile?: LatencyProfile;
   readonly maxBufferBytes?: number;
   readonly hangTimeoutMs?: number;
   /** How long stop() lets ffmpeg finish the input it has before killing it (default 5 s). */
@@ -252,17 +262,21 @@ export class StreamPipeline {
       ingestClock: () => clock.anchorMs(),
       ...(this.broadcast === undefined ? {} : { broadcast: this.broadcast }),
     };
+    const profile = this.options.latencyProfile ?? DEFAULT_LATENCY_PROFILE;
+    const rungs = this.rungs;
+    const targets = (rung: Rung) => renditionTargets(profile, rungs, rung);
     const invocation = buildFfmpegArgs({
       path: this.path,
       input: { video: this.video, audio: this.audio },
-      rungs: this.rungs,
-      partTargetMs: this.options.partTargetMs,
-      segmentTargetMs: this.options.segmentTargetMs,
+      rungs,
+      partTargetMs: (rung) => targets(rung).partTargetMs,
+      // One segment target across the ladder (the profile has one): keyframes align on every rung.
+      segmentTargetMs: PROFILE_TARGETS[profile].segmentMs,
     });
     const firstRun = this.generation === 0 && this.sinks.size === 0;
     this.generation += 1;
-    const outputs = invocation.outputs.map(({ rendition, fd }) => {
-      const sink = this.sinkFor(rendition, start);
+    const outputs = invocation.outputs.map(({ rendition, fd }, i) => {
+      const sink = this.sinkFor(rendition, start, targets(rungs[i] as Rung));
       return { fd, write: (data: Buffer) => sink.write(data) };
     });
     return {
@@ -277,13 +291,13 @@ export class StreamPipeline {
   }
 
   /** The rendition's sink, opened on the first run and told of the restart on every later one. */
-  private sinkFor(rendition: string, start: ProducerStart): RenditionSink {
+  private sinkFor(rendition: string, start: ProducerStart, targets: RenditionTargets): RenditionSink {
     const existing = this.sinks.get(rendition);
     if (existing) {
       existing.restart(start);
       return existing;
     }
-    const sink = this.options.sinks.open(this.options.streamId, rendition, start);
+    const sink = this.options.sinks.open(this.options.streamId, rendition, start, targets);
     this.sinks.set(rendition, sink);
     return sink;
   }

@@ -1,0 +1,351 @@
+import { LADDERS } from '../../core/ladder.js';
+import { type LatencyProfile, partTargetMsFor } from '../../core/latency-profiles.js';
+import { SESSION_CALL_SECONDS, viewerApiSizing } from '../../core/sessions/api-sizing.js';
+import { dvrWindowDays, HELD_REQUESTS_PER_RENDITION, type StageConfig } from '../../infra/config.js';
+import { type Alternative, alternatives } from './alternatives.js';
+import {
+  API_ACCESS_LOG_BYTES,
+  CLOUDFRONT_LOG_GZIP_BYTES,
+  CONTRIBUTION_KBPS,
+  DEFAULT_QUOTAS,
+  EXPIRY_ROUNDING_DAYS,
+  GIB,
+  HOURS_PER_DAY,
+  LAMBDA_MEMORY_GB,
+  LAMBDA_PLATFORM_LOG_BYTES,
+  LOG_ARCHIVE_RATIO,
+  LOG_BUCKET_EXPIRY_DAYS,
+  LOG_RETENTION_DAYS,
+  NAT_GATEWAYS,
+  PART_EXPIRY_DAYS,
+  REGIONAL_EDGE_CACHES,
+  SECONDS_PER_HOUR,
+} from './assumptions.js';
+import { CostInputError, segmentMsFor, type TileView, tieredCost, viewerTiles } from './audience.js';
+import { HOURS_PER_MONTH, type Prices } from './prices.js';
+import { recordingsPerHour } from './recordings.js';
+
+/** The stage configuration the model reads: the same validated object `cdk synth` builds stacks from. */
+export type CostStage = Pick<StageConfig, 'ingest' | 'media' | 'redis' | 'delivery' | 'audience'>;
+
+export interface Audience {
+  readonly streams: number;
+  /** Viewers = streams x viewersPerStream; each plays `tiles` distinct streams. */
+  readonly viewersPerStream: number;
+  readonly tiles: number;
+  /** Rendition of the focused (or only) tile; defaultFocusRung() unless given. */
+  readonly focusRung?: string;
+  /** Origin Shield in front of the origins (as deployed: infra/constructs/delivery/origins.ts). */
+  readonly originShield: boolean;
+  /** Price keeping the top rung of every stream as a recording (nothing writes recordings yet). */
+  readonly record: boolean;
+}
+
+export interface CostLine {
+  readonly key: string;
+  readonly usdPerHour: number;
+  /** The volume and unit price behind the figure. */
+  readonly note: string;
+}
+
+export interface QuotaCheck {
+  readonly name: string;
+  readonly need: number;
+  readonly quota: number;
+}
+
+export interface CostReport {
+  readonly profile: LatencyProfile;
+  readonly viewers: number;
+  readonly tiles: readonly TileView[];
+  /** Playlist and part requests per viewer-second (what the scale simulation measures per client). */
+  readonly mediaRequestsPerViewerSecond: number;
+  /** Session API requests per viewer-second (heartbeats, stream list). */
+  readonly apiRequestsPerViewerSecond: number;
+  readonly lines: readonly CostLine[];
+  readonly usdPerHour: number;
+  readonly usdPerViewerHour: number;
+  readonly usdPerStreamHour: number;
+  readonly alternatives: readonly Alternative[];
+  readonly quotas: readonly QuotaCheck[];
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+const monthly = (perHour: number) => perHour * HOURS_PER_MONTH;
+
+/** Cost per hour of `audience` watching on `profile`, line by line, sustained 24x7 at list prices. */
+export function costReport(
+  stage: CostStage,
+  audience: Audience,
+  profile: LatencyProfile,
+  prices: Prices,
+): CostReport {
+  checkAudience(stage, audience);
+  const ladder = LADDERS[stage.media.ladder];
+  const tiles = viewerTiles(ladder, profile, audience.tiles, audience.focusRung);
+  const viewers = audience.streams * audience.viewersPerStream;
+  const mediaRps = tiles.reduce((s, t) => s + t.requestsPerSecond, 0);
+  // The viewer API's traffic under the heartbeat policy, as the stage's throttles are sized (D27).
+  const viewerApi = viewerApiSizing(viewers);
+  const apiRps = viewerApi.requestsPerViewerSecond.total + viewerApi.streamListPerViewerSecond;
+  const viewerBytesPerS = tiles.reduce((s, t) => s + t.bytesPerSecond, 0);
+
+  // Origin side: every stream has viewers on each rendition some tile plays (focus spread over the streams).
+  const watched = new Map(tiles.map((t) => [t.rung.name, t.partMs]));
+  const caches = REGIONAL_EDGE_CACHES[stage.delivery.priceClass];
+  const fanIn = audience.originShield ? 1 : caches;
+  const partsPerS = audience.streams * [...watched.values()].reduce((s, ms) => s + 1000 / ms, 0);
+  const playlistKeys = HELD_REQUESTS_PER_RENDITION - 1; // cache-key variants of the blocking reload
+  const manifestInvokesPerS = fanIn * partsPerS * playlistKeys;
+  const manifestConcurrency = fanIn * audience.streams * watched.size * playlistKeys; // each held ~one part
+  const heartbeatsPerS = viewers * viewerApi.requestsPerViewerSecond.heartbeats;
+  const listsPerS = viewerApi.streamListOriginPerSecond; // edge-cache misses only
+  const apiPerS = viewerApi.sessionRequestsPerSecond;
+  const cfRequestsPerS = viewers * (mediaRps + apiRps);
+
+  const lines: CostLine[] = [];
+  const add = (key: string, usdPerHour: number, note: string) => lines.push({ key, usdPerHour, note });
+
+  add(
+    'cloudfront.requests',
+    cfRequestsPerS * SECONDS_PER_HOUR * prices.cloudfront.httpsRequests.usd,
+    `${fmt(cfRequestsPerS)} req/s (${fmt(mediaRps, 2)} media + ${fmt(apiRps, 2)} API per viewer) x $${prices.cloudfront.httpsRequests.usd * 10_000}/10k`,
+  );
+  const egressGbPerHour = (viewers * viewerBytesPerS * SECONDS_PER_HOUR) / GIB;
+  const egress = tieredCost(monthly(egressGbPerHour), prices.cloudfront.egressTiers.tiers);
+  for (const [i, t] of egress.byTier.entries()) {
+    add(
+      `cloudfront.egress.tier${i + 1}`,
+      t.usd / HOURS_PER_MONTH,
+      `${fmt(t.volume / 1024)} TB/month at $${t.price}/GB (${fmt(egressGbPerHour)} GB/h sustained)`,
+    );
+  }
+  if (stage.delivery.playbackProtection) {
+    add(
+      'cloudfront.functions',
+      viewers * mediaRps * SECONDS_PER_HOUR * prices.cloudfront.functionInvocations.usd,
+      'playback-token check on every playlist and media request',
+    );
+  }
+  const shieldPerS = caches * partsPerS * HELD_REQUESTS_PER_RENDITION;
+  add(
+    'cloudfront.origin_shield',
+    audience.originShield ? shieldPerS * SECONDS_PER_HOUR * prices.cloudfront.originShieldRequests.usd : 0,
+    audience.originShield
+      ? `${fmt(shieldPerS)} req/s: ${caches} regional caches x ${fmt(partsPerS)} parts/s x ${HELD_REQUESTS_PER_RENDITION} keys`
+      : 'off: every regional cache reaches the origins',
+  );
+  add(
+    'lambda.manifest.requests',
+    manifestInvokesPerS * SECONDS_PER_HOUR * prices.lambda.requests.usd,
+    `${fmt(manifestInvokesPerS)} blocking reloads/s after collapsing (${fanIn} x ${fmt(partsPerS)} parts/s x ${playlistKeys} keys)`,
+  );
+  add(
+    'lambda.manifest.gb_s',
+    manifestConcurrency * LAMBDA_MEMORY_GB * SECONDS_PER_HOUR * prices.lambda.gbSecond.usd,
+    `${fmt(manifestConcurrency)} held invocations x ${LAMBDA_MEMORY_GB} GB`,
+  );
+  add(
+    'lambda.session.requests',
+    apiPerS * SECONDS_PER_HOUR * prices.lambda.requests.usd,
+    `${fmt(apiPerS)} calls/s: ${fmt(heartbeatsPerS)} heartbeats, ${fmt(apiPerS - heartbeatsPerS - listsPerS)} changes and session starts/ends, ${fmt(listsPerS, 1)} stream-list misses`,
+  );
+  add(
+    'lambda.session.gb_s',
+    apiPerS * SESSION_CALL_SECONDS * LAMBDA_MEMORY_GB * SECONDS_PER_HOUR * prices.lambda.gbSecond.usd,
+    `${SESSION_CALL_SECONDS * 1000} ms x ${LAMBDA_MEMORY_GB} GB per call (core/sessions/api-sizing.ts)`,
+  );
+  const api = tieredCost(monthly(apiPerS * SECONDS_PER_HOUR), prices.apiGateway.httpApiTiers.tiers);
+  add('api_gateway', api.usd / HOURS_PER_MONTH, `${fmt(apiPerS)} req/s, monthly tiers`);
+  lines.push(...storageLines(stage, audience, profile, fanIn, partsPerS, prices));
+  lines.push(...computeLines(stage, audience, prices));
+  const logsGbPerHour =
+    ((apiPerS * (API_ACCESS_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES) +
+      manifestInvokesPerS * LAMBDA_PLATFORM_LOG_BYTES) *
+      SECONDS_PER_HOUR) /
+    GIB;
+  add(
+    'cloudwatch.logs',
+    logsGbPerHour * prices.cloudwatchLogs.ingestGb.usd +
+      (logsGbPerHour *
+        HOURS_PER_DAY *
+        LOG_RETENTION_DAYS *
+        LOG_ARCHIVE_RATIO *
+        prices.cloudwatchLogs.storageGbMonth.usd) /
+        HOURS_PER_MONTH,
+    `${fmt(logsGbPerHour, 1)} GB/h (API access + Lambda platform lines), kept ${LOG_RETENTION_DAYS} days`,
+  );
+  const cfLogGbPerHour = (cfRequestsPerS * CLOUDFRONT_LOG_GZIP_BYTES * SECONDS_PER_HOUR) / GIB;
+  add(
+    's3.cloudfront_logs',
+    (cfLogGbPerHour *
+      HOURS_PER_DAY *
+      (LOG_BUCKET_EXPIRY_DAYS + EXPIRY_ROUNDING_DAYS) *
+      prices.s3.standardGbMonth.usd) /
+      HOURS_PER_MONTH,
+    `${fmt(cfLogGbPerHour, 1)} GB/h of gzipped standard logs kept ${LOG_BUCKET_EXPIRY_DAYS} days`,
+  );
+
+  const usdPerHour = lines.reduce((s, l) => s + l.usdPerHour, 0);
+  // What any LL-HLS origin behind CloudFront pays for the same players: their media requests and bytes.
+  const cloudfrontMediaPerHour =
+    viewers * mediaRps * SECONDS_PER_HOUR * prices.cloudfront.httpsRequests.usd +
+    egress.usd / HOURS_PER_MONTH;
+  return {
+    profile,
+    viewers,
+    tiles,
+    mediaRequestsPerViewerSecond: mediaRps,
+    apiRequestsPerViewerSecond: apiRps,
+    lines,
+    usdPerHour,
+    usdPerViewerHour: usdPerHour / viewers,
+    usdPerStreamHour: usdPerHour / audience.streams,
+    alternatives: alternatives({
+      ladder,
+      tiles,
+      viewers,
+      streams: audience.streams,
+      cloudfrontPerHour: cloudfrontMediaPerHour,
+      prices,
+    }),
+    quotas: [
+      {
+        name: 'CloudFront requests/s per distribution',
+        need: cfRequestsPerS,
+        quota: DEFAULT_QUOTAS.cloudfrontRequestsPerSecond,
+      },
+      {
+        name: 'CloudFront Gbps per distribution',
+        need: (viewers * viewerBytesPerS * 8) / 1e9,
+        quota: DEFAULT_QUOTAS.cloudfrontGbps,
+      },
+      {
+        name: 'Lambda concurrent executions',
+        need: manifestConcurrency + apiPerS * SESSION_CALL_SECONDS,
+        quota: DEFAULT_QUOTAS.lambdaConcurrency,
+      },
+      {
+        name: 'API Gateway requests/s (account)',
+        need: apiPerS,
+        quota: DEFAULT_QUOTAS.apiGatewayRequestsPerSecond,
+      },
+    ],
+  };
+}
+
+function checkAudience(stage: CostStage, audience: Audience): void {
+  if (!Number.isInteger(audience.streams) || audience.streams < 1) {
+    throw new CostInputError('--streams: must be a whole number of at least 1');
+  }
+  if (!Number.isInteger(audience.viewersPerStream) || audience.viewersPerStream < 1) {
+    throw new CostInputError('--viewers-per-stream: must be a whole number of at least 1');
+  }
+  if (!Number.isInteger(audience.tiles) || audience.tiles < 1 || audience.tiles > 25) {
+    throw new CostInputError('--tiles: must be a whole number from 1 to 25 (a 5x5 wall)');
+  }
+  if (audience.tiles > audience.streams) {
+    throw new CostInputError(
+      `--tiles: ${audience.tiles} tiles need at least as many streams (--streams ${audience.streams})`,
+    );
+  }
+  const capacity = stage.ingest.maxTasks * stage.ingest.nvencSessionsPerGpu;
+  if (audience.streams > capacity) {
+    throw new CostInputError(
+      `--streams: ${audience.streams} exceeds the stage's ingest capacity (ingest.maxTasks ${stage.ingest.maxTasks} x ingest.nvencSessionsPerGpu ${stage.ingest.nvencSessionsPerGpu} = ${capacity})`,
+    );
+  }
+}
+
+/** S3: PUTs of every part and segment of every rung, origin GETs, and what the lifecycle rules keep. */
+function storageLines(
+  stage: CostStage,
+  audience: Audience,
+  profile: LatencyProfile,
+  fanIn: number,
+  watchedPartsPerS: number,
+  prices: Prices,
+): CostLine[] {
+  const ladder = LADDERS[stage.media.ladder];
+  const segmentMs = segmentMsFor(profile);
+  const putsPerStreamS = ladder.reduce(
+    (s, r) => s + 1000 / partTargetMsFor(profile, ladder, r) + 1000 / segmentMs,
+    0,
+  );
+  const putsPerS = audience.streams * putsPerStreamS;
+  const getsPerS = fanIn * watchedPartsPerS;
+  const streamBytesPerS = ladder.reduce((s, r) => s + ((r.videoKbps + r.audioKbps) * 1000) / 8, 0);
+  const gbMonthPerHour = (days: number) =>
+    (audience.streams * streamBytesPerS * (days + EXPIRY_ROUNDING_DAYS) * HOURS_PER_DAY * SECONDS_PER_HOUR) /
+    GIB /
+    HOURS_PER_MONTH;
+  const dvrDays = dvrWindowDays(stage.media.dvrWindowS);
+  const lines: CostLine[] = [
+    {
+      key: 's3.put',
+      usdPerHour: putsPerS * SECONDS_PER_HOUR * prices.s3.put.usd,
+      note: `${fmt(putsPerS)} PUT/s (${fmt(putsPerStreamS, 1)} per stream: every part and segment of ${ladder.length} rungs)`,
+    },
+    {
+      key: 's3.get',
+      usdPerHour: getsPerS * SECONDS_PER_HOUR * prices.s3.get.usd,
+      note: `${fmt(getsPerS)} GET/s: one per watched part per ${audience.originShield ? 'shield' : 'regional cache'}`,
+    },
+    {
+      key: 's3.storage.live_parts',
+      usdPerHour: gbMonthPerHour(PART_EXPIRY_DAYS) * prices.s3.standardGbMonth.usd,
+      note: `parts kept ${PART_EXPIRY_DAYS} day (+${EXPIRY_ROUNDING_DAYS} lifecycle rounding)`,
+    },
+    {
+      key: 's3.storage.dvr_segments',
+      usdPerHour: gbMonthPerHour(dvrDays) * prices.s3.standardGbMonth.usd,
+      note: `segments kept ${dvrDays} day(s) (media.dvrWindowS ${stage.media.dvrWindowS} s, whole days)`,
+    },
+  ];
+  if (audience.record)
+    lines.push(recordingsPerHour(stage.media, ladder[0]!, segmentMs, audience.streams, prices));
+  return lines;
+}
+
+/** GPU instances for the streams, Redis nodes, the SRT load balancer, NAT. */
+function computeLines(stage: CostStage, audience: Audience, prices: Prices): CostLine[] {
+  const gpu = prices.ec2Hourly[stage.ingest.instanceType];
+  if (gpu === undefined) {
+    throw new CostInputError(
+      `ingest.instanceType: no price for ${stage.ingest.instanceType} in bench/cost/prices.ts`,
+    );
+  }
+  const cache = prices.elasticacheHourly[stage.redis.nodeType];
+  if (cache === undefined) {
+    throw new CostInputError(`redis.nodeType: no price for ${stage.redis.nodeType} in bench/cost/prices.ts`);
+  }
+  const tasks = Math.max(
+    stage.ingest.minTasks,
+    Math.ceil(audience.streams / stage.ingest.nvencSessionsPerGpu),
+  );
+  const nodes = 1 + stage.redis.replicas;
+  // A UDP NLCU: 1 GB processed per hour (the flows are few and long-lived, so bytes decide).
+  const nlbGbPerHour = (audience.streams * CONTRIBUTION_KBPS * 1000 * SECONDS_PER_HOUR) / 8 / GIB;
+  return [
+    {
+      key: 'ec2.gpu',
+      usdPerHour: tasks * gpu.usd,
+      note: `${tasks} x ${stage.ingest.instanceType} (${stage.ingest.nvencSessionsPerGpu} streams per task, at least ingest.minTasks ${stage.ingest.minTasks})`,
+    },
+    {
+      key: 'elasticache',
+      usdPerHour: nodes * cache.usd,
+      note: `${nodes} x ${stage.redis.nodeType}`,
+    },
+    {
+      key: 'nlb',
+      usdPerHour: prices.nlb.hourly.usd + Math.max(1, nlbGbPerHour) * prices.nlb.nlcuHourly.usd,
+      note: `${fmt(nlbGbPerHour, 1)} NLCU (${CONTRIBUTION_KBPS / 1000} Mbps SRT contribution per stream)`,
+    },
+    {
+      key: 'vpc.nat',
+      usdPerHour: NAT_GATEWAYS * prices.natGatewayHourly.usd,
+      note: `${NAT_GATEWAYS} NAT gateway`,
+    },
+  ];
+}

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BuiltBundle,
+  buildFunctionBundle,
+  functionNames,
+  largestInputs,
+  REPO_ROOT,
+} from '../../bench/function-bundles.js';
+import { AppFunction } from '../../infra/constructs/app-function/app-function.js';
+import { MAX_BUNDLE_BYTES, OPENAPI_DOCUMENTS } from '../../infra/constructs/app-function/bundling.js';
+
+// Decision D26: the handler bundles stay small (cold start); bench/cold-start.ts measures their initialisation.
+const cache = join(REPO_ROOT, 'node_modules', '.cache');
+mkdirSync(cache, { recursive: true });
+// Inside the repository, so the bundles find @aws-sdk/* (external, as on Lambda) in its node_modules.
+const dir = mkdtempSync(join(cache, 'mirror-bundle-test-'));
+const bundles = new Map<string, BuiltBundle>();
+
+beforeAll(async () => {
+  for (const name of functionNames()) bundles.set(name, await buildFunctionBundle(name, join(dir, name)));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('Lambda handler bundles (D26)', () => {
+  it('each is at most 300 KB, with neither classic zod nor the JSON Schema generator in it', () => {
+    expect([...bundles.keys()]).toEqual(['control', 'manifest', 'session']);
+    for (const bundle of bundles.values()) {
+      expect(bundle.bytes, `${bundle.name}: ${largestInputs(bundle)}`).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
+      const output = Object.values(bundle.metafile.outputs).find((o) => o.entryPoint !== undefined)!;
+      const inputs = Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path);
+      // Classic zod is 92 KB whatever the schemas use; the generator only serves /openapi.json.
+      expect(
+        inputs.filter((p) => p.includes('zod/v4/classic')),
+        bundle.name,
+      ).toEqual([]);
+      expect(
+        inputs.filter((p) => p.includes('json-schema')),
+        bundle.name,
+      ).toEqual([]);
+    }
+  });
+
+  it('the bundled control function serves the committed OpenAPI document shipped beside it', async () => {
+    const event = {
+      rawPath: '/api/control/openapi.json',
+      headers: {},
+      isBase64Encoded: false,
+      requestContext: { http: { method: 'GET', sourceIp: '10.0.0.1' } },
+    };
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(bundles.get('control')!.file).href)});
+      const result = await handler(${JSON.stringify(event)});
+      process.stdout.write(JSON.stringify(result));
+      process.exit(0);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        MIRROR_REDIS_URL: 'redis://127.0.0.1:9',
+        MIRROR_SRT_HOST: 'ingest.mirror.example',
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+      },
+    });
+    const result = JSON.parse(stdout.slice(stdout.indexOf('{"statusCode"'))) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body)).toEqual(
+      JSON.parse(readFileSync(join(REPO_ROOT, OPENAPI_DOCUMENTS.control!), 'utf8')),
+    );
+  });
+
+  it('AppFunction deploys byte for byte the bundle measured here, with its OpenAPI document', () => {
+    const app = new App({ outdir: join(dir, 'cdk.out') });
+    const stack = new Stack(app, 'Bundles');
+    new AppFunction(stack, 'Session', {
+      entry: join(REPO_ROOT, 'functions', 'session', 'handler.ts'),
+      serviceName: 'session',
+      stage: 'test',
+      vpc: new Vpc(stack, 'Vpc', { maxAzs: 1 }),
+    });
+    app.synth();
+    const assets = readdirSync(app.outdir).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(1);
+    const asset = join(app.outdir, assets[0]!);
+    const measured = bundles.get('session')!;
+    expect(readFileSync(join(asset, 'index.mjs')).equals(readFileSync(measured.file))).toBe(true);
+    expect(readFileSync(join(asset, 'openapi.json'), 'utf8')).toBe(
+      readFileSync(join(REPO_ROOT, OPENAPI_DOCUMENTS.session!), 'utf8'),
+    );
+  });
+});
