@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { DEFAULT_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS } from '../core/hls/constants.js';
 import { LADDERS, LadderPreset } from '../core/ladder.js';
 import { LONGEST_SEGMENT_TARGET_MS, SHORTEST_SEGMENT_TARGET_MS } from '../core/latency-profiles.js';
+import { viewerApiSizing } from '../core/sessions/api-sizing.js';
 import { ingestMemoryFor, instanceMemory, knownSizes } from './instance-memory.js';
+
+/** Lambda keeps this many of an account's concurrent executions unreserved: reservations may not touch them. */
+export const UNRESERVED_LAMBDA_CONCURRENCY = 100;
 
 /**
  * Per-stage deployment configuration. Read once by infra/app.ts (`-c stage=NAME`), validated here, and handed to
@@ -233,6 +237,12 @@ const audienceSchema = z
      * concurrency follow from it (core/sessions/api-sizing.ts, docs/scale.md, decision D27).
      */
     expectedViewers: z.int().min(1).max(10_000_000),
+    /**
+     * The account's Lambda concurrent-executions quota in the stage's region (1,000 by default). The functions'
+     * reserved concurrency must leave 100 unreserved (Lambda refuses the deployment otherwise), so synthesis fails
+     * early with what to request instead of CloudFormation failing halfway through a deploy.
+     */
+    lambdaConcurrencyQuota: z.int().min(1000).max(1_000_000),
   })
   .strict();
 
@@ -297,6 +307,18 @@ export const stageConfigSchema = z
       });
     }
   })
+  .superRefine((v, ctx) => {
+    const manifest = v.manifest.reservedConcurrency ?? derivedManifestConcurrency(v.ingest, v.media.ladder);
+    const session = viewerApiSizing(v.audience.expectedViewers).sessionConcurrency;
+    const reservable = v.audience.lambdaConcurrencyQuota - UNRESERVED_LAMBDA_CONCURRENCY;
+    if (manifest + session > reservable) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audience', 'lambdaConcurrencyQuota'],
+        message: `the functions reserve ${manifest + session} concurrent executions (manifest ${manifest}, session ${session} for ${v.audience.expectedViewers} viewers), but a quota of ${v.audience.lambdaConcurrencyQuota} leaves ${reservable} reservable: request a Lambda concurrency increase to at least ${manifest + session + UNRESERVED_LAMBDA_CONCURRENCY} (docs/scale.md) and set lambdaConcurrencyQuota, or lower expectedViewers`,
+      });
+    }
+  })
   .transform((v) => ({
     ...v,
     manifest: {
@@ -336,7 +358,7 @@ const BASE = {
   // capacity: 10 tasks x 8 streams x 3 rungs (full ladder) x 3 held requests = 720, plus 10 % = 800, which leaves 200
   // of a default account's 1000 for session, control and everything else (AWS keeps at least 100 unreserved).
   manifest: {},
-  audience: { expectedViewers: 1_000 },
+  audience: { expectedViewers: 1_000, lambdaConcurrencyQuota: 1_000 },
   operators: { mfa: 'required' },
 } as const;
 
@@ -357,8 +379,9 @@ export const STAGES: Readonly<Record<string, unknown>> = {
     stage: 'prod',
     ingest: { ...BASE.ingest, minTasks: 2, maxTasks: 10 },
     redis: { nodeType: 'cache.r7g.large', replicas: 2 },
-    // The seed's audience: 25 streams x 5,000 viewers (docs/scale.md for the quotas this needs).
-    audience: { expectedViewers: 125_000 },
+    // The seed's audience: 25 streams x 5,000 viewers. Its functions reserve more than a default account allows: the
+    // quota below must be requested before the first prod deploy (docs/scale.md lists every quota this needs).
+    audience: { expectedViewers: 125_000, lambdaConcurrencyQuota: 2_000 },
   },
 };
 

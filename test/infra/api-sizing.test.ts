@@ -53,6 +53,21 @@ describe('the stage config field', () => {
     }
     expect(() => loadStageConfig('dev', { audience: { viewers: 5 } })).toThrow(ConfigError);
   });
+
+  it('refuses reservations the account quota cannot hold, saying what to request', () => {
+    // prod: manifest 800 (derived) + session 290 = 1,090 reserved; a default quota of 1,000 leaves 900.
+    expect(() => loadStageConfig('prod', { audience: { lambdaConcurrencyQuota: 1_000 } })).toThrow(
+      /audience\.lambdaConcurrencyQuota.*reserve 1090 .*at least 1190/,
+    );
+    expect(loadStageConfig('prod', { audience: { lambdaConcurrencyQuota: 1_190 } }).audience).toMatchObject({
+      lambdaConcurrencyQuota: 1_190,
+    });
+    // dev at the default quota: 160 + 10 fits; 1,500,000 viewers (session 3,470) do not.
+    expect(loadStageConfig('dev').audience.lambdaConcurrencyQuota).toBe(1_000);
+    expect(() => loadStageConfig('dev', { audience: { expectedViewers: 1_500_000 } })).toThrow(
+      /lambdaConcurrencyQuota/,
+    );
+  });
 });
 
 describe('synthesized limits follow the config', () => {
