@@ -188,6 +188,16 @@ export function softwareAudioArgs(rung: Rung): string[] {
   return ['-c:a', 'aac', '-b:a', `${rung.audioKbps}k`, '-ac', '2', '-ar', '48000'];
 }
 
+/**
+ * Fragmented CMAF with an empty moov. Passthrough also delays the moov to the first fragment: copied AAC gets its
+ * AudioSpecificConfig from the aac_adtstoasc filter at the first packet, after an undelayed moov is written, and an
+ * esds without it names the codec `mp4a.40` without the object type, which hls.js refuses.
+ */
+function movflags(profile: TranscodeProfile): string {
+  const flags = '+frag_keyframe+empty_moov+default_base_moof+cmaf';
+  return profile.path === 'passthrough' && profile.input.audio !== null ? `${flags}+delay_moov` : flags;
+}
+
 /** Pure: a typed profile to an argv array (no shell), one fragmented-MP4 output per rung on its own pipe. */
 export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
   const args = inputArgs(profile);
@@ -204,7 +214,7 @@ export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
       '-f',
       'mp4',
       '-movflags',
-      '+frag_keyframe+empty_moov+default_base_moof+cmaf',
+      movflags(profile),
       '-frag_duration',
       String(fragDurationUs(partTargetMs(rung))),
       '-flush_packets',
