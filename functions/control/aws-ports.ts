@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
-import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import {
-  DescribeReplicationGroupsCommand,
-  type ElastiCacheClient,
-  type ReplicationGroup,
-  TestFailoverCommand,
-} from '@aws-sdk/client-elasticache';
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { ElastiCacheClient, ReplicationGroup } from '@aws-sdk/client-elasticache';
+import { loadCloudFront, loadEcs, loadElastiCache } from '../../core/adapters/aws-sdk.js';
 import { DomainError, UpstreamError } from '../../core/api/errors.js';
 import type {
   EdgeInvalidation,
@@ -16,7 +12,18 @@ import type {
   LiveStateNode,
 } from './ports.js';
 
-/** The control API's ports on AWS: the ingest ECS service, the CloudFront distribution, the ElastiCache group. */
+/**
+ * The control API's ports on AWS: the ingest ECS service, the CloudFront distribution, the ElastiCache group.
+ * Each SDK package is loaded when its port is first called (core/adapters/aws-sdk.ts, D26 amended): the three cost
+ * the control function about 400 ms of CPU at initialisation, and only operator calls about ingest capacity, cache
+ * invalidation and the replication group use them. A port takes a client (tests) or a function that builds one on
+ * first use (the handler).
+ */
+export type ClientSource<C> = C | (() => Promise<C>);
+
+function clientOf<C>(source: ClientSource<C>): Promise<C> {
+  return typeof source === 'function' ? (source as () => Promise<C>)() : Promise.resolve(source);
+}
 
 export interface EcsServiceRef {
   readonly cluster: string;
@@ -30,7 +37,7 @@ export class EcsIngestScaling implements IngestScaling {
   readonly maxTasks: number;
 
   constructor(
-    private readonly client: ECSClient,
+    private readonly client: ClientSource<ECSClient>,
     private readonly ref: EcsServiceRef,
   ) {
     this.minTasks = ref.minTasks;
@@ -39,8 +46,9 @@ export class EcsIngestScaling implements IngestScaling {
 
   async counts() {
     const { cluster, service } = this.ref;
+    const [client, { DescribeServicesCommand }] = await Promise.all([clientOf(this.client), loadEcs()]);
     const result = await aws(() =>
-      this.client.send(new DescribeServicesCommand({ cluster, services: [service] })),
+      client.send(new DescribeServicesCommand({ cluster, services: [service] })),
     );
     const found = result.services?.[0];
     if (!found) throw new UpstreamError(`ECS service ${service} not found`);
@@ -53,21 +61,26 @@ export class EcsIngestScaling implements IngestScaling {
 
   async setDesiredCount(desiredCount: number): Promise<void> {
     const { cluster, service } = this.ref;
-    await aws(() => this.client.send(new UpdateServiceCommand({ cluster, service, desiredCount })));
+    const [client, { UpdateServiceCommand }] = await Promise.all([clientOf(this.client), loadEcs()]);
+    await aws(() => client.send(new UpdateServiceCommand({ cluster, service, desiredCount })));
   }
 }
 
 export class CloudFrontInvalidation implements EdgeInvalidation {
   constructor(
-    private readonly client: CloudFrontClient,
+    private readonly client: ClientSource<CloudFrontClient>,
     private readonly distributionId: string,
     /** The CallerReference of each invalidation; injectable so tests can assert the exact request. */
     private readonly newReference: () => string = randomUUID,
   ) {}
 
   async invalidate(paths: readonly string[]) {
+    const [client, { CreateInvalidationCommand }] = await Promise.all([
+      clientOf(this.client),
+      loadCloudFront(),
+    ]);
     const result = await aws(() =>
-      this.client.send(
+      client.send(
         new CreateInvalidationCommand({
           DistributionId: this.distributionId,
           InvalidationBatch: {
@@ -97,13 +110,17 @@ const FAILOVER_BUSY = new Set([
 /** The stage's replication group (the live state); the control function may describe it and drill a failover. */
 export class ElastiCacheLiveStateCluster implements LiveStateCluster {
   constructor(
-    private readonly client: ElastiCacheClient,
+    private readonly client: ClientSource<ElastiCacheClient>,
     private readonly replicationGroupId: string,
   ) {}
 
   async describe(): Promise<LiveStateGroup> {
+    const [client, { DescribeReplicationGroupsCommand }] = await Promise.all([
+      clientOf(this.client),
+      loadElastiCache(),
+    ]);
     const result = await aws(() =>
-      this.client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: this.replicationGroupId })),
+      client.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: this.replicationGroupId })),
     );
     const group = result.ReplicationGroups?.[0];
     if (!group) throw new UpstreamError(`replication group ${this.replicationGroupId} not found`);
@@ -113,7 +130,8 @@ export class ElastiCacheLiveStateCluster implements LiveStateCluster {
   async testFailover(nodeGroupId: string): Promise<LiveStateGroup> {
     const input = { ReplicationGroupId: this.replicationGroupId, NodeGroupId: nodeGroupId };
     try {
-      const result = await this.client.send(new TestFailoverCommand(input));
+      const [client, { TestFailoverCommand }] = await Promise.all([clientOf(this.client), loadElastiCache()]);
+      const result = await client.send(new TestFailoverCommand(input));
       return groupView(result.ReplicationGroup ?? {}, this.replicationGroupId);
     } catch (error) {
       if (error instanceof Error && FAILOVER_BUSY.has(error.name)) {

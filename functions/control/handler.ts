@@ -1,12 +1,10 @@
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyResultV2,
 } from 'aws-lambda';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
+import { lazyClient, loadCloudFront, loadEcs, loadElastiCache } from '../../core/adapters/aws-sdk.js';
 import { createLogger } from '../../core/adapters/log.js';
 import { connectRedis } from '../../core/adapters/runtime.js';
 import { ControlEnv, readEnv } from '../../core/contracts/env.js';
@@ -24,6 +22,7 @@ const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONT
 // request object, so overlapping invocations (the local harnesses run several at once) cannot mix callers.
 const callers = new WeakMap<HttpRequest, AwsCaller>();
 
+// The AWS clients are built on the first operator call that needs one, not at cold start (aws-ports.ts, D26).
 const app = createControlApp({
   redis,
   logger,
@@ -35,18 +34,27 @@ const app = createControlApp({
   },
   scaling:
     env.MIRROR_ECS_CLUSTER && env.MIRROR_ECS_SERVICE
-      ? new EcsIngestScaling(new ECSClient({}), {
-          cluster: env.MIRROR_ECS_CLUSTER,
-          service: env.MIRROR_ECS_SERVICE,
-          minTasks: env.MIRROR_MIN_TASKS,
-          maxTasks: env.MIRROR_MAX_TASKS,
-        })
+      ? new EcsIngestScaling(
+          lazyClient(loadEcs, (sdk) => new sdk.ECSClient({})),
+          {
+            cluster: env.MIRROR_ECS_CLUSTER,
+            service: env.MIRROR_ECS_SERVICE,
+            minTasks: env.MIRROR_MIN_TASKS,
+            maxTasks: env.MIRROR_MAX_TASKS,
+          },
+        )
       : undefined,
   invalidation: env.MIRROR_DISTRIBUTION_ID
-    ? new CloudFrontInvalidation(new CloudFrontClient({}), env.MIRROR_DISTRIBUTION_ID)
+    ? new CloudFrontInvalidation(
+        lazyClient(loadCloudFront, (sdk) => new sdk.CloudFrontClient({})),
+        env.MIRROR_DISTRIBUTION_ID,
+      )
     : undefined,
   liveStateCluster: env.MIRROR_REDIS_REPLICATION_GROUP
-    ? new ElastiCacheLiveStateCluster(new ElastiCacheClient({}), env.MIRROR_REDIS_REPLICATION_GROUP)
+    ? new ElastiCacheLiveStateCluster(
+        lazyClient(loadElastiCache, (sdk) => new sdk.ElastiCacheClient({})),
+        env.MIRROR_REDIS_REPLICATION_GROUP,
+      )
     : undefined,
 });
 

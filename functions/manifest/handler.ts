@@ -1,7 +1,7 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
+import { lazyClient, loadS3 } from '../../core/adapters/aws-sdk.js';
 import { createLogger } from '../../core/adapters/log.js';
 import { connectRedis } from '../../core/adapters/runtime.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
@@ -18,12 +18,13 @@ import { createManifestApp, manifestDepsFromRedis, type RequestOutcome } from '.
 
 const env = readEnv(ManifestEnv, process.env);
 const logger = createLogger('manifest');
+// Playlists never read storage, only a hinted part does: the S3 package is loaded on the first part request, not at
+// cold start (D26, amended), and a playlist-only instance never loads it.
+const s3Options = env.MIRROR_S3_ENDPOINT ? { endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: true } : {};
 const storage: MediaStorage =
   env.MIRROR_STORAGE === 's3'
     ? new S3Storage(
-        new S3Client(
-          env.MIRROR_S3_ENDPOINT ? { endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: true } : {},
-        ),
+        lazyClient(loadS3, (sdk) => new sdk.S3Client(s3Options)),
         env.MIRROR_BUCKET!,
       )
     : new LocalDiskStorage(env.MIRROR_MEDIA_DIR!);

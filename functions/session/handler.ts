@@ -7,10 +7,13 @@ import { createSessionApp } from './app.js';
 
 const env = readEnv(SessionEnv, process.env);
 const logger = createLogger('session');
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
-const secret = env.MIRROR_SESSION_SECRET_ARN
-  ? await readSecret(env.MIRROR_SESSION_SECRET_ARN, 'secret')
-  : (env.MIRROR_SESSION_SECRET as string);
+// Both secrets at once: each read is a round trip to Secrets Manager inside the cold start.
+const [redis, secret] = await Promise.all([
+  connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger),
+  env.MIRROR_SESSION_SECRET_ARN
+    ? readSecret(env.MIRROR_SESSION_SECRET_ARN, 'secret')
+    : (env.MIRROR_SESSION_SECRET as string),
+]);
 
 const app = createSessionApp({
   redis,

@@ -16,7 +16,8 @@ import {
 import { AppFunction } from '../../infra/constructs/app-function/app-function.js';
 import { MAX_BUNDLE_BYTES, OPENAPI_DOCUMENTS } from '../../infra/constructs/app-function/bundling.js';
 
-// Decision D26: the handler bundles stay small (cold start); bench/cold-start.ts measures their initialisation.
+// Decision D26: the handler bundles stay small and load the AWS SDK on first use (cold start); bench/cold-start.ts
+// measures their initialisation.
 const cache = join(REPO_ROOT, 'node_modules', '.cache');
 mkdirSync(cache, { recursive: true });
 // Inside the repository, so the bundles find @aws-sdk/* (external, as on Lambda) in its node_modules.
@@ -49,7 +50,15 @@ describe('Lambda handler bundles (D26)', () => {
     }
   });
 
-  it('the bundled control function serves the committed OpenAPI document shipped beside it', async () => {
+  it('loads no AWS SDK package at initialisation (D26 amended): static imports of @aws-sdk are hoisted', () => {
+    for (const bundle of bundles.values()) {
+      const text = readFileSync(bundle.file, 'utf8');
+      // A static import in minified ESM: `import{X as a}from"@aws-sdk/..."` or `import"@aws-sdk/..."`.
+      expect(text.match(/import[^(;]*?["']@aws-sdk\/[^"']+["']/g) ?? [], bundle.name).toEqual([]);
+    }
+  });
+
+  it('the bundled control function serves the committed OpenAPI document shipped beside it, SDK unloaded', async () => {
     const event = {
       rawPath: '/api/control/openapi.json',
       headers: {},
@@ -59,6 +68,9 @@ describe('Lambda handler bundles (D26)', () => {
     const script = `
       const { handler } = await import(${JSON.stringify(pathToFileURL(bundles.get('control')!.file).href)});
       const result = await handler(${JSON.stringify(event)});
+      const { createRequire } = await import('node:module');
+      const cache = Object.keys(createRequire(import.meta.url).cache);
+      result.sdkFiles = cache.filter((file) => file.includes('@aws-sdk'));
       process.stdout.write(JSON.stringify(result));
       process.exit(0);`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
@@ -67,13 +79,20 @@ describe('Lambda handler bundles (D26)', () => {
         MIRROR_REDIS_URL: 'redis://127.0.0.1:9',
         MIRROR_SRT_HOST: 'ingest.mirror.example',
         POWERTOOLS_LOG_LEVEL: 'SILENT',
+        // Every AWS port configured: their clients are still built on first use only.
+        MIRROR_ECS_CLUSTER: 'mirror-test',
+        MIRROR_ECS_SERVICE: 'mirror-test-ingest',
+        MIRROR_DISTRIBUTION_ID: 'E2TESTEXAMPLE',
+        MIRROR_REDIS_REPLICATION_GROUP: 'mirror-test-live',
       },
     });
     const result = JSON.parse(stdout.slice(stdout.indexOf('{"statusCode"'))) as {
       statusCode: number;
       body: string;
+      sdkFiles: string[];
     };
     expect(result.statusCode).toBe(200);
+    expect(result.sdkFiles).toEqual([]);
     expect(JSON.parse(result.body)).toEqual(
       JSON.parse(readFileSync(join(REPO_ROOT, OPENAPI_DOCUMENTS.control!), 'utf8')),
     );

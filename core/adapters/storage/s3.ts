@@ -1,4 +1,4 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   contentTypeOf,
   IMMUTABLE_CACHE_CONTROL,
@@ -6,6 +6,7 @@ import {
   type MediaClass,
 } from '../../storage/keys.js';
 import { assertSafeKey, type MediaStorage } from '../../storage/storage.js';
+import { loadS3 } from '../aws-sdk.js';
 
 /**
  * Deadline of one put, the SDK's own retries included (decision D21): 2 s plus 1 s per MiB. A part (tens to
@@ -29,6 +30,12 @@ export const defaultPutTimeoutMs = (bytes: number): number =>
   Math.ceil(PUT_TIMEOUT_BASE_MS + (PUT_TIMEOUT_MS_PER_MIB * bytes) / (1024 * 1024));
 
 /**
+ * The client, or a function that builds it on first use: the manifest function serves media from S3 only for a
+ * hinted part, so it loads the S3 package on its first part request rather than at cold start (D26, amended).
+ */
+export type S3ClientSource = S3Client | (() => Promise<S3Client>);
+
+/**
  * Media in S3: one PUT per object (S3 makes it visible whole), with Content-Type, Cache-Control and class tag. Every
  * request carries an abort signal with its deadline, so a held request fails instead of waiting on the socket.
  */
@@ -37,7 +44,7 @@ export class S3Storage implements MediaStorage {
   private readonly getTimeoutMs: number;
 
   constructor(
-    private readonly client: S3Client,
+    private readonly client: S3ClientSource,
     readonly bucket: string,
     options: S3StorageOptions = {},
   ) {
@@ -47,7 +54,8 @@ export class S3Storage implements MediaStorage {
 
   async put(key: string, bytes: Uint8Array, mediaClass: MediaClass): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(
+    const [client, { PutObjectCommand }] = await Promise.all([this.connect(), loadS3()]);
+    await client.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
@@ -63,8 +71,9 @@ export class S3Storage implements MediaStorage {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     assertSafeKey(key);
+    const [client, { GetObjectCommand, NoSuchKey }] = await Promise.all([this.connect(), loadS3()]);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      const out = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
         abortSignal: AbortSignal.timeout(this.getTimeoutMs),
       });
       return out.Body === undefined ? undefined : await out.Body.transformToByteArray();
@@ -72,5 +81,10 @@ export class S3Storage implements MediaStorage {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
     }
+  }
+
+  private connect(): Promise<S3Client> {
+    const source = this.client;
+    return typeof source === 'function' ? source() : Promise.resolve(source);
   }
 }

@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connectRedis, readSecret } from '../../core/adapters/runtime.js';
+import { signGetSecretValue } from '../../core/adapters/secrets.js';
+import { freePort } from '../support/ports.js';
+
+// Secrets Manager has no local peer: the server below checks each request as the service would (the signature
+// recomputed by the SDK's own signer over the headers the request says it signed) and answers in its JSON protocol.
+
+const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mirror/redis-auth-AbCdEf';
+const CREDENTIALS = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token-example',
+};
+
+/** The SDK signer's hash, on node:crypto (what @smithy/hash-node does). */
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: Data) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: Data): void {
+    this.hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
+type Data = string | ArrayBuffer | ArrayBufferView;
+const bytes = (d: Data): string | Uint8Array =>
+  typeof d === 'string'
+    ? d
+    : ArrayBuffer.isView(d)
+      ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
+      : new Uint8Array(d);
+
+const signer = new SignatureV4({
+  service: 'secretsmanager',
+  region: 'eu-west-1',
+  credentials: CREDENTIALS,
+  sha256: Sha256,
+  // Signs the headers it is given, no more: x-amz-content-sha256 is S3's and optional elsewhere.
+  applyChecksum: false,
+});
+
+/** What the SDK's signer makes of `headers` and `body` (the signed headers only) signed at x-amz-date. */
+async function sdkAuthorization(
+  host: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<string> {
+  const d = headers['x-amz-date']!;
+  const date = new Date(
+    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 11)}:${d.slice(11, 13)}:${d.slice(13)}`,
+  );
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'https:', hostname: host, path: '/', query: {}, headers, body },
+    { signingDate: date },
+  );
+  return signed.headers.authorization!;
+}
+
+describe('Secrets Manager GetSecretValue without the SDK (signed request)', () => {
+  it('signs exactly as the SDK signer does', async () => {
+    const host = 'secretsmanager.eu-west-1.amazonaws.com';
+    const { headers, body } = signGetSecretValue(
+      ARN,
+      host,
+      'eu-west-1',
+      CREDENTIALS,
+      new Date(Date.UTC(2026, 0, 2, 3, 4, 5)),
+    );
+    expect(headers['x-amz-date']).toBe('20260102T030405Z');
+    expect(JSON.parse(body)).toEqual({ SecretId: ARN });
+    const { authorization, ...unsigned } = headers;
+    expect(authorization).toBe(await sdkAuthorization(host, unsigned, body));
+    expect(authorization).toContain(
+      'SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target,',
+    );
+  });
+
+  describe('against a server that verifies the signature', () => {
+    let server: Server;
+    let endpoint: string;
+    let redis: ChildProcess;
+    let redisPort: number;
+    /** Status and body of the next answers; then the secret. */
+    const script: [number, unknown][] = [];
+    const seen: string[] = [];
+    beforeAll(async () => {
+      server = createServer((req, res) => {
+        void verify(req).then(([status, answer]) => {
+          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify(answer));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      vi.stubEnv('AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId);
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey);
+      vi.stubEnv('AWS_SESSION_TOKEN', CREDENTIALS.sessionToken);
+      vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', endpoint);
+      redisPort = await freePort();
+      redis = spawn(
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'auth-token-1'],
+        { stdio: 'ignore' },
+      );
+    });
+    afterAll(async () => {
+      vi.unstubAllEnvs();
+      redis.kill();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    async function verify(req: IncomingMessage): Promise<[number, unknown]> {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const authorization = req.headers.authorization ?? '';
+      const names = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+      const signedHeaders = Object.fromEntries(names.map((n) => [n, String(req.headers[n])]));
+      const expected = await sdkAuthorization(String(req.headers.host), signedHeaders, body);
+      seen.push(String(req.headers['x-amz-target']));
+      if (authorization !== expected || !names.includes('x-amz-target')) {
+        return [400, { __type: 'InvalidSignatureException', message: 'signature mismatch' }];
+      }
+      const next = script.shift();
+      if (next) return next;
+      expect(JSON.parse(body)).toEqual({ SecretId: ARN });
+      return [
+        200,
+        { ARN, Name: 'mirror/redis-auth', SecretString: JSON.stringify({ password: 'auth-token-1' }) },
+      ];
+    }
+
+    it('reads the JSON key and authenticates Redis with it', async () => {
+      seen.length = 0;
+      expect(await readSecret(ARN, 'password')).toBe('auth-token-1');
+      expect(seen).toEqual(['secretsmanager.GetSecretValue']);
+      const client = await connectRedis(`redis://127.0.0.1:${redisPort}`, ARN);
+      try {
+        // Wrong or missing AUTH: NOAUTH on the first command.
+        expect(await client.set('k', 'v')).toBe('OK');
+      } finally {
+        client.disconnect();
+      }
+    });
+
+    it('retries a 5xx and throttling; a refusal fails at once, named', async () => {
+      seen.length = 0;
+      script.push([500, { __type: 'InternalServiceError', message: 'try again' }]);
+      script.push([400, { __type: 'com.amazonaws#ThrottlingException', message: 'Rate exceeded' }]);
+      expect(await readSecret(ARN, 'password')).toBe('auth-token-1');
+      expect(seen).toHaveLength(3);
+      seen.length = 0;
+      script.push([
+        400,
+        { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." },
+      ]);
+      await expect(readSecret(ARN)).rejects.toThrow(
+        /GetSecretValue: ResourceNotFoundException: Secrets Manager can't find/,
+      );
+      expect(seen).toHaveLength(1);
+    });
+  });
+});
