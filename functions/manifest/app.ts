@@ -2,38 +2,38 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { LiveWaiters } from '../../core/adapters/live/waiters.js';
-import { corsHeaders } from '../../core/contracts/delivery.js';
 import { keyOf, type MediaPath, parseMediaPath, parsePlaylistPath } from '../../core/contracts/names.js';
 import {
-  blockingRequestError,
-  blockingTimeoutMs,
-  buildMediaPlaylist,
   buildMultivariantPlaylist,
   holdFor,
   parseDirectives,
   published,
-  renderMediaPlaylist,
   renderMultivariantPlaylist,
-  satisfies,
 } from '../../core/hls/index.js';
 import { RecentlyLive } from '../../core/hls/recently-live.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
 import type { StreamSnapshot } from '../../core/live/index.js';
-import { contentTypeOf, IMMUTABLE_CACHE_CONTROL, type MediaStorage } from '../../core/storage/index.js';
+import type { MediaStorage } from '../../core/storage/index.js';
+import { blockingPlaylists, type WaitRecord } from './blocking-playlist.js';
+import {
+  badRequest,
+  LIVE_PLAYLIST_CACHE_CONTROL,
+  MULTIVARIANT_CACHE_CONTROL,
+  mediaResponse,
+  notFound,
+  playlistResponse,
+  retryLater,
+  text,
+  withCors,
+} from './responses.js';
 
-/** Live playlists change every part: CDNs may keep one for a second, never longer (and never `no-cache`). */
-export const LIVE_PLAYLIST_CACHE_CONTROL = 'public, max-age=1';
-/** A blocking response is what the playlist was when (msn, part) appeared: cacheable per query for a minute. */
-export const BLOCKING_PLAYLIST_CACHE_CONTROL = 'public, max-age=60';
-/** The multivariant playlist changes only when renditions come or go. */
-export const MULTIVARIANT_CACHE_CONTROL = 'public, max-age=2';
-/** Errors: cached briefly so a CDN does not hammer us, never long enough to strand a player. */
-export const ERROR_CACHE_CONTROL = 'public, max-age=1';
-export const RETRY_AFTER_S = 1;
-
-const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
-/** CloudFront's CORS set (its response headers policy overrides this one behind the distribution anyway). */
-const CORS_HEADERS = corsHeaders();
+export {
+  BLOCKING_PLAYLIST_CACHE_CONTROL,
+  ERROR_CACHE_CONTROL,
+  LIVE_PLAYLIST_CACHE_CONTROL,
+  MULTIVARIANT_CACHE_CONTROL,
+  RETRY_AFTER_S,
+} from './responses.js';
 
 export interface ManifestDeps {
   readonly live: Pick<LiveState, 'read'>;
@@ -49,6 +49,11 @@ export interface ManifestDeps {
    * gone: a Redis restart, an encoder reconnecting), not 404, which players do not retry. A fresh one by default.
    */
   readonly recentlyLive?: RecentlyLive;
+  /**
+   * Distinct blocking requests sharing a flight at once (flights.ts); 0 runs every request on its own, as before
+   * decision D30 (the wake-up benchmark's reference). MAX_FLIGHTS by default.
+   */
+  readonly maxFlights?: number;
 }
 
 /** What one request cost, for metrics: the app itself knows nothing of CloudWatch. */
@@ -64,12 +69,6 @@ export interface RequestOutcome {
   readonly timedOut: boolean;
 }
 
-/** Per-request wait figures, filled by the app's wait(). */
-interface WaitRecord {
-  waitMs?: number;
-  timedOut: boolean;
-}
-
 /** Builds the manifest app on one Redis connection: a second connection (duplicate) carries the one subscription. */
 export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): ManifestDeps {
   const live = new LiveState(redis);
@@ -80,31 +79,6 @@ export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): Mani
 }
 
 class LiveUnavailable extends Error {}
-
-/**
- * Waiters woken by one publish share one snapshot object: render each (rendition, skip) of it once for all of them.
- * Keyed weakly by the snapshot, so entries go when the snapshot does.
- */
-const rendered = new WeakMap<StreamSnapshot, Map<string, string>>();
-function renderOnce(
-  snapshot: StreamSnapshot,
-  rendition: string,
-  skip: boolean,
-  render: () => string,
-): string {
-  let bySnapshot = rendered.get(snapshot);
-  if (bySnapshot === undefined) {
-    bySnapshot = new Map();
-    rendered.set(snapshot, bySnapshot);
-  }
-  const key = `${rendition} ${skip}`;
-  let body = bySnapshot.get(key);
-  if (body === undefined) {
-    body = render();
-    bySnapshot.set(key, body);
-  }
-  return body;
-}
 
 /**
  * Multivariant and media playlists with blocking reload and delta updates, and held preload-hinted media.
@@ -148,6 +122,11 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     return text(renderMultivariantPlaylist(playlist), MULTIVARIANT_CACHE_CONTROL);
   }
 
+  const blocking = blockingPlaylists(
+    { read, wait, notLive: (streamId) => notLive(live, streamId), now },
+    deps.maxFlights,
+  );
+
   async function mediaPlaylist(
     streamId: string,
     rendition: string,
@@ -157,40 +136,11 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
   ): Promise<HttpResponse> {
     const directives = parseDirectives(request.query);
     if ('error' in directives) return badRequest(directives.field, directives.error);
-    let snapshot = await read(streamId);
-    if (snapshot === undefined) return notLive(live, streamId);
-    let state = snapshot.renditions.get(rendition);
-    if (state === undefined) return notFound(`stream ${streamId} has no rendition ${rendition}`);
     const { msn, part, skip } = directives;
-    if (msn !== undefined) {
-      const refused = blockingRequestError(state.timeline, msn, part);
-      if (refused !== undefined) return badRequest(refused.field, refused.message);
-      if (!satisfies(state.timeline, msn, part)) {
-        const timeoutMs = blockingTimeoutMs(state.timeline);
-        const ready = (s: StreamSnapshot | undefined) => {
-          const t = s?.renditions.get(rendition)?.timeline;
-          return t === undefined || satisfies(t, msn, part);
-        };
-        const woken = await wait(streamId, ready, timeoutMs, record, signal);
-        if (woken === undefined) {
-          return retryLater(
-            'not_yet_available',
-            `segment ${msn}${part === undefined ? '' : ` part ${part}`} did not appear within ${timeoutMs} ms`,
-          );
-        }
-        snapshot = woken;
-        const next = snapshot.renditions.get(rendition);
-        if (next === undefined) return notFound(`stream ${streamId} has no rendition ${rendition}`);
-        state = next;
-      }
-    }
-    const body = renderOnce(snapshot, rendition, skip, () => {
-      const siblings = [...snapshot!.renditions]
-        .filter(([name]) => name !== rendition)
-        .map(([name, s]) => ({ name, timeline: s.timeline }));
-      return renderMediaPlaylist(buildMediaPlaylist(state!.timeline, { skip, siblings }));
-    });
-    return text(body, msn === undefined ? LIVE_PLAYLIST_CACHE_CONTROL : BLOCKING_PLAYLIST_CACHE_CONTROL);
+    if (msn !== undefined) return blocking(streamId, rendition, { msn, part, skip }, record, signal);
+    const snapshot = await read(streamId);
+    if (snapshot === undefined) return notLive(live, streamId);
+    return playlistResponse(snapshot, rendition, skip, LIVE_PLAYLIST_CACHE_CONTROL);
   }
 
   async function media(path: MediaPath, record: WaitRecord, signal?: AbortSignal): Promise<HttpResponse> {
@@ -300,19 +250,6 @@ function kindOf(request: HttpRequest): RequestOutcome['kind'] {
   return parseMediaPath(request.path) !== undefined && request.path.startsWith('/') ? 'media' : 'other';
 }
 
-/** 503 with Retry-After, never cached: the client (or CloudFront's 1 s error caching) tries again shortly. */
-function retryLater(error: string, message: string): HttpResponse {
-  return withCors({
-    status: 503,
-    headers: {
-      'content-type': 'application/json',
-      'cache-control': 'no-store',
-      'retry-after': String(RETRY_AFTER_S),
-    },
-    body: JSON.stringify({ error, message }),
-  });
-}
-
 interface RememberingLive extends Pick<LiveState, 'read'> {
   /** Whether the stream was read as live within the recently-live window. */
   wasLive(streamId: string): boolean;
@@ -338,42 +275,4 @@ function notLive(live: RememberingLive, streamId: string): HttpResponse {
         `stream ${streamId} was live moments ago and has no live state now; retry shortly`,
       )
     : notFound(`stream ${streamId} is not live`);
-}
-
-function withCors(response: HttpResponse): HttpResponse {
-  return { ...response, headers: { ...CORS_HEADERS, ...response.headers } };
-}
-
-function text(body: string, cacheControl: string): HttpResponse {
-  return withCors({
-    status: 200,
-    headers: { 'content-type': PLAYLIST_TYPE, 'cache-control': cacheControl },
-    body,
-  });
-}
-
-function mediaResponse(path: MediaPath, bytes: Uint8Array): HttpResponse {
-  return withCors({
-    status: 200,
-    headers: {
-      'content-type': contentTypeOf(path.kind),
-      'cache-control': IMMUTABLE_CACHE_CONTROL,
-      'content-length': String(bytes.byteLength),
-    },
-    body: bytes,
-  });
-}
-
-function notFound(message: string): HttpResponse {
-  return withCors({
-    ...errorResponse(404, 'not_found', message),
-    headers: { 'cache-control': ERROR_CACHE_CONTROL },
-  });
-}
-
-function badRequest(field: string, message: string): HttpResponse {
-  return withCors({
-    ...errorResponse(400, 'invalid_request', message, field),
-    headers: { 'cache-control': ERROR_CACHE_CONTROL },
-  });
 }
