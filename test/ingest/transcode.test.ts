@@ -233,7 +233,10 @@ describe('StreamPipeline with real ffmpeg', () => {
     // The copied AAC's AudioSpecificConfig is in the init segment: players need the object type (mp4a.40.2) in
     // CODECS, and hls.js refuses a bare "mp4a.40" (manifestIncompatibleCodecsError).
     const init = new FragmentSplitter().push(sinks.bytes('s2/source')).find((o) => o.kind === 'init');
-    expect(init?.kind === 'init' && init.info.codecs).toEqual([expect.stringMatching(/^avc1\./), 'mp4a.40.2']);
+    expect(init?.kind === 'init' && init.info.codecs).toEqual([
+      expect.stringMatching(/^avc1\./),
+      'mp4a.40.2',
+    ]);
   });
 
   it('restarts ffmpeg killed with SIGKILL, signalling a discontinuity, and continues', async () => {
