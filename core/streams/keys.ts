@@ -9,6 +9,11 @@ export const streamKeys = {
   record: (streamId: string) => `${KEY_PREFIX}stream:${streamId}`,
   /** Sorted set of stream ids scored by creation time (ms), for stable pagination. */
   index: `${KEY_PREFIX}streams`,
+  /**
+   * A random id set once, with the first stream, and never changed: an ingest task that finds it gone after a
+   * reconnect knows Redis lost its data set (a failover without a replica) rather than that streams were deleted.
+   */
+  epoch: `${KEY_PREFIX}streams:epoch`,
   /** publishKey -> streamId, so a plain-key streamid finds its stream. */
   byPublishKey: (publishKey: string) => `${KEY_PREFIX}streamkey:${publishKey}`,
   /** Idempotent create: client token -> streamId, with a TTL. */

@@ -9,17 +9,19 @@
  */
 
 /**
- * Retries of a failed load (an HTTP error other than 4xx, or no answer) in hls.js 1.7's shape: 250 ms doubling to
- * 2 s, 32 times: about 58 s of waits, plus the failed requests' own time (docs/operations.md "Fault suite").
- * hls.js's defaults give up on a live playlist after 2 retries (1 s then 2 s apart): a Redis restart or a few
- * seconds of S3 trouble, which the manifest answers 503 + Retry-After, ended playback with a fatal error. Short
- * delays first so a blip costs a part or two, capped at 2 s so the player is back within 2 s of the origin.
+ * Retries of a failed load (an HTTP error other than 4xx, or no answer) in hls.js 1.7's shape: 250 ms, 500 ms, then
+ * every second, 58 times: about a minute of waits, plus the failed requests' own time (docs/operations.md "Fault
+ * suite"). hls.js's defaults give up on a live playlist after 2 retries (1 s then 2 s apart): a Redis restart or a
+ * few seconds of S3 trouble, which the manifest answers 503 + Retry-After, ended playback with a fatal error. Short
+ * delays first so a blip costs a part or two, capped at 1 s (Retry-After: 1): the cap is how long a player may
+ * still wait once the stream is back, and the fault suite measured 2.5 s from playlist to player at a 2 s cap after
+ * an ingest restart. Retrying players cost the origin nothing more: the edge caches a 503 for 1 s.
  * 4xx answers are still not retried (hls.js's rule): a stream that is gone for good fails at once.
  */
 export const LIVE_ERROR_RETRY = {
-  maxNumRetry: 32,
+  maxNumRetry: 60,
   retryDelayMs: 250,
-  maxRetryDelayMs: 2000,
+  maxRetryDelayMs: 1000,
   backoff: 'exponential',
 } as const;
 

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { StreamRegistry } from '../../../core/adapters/streams/registry.js';
 import type { Logger } from '../../../core/logger.js';
 import { channels, streamKeys } from '../../../core/streams/keys.js';
 import { StreamChange, StreamRecord } from '../../../core/streams/schema.js';
@@ -14,17 +16,22 @@ export interface RegistryTarget {
 /**
  * Follows the stream registry in Redis and mirrors it into the native admission table: all records at start,
  * then every change announced on `mirror:streams:changes` (the message names the stream; the record is re-read,
- * so no secret travels on the channel).
+ * so no secret travels on the channel), and all records again after each reconnect.
  */
 export class RegistryFollower {
   private readonly records = new Map<string, StreamRecord>();
+  private readonly registry: StreamRegistry;
+  /** The registry's epoch when last read (streamKeys.epoch); null before the first stream exists. */
+  private epoch: string | null = null;
 
   constructor(
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     private readonly target: RegistryTarget,
     private readonly log: RegistryLogger,
-  ) {}
+  ) {
+    this.registry = new StreamRegistry(redis);
+  }
 
   get(streamId: string): StreamRecord | undefined {
     return this.records.get(streamId);
@@ -43,9 +50,47 @@ export class RegistryFollower {
       );
     });
     await this.subscriber.subscribe(channels.streamChanges);
+    await this.load();
+    this.log.info('registry loaded', { streams: this.records.size });
+    // ioredis resubscribes after a reconnect, but changes published meanwhile are gone: read everything again.
+    this.subscriber.on('ready', () => {
+      this.resync().catch((error: unknown) =>
+        this.log.warn('registry not resynchronised after a reconnect', { error: String(error) }),
+      );
+    });
+  }
+
+  /**
+   * After a reconnect: applies what changed while the subscription was down (records updated, created or deleted).
+   * If the registry's epoch is gone, Redis lost its data set (a failover without a replica, a node replaced): the
+   * records this task holds are written back instead of being taken for deletions, so publishers keep their
+   * streams and operators their keys (every task holds every record, so any one of them restores the registry).
+   */
+  async resync(): Promise<void> {
+    const epoch = await this.redis.get(streamKeys.epoch);
+    if (epoch === null && this.epoch !== null && this.records.size > 0) {
+      const written = await this.registry.restore([...this.records.values()], this.epoch);
+      this.log.warn('stream registry restored after Redis lost its data', {
+        streams: this.records.size,
+        written,
+      });
+    }
+    await this.load();
+  }
+
+  /** Every record in the index, and the removal of those this task holds that are no longer there. */
+  private async load(): Promise<void> {
     const ids = await this.redis.zrange(streamKeys.index, '0', '-1');
     for (const id of ids) await this.refresh(id);
-    this.log.info('registry loaded', { streams: this.records.size });
+    const listed = new Set(ids);
+    for (const id of [...this.records.keys()]) {
+      if (listed.has(id)) continue;
+      this.records.delete(id);
+      this.target.remove(id);
+    }
+    // A registry from before epochs gets one now (NX: every task agrees on the first one written).
+    if (ids.length > 0) await this.redis.set(streamKeys.epoch, randomBytes(8).toString('hex'), 'NX');
+    this.epoch = await this.redis.get(streamKeys.epoch);
   }
 
   async refresh(streamId: string): Promise<void> {

@@ -122,9 +122,30 @@ export class StreamRegistry {
       .multi()
       .zadd(streamKeys.index, Date.parse(at), id)
       .set(streamKeys.byPublishKey(record.publishKey), id)
+      .set(streamKeys.epoch, randomBytes(8).toString('hex'), 'NX')
       .publish(channels.streamChanges, change('upsert', id))
       .exec();
     return { record, created: true };
+  }
+
+  /**
+   * Writes records back after Redis lost its data set (an ingest task held them in memory), each only where nothing
+   * is stored under its keys now, with the epoch they were read under. Returns how many records were written.
+   */
+  async restore(records: readonly StreamRecord[], epoch: string): Promise<number> {
+    let written = 0;
+    for (const record of records) {
+      const [[, stored] = []] =
+        (await this.redis
+          .multi()
+          .set(streamKeys.record(record.id), JSON.stringify(record), 'NX')
+          .zadd(streamKeys.index, 'NX', Date.parse(record.createdAt), record.id)
+          .set(streamKeys.byPublishKey(record.publishKey), record.id, 'NX')
+          .exec()) ?? [];
+      if (stored === 'OK') written++;
+    }
+    await this.redis.set(streamKeys.epoch, epoch, 'NX');
+    return written;
   }
 
   private async replay(clientToken: string, requestHash: string): Promise<StreamRecord | undefined> {
