@@ -10,7 +10,7 @@
 //   it is the SRT hop and transcode the wall's figures leave out.
 // Each viewer is its own page; its requests to the edge (playlists, parts, init segments) are counted from the browser
 // side over the measuring window, which starts after a warm-up.
-// Usage: node --import tsx bench/latency-profiles.ts [--minutes 3] [--warmup-s 20]
+// Usage: node --import tsx bench/latency-profiles.ts [--minutes 3] [--warmup-s 20] [--viewers low-1-tile,...]
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,35 +29,52 @@ import { launchChromium } from '../test/support/browser.js';
 import { answersOk, waitUntil } from './bench-platform.js';
 import { openHarness, type PlayerTarget, percentile, readReports, startPlayers } from './latency-harness.js';
 
+const ALL_VIEWERS = ['low-1-tile', 'standard-1-tile', 'low-direct-1-tile', 'wall-6-tiles'] as const;
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '3' },
     'warmup-s': { type: 'string', default: '20' },
+    // A 2-core machine cannot run every viewer at once (two transcodes, three direct encodes and nine players):
+    // choose some, e.g. `--viewers low-1-tile`, and run the others after.
+    viewers: { type: 'string', default: ALL_VIEWERS.join(',') },
   },
 });
 const minutes = Number(values.minutes);
 const warmupS = Number(values['warmup-s']);
 if (!(minutes > 0) || !(warmupS >= 0)) throw new Error('--minutes must be > 0 and --warmup-s >= 0');
+const chosen = values.viewers.split(',');
+const unknown = chosen.filter((v) => !(ALL_VIEWERS as readonly string[]).includes(v));
+if (unknown.length > 0)
+  throw new Error(`--viewers: unknown ${unknown.join(', ')} (one of ${ALL_VIEWERS.join(', ')})`);
 
-/** One viewer (a page) per entry; the wall's tiles all play cam-3, as six streams of one profile would. */
+/** The SRT-fed single-tile viewers chosen: each gets its own synthetic stream (cam-1, cam-2, ...) in this order. */
+const SRT_PROFILES = (['low', 'standard'] as const).filter((p) => chosen.includes(`${p}-1-tile`));
+const camOf = (profile: LatencyProfile) => `cam-${SRT_PROFILES.indexOf(profile as 'low' | 'standard') + 1}`;
+
+/** One viewer (a page) per entry; the wall's tiles all play wall-1, as six streams of one profile would. */
 const VIEWERS: readonly { name: string; profile: LatencyProfile; tiles: PlayerTarget[] }[] = [
-  { name: 'low-1-tile', profile: 'low', tiles: [tile('low', '/cam-1/360p/playlist.m3u8')] },
-  { name: 'standard-1-tile', profile: 'standard', tiles: [tile('standard', '/cam-2/360p/playlist.m3u8')] },
+  ...SRT_PROFILES.map((profile) => ({
+    name: `${profile}-1-tile`,
+    profile,
+    tiles: [tile(profile, `/${camOf(profile)}/360p/playlist.m3u8`)],
+  })),
   {
     name: 'low-direct-1-tile',
-    profile: 'low',
+    profile: 'low' as const,
     tiles: [tile('low-direct', '/low-direct/360p/playlist.m3u8')],
   },
   {
     name: 'wall-6-tiles',
-    profile: 'wall',
+    profile: 'wall' as const,
     tiles: [
       tile('wall-focused-720p', '/wall-1/720p/playlist.m3u8'),
       ...[1, 2, 3, 4, 5].map((i) => tile(`wall-tile-${i}-360p`, '/wall-1/360p/playlist.m3u8')),
     ],
   },
-];
-const PLAYLISTS = ['/cam-1/360p/', '/cam-2/360p/', '/low-direct/360p/', '/wall-1/720p/', '/wall-1/360p/'];
+].filter((v) => chosen.includes(v.name));
+const PLAYLISTS = VIEWERS.flatMap((v) => [
+  ...new Set(v.tiles.map((t) => t.url.replace(/playlist\.m3u8$/, ''))),
+]);
 
 function tile(name: string, url: string): PlayerTarget {
   return { name, url, viewerTarget: true };
@@ -79,7 +96,7 @@ function countRequests(page: Page, origin: string) {
 const dataDir = join(ROOT, '.mirror', 'bench-latency-profiles');
 rmSync(dataDir, { recursive: true, force: true });
 const platform = await startPlatform({
-  streams: 2,
+  streams: SRT_PROFILES.length,
   ladder: 'tile',
   gpu: 'off',
   httpsPort: 0,
@@ -87,7 +104,7 @@ const platform = await startPlatform({
   srtPort: 0,
   redisPort: 0,
   dataDir,
-  streamSpecs: [{ latencyProfile: 'low' }, { latencyProfile: 'standard' }],
+  streamSpecs: SRT_PROFILES.map((latencyProfile) => ({ latencyProfile })),
 });
 const redis = createRedisClient(platform.redisUrl);
 const feeds: DirectFeed[] = [];
@@ -124,13 +141,15 @@ try {
       feed.start();
     }
   };
-  await direct('low-direct', 'low', 'tile', [TILE_RUNG]);
-  await direct(
-    'wall-1',
-    'wall',
-    'full',
-    LADDERS.full.filter((r) => r.name !== '1080p'),
-  );
+  if (chosen.includes('low-direct-1-tile')) await direct('low-direct', 'low', 'tile', [TILE_RUNG]);
+  if (chosen.includes('wall-6-tiles')) {
+    await direct(
+      'wall-1',
+      'wall',
+      'full',
+      LADDERS.full.filter((r) => r.name !== '1080p'),
+    );
+  }
   for (const path of PLAYLISTS) {
     const url = `${platform.urls.http}${path}playlist.m3u8`;
     await waitUntil(`${url} never went live`, () => answersOk(url), 60_000);
