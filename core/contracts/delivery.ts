@@ -5,15 +5,11 @@
  */
 
 import { API_PREFIX, STREAM_LIST_PATH } from './api-paths.js';
+import { STREAM_LIST_TTL_SECONDS } from './stream-list.js';
 
 const DAY_S = 86_400;
 
-/**
- * How long the edge keeps the public stream list (the session function sends it as max-age; the policy caps it):
- * every viewer refreshes it, so this turns an API request per viewer into one per edge cache per two seconds,
- * while a stream going live shows within a refresh (D27).
- */
-export const STREAM_LIST_TTL_SECONDS = 2;
+export { STREAM_LIST_TTL_SECONDS };
 
 /** The methods CloudFront can allow on a behaviour: it offers exactly these three sets. */
 export const METHOD_SETS = {

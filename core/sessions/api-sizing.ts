@@ -4,7 +4,7 @@
  * session function's reserved concurrency. Pure arithmetic, so infra, the cost model and docs/scale.md print the
  * same numbers. The assumptions are named below; docs/scale.md holds the measured figures behind them.
  */
-import { STREAM_LIST_TTL_SECONDS } from '../contracts/delivery.js';
+import { STREAM_LIST_TTL_SECONDS } from '../contracts/stream-list.js';
 import { HEARTBEAT } from './heartbeat-policy.js';
 
 /** Focus, layout or stream changes a viewer makes per hour: a wall viewer refocusing every five minutes. */

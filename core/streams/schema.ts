@@ -38,6 +38,11 @@ export const StreamRecord = z.object({
   /** Secret: SRT AES passphrase; null = unencrypted ingest. Never logged. */
   passphrase: z.nullable(Passphrase),
   keyLength: KeyLength,
+  /**
+   * Paused by the operator (decision D32): the encoder stays connected, viewers get a slate. Kept in the record so
+   * a task that takes the stream over (reconnect, drain, another task) starts it paused. Absent = not paused.
+   */
+  paused: z.optional(z.boolean()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -50,9 +55,15 @@ export const StreamChange = z.object({
 });
 export type StreamChange = z.infer<typeof StreamChange>;
 
-export const IngestCommand = z.object({
-  type: z.literal('disconnect'),
-  streamId: z.string(),
-  reason: z.string(),
-});
+/**
+ * Commands on `mirror:ingest:commands`; every task hears every one and acts only on the streams it publishes.
+ * `pause`/`resume` carry no state of their own: the task applies `paused` as given (idempotent), and the stream
+ * record holds the same flag for a task that opens the stream later (decision D32).
+ */
+export const IngestCommand = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('disconnect'), streamId: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('pause'), streamId: z.string() }),
+  z.object({ type: z.literal('resume'), streamId: z.string() }),
+  z.object({ type: z.literal('restart'), streamId: z.string() }),
+]);
 export type IngestCommand = z.infer<typeof IngestCommand>;

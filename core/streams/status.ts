@@ -37,7 +37,8 @@ export const STORAGE_REPORT_SHAPE = {
 };
 
 export const IngestStatus = z.looseObject({
-  state: z.optional(z.enum(['live', 'idle', 'error'])),
+  /** `paused`: the encoder is connected and viewers get the slate (decision D32). */
+  state: z.optional(z.enum(['live', 'paused', 'idle', 'error'])),
   /** Ingest task id holding the lease. */
   taskId: z.optional(z.string()),
   /** The current broadcast: the folder of the media being written (decision D16). */
@@ -55,7 +56,10 @@ export const IngestStatus = z.looseObject({
   /** Rendition names currently produced (from the ladder). */
   renditions: z.optional(z.array(z.string())),
   storage: z.optional(z.looseObject(STORAGE_REPORT_SHAPE)),
-  /** Ingest-to-part latency measured by the packager, ms. */
+  /**
+   * The stream's last published part: its publish in the live state minus the arrival of its last byte from ffmpeg
+   * at the packager, ms (the PartPublishLatencyMs metric's value, highest rendition of the last report interval).
+   */
   latencyMs: z.optional(z.number()),
   error: z.optional(z.string()),
   /** ISO time of the report. */

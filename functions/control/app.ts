@@ -21,6 +21,7 @@ import { cacheRoutes } from './routes/cache.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { keyRoutes } from './routes/keys.js';
 import { redisRoutes } from './routes/redis.js';
+import { streamControlRoutes } from './routes/stream-control.js';
 import { streamRoutes } from './routes/streams.js';
 
 export interface ControlDeps {
@@ -62,6 +63,7 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
         : async () => (await import('./openapi.js')).buildControlOpenApi(routes),
     ),
     ...streamRoutes(context),
+    ...streamControlRoutes(context),
     ...keyRoutes(context),
     ...cacheRoutes(context, deps.invalidation),
     ...ingestRoutes(context, deps.scaling),

@@ -85,7 +85,13 @@ export const ListQuery = z.strictObject({
 export const AuditQuery = z.strictObject({ limit: z._default(Limit, 50) });
 
 export const StreamStatusSchema = z.object({
-  state: z.enum(['live', 'idle', 'error']),
+  state: z.enum(['live', 'paused', 'idle', 'error']).check(
+    z.meta({
+      description:
+        '`paused`: the encoder is connected and viewers see the slate (pause/resume, decision D32); `live` ' +
+        'while the encoder is connected otherwise.',
+    }),
+  ),
   taskId: z.optional(z.string()),
   broadcast: z.optional(z.string()).check(
     z.meta({
@@ -120,7 +126,13 @@ export const StreamStatusSchema = z.object({
           '`live` meanwhile: the encoder is connected.',
       }),
     ),
-  latencyMs: z.optional(z.number()),
+  latencyMs: z.optional(z.number()).check(
+    z.meta({
+      description:
+        'Part publish latency, ms: the latest part’s publish in the live state minus the arrival of its last byte ' +
+        'from the transcoder (highest rendition over the last 3 s; the PartPublishLatencyMs metric).',
+    }),
+  ),
   error: z.optional(z.string()),
   updatedAt: z.optional(z.string()),
 });
@@ -133,6 +145,11 @@ export const StreamView = z.object({
   latencyProfile: LatencyProfile,
   encrypted: z.boolean(),
   keyLength: KeyLength,
+  paused: z.boolean().check(
+    z.meta({
+      description: 'Paused by an operator: kept across reconnects and task changes until resumed.',
+    }),
+  ),
   createdAt: z.string(),
   updatedAt: z.string(),
   status: StreamStatusSchema,
@@ -156,6 +173,7 @@ export const StreamWithCredentials = z.object({
 export const StreamResponse = z.object({ stream: StreamView });
 export const StreamList = z.object({ streams: z.array(StreamView), nextCursor: z.optional(z.string()) });
 export const DisconnectResponse = z.object({ streamId: z.string(), tasksNotified: z.int() });
+export const RestartResponse = DisconnectResponse;
 export const InvalidationResponse = z.object({
   invalidationId: z.string(),
   status: z.string(),

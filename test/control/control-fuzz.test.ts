@@ -20,6 +20,12 @@ describe('control API under fuzzing', () => {
     expect(app.routes.map((r) => r.path)).toEqual(
       expect.arrayContaining(['/api/control/redis', '/api/control/redis/failover-test']),
     );
+    // Pause, resume and restart (decision D32) are fuzzed with the rest.
+    expect(app.routes.map((r) => r.path)).toEqual(
+      expect.arrayContaining(
+        ['pause', 'resume', 'restart'].map((a) => `/api/control/streams/{streamId}/${a}`),
+      ),
+    );
     const keys = [
       'id',
       'name',

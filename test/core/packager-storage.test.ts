@@ -204,9 +204,11 @@ describe('packager on S3 with failing writes: nothing is listed that is not stor
 
   it('a segment PUT that fails holds publishes until a retry stores it', async () => {
     // One request per put: the packager's own 3 attempts are over long before the fault is, its retries are not.
+    // Released well after seg-1 closes (about 1 s in), so the hold outlasts a retry interval (at most 1 s) whatever
+    // the machine's load.
     const run = packager('ps-seg', {}, { maxAttempts: 1 });
     const release = proxy.fail({ mode: 'error', method: 'PUT', key: /^ps-seg\/.*\/seg-1\.m4s$/ });
-    await feedRealtime(run.sink, { 1500: release });
+    await feedRealtime(run.sink, { 2500: release });
     await run.sink.end();
     expect(run.missing).toEqual([]);
     const { timeline } = run.published.at(-1)!;

@@ -86,3 +86,37 @@ describe('registry follower across reconnects (real redis-server)', () => {
     expect(warnings).toContain('stream registry restored after Redis lost its data');
   });
 });
+
+describe('registry follower started before the first stream (real redis-server)', () => {
+  let server: ControlledRedis;
+  const clients: Redis[] = [];
+
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await server?.stop();
+  });
+
+  it('still writes the registry back after a data loss (it never read an epoch at start)', async () => {
+    server = await controlledRedis();
+    await server.start();
+    const redis = createRedisClient(server.url);
+    const subscriber = redis.duplicate();
+    clients.push(redis, subscriber);
+    const removed: string[] = [];
+    const follower = new RegistryFollower(
+      redis,
+      subscriber,
+      { upsert: () => undefined, remove: (id) => removed.push(id) },
+      { info: () => undefined, warn: () => undefined },
+    );
+    await follower.start();
+    await new StreamRegistry(redis).create({ ...stream('Cam C'), id: 'cam-c' });
+    await until('cam-c followed', () => follower.get('cam-c') !== undefined);
+    await server.kill();
+    await server.start();
+    const probe = server.probe();
+    await until('cam-c written back', async () => (await probe.get(streamKeys.record('cam-c'))) !== null);
+    expect(await probe.get(streamKeys.epoch)).toMatch(/^[0-9a-f]{16}$/);
+    expect(removed).toEqual([]);
+  });
+});

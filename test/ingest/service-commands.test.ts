@@ -51,3 +51,62 @@ describe('ingest command channel: dispatch', () => {
     expect(target.disconnect).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('ingest command channel: pause, resume, restart (decision D32)', () => {
+  const quiet = () => ({ info: vi.fn(), warn: vi.fn(), error: vi.fn() });
+  const flush = () => new Promise((r) => setTimeout(r, 0));
+
+  it('reads pause, resume and restart, and refuses them without a stream id', () => {
+    for (const type of ['pause', 'resume', 'restart']) {
+      expect(parseIngestCommand(channels.ingestCommands, JSON.stringify({ type, streamId: 'cam' }))).toEqual({
+        type,
+        streamId: 'cam',
+      });
+      expect(parseIngestCommand(channels.ingestCommands, JSON.stringify({ type }))).toBeNull();
+    }
+  });
+
+  it('pauses and resumes the stream’s pipeline, restarts it, and logs what changed', async () => {
+    const target = {
+      disconnect: vi.fn(() => false),
+      setPaused: vi.fn(async (_id: string, paused: boolean) => paused),
+      restart: vi.fn(async () => true),
+    };
+    const log = quiet();
+    dispatchIngestCommand({ type: 'pause', streamId: 'cam' }, target, log);
+    dispatchIngestCommand({ type: 'resume', streamId: 'cam' }, target, log);
+    dispatchIngestCommand({ type: 'restart', streamId: 'cam' }, target, log);
+    await flush();
+    expect(target.setPaused.mock.calls).toEqual([
+      ['cam', true],
+      ['cam', false],
+    ]);
+    expect(target.restart).toHaveBeenCalledWith('cam');
+    expect(log.info.mock.calls).toEqual([
+      ['pause command', { streamId: 'cam', changed: true }],
+      ['resume command', { streamId: 'cam', changed: false }],
+      ['restart command', { streamId: 'cam', changed: true }],
+    ]);
+    expect(target.disconnect).not.toHaveBeenCalled();
+  });
+
+  it('ignores them for a stream without a session here, and warns when the pipeline fails to switch', async () => {
+    const log = quiet();
+    dispatchIngestCommand(
+      { type: 'pause', streamId: 'cam' },
+      { disconnect: () => false, setPaused: () => null },
+      log,
+    );
+    dispatchIngestCommand(
+      { type: 'restart', streamId: 'cam' },
+      { disconnect: () => false, restart: () => Promise.reject(new Error('ffmpeg gone')) },
+      log,
+    );
+    await flush();
+    expect(log.info).not.toHaveBeenCalled();
+    expect(log.warn).toHaveBeenCalledWith('restart command failed', {
+      streamId: 'cam',
+      error: 'Error: ffmpeg gone',
+    });
+  });
+});

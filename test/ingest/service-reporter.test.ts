@@ -153,6 +153,19 @@ describe('stream status (mirror:status:{id})', () => {
     expect(status.input).toMatchObject({ bitrateKbps: 0 });
   });
 
+  it('is paused while the encoder is connected and viewers get the slate, and carries the part latency (D32)', () => {
+    const paused = pipelineStatus({ paused: true });
+    expect(buildStreamStatus({ ...base, pipeline: paused, latencyMs: 41.6 })).toMatchObject({
+      state: 'paused',
+      latencyMs: 42,
+    });
+    // Without a connection it is idle (the pause applies at the next one), and no latency is invented.
+    const idle = buildStreamStatus({ ...base, conn: null, pipeline: paused });
+    expect(idle.state).toBe('idle');
+    expect(idle).not.toHaveProperty('latencyMs');
+    expect(IngestStatus.safeParse({ state: 'paused', latencyMs: 42 }).success).toBe(true);
+  });
+
   it('is an error when the pipeline failed or the session did, the session reason first', () => {
     const failedPipeline = pipelineStatus({ state: 'error', error: 'ffmpeg failed 6 times' });
     expect(buildStreamStatus({ ...base, pipeline: failedPipeline })).toMatchObject({

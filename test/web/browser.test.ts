@@ -206,10 +206,10 @@ describe('viewer and operator pages in headless chromium', () => {
       })),
     );
     expect(rows).toEqual([
-      { id: 'north', state: 'live', bitrate: '12.0 Mbps', srt: '14 ms / 0.25 %', latency: '0.85 s' },
-      { id: 'south', state: 'live', bitrate: '13.0 Mbps', srt: '15 ms / 0.25 %', latency: '0.85 s' },
-      { id: 'east', state: 'live', bitrate: '14.0 Mbps', srt: '16 ms / 0.25 %', latency: '0.85 s' },
-      { id: 'west', state: 'live', bitrate: '15.0 Mbps', srt: '17 ms / 0.25 %', latency: '0.85 s' },
+      { id: 'north', state: 'live', bitrate: '12.0 Mbps', srt: '14 ms / 0.25 %', latency: '850 ms' },
+      { id: 'south', state: 'live', bitrate: '13.0 Mbps', srt: '15 ms / 0.25 %', latency: '850 ms' },
+      { id: 'east', state: 'live', bitrate: '14.0 Mbps', srt: '16 ms / 0.25 %', latency: '850 ms' },
+      { id: 'west', state: 'live', bitrate: '15.0 Mbps', srt: '17 ms / 0.25 %', latency: '850 ms' },
     ]);
     expect(await page.textContent('#ingest')).toContain('4 / 15');
 

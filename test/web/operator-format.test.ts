@@ -26,13 +26,13 @@ describe('operator figures', () => {
     expect(fmt(undefined, ' ms')).toBe('–');
   });
 
-  it('reads a live stream row in the units of its column (Mbps, ms / %, s)', () => {
+  it('reads a live stream row in the units of its column (Mbps, ms / %, ms)', () => {
     expect(streamCells(LIVE)).toEqual({
       details: 'west · tile · low',
       input: 'h264 1280×720 @30',
       bitrate: '2.5 Mbps',
       srt: '12 ms / 0.50 %',
-      latency: '1.23 s',
+      latency: '1234 ms',
       viewers: '3',
       task: 'task-1',
     });

@@ -7,6 +7,7 @@ import { capacityOf, IngestEnv, resolveTaskId, validateEnv } from './config.js';
 import { startDeploymentWatch } from './deployment-watch.js';
 import { TaskProtection } from './ecs-protection.js';
 import { emfMetrics } from './metrics.js';
+import { PartLatencies } from './service/part-latency.js';
 import { startIngestService } from './service.js';
 import { createPackagerSinks } from './sinks.js';
 
@@ -32,10 +33,19 @@ logRedisOutages(redis, log, 'commands');
 
 const protection = TaskProtection.fromEnvironment(log);
 const metrics = env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, taskId) : undefined;
+// Each part's publish latency goes to the metric and to the stream's status (the operator's latency column).
+const partLatencies = new PartLatencies();
 const service = await startIngestService({
   redis,
   taskId,
-  sinks: createPackagerSinks(env, redis, logger, metrics),
+  sinks: createPackagerSinks(env, redis, logger, {
+    packagerEvent: metrics?.packagerEvent,
+    partPublished: (part) => {
+      metrics?.partPublished(part);
+      partLatencies.record(part);
+    },
+  }),
+  partLatencies,
   srtPort: env.MIRROR_SRT_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,
   gpuMode: env.MIRROR_GPU,

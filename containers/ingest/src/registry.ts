@@ -68,8 +68,12 @@ export class RegistryFollower {
    */
   async resync(): Promise<void> {
     const epoch = await this.redis.get(streamKeys.epoch);
-    if (epoch === null && this.epoch !== null && this.records.size > 0) {
-      const written = await this.registry.restore([...this.records.values()], this.epoch);
+    // Any stream record implies an epoch (written with the first stream, or by load() for an older registry), so
+    // none while this task holds records means the data set is gone, whether or not this task ever read the epoch
+    // (it may have started before the first stream existed).
+    if (epoch === null && this.records.size > 0) {
+      const restoreAs = this.epoch ?? randomBytes(8).toString('hex');
+      const written = await this.registry.restore([...this.records.values()], restoreAs);
       this.log.warn('stream registry restored after Redis lost its data', {
         streams: this.records.size,
         written,

@@ -10,10 +10,11 @@ import type { IngestStatus } from '../../../core/streams/status.js';
 import { type CommandRunner, type GpuSampler, startGpuSampler } from './gpu-utilization.js';
 import { Leases } from './lease.js';
 import { RegistryFollower } from './registry.js';
-import { ingestCommandListener } from './service/commands.js';
+import { type CommandTarget, ingestCommandListener } from './service/commands.js';
 import { type DrainOptions, type DrainSummary, readTaskReports, runDrain } from './service/drain.js';
 import { startHealthServer } from './service/health.js';
 import { LeaseKeeper } from './service/lease-keeper.js';
+import type { PartLatencies } from './service/part-latency.js';
 import { type IngestMetricsSink, Reporter } from './service/reporter.js';
 import { Sessions } from './service/sessions.js';
 import { startTicker } from './service/ticker.js';
@@ -66,6 +67,8 @@ export interface IngestConfig {
   readonly metrics?: IngestMetricsSink;
   /** Called after each status tick with the number of publishing streams (ECS scale-in protection). */
   readonly onActiveStreams?: (count: number) => unknown;
+  /** The packager's part publish latencies (its onPublish feeds them): each stream's status `latencyMs`. */
+  readonly partLatencies?: PartLatencies;
 }
 
 export interface IngestService {
@@ -119,6 +122,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     storage: (id) => config.sinks.storage?.(id) ?? [],
     metrics: config.metrics,
     log,
+    latencyMs: (id) => config.partLatencies?.latencyMs(id),
   });
   const sessions: Sessions = new Sessions({
     connections: listener,
@@ -129,7 +133,10 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     onFailed: (session) => {
       reporter.writeStatus(session).catch(() => {});
     },
-    onEnded: (streamId) => reporter.clearStatus(streamId),
+    onEnded: (streamId) => {
+      config.partLatencies?.forget(streamId);
+      return reporter.clearStatus(streamId);
+    },
     openPipeline: (streamId, onFatal, broadcast) =>
       new StreamPipeline({
         ...pipelineOptions(config, log),
@@ -138,6 +145,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
         // Each rendition's part target and the ladder's segment target (decision D28), read when the stream's
         // pipeline opens: a change applies from the next connection, never inside a timeline.
         latencyProfile: registry.get(streamId)?.latencyProfile,
+        // Paused in the record (decision D32): a task taking the stream over keeps viewers on the slate.
+        paused: registry.get(streamId)?.paused === true,
         gpuMode,
         gpu,
         onFatal,
@@ -162,8 +171,8 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   );
   const gpuSampleIntervalMs = config.gpuSampleIntervalMs ?? 10_000;
   const gpuSampler = startGpuMetrics(config, chooseEncodePath(gpuMode, gpu), gpuSampleIntervalMs, log);
-  // Commands from the control API (disconnect a publisher).
-  subscriber.on('message', ingestCommandListener(sessions, log));
+  // Commands from the control API (disconnect a publisher; pause, resume, restart its pipeline).
+  subscriber.on('message', ingestCommandListener(commandTarget(sessions), log));
 
   await registry.start();
   await subscriber.subscribe(channels.ingestCommands);
@@ -253,6 +262,15 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   return service;
 }
 
+/** What the command channel acts on: the sessions' connections and pipelines (decision D32). */
+function commandTarget(sessions: Sessions): CommandTarget {
+  return {
+    disconnect: (streamId, reason) => sessions.disconnect(streamId, reason),
+    setPaused: (streamId, paused) => sessions.get(streamId)?.pipeline.setPaused(paused) ?? null,
+    restart: (streamId) => sessions.get(streamId)?.pipeline.restart() ?? null,
+  };
+}
+
 /** The pipeline settings every stream of the task shares. */
 function pipelineOptions(config: IngestConfig, log: Logger) {
   return {
@@ -277,6 +295,11 @@ function followRegistry(
     subscriber,
     {
       upsert(record: StreamRecord) {
+        // The record's pause flag too (a command missed in a subscriber reconnect): setPaused is idempotent.
+        sessions
+          .get(record.id)
+          ?.pipeline.setPaused(record.paused === true)
+          .catch(() => {});
         listener.setStream(record.id, {
           publishKey: record.publishKey,
           passphrase: record.passphrase,

@@ -278,6 +278,45 @@ export class StreamRegistry {
     return record;
   }
 
+  /**
+   * Pause (true) or resume (false) the stream (decision D32): the record's flag first (a task that opens the stream
+   * later reads it), then the change and the command to the task publishing it now. 409 naming `paused` when the
+   * stream already is so.
+   */
+  async setPaused(id: string, paused: boolean): Promise<StreamRecord> {
+    const record = await this.mutate(id, (current) => {
+      if ((current.paused === true) === paused) {
+        const state = paused ? 'already paused' : 'not paused';
+        throw new RegistryError('conflict', `paused: stream ${id} is ${state}`, 'paused');
+      }
+      return { ...current, paused };
+    });
+    const type = paused ? 'pause' : 'resume';
+    await this.redis
+      .multi()
+      .publish(channels.streamChanges, change('upsert', id))
+      .publish(channels.ingestCommands, JSON.stringify({ type, streamId: id } satisfies IngestCommand))
+      .exec();
+    return record;
+  }
+
+  /**
+   * Asks the task publishing the stream to restart its transcode (the encoder stays connected). 409 naming `state`
+   * when no task holds the stream's publisher lease (nothing runs to restart). Resolves to the listening tasks.
+   */
+  async restart(id: string): Promise<number> {
+    await this.require(id);
+    if ((await this.leaseHolder(id)) === undefined) {
+      throw new RegistryError(
+        'conflict',
+        `state: stream ${id} is not live (no encoder is connected)`,
+        'state',
+      );
+    }
+    const restart: IngestCommand = { type: 'restart', streamId: id };
+    return this.redis.publish(channels.ingestCommands, JSON.stringify(restart));
+  }
+
   /** Asks the ingest task holding the publisher to drop it. Resolves to the number of listening tasks. */
   async disconnect(id: string, reason: string): Promise<number> {
     await this.require(id);
@@ -342,7 +381,7 @@ export function srtUrls(record: StreamRecord, endpoint: SrtEndpoint): { url: str
 /** The record without its secrets: what list and get return. */
 export function publicView(record: StreamRecord) {
   const { publishKey: _key, passphrase, ...rest } = record;
-  return { ...rest, encrypted: passphrase !== null };
+  return { ...rest, paused: record.paused === true, encrypted: passphrase !== null };
 }
 
 function change(type: StreamChange['type'], streamId: string): string {

@@ -1,6 +1,6 @@
 import { type AnyRoute, route } from '../../../core/api/router.js';
 import { STREAM_LIST_PATH } from '../../../core/contracts/api-paths.js';
-import { STREAM_LIST_TTL_SECONDS } from '../../../core/contracts/delivery.js';
+import { STREAM_LIST_TTL_SECONDS } from '../../../core/contracts/stream-list.js';
 import { jsonResponse } from '../../../core/http.js';
 import { ladderFor } from '../../../core/ladder.js';
 import type { SessionContext } from '../context.js';
@@ -22,7 +22,8 @@ export function publicStreamsRoute({ registry }: SessionContext): AnyRoute {
         .map((s, i) => ({
           id: s.id,
           name: s.name,
-          live: statuses[i]?.state === 'live',
+          // A paused stream publishes its slate (decision D32): still on air for a viewer.
+          live: statuses[i]?.state === 'live' || statuses[i]?.state === 'paused',
           renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
         }))
         .sort((a, b) => Number(b.live) - Number(a.live));

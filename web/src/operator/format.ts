@@ -27,7 +27,8 @@ export function streamCells(s: Stream): StreamCells {
       : '–',
     bitrate: fmt(input?.bitrateKbps !== undefined ? input.bitrateKbps / 1000 : undefined, ' Mbps', 1),
     srt: `${fmt(srt?.rttMs, ' ms')} / ${fmt(srt?.lossPercent, ' %', 2)}`,
-    latency: fmt(latencyMs !== undefined ? latencyMs / 1000 : undefined, ' s', 2),
+    // The ingest's part publish latency: tens of ms, so in ms (seconds with 2 decimals read 0.03 s).
+    latency: fmt(latencyMs, ' ms'),
     viewers: String(s.viewers),
     task: taskId ?? '–',
   };

@@ -1,11 +1,13 @@
 // What the control API answers, as the operator page reads it (functions/control views).
 
 export interface StreamStatus {
-  state: 'live' | 'idle' | 'error';
+  /** `paused`: the encoder is connected, viewers see the slate (decision D32). */
+  state: 'live' | 'paused' | 'idle' | 'error';
   taskId?: string;
   input?: { codec?: string; width?: number; height?: number; fps?: number; bitrateKbps?: number };
   srt?: { rttMs?: number; lossPercent?: number };
   renditions: string[];
+  /** The latest part's publish latency at the ingest, ms (functions/control schemas: `latencyMs`). */
   latencyMs?: number;
   error?: string;
 }
@@ -16,6 +18,8 @@ export interface Stream {
   ladder: string;
   latency: string;
   encrypted: boolean;
+  /** Paused by an operator (kept until resumed); absent from an API older than decision D32. */
+  paused?: boolean;
   status: StreamStatus;
   viewers: number;
 }

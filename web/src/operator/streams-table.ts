@@ -70,6 +70,21 @@ function rowButtons(s: Stream, { api, act, showCredentials }: RowActions): HTMLT
       { onclick: () => act(async () => void (await api('POST', `/streams/${s.id}/disconnect`, {}))) },
       'Kick',
     ),
+    // Pause keeps the encoder connected and shows viewers a slate; the record keeps it until resumed (D32).
+    h(
+      'button',
+      {
+        className: 'pause',
+        onclick: () =>
+          act(async () => void (await api('POST', `/streams/${s.id}/${s.paused ? 'resume' : 'pause'}`))),
+      },
+      s.paused ? 'Resume' : 'Pause',
+    ),
+    h(
+      'button',
+      { onclick: () => act(async () => void (await api('POST', `/streams/${s.id}/restart`))) },
+      'Restart',
+    ),
     h(
       'button',
       { onclick: () => act(async () => void (await api('POST', `/streams/${s.id}/invalidate`))) },

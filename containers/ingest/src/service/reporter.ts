@@ -79,6 +79,8 @@ export interface StreamSnapshot {
   readonly now: Date;
   /** Each rendition's storage health (decision D21); absent where the sinks do not report it. */
   readonly storage?: readonly RenditionStorageReport[];
+  /** The stream's latest part publish latency (service/part-latency.ts); absent when no part was published lately. */
+  readonly latencyMs?: number;
 }
 
 const STORAGE_SEVERITY: Record<StorageState, number> = { ok: 0, degraded: 1, 'init-failed': 2 };
@@ -96,7 +98,8 @@ export function storageStatus(reports: readonly RenditionStorageReport[]): Inges
 export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
   const p = s.pipeline;
   const srt = s.traffic.srt;
-  const state: IngestStatus['state'] = p.state === 'error' || s.fatal ? 'error' : s.conn ? 'live' : 'idle';
+  const connected: IngestStatus['state'] = p.paused ? 'paused' : 'live';
+  const state: IngestStatus['state'] = p.state === 'error' || s.fatal ? 'error' : s.conn ? connected : 'idle';
   return {
     state,
     taskId: s.taskId,
@@ -137,6 +140,7 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
       droppedBytes: p.droppedBytes,
       note: p.note,
     },
+    ...(s.latencyMs === undefined ? {} : { latencyMs: Math.round(s.latencyMs) }),
     error: s.fatal ?? p.error ?? undefined,
     peer: s.conn?.peer,
     connectedAt: new Date(s.connectedAt).toISOString(),
@@ -183,6 +187,8 @@ export interface ReporterOptions {
   readonly storage?: (streamId: string) => readonly RenditionStorageReport[];
   /** Where a failing status or task-report write is told, once per outage. */
   readonly log?: Logger;
+  /** A stream's latest part publish latency, ms (the status's latencyMs). */
+  readonly latencyMs?: (streamId: string) => number | undefined;
 }
 
 type AnySession = Session<SessionPipeline>;
@@ -217,6 +223,7 @@ export class Reporter {
       traffic: this.trafficOf(session),
       now: new Date(),
       storage: this.options.storage?.(session.streamId),
+      latencyMs: this.options.latencyMs?.(session.streamId),
     });
   }
 

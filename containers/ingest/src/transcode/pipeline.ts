@@ -20,6 +20,7 @@ import { chooseEncodePath, type GpuMode, type GpuProbe } from './gpu.js';
 import { InputProbe } from './input-probe.js';
 import { InputQueue } from './input-queue.js';
 import type { InputDescription } from './progress.js';
+import { SlateSource, slateFor } from './slate.js';
 
 /**
  * Per-stream memory bound between the socket and ffmpeg: over a minute even of a 50 Mbps feed, so an ffmpeg
@@ -58,6 +59,8 @@ export interface PipelineOptions {
    * it each rendition's packager names one itself.
    */
   readonly broadcast?: string;
+  /** Opened paused (decision D32: the stream record says so): viewers get the slate from the first admitted byte. */
+  readonly paused?: boolean;
 }
 
 export interface PipelineStatus {
@@ -80,6 +83,8 @@ export interface PipelineStatus {
   readonly outTimeMs: number | null;
   readonly error: string | null;
   readonly note: string | null;
+  /** Viewers get the slate; the encoder's bytes are counted (bytesIn) and dropped (decision D32). */
+  readonly paused?: boolean;
 }
 
 /**
@@ -108,10 +113,44 @@ export class StreamPipeline {
   private video: 'h264' | 'hevc' = 'h264';
   /** The connection's broadcast: every run of one connection writes under it, a reconnect starts another. */
   private broadcast: string | undefined;
+  /** Operator pause (decision D32): the slate stands in for the encoder's input. */
+  private paused: boolean;
+  /**
+   * A switch of source (pause, resume, restart) is stopping the running ffmpeg: bytes of either source are
+   * dropped until the next run can start from a fresh probe, so no run gets a mix of both.
+   */
+  private get switching(): boolean {
+    return this.pendingSwitches > 0;
+  }
+  /** Switches queued or running: one at a time (two at once would leave two ffmpeg runs), in order. */
+  private pendingSwitches = 0;
+  private switches: Promise<void> = Promise.resolve();
+  private readonly slate: SlateSource;
+  /** Whether the encoder's input has audio, from its last probe: the slate matches its tracks. */
+  private encoderAudio: boolean | undefined;
+  /**
+   * The session admitted the connection (its first byte came, or a reconnect was admitted): before that the lease
+   * may be another task's, and no slate may publish.
+   */
+  private admitted = false;
 
   constructor(private readonly options: PipelineOptions) {
     this.log = options.logger ?? silentLogger;
     this.broadcast = options.broadcast;
+    this.paused = options.paused === true;
+    this.slate = new SlateSource({
+      streamId: options.streamId,
+      ffmpegPath: options.ffmpegPath,
+      log: this.log,
+      onData: (chunk) => {
+        if (!this.paused || this.switching) return;
+        this.lastInputAt = Date.now();
+        this.feed(chunk, this.lastInputAt);
+      },
+      onLost: () => {
+        if (this.paused && !this.switching) void this.switchSource();
+      },
+    });
     this.queue = new InputQueue(options.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES);
     this.supervisor = new FfmpegSupervisor({
       streamId: options.streamId,
@@ -133,17 +172,98 @@ export class StreamPipeline {
   write(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     this.lastInputAt = Date.now();
-    if (this.lifecycle === 'error' || this.lifecycle === 'stopped' || this.lifecycle === 'idle') return;
-    if (this.lifecycle === 'probing') {
-      this.probeWith(chunk, this.lastInputAt);
+    this.admitted = true;
+    if (this.paused) {
+      // The first admitted byte of a stream opened paused: the slate starts now, never before admission.
+      if (!this.switching && !this.slate.running && this.lifecycle === 'probing') this.startSlate();
       return;
     }
-    this.enqueue(chunk, this.lastInputAt);
+    if (this.switching) return;
+    this.feed(chunk, this.lastInputAt);
+  }
+
+  /** Bytes of the current source (the encoder, or the slate while paused) into the probe or the queue. */
+  private feed(chunk: Buffer, atMs: number): void {
+    if (this.lifecycle === 'error' || this.lifecycle === 'stopped' || this.lifecycle === 'idle') return;
+    if (this.lifecycle === 'probing') {
+      this.probeWith(chunk, atMs);
+      return;
+    }
+    this.enqueue(chunk, atMs);
     this.supervisor.inputArrived();
+  }
+
+  /**
+   * Pause (true) or resume (false), decision D32: the running ffmpeg stops, and the next run takes the slate (or the
+   * encoder's input again, from its next keyframe) under the same broadcast: a discontinuity. False when already so.
+   * While no encoder is connected it only records the wish: the next connection starts that way.
+   */
+  async setPaused(paused: boolean): Promise<boolean> {
+    if (this.paused === paused) return false;
+    this.paused = paused;
+    if (!paused) this.slate.stop();
+    if (this.lifecycle === 'probing' || this.lifecycle === 'running') await this.switchSource();
+    return true;
+  }
+
+  /**
+   * Operator restart: a fresh ffmpeg run of the same source, under the same broadcast (the encoder stays connected),
+   * with a discontinuity. False when no encoder is connected (nothing runs to restart).
+   */
+  async restart(): Promise<boolean> {
+    if (this.lifecycle !== 'probing' && this.lifecycle !== 'running') return false;
+    this.log.info('transcode restart requested', { streamId: this.options.streamId });
+    await this.switchSource();
+    return true;
+  }
+
+  /** Stops the running ffmpeg and starts over from a probe of the current source (the slate when paused). */
+  private switchSource(): Promise<void> {
+    return this.serially(async () => {
+      // Unless the encoder left (idle), the stream failed or stopped meanwhile.
+      if (this.lifecycle !== 'running' && this.lifecycle !== 'probing') return;
+      await this.startOver();
+      if (this.lifecycle !== 'running' && this.lifecycle !== 'probing') return;
+      this.lifecycle = 'probing';
+    });
+  }
+
+  /**
+   * Runs a switch after those before it; bytes of either source are dropped until the last one queued is done,
+   * which starts the slate if the stream is paused then.
+   */
+  private serially(step: () => Promise<void>): Promise<void> {
+    this.pendingSwitches += 1;
+    this.slate.stop();
+    const run = this.switches.then(step).finally(() => {
+      this.pendingSwitches -= 1;
+      if (this.pendingSwitches > 0 || !this.paused || !this.admitted) return;
+      if (this.lifecycle === 'probing') this.startSlate();
+    });
+    this.switches = run.catch(() => {});
+    return run;
+  }
+
+  /** The next run starts from a fresh probe: pending restart cancelled, queue dropped, ffmpeg drained. */
+  private async startOver(): Promise<void> {
+    this.supervisor.cancelRestart();
+    this.queue.clear();
+    await this.supervisor.stopProcess();
+    this.supervisor.reset();
+    this.error = null;
+    this.probe.reset();
+  }
+
+  /** The slate at the input's size and frame rate, with its tracks (decision D32). */
+  private startSlate(): void {
+    const profile = this.options.latencyProfile ?? DEFAULT_LATENCY_PROFILE;
+    this.slate.start(slateFor(this.input, this.encoderAudio, PROFILE_TARGETS[profile].segmentMs));
   }
 
   /** The encoder disconnected: let ffmpeg finish what it has; sinks stay open for a reconnect. */
   endInput(): void {
+    this.slate.stop();
+    this.admitted = false;
     if (this.lifecycle === 'error' || this.lifecycle === 'stopped') return;
     this.lifecycle = 'idle';
     this.supervisor.halt();
@@ -155,16 +275,15 @@ export class StreamPipeline {
    * A new encoder connection for the same stream: re-probe and continue with a discontinuity, under the new
    * connection's `broadcast` (its next run restarts the sinks with it).
    */
-  async reconnect(broadcast?: string): Promise<void> {
-    if (this.lifecycle === 'stopped') return;
+  reconnect(broadcast?: string): Promise<void> {
+    if (this.lifecycle === 'stopped') return Promise.resolve();
     if (broadcast !== undefined) this.broadcast = broadcast;
-    this.supervisor.cancelRestart();
-    this.queue.clear();
-    await this.supervisor.stopProcess();
-    this.supervisor.reset();
-    this.error = null;
-    this.probe.reset();
-    this.lifecycle = 'probing';
+    return this.serially(async () => {
+      if (this.lifecycle === 'stopped') return;
+      await this.startOver();
+      this.lifecycle = 'probing';
+      this.admitted = true;
+    });
   }
 
   /**
@@ -174,6 +293,7 @@ export class StreamPipeline {
   async stop(options: EndOptions = {}): Promise<void> {
     if (this.lifecycle === 'stopped') return;
     this.lifecycle = 'stopped';
+    this.slate.stop();
     await this.supervisor.shutdown();
     await Promise.all([...this.sinks.values()].map((s) => s.end(options)));
   }
@@ -198,6 +318,7 @@ export class StreamPipeline {
       outTimeMs: progress.outTimeMs,
       error: this.error,
       note: this.note,
+      paused: this.paused,
     };
   }
 
@@ -215,6 +336,14 @@ export class StreamPipeline {
     }
     this.video = outcome.video;
     this.audio = outcome.audio;
+    if (this.paused && this.path !== null) {
+      // The slate keeps the ladder the encoder's input chose: the renditions (and their names) stay the same.
+      this.lifecycle = 'running';
+      for (const { chunk: bytes, atMs: at } of outcome.chunks) this.enqueue(bytes, at);
+      this.supervisor.start();
+      return;
+    }
+    if (!this.paused) this.encoderAudio = outcome.audio !== null;
     this.input = { video: outcome.video, audio: outcome.audio };
     if (!this.choosePath()) return;
     this.lifecycle = 'running';
@@ -309,6 +438,7 @@ export class StreamPipeline {
   }
 
   private fail(reason: string): void {
+    this.slate.stop();
     this.error = reason;
     this.lifecycle = 'error';
     this.probe.reset();
