@@ -1,6 +1,9 @@
 // Ingest-to-display latency and stalls: Mirror's LL-HLS next to the same synthetic source packaged by
-// ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium.
+// ffmpeg's own HLS muxer (regular HLS, 1 s segments), both played by hls.js in one headless Chromium, and beside
+// them, through the same edge, the players integrators use as they come (bench/stock-players.ts): stock hls.js
+// (`lowLatencyMode` only), stock Shaka (`streaming.lowLatencyMode` only) and Mirror's `<mirror-player>` embed.
 // Usage: node --import tsx bench/latency.ts [--minutes 10] [--feed srt|direct] [--mirror-target 0.6]
+//   [--stock hlsjs,shaka,mirror | none]
 // (Per latency profile, with requests per viewer-second: bench/latency-profiles.ts.)
 
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -24,11 +27,21 @@ import {
   readReports,
   startPlayers,
 } from './latency-harness.js';
+import {
+  addStockPlayers,
+  readStockReports,
+  STOCK_PLAYERS,
+  type StockPlayer,
+  summarizeStock,
+} from './stock-players.js';
 
 const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     feed: { type: 'string', default: 'srt' },
+    // Stock hls.js and Shaka by default: with the harness player and the reference that is four decoders, what 2 cores
+    // hold without the players' own start-up and decode times weighing on the figures; `mirror` adds the embed.
+    stock: { type: 'string', default: 'hlsjs,shaka' },
     // The default stream profile's PART-HOLD-BACK plus the viewer's slack, as the viewer aims.
     'mirror-target': {
       type: 'string',
@@ -39,6 +52,9 @@ const { values } = parseArgs({
 const minutes = Number(values.minutes);
 if (!Number.isFinite(minutes) || minutes <= 0) throw new Error('--minutes must be a positive number');
 const feed = feedOf(values.feed);
+const stock = values.stock === 'none' ? [] : (values.stock.split(',') as StockPlayer[]);
+const unknown = stock.filter((p) => !(STOCK_PLAYERS as readonly string[]).includes(p));
+if (unknown.length > 0) throw new Error(`--stock: unknown players ${unknown.join(', ')}`);
 
 /** The reference: regular HLS with 1 s segments (GOP 1 s), fMP4, PROGRAM-DATE-TIME from ffmpeg's wall clock. */
 const REFERENCE_SEGMENT_S = 1;
@@ -138,18 +154,23 @@ try {
       hlsConfig: hlsConfigWithTarget(REFERENCE_TARGET_S),
     },
   ]);
+  if (stock.length > 0) await addStockPlayers(page, platform.urls.https, '/cam-1/master.m3u8', stock);
   const skews: number[] = [];
   const endAt = Date.now() + minutes * 60_000;
   while (Date.now() < endAt) {
     await page.waitForTimeout(Math.min(30_000, endAt - Date.now()));
     const [status] = await platform.status();
     if (status?.latencyMs !== undefined) skews.push(status.latencyMs);
-    const interim = (await readReports(page)).map(summarize);
+    const interim = [
+      ...(await readReports(page)).map(summarize),
+      ...(await readStockReports(page, stock)).map(summarizeStock),
+    ];
     console.log(
       `${new Date().toISOString().slice(11, 19)} ${interim.map((r) => `${r.player} p50 ${r.p50_ms} ms p95 ${r.p95_ms} ms stalls ${r.stalls} behind-edge p50 ${r.behind_edge_p50_ms} ms`).join(' | ')}`,
     );
   }
   const reports = (await readReports(page)).map(summarize);
+  const stockReports = (await readStockReports(page, stock)).map(summarizeStock);
   await browser.close();
   const [mirror, ref] = reports;
   const result = {
@@ -168,6 +189,9 @@ try {
       muxer: 'ffmpeg hls, fmp4, program_date_time',
     },
     players: reports,
+    // Through the same edge, as integrators configure them: requests per second are each player's own (its frame's
+    // resource timeline), playlists and media apart.
+    stock_players: stockReports,
     ratio_p50: mirror?.p50_ms && ref?.p50_ms ? +(mirror.p50_ms / ref.p50_ms).toFixed(2) : null,
     ratio_p95: mirror?.p95_ms && ref?.p95_ms ? +(mirror.p95_ms / ref.p95_ms).toFixed(2) : null,
     ratio_behind_edge_p50:

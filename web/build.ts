@@ -9,6 +9,8 @@ const webDir = dirname(fileURLToPath(import.meta.url));
 export const WEB_ENTRY_POINTS = {
   viewer: join(webDir, 'src', 'viewer.ts'),
   operator: join(webDir, 'src', 'operator.ts'),
+  // The embeddable player for integrators' pages (docs/player.md): `<script type="module" src="/mirror-player.js">`.
+  'mirror-player': join(webDir, 'src', 'embed', 'mirror-player.ts'),
 };
 
 /**

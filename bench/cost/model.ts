@@ -120,13 +120,16 @@ export function costReport(
       `${fmt(t.volume / 1024)} TB/month at $${t.price}/GB (${fmt(egressGbPerHour)} GB/h sustained)`,
     );
   }
-  if (stage.delivery.playbackProtection) {
-    add(
-      'cloudfront.functions',
-      viewers * mediaRps * SECONDS_PER_HOUR * prices.cloudfront.functionInvocations.usd,
-      'playback-token check on every playlist and media request',
-    );
-  }
+  // The playlist behaviour's freshness bucket runs on every playlist request (D31): half the media requests (one
+  // blocking playlist per part fetched); with playback protection the token check runs on the parts as well.
+  const functionRps = stage.delivery.playbackProtection ? mediaRps : mediaRps / 2;
+  add(
+    'cloudfront.functions',
+    viewers * functionRps * SECONDS_PER_HOUR * prices.cloudfront.functionInvocations.usd,
+    stage.delivery.playbackProtection
+      ? 'playback-token check on every playlist and media request (with the freshness bucket on playlists)'
+      : 'playlist freshness bucket on every playlist request (D31)',
+  );
   const shieldPerS = caches * partsPerS * HELD_REQUESTS_PER_RENDITION;
   add(
     'cloudfront.origin_shield',

@@ -67,7 +67,7 @@ export const PRICES = {
       date: DATE,
       verify: true,
     },
-    /** CloudFront Functions (the playback-token check, when delivery.playbackProtection is on). */
+    /** CloudFront Functions (the playlists' freshness bucket; the playback-token check when protection is on). */
     functionInvocations: { usd: 0.1 / 1e6, per: 'invocation', source: CLOUDFRONT, date: DATE },
   },
   lambda: {

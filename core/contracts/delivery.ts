@@ -5,6 +5,7 @@
  */
 
 import { API_PREFIX, STREAM_LIST_PATH } from './api-paths.js';
+import { FRESHNESS_QUERY } from './playlist-freshness.js';
 import { STREAM_LIST_TTL_SECONDS } from './stream-list.js';
 
 const DAY_S = 86_400;
@@ -40,13 +41,16 @@ export const PLAYLIST_CACHE_KEY_QUERY = ['_HLS_msn', '_HLS_part', '_HLS_skip'] a
 
 export const CACHE_POLICIES = {
   playlist: {
-    comment: 'LL-HLS playlists: keyed on the delivery directives only; honours the origin Cache-Control',
+    comment:
+      'LL-HLS playlists: keyed on the delivery directives and the freshness bucket; honours the origin Cache-Control',
     minTtlSeconds: 0,
     // Used when the manifest function sends no Cache-Control: the max-age=1 it sends on live playlists, so a playlist
     // is never kept longer than the origin would allow.
     defaultTtlSeconds: 1,
     maxTtlSeconds: 60,
-    queryStrings: PLAYLIST_CACHE_KEY_QUERY,
+    // The freshness bucket the playlist behaviour's viewer-request function sets on plain media-playlist requests
+    // (core/contracts/playlist-freshness.ts, D31): a copy is served only within the bucket it was fetched in.
+    queryStrings: [...PLAYLIST_CACHE_KEY_QUERY, FRESHNESS_QUERY],
     headers: [],
     cookies: [],
     acceptEncoding: true,
@@ -131,10 +135,11 @@ export interface Behaviour {
   readonly allowedMethods: MethodSet;
   readonly cachedMethods: 'GET_HEAD' | 'GET_HEAD_OPTIONS';
   /**
-   * Viewer-request function: the playback token check (only when playback protection is on, docs/sessions.md),
-   * or `/dir/` -> `/dir/index.html` for the web app.
+   * Viewer-request function: the playback token check (only when playback protection is on, docs/sessions.md);
+   * on playlists the freshness bucket (always, D31), after the playback check when that is on; or
+   * `/dir/` -> `/dir/index.html` for the web app.
    */
-  readonly viewerRequest?: 'playbackCheck' | 'directoryIndex';
+  readonly viewerRequest?: 'playbackCheck' | 'playlistFreshness' | 'directoryIndex';
   /** CloudFront compresses text answers (playlists, JSON, scripts) for viewers that accept gzip or brotli. */
   readonly compress: boolean;
 }
@@ -172,7 +177,7 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     originRequest: 'cacheKeyOnly',
     allowedMethods: 'GET_HEAD_OPTIONS',
     cachedMethods: 'GET_HEAD_OPTIONS',
-    viewerRequest: 'playbackCheck',
+    viewerRequest: 'playlistFreshness',
     compress: true,
   },
   // Parts first (the first matching pattern wins): only they fail over to the manifest function's hold.

@@ -5,6 +5,7 @@ import {
   MEDIA_FAILOVER_STATUSES,
   securityHeaders,
 } from '../../core/contracts/delivery.js';
+import { type FreshnessRequest, loadFreshness } from '../../core/contracts/playlist-freshness.js';
 import { formatViewerAddress, VIEWER_ADDRESS_HEADER } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { type CacheStatus, EdgeCache } from './cache.js';
@@ -56,6 +57,8 @@ export class Edge {
   readonly #viewers = new Map<string, Map<string, number>>();
   readonly #now: () => number;
   readonly #viewerRequest: ViewerRequestFunction | undefined;
+  /** The playlist behaviour's freshness bucket (D31), from the same source text as CloudFront's function. */
+  readonly #fresh: (request: FreshnessRequest) => FreshnessRequest;
   #viewerRequestAnswers = 0;
   readonly #origin: EdgeStats['origin'] = {
     playlist: 0,
@@ -92,6 +95,7 @@ export class Edge {
     this.#origins = origins;
     this.#now = options.now ?? Date.now;
     this.#viewerRequest = options.viewerRequest;
+    this.#fresh = loadFreshness(this.#now);
     this.cache = options.cache ?? new EdgeCache({ now: this.#now });
   }
 
@@ -136,7 +140,9 @@ export class Edge {
       // 204 and the policy's headers, and CloudFront keeps that answer; the edge gives the same answer itself.
       return { status: 204, headers: { ...RESPONSE_HEADERS }, body: '', route, cache: 'uncached' };
     }
-    if (this.#viewerRequest !== undefined && behaviour.viewerRequest === 'playbackCheck') {
+    const checksPlayback =
+      behaviour.viewerRequest === 'playbackCheck' || behaviour.viewerRequest === 'playlistFreshness';
+    if (this.#viewerRequest !== undefined && checksPlayback) {
       // Before the cache lookup: a function's own answer goes back as is, never cached, no origin request.
       const result = await this.#viewerRequest(request);
       if (isViewerResponse(result)) {
@@ -146,6 +152,7 @@ export class Edge {
       }
       request = result;
     }
+    if (behaviour.viewerRequest === 'playlistFreshness') request = this.#freshened(request);
     const key =
       request.method === 'GET' || request.method === 'HEAD'
         ? cacheKeyFor(route, request.path, request.query)
@@ -207,6 +214,16 @@ export class Edge {
         `origin failed: ${error instanceof Error ? error.message : String(error)}`,
       );
     }
+  }
+
+  /** The freshness step of the playlist behaviour's function, on the edge's request shape. */
+  #freshened(request: HttpRequest): HttpRequest {
+    const querystring: Record<string, { value: string }> = {};
+    for (const [name, value] of Object.entries(request.query)) querystring[name] = { value };
+    const out = this.#fresh({ uri: request.path, querystring });
+    const query: Record<string, string> = {};
+    for (const [name, { value }] of Object.entries(out.querystring ?? {})) query[name] = value;
+    return { ...request, query };
   }
 
   #seen(path: string, clientId: string): void {

@@ -45,7 +45,9 @@ function cloudFrontBehaviour(behaviour: Behaviour): Json {
 const BROADCAST = '0k3x9a2bq1zz';
 /** A path of each behaviour, as players and the web app request them. */
 const SAMPLE_PATHS: Record<string, string> = {
-  '*.m3u8': '/cam1/360p/playlist.m3u8',
+  // The multivariant playlist: plain media-playlist requests are keyed by a time bucket as well (D31), tested in
+  // test/local/edge-freshness.test.ts.
+  '*.m3u8': '/cam1/master.m3u8',
   [PART_PATH_PATTERN]: `/cam1/360p/${renditionFiles.part(BROADCAST, 5, 0)}`,
   '*.m4s': `/cam1/360p/${renditionFiles.segment(BROADCAST, 5)}`,
   '*.mp4': `/cam1/360p/${renditionFiles.init(BROADCAST, 1)}`,
@@ -146,12 +148,13 @@ describe('the CloudFront distribution is the table', () => {
         );
       }
       expect(b.Compress).toBe(behaviour.compress);
-      // The token check is the function with the KeyValueStore; the directory index has none.
-      const functions = (b.FunctionAssociations ?? []).map((a: Json) =>
-        resource(a.FunctionARN['Fn::GetAtt'][0]).FunctionConfig.KeyValueStoreAssociations
-          ? 'playbackCheck'
-          : 'directoryIndex',
-      );
+      // The freshness bucket says so in its comment; the token check is the other function with the KeyValueStore;
+      // the directory index has none.
+      const functions = (b.FunctionAssociations ?? []).map((a: Json) => {
+        const config = resource(a.FunctionARN['Fn::GetAtt'][0]).FunctionConfig;
+        if (/bucket/.test(config.Comment)) return 'playlistFreshness';
+        return config.KeyValueStoreAssociations ? 'playbackCheck' : 'directoryIndex';
+      });
       expect(functions).toEqual(behaviour.viewerRequest ? [behaviour.viewerRequest] : []);
     },
   );

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PLAYLIST_CACHE_KEY_QUERY } from '../../core/contracts/delivery.js';
+import { FRESHNESS_QUERY } from '../../core/contracts/playlist-freshness.js';
 import { SHORTEST_PART_TARGET_MS } from '../../core/latency-profiles.js';
 import { METRIC_NAMESPACE, MetricNames } from '../../core/metric-names.js';
 import { distributionArn, onlyResource, synthStage } from './synth.js';
@@ -417,7 +418,7 @@ describe('delivery', () => {
     expect(distribution().Aliases).toEqual(['live.example.com']);
   });
 
-  it('keys playlists on exactly _HLS_msn, _HLS_part and _HLS_skip, honouring the origin Cache-Control', () => {
+  it('keys playlists on exactly _HLS_msn, _HLS_part, _HLS_skip and the freshness bucket, honouring the origin Cache-Control', () => {
     const policyId = behaviour('*.m3u8').CachePolicyId.Ref;
     const query = new Capture();
     const policy = platform.findResources('AWS::CloudFront::CachePolicy')[policyId]!;
@@ -434,7 +435,7 @@ describe('delivery', () => {
         }),
       }),
     });
-    expect([...query.asArray()].sort()).toEqual([...PLAYLIST_CACHE_KEY_QUERY].sort());
+    expect([...query.asArray()].sort()).toEqual([...PLAYLIST_CACHE_KEY_QUERY, FRESHNESS_QUERY].sort());
   });
 
   it('sends playlists to the manifest function URL through origin access control', () => {
@@ -561,7 +562,18 @@ describe('playback protection (on)', () => {
   const kvsId = () => onlyResource(platform, 'AWS::CloudFront::KeyValueStore').logicalId;
   const checkId = () =>
     logicalIdOf('AWS::CloudFront::Function', {
-      FunctionConfig: Match.objectLike({ KeyValueStoreAssociations: Match.anyValue() }),
+      FunctionConfig: Match.objectLike({
+        KeyValueStoreAssociations: Match.anyValue(),
+        Comment: Match.stringLikeRegexp('^Check the playback token \\(cookie'),
+      }),
+    });
+  // Playlists: one function per behaviour, so the check runs inside the freshness function (D31).
+  const playlistId = () =>
+    logicalIdOf('AWS::CloudFront::Function', {
+      FunctionConfig: Match.objectLike({
+        KeyValueStoreAssociations: Match.anyValue(),
+        Comment: Match.stringLikeRegexp('bucket'),
+      }),
     });
 
   it('runs the token check as a cloudfront-js-2.0 function with the KeyValueStore attached', () => {
@@ -578,10 +590,24 @@ describe('playback protection (on)', () => {
     expect(code).not.toContain('placeholder');
   });
 
-  it.each(['*.m3u8', '*.m4s', '*.mp4'])('checks the token on viewer requests for %s', (pattern) => {
+  it.each(['*.m4s', '*.mp4'])('checks the token on viewer requests for %s', (pattern) => {
     expect(behaviour(pattern).FunctionAssociations).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [checkId(), 'FunctionARN'] } },
     ]);
+  });
+
+  it('checks the token, then sets the freshness bucket, on viewer requests for *.m3u8', () => {
+    expect(behaviour('*.m3u8').FunctionAssociations).toEqual([
+      { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [playlistId(), 'FunctionARN'] } },
+    ]);
+    const fnProps = platform.findResources('AWS::CloudFront::Function')[playlistId()]!.Properties as Json;
+    expect(fnProps.FunctionConfig.KeyValueStoreAssociations).toEqual([
+      { KeyValueStoreARN: { 'Fn::GetAtt': [kvsId(), 'Arn'] } },
+    ]);
+    const code = JSON.stringify(fnProps.FunctionCode);
+    expect(code).toContain('playback-secret');
+    expect(code).toContain(FRESHNESS_QUERY);
+    expect(code).not.toContain('placeholder');
   });
 
   it('leaves /api/* and the web app alone', () => {

@@ -91,12 +91,21 @@ describe.each(stages)('stage %s', (stage) => {
     const { platform } = synthesized.get(stage)!;
     platform.resourceCountIs('AWS::CloudFront::KeyValueStore', 0);
     const edgeFunctions = Object.values(platform.findResources('AWS::CloudFront::Function'));
+    // The directory index and the playlists' freshness bucket (D31): neither reads a KeyValueStore.
     expect(edgeFunctions.map((f) => f.Properties.FunctionConfig.KeyValueStoreAssociations)).toEqual([
+      undefined,
       undefined,
     ]);
     const d = Object.values(platform.findResources('AWS::CloudFront::Distribution'))[0]!.Properties
       .DistributionConfig;
-    for (const b of d.CacheBehaviors) expect(b.FunctionAssociations, b.PathPattern).toBeUndefined();
+    for (const b of d.CacheBehaviors) {
+      if (b.PathPattern === '*.m3u8') expect(b.FunctionAssociations).toHaveLength(1);
+      else expect(b.FunctionAssociations, b.PathPattern).toBeUndefined();
+    }
+    const playlistCode = JSON.stringify(
+      edgeFunctions.find((f) => /bucket/.test(f.Properties.FunctionConfig.Comment))?.Properties.FunctionCode,
+    );
+    expect(playlistCode).not.toContain('playback-secret');
     for (const f of Object.values(platform.findResources('AWS::Lambda::Function')))
       expect(f.Properties.Environment?.Variables?.MIRROR_PLAYBACK_PROTECTION).toBeUndefined();
   });

@@ -3,13 +3,18 @@
  */
 export type AttributeValue =
   | { readonly type: 'integer'; readonly value: number }
-  | { readonly type: 'float'; readonly value: number }
+  | { readonly type: 'float'; readonly value: number; readonly decimals?: number }
   | { readonly type: 'quoted'; readonly value: string }
   | { readonly type: 'enum'; readonly value: string }
   | { readonly type: 'resolution'; readonly width: number; readonly height: number };
 
 export const integer = (value: number): AttributeValue => ({ type: 'integer', value });
-export const float = (value: number): AttributeValue => ({ type: 'float', value });
+/** `decimals`: more than millisecond precision, trailing zeros past the third dropped (see formatFloat). */
+export const float = (value: number, decimals?: number): AttributeValue => ({
+  type: 'float',
+  value,
+  decimals,
+});
 export const quoted = (value: string): AttributeValue => ({ type: 'quoted', value });
 export const enumerated = (value: string): AttributeValue => ({ type: 'enum', value });
 export const resolution = (width: number, height: number): AttributeValue => ({
@@ -21,10 +26,13 @@ export const resolution = (width: number, height: number): AttributeValue => ({
 /** Decimal places for floating-point seconds: millisecond precision is below any frame duration. */
 const FLOAT_DECIMALS = 3;
 
-export function formatFloat(value: number): string {
+export function formatFloat(value: number, decimals = FLOAT_DECIMALS): string {
   if (!Number.isFinite(value) || value < 0)
     throw new RangeError(`not a non-negative decimal-floating-point: ${value}`);
-  return value.toFixed(FLOAT_DECIMALS);
+  const fixed = value.toFixed(Math.max(decimals, FLOAT_DECIMALS));
+  // Extra places only where they carry something: 0.10000 stays 0.100, 0.13333 stays as it is.
+  const extra = Math.max(decimals - FLOAT_DECIMALS, 0);
+  return extra === 0 ? fixed : fixed.replace(new RegExp(`0{1,${extra}}$`), '');
 }
 
 function formatValue(value: AttributeValue): string {
@@ -35,7 +43,7 @@ function formatValue(value: AttributeValue): string {
       }
       return String(value.value);
     case 'float':
-      return formatFloat(value.value);
+      return formatFloat(value.value, value.decimals);
     case 'quoted':
       if (/["\r\n]/.test(value.value))
         throw new RangeError(`quoted-string may not contain quotes or line breaks`);

@@ -6,13 +6,17 @@ import {
 } from 'aws-cdk-lib/aws-cloudfront';
 import type { Construct } from 'constructs';
 import type { Behaviour } from '../../../core/contracts/delivery.js';
+import { playlistFunctionCode } from '../../../core/contracts/playlist-freshness.js';
 import { playbackFunctionCode } from '../../../core/sessions/playback-function.js';
 
 /** Stands in for the store id in the function source: the real id is a deploy-time token, not a literal. */
 const KVS_ID_PLACEHOLDER = 'mirror-kvs-id-placeholder';
 
 export interface ViewerFunctions {
-  /** By the table's `viewerRequest` name; `playbackCheck` only when playback protection is on. */
+  /**
+   * By the table's `viewerRequest` name; `playbackCheck` only when playback protection is on; `playlistFreshness`
+   * always (it carries the playback check when protection is on: one viewer-request function per behaviour).
+   */
   readonly functions: Partial<Record<NonNullable<Behaviour['viewerRequest']>, EdgeFunction>>;
   /** Holds the playback token secret (key `playback-secret`) when playback protection is on. */
   readonly playbackKeys?: KeyValueStore;
@@ -27,7 +31,14 @@ export function createViewerFunctions(scope: Construct, playbackProtection: bool
       "function handler(event) { var r = event.request; if (r.uri.endsWith('/')) { r.uri += 'index.html'; } return r; }",
     ),
   });
-  if (!playbackProtection) return { functions: { directoryIndex } };
+  if (!playbackProtection) {
+    const playlistFreshness = new EdgeFunction(scope, 'PlaylistFreshness', {
+      comment: 'Key plain media-playlist requests by a 100 ms bucket, so a new player starts fresh (D31)',
+      runtime: FunctionRuntime.JS_2_0,
+      code: FunctionCode.fromInline(playlistFunctionCode()),
+    });
+    return { functions: { directoryIndex, playlistFreshness } };
+  }
 
   const playbackKeys = new KeyValueStore(scope, 'PlaybackKeys', {
     comment:
@@ -42,5 +53,16 @@ export function createViewerFunctions(scope: Construct, playbackProtection: bool
       playbackFunctionCode(KVS_ID_PLACEHOLDER).replaceAll(KVS_ID_PLACEHOLDER, playbackKeys.keyValueStoreId),
     ),
   });
-  return { functions: { directoryIndex, playbackCheck }, playbackKeys };
+  const playlistFreshness = new EdgeFunction(scope, 'PlaylistFreshness', {
+    comment: 'Check the playback token, then key plain media-playlist requests by a 100 ms bucket (D31)',
+    runtime: FunctionRuntime.JS_2_0,
+    keyValueStore: playbackKeys,
+    code: FunctionCode.fromInline(
+      playlistFunctionCode(playbackFunctionCode(KVS_ID_PLACEHOLDER)).replaceAll(
+        KVS_ID_PLACEHOLDER,
+        playbackKeys.keyValueStoreId,
+      ),
+    ),
+  });
+  return { functions: { directoryIndex, playbackCheck, playlistFreshness }, playbackKeys };
 }

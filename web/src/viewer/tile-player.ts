@@ -2,7 +2,8 @@
 // heartbeat reports.
 import Hls from 'hls.js';
 import { ThroughputEstimate } from '../bandwidth.js';
-import { attachLiveCatchUp, LIVE_HLS_CONFIG, liveTargetFor } from '../live-catchup.js';
+import { attachLiveCatchUp, LIVE_HLS_CONFIG } from '../live-catchup.js';
+import { followLiveTarget } from '../live-target.js';
 import { levelFor, renditionOfPlaylist, resyncPosition } from './tile-model.js';
 
 /** hls.js's guess before it has measured anything (its default, 500 kbps, would starve a grid). */
@@ -50,22 +51,8 @@ export function startPlayer(
     void video.play().catch(() => undefined);
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, () => events.onLevelSwitched());
-  // Aim a little behind the loaded level's PART-HOLD-BACK, which differs between levels of a `wall` stream.
-  let applied: number | undefined;
-  hls.on(Hls.Events.LEVEL_UPDATED, (_event, data) => {
-    const target = liveTargetFor(data.details.partHoldBack, applied);
-    if (target === undefined) return;
-    applied = target;
-    hls.targetLatency = target;
-  });
-  // hls.js keeps the delay it started with; jump once to the live sync point when the first media is buffered.
-  let synced = false;
-  hls.on(Hls.Events.FRAG_BUFFERED, () => {
-    const target = hls.liveSyncPosition;
-    if (synced || target === null) return;
-    synced = true;
-    if (video.currentTime < target - 0.5) video.currentTime = target;
-  });
+  // Aim a little behind the loaded level's PART-HOLD-BACK; jump once to the live sync point (shared with the embed).
+  followLiveTarget(hls, video);
   hls.on(Hls.Events.FRAG_LOADED, (_event, data) => {
     // A part's own figures: for parts hls.js adds each part's bytes to the segment's stats and moves its
     // end on, so those span the parts' publication at the live edge and read as the media bitrate.
