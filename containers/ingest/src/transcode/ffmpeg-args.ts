@@ -58,6 +58,24 @@ export function forceKeyFramesExpr(segmentTargetMs: number): string {
   return `expr:gte(t,n_forced*${segmentTargetMs / MS_PER_S}-${KEYFRAME_SLACK_S})`;
 }
 
+/**
+ * libx264's key frames on the segment grid: a fixed GOP of one segment, no scene-cut key frames, and one forced at
+ * every boundary (the transcode's rungs and the pause slate use the same grid, so their segments align).
+ */
+export function x264KeyframeArgs(fps: number, segmentTargetMs: number): string[] {
+  const gop = String(gopFrames(fps, segmentTargetMs));
+  return [
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
+    '-force_key_frames',
+    forceKeyFramesExpr(segmentTargetMs),
+  ];
+}
+
 /** libx264 tuned for latency: zerolatency drops lookahead and frame threads, which would hold pictures back. */
 export const X264_LOW_LATENCY: readonly string[] = [
   '-c:v',
@@ -154,21 +172,13 @@ function videoArgs(profile: TranscodeProfile, rung: Rung): string[] {
  * boundary). Exported so the local direct feed and the latency benchmark's reference do the same encode.
  */
 export function softwareVideoArgs(rung: Rung, segmentTargetMs: number): string[] {
-  const gop = String(gopFrames(rung.fps, segmentTargetMs));
   return [
     ...(rung.width && rung.height ? ['-vf', `scale=${rung.width}:${rung.height}`] : []),
     '-r',
     String(rung.fps),
     ...X264_LOW_LATENCY,
     ...rateArgs(rung),
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
-    '-force_key_frames',
-    forceKeyFramesExpr(segmentTargetMs),
+    ...x264KeyframeArgs(rung.fps, segmentTargetMs),
     '-pix_fmt',
     'yuv420p',
     '-profile:v',

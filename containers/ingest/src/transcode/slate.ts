@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../../../core/logger.js';
-import { forceKeyFramesExpr, gopFrames } from './ffmpeg-args.js';
+import { x264KeyframeArgs } from './ffmpeg-args.js';
 
 /** What the slate must look like to stand in for the input: the transcoder sees it as one more input run. */
 export interface SlateProfile {
@@ -62,7 +62,6 @@ export function buildSlateArgs(profile: SlateProfile): string[] {
       `,drawtext=fontfile=${profile.fontFile}:text=${text}` +
       `:fontcolor=white:fontsize=${size}:x=(w-text_w)/2:y=(h-text_h)/2`;
   }
-  const gop = String(gopFrames(fps, profile.segmentTargetMs));
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', video];
   if (profile.audio) args.push('-re', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=stereo');
   args.push('-map', '0:v:0');
@@ -71,16 +70,9 @@ export function buildSlateArgs(profile: SlateProfile): string[] {
     ...SLATE_X264,
     '-b:v',
     `${SLATE_VIDEO_KBPS}k`,
-    '-g',
-    gop,
-    '-keyint_min',
-    gop,
-    '-sc_threshold',
-    '0',
     '-bf',
     '0',
-    '-force_key_frames',
-    forceKeyFramesExpr(profile.segmentTargetMs),
+    ...x264KeyframeArgs(fps, profile.segmentTargetMs),
     '-pix_fmt',
     'yuv420p',
     '-profile:v',
