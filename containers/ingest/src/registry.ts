@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { StreamRegistry } from '../../../core/adapters/streams/registry.js';
 import type { Logger } from '../../../core/logger.js';
@@ -67,13 +66,12 @@ export class RegistryFollower {
    * streams and operators their keys (every task holds every record, so any one of them restores the registry).
    */
   async resync(): Promise<void> {
-    const epoch = await this.redis.get(streamKeys.epoch);
+    const epoch = await this.registry.epoch();
     // Any stream record implies an epoch (written with the first stream, or by load() for an older registry), so
     // none while this task holds records means the data set is gone, whether or not this task ever read the epoch
     // (it may have started before the first stream existed).
     if (epoch === null && this.records.size > 0) {
-      const restoreAs = this.epoch ?? randomBytes(8).toString('hex');
-      const written = await this.registry.restore([...this.records.values()], restoreAs);
+      const written = await this.registry.restore([...this.records.values()], this.epoch ?? undefined);
       this.log.warn('stream registry restored after Redis lost its data', {
         streams: this.records.size,
         written,
@@ -92,9 +90,8 @@ export class RegistryFollower {
       this.records.delete(id);
       this.target.remove(id);
     }
-    // A registry from before epochs gets one now (NX: every task agrees on the first one written).
-    if (ids.length > 0) await this.redis.set(streamKeys.epoch, randomBytes(8).toString('hex'), 'NX');
-    this.epoch = await this.redis.get(streamKeys.epoch);
+    // A registry from before epochs gets one now.
+    this.epoch = ids.length > 0 ? await this.registry.ensureEpoch() : await this.registry.epoch();
   }
 
   async refresh(streamId: string): Promise<void> {

@@ -69,6 +69,9 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
+/** A new registry epoch: random, so a registry rebuilt after a data loss never repeats the lost one by chance. */
+const newEpoch = (): string => randomBytes(8).toString('hex');
+
 /**
  * The stream registry in Redis: records, the creation-ordered index, publish-key lookups, and a change
  * notification on every write (ingest tasks follow it to refresh their native passphrase table).
@@ -122,17 +125,32 @@ export class StreamRegistry {
       .multi()
       .zadd(streamKeys.index, Date.parse(at), id)
       .set(streamKeys.byPublishKey(record.publishKey), id)
-      .set(streamKeys.epoch, randomBytes(8).toString('hex'), 'NX')
+      .set(streamKeys.epoch, newEpoch(), 'NX')
       .publish(channels.streamChanges, change('upsert', id))
       .exec();
     return { record, created: true };
+  }
+
+  /** The registry's epoch (streamKeys.epoch), null when none is stored: no stream yet, or the data set was lost. */
+  epoch(): Promise<string | null> {
+    return this.redis.get(streamKeys.epoch);
+  }
+
+  /**
+   * The epoch, written first if missing (NX: every caller agrees on the first one written). For registries from
+   * before epochs, which have streams but none.
+   */
+  async ensureEpoch(): Promise<string> {
+    const candidate = newEpoch();
+    await this.redis.set(streamKeys.epoch, candidate, 'NX');
+    return (await this.epoch()) ?? candidate;
   }
 
   /**
    * Writes records back after Redis lost its data set (an ingest task held them in memory), each only where nothing
    * is stored under its keys now, with the epoch they were read under. Returns how many records were written.
    */
-  async restore(records: readonly StreamRecord[], epoch: string): Promise<number> {
+  async restore(records: readonly StreamRecord[], epoch: string = newEpoch()): Promise<number> {
     let written = 0;
     for (const record of records) {
       const [[, stored] = []] =
