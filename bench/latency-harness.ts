@@ -36,6 +36,8 @@ export interface PlayerReport {
   readonly currentTimeStart: number;
   readonly currentTimeEnd: number;
   readonly stalls: number;
+  /** `getVideoPlaybackQuality().droppedVideoFrames` at the end. */
+  readonly droppedFrames: number;
   readonly fatalErrors: string[];
   readonly nonFatalErrors: Record<string, number>;
   /** Wall-clock ms from attach to the first `playing` event. */
@@ -110,6 +112,7 @@ window.__start = (targets, sampleEveryMs) => {
 window.__report = () => window.__players.map((p) => ({
   name: p.name, latenciesMs: p.latencies, behindEdgeMs: p.behind, hlsLatencyS: Number.isFinite(p.hls.latency) ? p.hls.latency : null,
   currentTimeStart: p.firstTime ?? 0, currentTimeEnd: p.video.currentTime, stalls: p.stalls, fatalErrors: p.fatal,
+  droppedFrames: p.video.getVideoPlaybackQuality ? p.video.getVideoPlaybackQuality().droppedVideoFrames : 0,
   nonFatalErrors: p.nonFatal, startupMs: p.startupMs, partTargetS: p.partTarget }));
 </script></body></html>`;
 

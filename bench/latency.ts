@@ -93,6 +93,7 @@ function summarize(report: PlayerReport) {
     p50_ms: percentile(report.latenciesMs, 50),
     p95_ms: percentile(report.latenciesMs, 95),
     stalls: report.stalls,
+    dropped_frames: report.droppedFrames,
     behind_edge_p50_ms: percentile(report.behindEdgeMs, 50),
     behind_edge_p95_ms: percentile(report.behindEdgeMs, 95),
     startup_ms: report.startupMs,
@@ -102,6 +103,40 @@ function summarize(report: PlayerReport) {
     non_fatal_errors: report.nonFatalErrors,
     part_target_s: report.partTargetS,
   };
+}
+
+const PLAYER_LABELS: Record<string, string> = {
+  'mirror-llhls': "Mirror's harness player (the viewer's settings)",
+  'ffmpeg-hls': "ffmpeg's own HLS muxer (reference, 1 s segments)",
+  hlsjs: 'stock hls.js (`lowLatencyMode` only)',
+  shaka: 'stock Shaka (`streaming.lowLatencyMode` only)',
+  mirror: '`<mirror-player>` embed',
+};
+
+/** The table issue 13 asks for (markdown): PDT latency p50/p95, behind-edge p50, stalls, dropped frames per player. */
+function resultTable(
+  players: ReturnType<typeof summarize>[],
+  stockPlayers: ReturnType<typeof summarizeStock>[],
+  runMinutes: number,
+): string {
+  const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v).toLocaleString('en-US')}`);
+  const rows = [
+    ...players.map((r) => ({ ...r, requests: '—', stallsPerMin: +(r.stalls / runMinutes).toFixed(2) })),
+    ...stockPlayers.map((r) => ({
+      ...r,
+      requests: `${r.playlist_req_s ?? '—'} / ${r.media_req_s ?? '—'}`,
+      stallsPerMin: r.stalls_per_min,
+    })),
+  ];
+  return [
+    '| player | PDT latency p50 / p95 (ms) | behind the edge, p50 (ms) | stalls (per min) | dropped frames | requests/s (playlist / media) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) =>
+        `| ${PLAYER_LABELS[r.player] ?? r.player} | ${ms(r.p50_ms)} / ${ms(r.p95_ms)} | ${ms(r.behind_edge_p50_ms)} | ` +
+        `${r.stalls} (${r.stallsPerMin ?? '—'}) | ${r.dropped_frames} | ${r.requests} |`,
+    ),
+  ].join('\n');
 }
 
 const dataDir = join(ROOT, '.mirror', 'bench-latency');
@@ -205,6 +240,7 @@ try {
     load_average: readFileSync('/proc/loadavg', 'utf8').trim(),
   };
   console.log(JSON.stringify(result, null, 2));
+  console.log(`\n${resultTable(reports, stockReports, minutes)}`);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   writeFileSync(
     join(ROOT, 'bench', 'results', `latency-${Date.now()}.json`),

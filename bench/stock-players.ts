@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Frame, Page } from 'playwright-core';
+import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { SHAKA_LIVE_CONFIG } from '../web/src/embed/player-configs.js';
 import { percentile } from './latency-harness.js';
 
@@ -15,9 +15,11 @@ import { percentile } from './latency-harness.js';
 
 export const STOCK_PLAYERS = ['hlsjs', 'shaka', 'mirror'] as const;
 export type StockPlayer = (typeof STOCK_PLAYERS)[number];
+/** A frame: a player's name, or a player's name with a suffix for a second copy of it (`hlsjs-b`). */
+export type StockFrame = StockPlayer | `${StockPlayer}-${string}`;
 
 export interface StockPlayerReport {
-  readonly player: StockPlayer;
+  readonly player: StockFrame;
   /** Wall clock minus the PROGRAM-DATE-TIME of the frame on screen (ms), one sample every sampleEveryMs. */
   readonly latenciesMs: number[];
   /** The player's own distance behind the live edge (hls.js `latency`, Shaka `stats.liveLatency`), ms. */
@@ -39,13 +41,18 @@ export interface StockPlayerReport {
 
 const require = createRequire(import.meta.url);
 const HLS_JS = readFileSync(require.resolve('hls.js/dist/hls.min.js'), 'utf8');
-const SHAKA_JS = readFileSync(require.resolve('shaka-player/dist/shaka-player.compiled.js'), 'utf8');
+/** `STOCK_PLAYERS_DEBUG=1`: Shaka's debug build (readable stacks in the errors reported) for diagnosis. */
+const SHAKA_BUILD = process.env.STOCK_PLAYERS_DEBUG
+  ? 'shaka-player.compiled.debug.js'
+  : 'shaka-player.compiled.js';
+const SHAKA_JS = readFileSync(require.resolve(`shaka-player/dist/${SHAKA_BUILD}`), 'utf8');
 
 /** One player per frame; `#kind` picks it, `?src=` the playlist. */
 const PLAYER_PAGE = `<!doctype html><html><head><meta charset="utf-8">
 <style>body{margin:0;background:#111}video,mirror-player{width:320px;height:180px;display:block}</style>
 <script src="hls.min.js"></script><script src="shaka.js"></script></head><body><script>
-const kind = location.hash.slice(1);
+// A frame is named after its player, with an optional suffix for a second copy (\`hlsjs-b\`, bench/start-offset-ab.ts).
+const kind = location.hash.slice(1).split('-')[0];
 const src = new URL(location.href).searchParams.get('src');
 const s = { kind, latencies: [], behind: [], stalls: 0, playing: false, attachedAt: Date.now(), startupMs: null,
   playlists: 0, media: 0, firstSampleAt: null, lastSampleAt: null, firstTime: null, errors: [], diag: {} };
@@ -55,6 +62,10 @@ new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
     const path = new URL(e.name).pathname;
     if (path.endsWith('.m3u8')) s.playlists++; else if (/\\.(m4s|mp4)$/.test(path)) s.media++;
+    // Parts against whole segments: a player that falls back to segments fetches media already buffered as parts.
+    const file = path.slice(path.lastIndexOf('/') + 1);
+    const media = file.startsWith('part-') ? 'parts' : file.startsWith('seg-') ? 'segments' : null;
+    if (media) s.diag[media] = (s.diag[media] || 0) + 1;
   }
 }).observe({ type: 'resource', buffered: true });
 function watch(video) {
@@ -106,8 +117,9 @@ function stockShaka(video, config) {
   const fail = (what) => { if (s.errors.length < 20) s.errors.push(what); else s.moreErrors = (s.moreErrors || 0) + 1; };
   player.addEventListener('error', (e) => {
     const d = e.detail || {};
+    // A code-less error is a script exception inside Shaka: its stack says where.
     fail('shaka:' + d.code + ':' + d.severity + ':' + String(d.message || '').slice(0, 80) + ':' +
-      JSON.stringify(d.data || []).slice(0, 160));
+      JSON.stringify(d.data || []).slice(0, 160) + (d.code === undefined && d.stack ? ':' + String(d.stack).slice(0, 600) : ''));
   });
   player.attach(video).then(() => player.load(src)).catch((e) => fail('shaka load:' + (e.code || e)));
   const atStalls = [];
@@ -116,10 +128,12 @@ function stockShaka(video, config) {
     if (atStalls.length >= 10 || !s.playing) return;
     const b = video.buffered;
     const range = player.seekRange();
+    const start = player.getPresentationStartTimeAsDate();
     const pdt = player.getPlayheadTimeAsDate();
     atStalls.push({ bufferAheadMs: b.length ? Math.round((b.end(b.length - 1) - video.currentTime) * 1000) : null,
       ranges: b.length, seekEndMinusTimeMs: Math.round((range.end - video.currentTime) * 1000),
-      clockMinusSeekEndMs: Math.round(Date.now() - range.end * 1000),
+      // The seek-range end as a date (presentation start + range end): how far behind the clock Shaka's own edge is.
+      clockMinusSeekEndMs: start ? Math.round(Date.now() - start.getTime() - range.end * 1000) : null,
       pdtLatencyMs: pdt ? Date.now() - pdt.getTime() : null });
   });
   s.diag.shaka = () => {
@@ -171,7 +185,7 @@ window.__report = () => {
     diag.laterEdgeAgeP50Ms = sorted.length ? sorted[Math.floor(sorted.length / 2)] : null;
     delete diag.laterEdgeAges;
   }
-  return { player: s.kind, latenciesMs: s.latencies, behindEdgeMs: s.behind, stalls: s.stalls,
+  return { player: location.hash.slice(1), latenciesMs: s.latencies, behindEdgeMs: s.behind, stalls: s.stalls,
     droppedFrames: q.droppedVideoFrames, playlistRequests: s.playlists - (s.playlists0 || 0),
     mediaRequests: s.media - (s.media0 || 0),
     sampledS: s.firstSampleAt === null ? 0 : (s.lastSampleAt - s.firstSampleAt) / 1000,
@@ -183,6 +197,8 @@ window.__report = () => {
 
 /** What the frames load from /__stock/ (answered by the browser driver, not the edge). */
 const STOCK_FILES: Record<string, { contentType: string; body: string }> = {
+  // A blank page of the edge's origin to hold the frames: the viewer's own pages forbid frames (their CSP, D39).
+  'host.html': { contentType: 'text/html', body: '<!doctype html><html><body></body></html>' },
   'player.html': { contentType: 'text/html', body: PLAYER_PAGE },
   'hls.min.js': { contentType: 'text/javascript', body: HLS_JS },
   'shaka.js': { contentType: 'text/javascript', body: SHAKA_JS },
@@ -196,6 +212,14 @@ async function routeStock(page: Page, origin: string): Promise<void> {
   });
 }
 
+/** A new page of `origin` with nothing on it, for addStockPlayers beside a page that forbids frames. */
+export async function openStockHost(context: BrowserContext, origin: string): Promise<Page> {
+  const page = await context.newPage();
+  await routeStock(page, origin);
+  await page.goto(`${origin}/__stock/host.html`);
+  return page;
+}
+
 /**
  * Adds a frame per player to `page` (a page of `origin`, the edge, so /mirror-player.js is the build the edge serves),
  * each playing `src`, and starts them. The frames' requests for /__stock/* are answered here.
@@ -204,7 +228,7 @@ export async function addStockPlayers(
   page: Page,
   origin: string,
   src: string,
-  players: readonly StockPlayer[] = STOCK_PLAYERS,
+  players: readonly StockFrame[] = STOCK_PLAYERS,
   sampleEveryMs = 250,
 ): Promise<void> {
   await routeStock(page, origin);
@@ -214,7 +238,7 @@ export async function addStockPlayers(
 async function addFrames(
   page: Page,
   src: string,
-  players: readonly StockPlayer[],
+  players: readonly StockFrame[],
   sampleEveryMs: number,
 ): Promise<void> {
   await page.evaluate(
@@ -255,7 +279,7 @@ async function waitForFrame(page: Page, name: string): Promise<Frame> {
 
 export async function readStockReports(
   page: Page,
-  players: readonly StockPlayer[] = STOCK_PLAYERS,
+  players: readonly StockFrame[] = STOCK_PLAYERS,
 ): Promise<StockPlayerReport[]> {
   const reports: StockPlayerReport[] = [];
   for (const name of players) {

@@ -2,8 +2,10 @@ import HLS from 'hls-parser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMediaPlaylist,
+  buildMultivariantPlaylist,
   nextPart,
   renderMediaPlaylist,
+  renderMultivariantPlaylist,
   Segmenter,
   skippableSegments,
 } from '../../core/hls/index.js';
@@ -100,5 +102,17 @@ describe.each(cases)("Apple's LL-HLS server rules: $profile, $partMs ms parts", 
     const next = nextPart(timeline);
     expect(hints).toEqual([`mh3k2x9a7q4f/part-${next.msn}-${next.part}.m4s`]);
     expect(parsed.segments.every((s) => s.programDateTime instanceof Date)).toBe(true);
+  });
+
+  it('leaves where to start to the player: no EXT-X-START in a live playlist (RFC 8216bis 4.4.2.2, D35)', () => {
+    // A live playlist's TIME-OFFSET SHOULD NOT be within 3 target durations of its end: a compliant one would hold
+    // every player 3 s back, and one nearer the end would move Safari, AVPlayer and Media3 as well as hls.js (D35).
+    const multivariant = renderMultivariantPlaylist(
+      buildMultivariantPlaylist([
+        { name: '360p', info: { codecs: ['avc1.64001e', 'mp4a.40.2'], width: 640, height: 360 }, timeline },
+      ]),
+    );
+    expect(text).not.toContain('#EXT-X-START');
+    expect(multivariant).not.toContain('#EXT-X-START');
   });
 });
