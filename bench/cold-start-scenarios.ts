@@ -18,6 +18,20 @@ import { createStreams, withToken } from '../test/session/helpers.js';
 export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mirror/bench-AbCdEf';
 /** The session-signing secret the stand-in serves (the bench creates the heartbeat's session with it). */
 const SESSION_SECRET = 'b'.repeat(64);
+/** The origin-verify value CloudFront adds to API requests (D39); the heartbeat carries it. */
+const ORIGIN_VERIFY = 'o'.repeat(40);
+
+/**
+ * One JSON secret that reads as every secret a function reads at cold start: the Redis AUTH token (`password`), the
+ * session secret (`secret`), the origin-verify values (`current`) and the playback key ring (`version`, `keys`).
+ */
+const BENCH_SECRET = {
+  password: 'bench-auth-token',
+  secret: SESSION_SECRET,
+  current: ORIGIN_VERIFY,
+  version: 1,
+  keys: [{ kid: 'bench1', secret: 'k'.repeat(64), createdAtMs: 0, activeFromMs: 0 }],
+};
 
 /**
  * Secrets Manager's GetSecretValue answered locally, one JSON secret holding the Redis AUTH token and the session
@@ -28,12 +42,7 @@ export async function startSecretsStandIn(): Promise<{ url: string; server: Serv
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(
-        JSON.stringify({
-          ARN: SECRET_ARN,
-          SecretString: JSON.stringify({ password: 'bench-auth-token', secret: SESSION_SECRET }),
-        }),
-      );
+      res.end(JSON.stringify({ ARN: SECRET_ARN, SecretString: JSON.stringify(BENCH_SECRET) }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -97,7 +106,13 @@ export async function scenarioOf(
     };
   }
   if (name === 'session') {
-    const env = { ...common, MIRROR_SESSION_SECRET_ARN: SECRET_ARN, MIRROR_PLAYBACK_PROTECTION: 'on' };
+    const env = {
+      ...common,
+      MIRROR_SESSION_SECRET_ARN: SECRET_ARN,
+      MIRROR_PLAYBACK_PROTECTION: 'on',
+      MIRROR_PLAYBACK_KEYS_SECRET_ARN: SECRET_ARN,
+      MIRROR_ORIGIN_VERIFY_SECRET_ARN: SECRET_ARN,
+    };
     readEnv(SessionEnv, env);
     const app = createSessionApp({ redis, logger: capturingLogger([]), secret: SESSION_SECRET });
     const created = await app.handle({
@@ -110,7 +125,7 @@ export async function scenarioOf(
     const tile = { widthPx: 640, heightPx: 360, droppedFrames: 0, decodedFrames: 150 };
     const event = apiGatewayEvent('POST', `/api/sessions/${sessionId}/heartbeat`, {
       body: { bandwidthKbps: 5000, tiles: [tile] },
-      headers: { authorization: `Bearer ${token}` },
+      headers: { authorization: `Bearer ${token}`, 'x-mirror-origin-verify': ORIGIN_VERIFY },
     });
     return { env, firstRequest: async () => ({ event, status: 200 }) };
   }

@@ -115,7 +115,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       liveTtlS: options.liveTtlS,
       ingestLog: 'file',
     });
-    const { record } = await platform.registry.create({
+    const { record, credentials } = await platform.registry.create({
       id: STREAM_ID,
       name: 'Fault suite',
       ladder: options.ladder,
@@ -123,7 +123,10 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       encrypted: true,
       keyLength: 16,
     });
-    const srtUrl = srtUrls(record, { host: link?.host ?? '127.0.0.1', port: platform.ports.srt }).url;
+    const srtUrl = srtUrls(
+      { ...record, ...credentials! },
+      { host: link?.host ?? '127.0.0.1', port: platform.ports.srt },
+    ).url;
     const clipsDir = join(options.dataDir, 'clips');
     const clip = (width: number, height: number) =>
       ensureClip(clipsDir, {

@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { build, type Metafile } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 import {
   esbuildOptions,
   OPENAPI_FILE,
@@ -28,13 +28,18 @@ export interface BuiltBundle {
 
 /**
  * Builds one handler as AppFunction does (FUNCTION_BUNDLING through `esbuildOptions`) into `dir`, with the OpenAPI
- * document AppFunction ships beside it.
+ * document AppFunction ships beside it. `plugins` only for the bench's references (the bundle as it was before a
+ * change): what deploys has none.
  */
-export async function buildFunctionBundle(name: string, dir: string): Promise<BuiltBundle> {
+export async function buildFunctionBundle(
+  name: string,
+  dir: string,
+  plugins: Plugin[] = [],
+): Promise<BuiltBundle> {
   mkdirSync(dir, { recursive: true });
   const entry = join(REPO_ROOT, 'functions', name, 'handler.ts');
   const file = join(dir, 'index.mjs');
-  const result = await build({ ...esbuildOptions(entry, file), metafile: true });
+  const result = await build({ ...esbuildOptions(entry, file), metafile: true, plugins });
   const document = openApiDocumentOf(entry);
   if (document !== undefined) copyFileSync(join(REPO_ROOT, document), join(dir, OPENAPI_FILE));
   const output =

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { type IngestService, startIngestService } from '../containers/ingest/src/service.js';
 import type { RenditionSink, RenditionSinkFactory } from '../core/media/rendition-sink.js';
 import { channels, streamKeys } from '../core/streams/keys.js';
-import type { StreamRecord } from '../core/streams/schema.js';
+import type { LegacyStreamRecord as StreamRecord } from '../core/streams/schema.js';
 import { freeUdpPort, type Pusher, pushSrt } from '../test/ingest/media.js';
 import { type RedisServer, startRedis } from '../test/support/redis.js';
 

@@ -19,6 +19,8 @@ export interface HttpResponse {
   /** Header names in lower case. */
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Uint8Array;
+  /** Set-Cookie values, one header each (a header map holds one): the session's per-stream playback cookies. */
+  readonly cookies?: readonly string[];
 }
 
 export interface HttpApp {

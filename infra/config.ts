@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EntitlementSettings } from '../core/auth/settings.js';
 import { DEFAULT_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS } from '../core/hls/constants.js';
 import { LADDERS, LadderPreset } from '../core/ladder.js';
 import { LONGEST_SEGMENT_TARGET_MS, SHORTEST_SEGMENT_TARGET_MS } from '../core/latency-profiles.js';
@@ -176,10 +177,44 @@ const deliverySchema = z
     /** Origins allowed to fetch playlists and media cross-origin. */
     corsAllowOrigins: z.array(z.string().min(1)).min(1),
     /**
-     * Playback protection (docs/sessions.md): a CloudFront Function checks the session's playback token on playlists
-     * and media, and the session function issues tokens. Needs the one-time secret copy into the KeyValueStore.
+     * Playback protection (docs/sessions.md, D37): a CloudFront Function checks the session's per-stream playback
+     * tokens on playlists and media, signed with playback keys the deployment keeps and loads into the edge's
+     * KeyValueStore itself. On in prod; off in dev (and locally) so any player can open a playlist URL.
      */
     playbackProtection: z.boolean(),
+    /**
+     * Visibility of a stream created without one (decision D36): `private` (only viewers with an entitlement see and
+     * open it) in prod, `public` in dev and locally, so a new stream plays there as before.
+     */
+    defaultVisibility: z.enum(['public', 'private']),
+    /**
+     * Keys trusted for customers' viewer entitlements (D36): `jwksUrl` and/or inline `keys` (a JWKS document or PEM),
+     * with the `issuer`/`audience` their tokens must carry. Mirror's own key is trusted besides; unset, only it.
+     */
+    entitlements: z.optional(EntitlementSettings),
+    /** Days a playback key signs before the schedule rotates it (the key it replaces stays valid ~2.5 min more). */
+    playbackKeyRotationDays: z.int().min(1).max(365),
+    /**
+     * The HTTP API's own custom domain (D39): with it the execute-api endpoint is disabled and CloudFront and SigV4
+     * callers use this name (a CNAME to the ApiDomainTarget output); the certificate is in the stack's region.
+     */
+    apiDomain: z
+      .object({
+        domainName: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a lowercase DNS name'),
+        certificateArn: z
+          .string()
+          .regex(
+            /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/,
+            "must be an ACM certificate ARN in the stack's region",
+          ),
+      })
+      .strict()
+      .optional(),
+    /** Secrets Manager VersionId of the origin-verify secret CloudFront sends (set on a rotation, docs/operations.md). */
+    originVerifyVersion: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{32,64}$/, 'must be a Secrets Manager VersionId')
+      .optional(),
   })
   .strict()
   .refine((v) => (v.domainNames === undefined) === (v.certificateArn === undefined), {
@@ -353,7 +388,13 @@ const BASE = {
     recordingTransitionDays: 7,
   },
   redis: { nodeType: 'cache.r7g.large', replicas: 1 },
-  delivery: { priceClass: 'PriceClass_All', corsAllowOrigins: ['*'], playbackProtection: false },
+  delivery: {
+    priceClass: 'PriceClass_All',
+    corsAllowOrigins: ['*'],
+    playbackProtection: false,
+    playbackKeyRotationDays: 30,
+    defaultVisibility: 'public',
+  },
   // Manifest reserved concurrency derived from the ingest sizing (derivedManifestConcurrency), e.g. prod at full
   // capacity: 10 tasks x 8 streams x 3 rungs (full ladder) x 3 held requests = 720, plus 10 % = 800, which leaves 200
   // of a default account's 1000 for session, control and everything else (AWS keeps at least 100 unreserved).
@@ -379,6 +420,9 @@ export const STAGES: Readonly<Record<string, unknown>> = {
     stage: 'prod',
     ingest: { ...BASE.ingest, minTasks: 2, maxTasks: 10 },
     redis: { nodeType: 'cache.r7g.large', replicas: 2 },
+    // Only a session's viewers play its streams (D37): the edge checks playback tokens.
+    // Private unless the operator says otherwise (D36): a new stream is seen only by entitled viewers.
+    delivery: { ...BASE.delivery, playbackProtection: true, defaultVisibility: 'private' },
     // The seed's audience: 25 streams x 5,000 viewers. Its functions reserve more than a default account allows: the
     // quota below must be requested before the first prod deploy (docs/scale.md lists every quota this needs).
     audience: { expectedViewers: 125_000, lambdaConcurrencyQuota: 2_000 },

@@ -1,20 +1,27 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../core/adapters/live/live-state.js';
+import { RedisPartStore } from '../core/adapters/live/part-store.js';
 import { LiveWaiters } from '../core/adapters/live/waiters.js';
 import { createLogger } from '../core/adapters/log.js';
 import type { SrtEndpoint } from '../core/adapters/streams/registry.js';
+import { mirrorSigningKey } from '../core/auth/keys.js';
 import type { HttpApp } from '../core/http.js';
 import type { MediaStorage } from '../core/storage/index.js';
+import type { DataKeyProvider } from '../core/streams/secrets.js';
 import { bearerAuthenticator, createControlApp } from '../functions/control/app.js';
 import { createManifestApp } from '../functions/manifest/app.js';
 import { createSessionApp } from '../functions/session/app.js';
+import { entitlementSettings, stageEntitlementVerifier } from '../functions/session/entitlements.js';
+import { staticSigner } from '../functions/session/playback-signer.js';
 import { buildWebAppSync } from '../web/build.js';
 import { selfSignedCertificate } from './edge/cert.js';
 import { Edge } from './edge/edge.js';
 import { type EdgeServer, listenEdge } from './edge/server.js';
 import { createWebOrigin } from './edge/static-origin.js';
 import type { ViewerRequestFunction } from './edge/viewer-request.js';
+import type { LocalPlaybackKeys } from './playback-keys.js';
 import type { Teardown } from './teardown.js';
 
 /** The three Lambda apps, built as their handlers build them, on the local redis-server and media storage. */
@@ -32,19 +39,31 @@ export interface AppsOptions {
   /** Where encoders reach the SRT listener (for the credentials the control API hands out). */
   readonly srt: SrtEndpoint;
   readonly sessionSecret: string;
-  readonly playbackProtection: boolean;
+  /** Playback protection's key ring (D37): the session app signs from it, the control API rotates it. */
+  readonly playbackKeys?: LocalPlaybackKeys;
+  /** Each app's own connection as its component's ACL user (D38); `redis` (the operator's) where absent. */
+  readonly componentRedis?: Readonly<Partial<Record<'control' | 'manifest' | 'session', Redis>>>;
+  /** Seals new SRT passphrases (the local key file, as KMS on AWS). */
+  readonly keys?: DataKeyProvider;
 }
 
 export function createApps(options: AppsOptions, teardown: Teardown): LocalApps {
+  // Mirror's entitlement key, new at each start (D36): streams stay public by default here, so `npm start` plays as
+  // before; /api/control/viewer-tokens mints for private ones. MIRROR_ENTITLEMENTS adds a customer's keys.
+  const viewerTokenSecret = randomBytes(32).toString('base64url');
+  const redisOf = (app: 'control' | 'manifest' | 'session') => options.componentRedis?.[app] ?? options.redis;
   const control = createControlApp({
-    redis: options.redis,
+    redis: redisOf('control'),
+    ...(options.keys ? { keys: options.keys } : {}),
     logger: createLogger('control'),
     srt: options.srt,
     authenticate: bearerAuthenticator(options.controlToken),
+    viewerTokenKey: mirrorSigningKey(viewerTokenSecret),
+    ...(options.playbackKeys ? { playbackKeys: options.playbackKeys } : {}),
   });
-  const live = new LiveState(options.redis);
+  const live = new LiveState(redisOf('manifest'));
   // One subscriber connection per process carries every blocking request's wake-up.
-  const subscriber = options.redis.duplicate();
+  const subscriber = redisOf('manifest').duplicate();
   // Reconnects on its own after redis-server comes back (the fault suite); the waiters see the outage as timeouts.
   subscriber.on('error', () => undefined);
   teardown.add(() => subscriber.disconnect());
@@ -52,13 +71,21 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
     live,
     waiters: new LiveWaiters(subscriber, live),
     storage: options.storage,
+    parts: new RedisPartStore(redisOf('manifest')),
     logger: createLogger('manifest'),
   });
   const session = createSessionApp({
-    redis: options.redis,
+    redis: redisOf('session'),
     logger: createLogger('session'),
     secret: options.sessionSecret,
-    playbackProtection: options.playbackProtection,
+    verifyEntitlement: stageEntitlementVerifier(
+      entitlementSettings(process.env.MIRROR_ENTITLEMENTS),
+      viewerTokenSecret,
+      Date.now,
+    ),
+    ...(options.playbackKeys
+      ? { playbackSigner: staticSigner(options.playbackKeys.ring.bind(options.playbackKeys), Date.now) }
+      : {}),
   });
   return { control, manifest, session };
 }

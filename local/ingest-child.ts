@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { LadderPreset } from '../core/ladder.js';
 import { freeTcpPort } from './ports.js';
 import { type ChildExit, type Managed, signalAndWait, startManaged } from './processes.js';
+import { localSecretsKeyFile } from './redis.js';
 import { ROOT } from './root.js';
 import type { Teardown } from './teardown.js';
 
@@ -122,6 +123,8 @@ function spawnIngest(
       env: {
         ...process.env,
         MIRROR_REDIS_URL: options.redisUrl,
+        // The key file that opens the streams' sealed passphrases (KMS Decrypt on AWS, D38).
+        MIRROR_SECRETS_KEY_FILE: localSecretsKeyFile(options.dataDir),
         MIRROR_SRT_PORT: String(options.srtPort),
         MIRROR_HEALTH_PORT: String(healthPort),
         MIRROR_GPU: options.gpu,

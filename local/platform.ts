@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createLogger } from '../core/adapters/log.js';
+import { createRedisClient } from '../core/adapters/redis.js';
+import { FileDataKeys } from '../core/adapters/streams/data-keys.js';
 import { StreamRegistry } from '../core/adapters/streams/registry.js';
 import { type LadderPreset, TILE_RUNG } from '../core/ladder.js';
 import {
@@ -17,11 +19,12 @@ import { playbackViewerRequest } from './edge/viewer-request.js';
 import { directFeeds, srtFeeds } from './encoders/feeds.js';
 import { type IngestHandle, startIngestChild } from './ingest-child.js';
 import { type StreamStatus, statusReader } from './platform-status.js';
+import { LocalPlaybackKeys } from './playback-keys.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
-import { type RedisServerHandle, startLocalRedis } from './redis.js';
+import { localSecretsKeyFile, type RedisServerHandle, startLocalRedis } from './redis.js';
 import { ROOT } from './root.js';
 import type { S3Handle } from './s3.js';
-import { type StorageKind, startStorage } from './storage.js';
+import { mediaAsServed, type StorageKind, startStorage } from './storage.js';
 import { createStreams, type PlatformStream, type StreamSpec } from './synthetic-streams.js';
 import { Teardown } from './teardown.js';
 
@@ -114,7 +117,7 @@ export interface Platform {
   readonly redisUrl: string;
   /** The media directory with `local` storage (empty with `s3`). */
   readonly mediaDir: string;
-  /** The platform's media storage (the directory, or the bucket on s3rver), for reads and checks. */
+  /** The platform's media storage (the directory, or the bucket on s3rver); reads as served (parts from Redis, D33). */
   readonly storage: MediaStorage;
   /** redis-server, to kill and start again (the fault suite). */
   readonly redisServer: RedisServerHandle;
@@ -125,6 +128,8 @@ export interface Platform {
   readonly streams: readonly PlatformStream[];
   readonly edge: Edge;
   readonly registry: StreamRegistry;
+  /** The playback key ring, with playback protection on (rotate it as the control API does). */
+  readonly playbackKeys?: LocalPlaybackKeys;
   /** Pids of every process the platform started (for checks that nothing is left running). */
   pids(): number[];
   /** Ports the platform listens on. */
@@ -166,15 +171,39 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
   const mediaDir = join(options.dataDir, 'media');
   teardown.guardExit();
 
-  const { url: redisUrl, redis, server: redisServer } = await startLocalRedis(ports.redis, teardown);
+  const {
+    url: redisUrl,
+    redis,
+    server: redisServer,
+    componentUrls,
+  } = await startLocalRedis(ports.redis, teardown);
+  // Each app as its own Redis user (D38), as on AWS: the manifest and session cannot read secrets.
+  const componentRedis = Object.fromEntries(
+    (['control', 'manifest', 'session'] as const).map((app) => {
+      const client = createRedisClient(componentUrls[app], { autoPipelining: true });
+      client.on('error', () => undefined); // outages reach the apps' callers (503), as on Lambda
+      teardown.add(() => client.disconnect());
+      return [app, client];
+    }),
+  );
+  // The SRT passphrases' master key (KMS's stand-in), kept across runs in the data directory.
+  const keys = new FileDataKeys(localSecretsKeyFile(options.dataDir));
   const media = await startStorage(options.storage ?? 'local', options.dataDir, teardown);
   const controlToken = options.controlToken ?? randomBytes(18).toString('base64url');
   const srt = { host: '127.0.0.1', port: ports.srt };
   // The session secret; with protection on, also what the edge function's KeyValueStore holds.
   const sessionSecret = randomBytes(32).toString('base64url');
-  const playbackProtection = options.playbackProtection === true;
+  // Playback protection's key ring (D37), filled with its first key as a deploy fills the real one.
+  const playbackKeys = options.playbackProtection === true ? new LocalPlaybackKeys() : undefined;
+  if (playbackKeys) {
+    await playbackKeys.run('maintain');
+    // The schedule's local twin: retires a rotated-out key once its last token has expired.
+    const upkeep = setInterval(() => void playbackKeys.run('maintain'), 60_000);
+    upkeep.unref();
+    teardown.add(() => clearInterval(upkeep));
+  }
   const apps = createApps(
-    { redis, storage: media.storage, controlToken, srt, sessionSecret, playbackProtection },
+    { redis, componentRedis, keys, storage: media.storage, controlToken, srt, sessionSecret, playbackKeys },
     teardown,
   );
   const { edge, server } = await serveEdge(
@@ -184,7 +213,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       dataDir: options.dataDir,
       httpsPort: ports.https,
       httpPort: ports.http,
-      viewerRequest: playbackProtection ? playbackViewerRequest(sessionSecret) : undefined,
+      viewerRequest: playbackKeys ? playbackViewerRequest(playbackKeys.lookup) : undefined,
     },
     teardown,
   );
@@ -197,7 +226,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     const { ladder, gpu, dataDir, ingestLog: log, liveTtlS } = options;
     ingest = await startIngestChild(
       {
-        redisUrl,
+        redisUrl: componentUrls.ingest,
         storage: media.ingest,
         srtPort: ports.srt,
         ladder,
@@ -209,7 +238,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       teardown,
     );
   }
-  const registry = new StreamRegistry(redis);
+  const registry = new StreamRegistry(redis, undefined, { keys });
   const { streams, feeds } = await createStreams(
     {
       registry,
@@ -247,13 +276,14 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     controlToken,
     redisUrl,
     mediaDir,
-    storage: media.storage,
+    storage: mediaAsServed(apps.manifest, media.storage),
     redisServer,
     ...(media.s3 === undefined ? {} : { s3: media.s3 }),
     ...(ingest === undefined ? {} : { ingest }),
     streams,
     edge,
     registry,
+    ...(playbackKeys === undefined ? {} : { playbackKeys }),
     ports: { https: server.httpsPort, http: server.httpPort, srt: ports.srt, redis: ports.redis },
     pids: () => teardown.pids(),
     status,

@@ -77,8 +77,8 @@ if (example !== undefined) {
 }
 if (platform.options.playbackProtection === true) {
   lines.push(
-    '  Protection  on: playlists and media answer 403 without the mirror_playback cookie or ?token=',
-    `              (the viewer gets both from POST ${SESSIONS_PATH})`,
+    "  Protection  on: playlists and media answer 403 without the stream's mirror_play cookie or ?token=",
+    `              (the viewer gets them from POST ${SESSIONS_PATH}; rotate: POST /api/control/playback-keys/rotate)`,
   );
 }
 if (platform.s3 !== undefined) {

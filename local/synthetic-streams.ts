@@ -1,6 +1,7 @@
 import { type SrtEndpoint, type StreamRegistry, srtUrls } from '../core/adapters/streams/registry.js';
 import { type LadderPreset, smallestRung } from '../core/ladder.js';
 import type { LatencyProfile } from '../core/latency-profiles.js';
+import type { StreamCredentials } from '../core/streams/schema.js';
 import { DEFAULT_CLIP } from './encoders/args.js';
 import { availableFont, ensureClip } from './encoders/clip.js';
 import type { Feed, FeedFactory } from './encoders/feeds.js';
@@ -76,7 +77,7 @@ async function register(
   spec: StreamSpec = {},
 ): Promise<PlatformStream> {
   const ladder = spec.ladder ?? options.ladder;
-  const { record } = await options.registry.create({
+  const { record, credentials } = await options.registry.create({
     id,
     name,
     ladder,
@@ -88,7 +89,8 @@ async function register(
   return {
     id: record.id,
     name: record.name,
-    srtUrl: srtUrls(record, options.srt).url,
+    // A fresh id: create always issues credentials here (no clientToken, so never a replay).
+    srtUrl: srtUrls({ ...record, ...(credentials as StreamCredentials) }, options.srt).url,
     rendition: smallestRung(ladder).name,
     synthetic,
   };

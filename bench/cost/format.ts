@@ -33,7 +33,7 @@ export function formatReport(report: CostReport, header: string): string[] {
   const exceeded = report.quotas.filter((q) => q.need > q.quota);
   for (const q of exceeded) {
     out.push(
-      `QUOTA ${q.name}: needs ${Math.ceil(q.need).toLocaleString('en-US')}, default ${q.quota.toLocaleString('en-US')}: request an increase`,
+      `QUOTA ${q.name}: needs ${Math.ceil(q.need).toLocaleString('en-US')}, default ${q.quota.toLocaleString('en-US')}: ${q.remedy ?? 'request an increase'}`,
     );
   }
   const ivs = report.alternatives.find((a) => a.key === 'ivs_low_latency');

@@ -1,5 +1,6 @@
-import { LADDERS } from '../../core/ladder.js';
-import { type LatencyProfile, partTargetMsFor } from '../../core/latency-profiles.js';
+import { LADDERS, type Rung } from '../../core/ladder.js';
+import type { LatencyProfile } from '../../core/latency-profiles.js';
+import { partTtlMs } from '../../core/packager/part-store.js';
 import { SESSION_CALL_SECONDS, viewerApiSizing } from '../../core/sessions/api-sizing.js';
 import { dvrWindowDays, HELD_REQUESTS_PER_RENDITION, type StageConfig } from '../../infra/config.js';
 import { type Alternative, alternatives } from './alternatives.js';
@@ -8,6 +9,8 @@ import {
   CLOUDFRONT_LOG_GZIP_BYTES,
   CONTRIBUTION_KBPS,
   DEFAULT_QUOTAS,
+  ELASTICACHE_NODE_MEMORY_GIB,
+  ELASTICACHE_USABLE_SHARE,
   EXPIRY_ROUNDING_DAYS,
   GIB,
   HOURS_PER_DAY,
@@ -17,9 +20,10 @@ import {
   LOG_BUCKET_EXPIRY_DAYS,
   LOG_RETENTION_DAYS,
   NAT_GATEWAYS,
-  PART_EXPIRY_DAYS,
+  PART_INVOCATION_MS,
   REGIONAL_EDGE_CACHES,
   SECONDS_PER_HOUR,
+  VPC_AZS,
 } from './assumptions.js';
 import { CostInputError, segmentMsFor, type TileView, tieredCost, viewerTiles } from './audience.js';
 import { HOURS_PER_MONTH, type Prices } from './prices.js';
@@ -52,6 +56,8 @@ export interface QuotaCheck {
   readonly name: string;
   readonly need: number;
   readonly quota: number;
+  /** What to do when the need exceeds it; `request an increase` by default. */
+  readonly remedy?: string;
 }
 
 export interface CostReport {
@@ -160,7 +166,9 @@ export function costReport(
   );
   const api = tieredCost(monthly(apiPerS * SECONDS_PER_HOUR), prices.apiGateway.httpApiTiers.tiers);
   add('api_gateway', api.usd / HOURS_PER_MONTH, `${fmt(apiPerS)} req/s, monthly tiers`);
-  lines.push(...storageLines(stage, audience, profile, fanIn, partsPerS, prices));
+  const watchedBytesPerS = [...watched.keys()].reduce((s, name) => s + rungBytesPerS(ladder, name), 0);
+  const storage = storageLines(stage, audience, profile, fanIn, { partsPerS, watchedBytesPerS }, prices);
+  lines.push(...storage.lines);
   lines.push(...computeLines(stage, audience, prices));
   const logsGbPerHour =
     ((apiPerS * (API_ACCESS_LOG_BYTES + LAMBDA_PLATFORM_LOG_BYTES) +
@@ -228,6 +236,7 @@ export function costReport(
         need: manifestConcurrency + apiPerS * SESSION_CALL_SECONDS,
         quota: DEFAULT_QUOTAS.lambdaConcurrency,
       },
+      storage.redisMemory,
       {
         name: 'API Gateway requests/s (account)',
         need: apiPerS,
@@ -260,44 +269,65 @@ function checkAudience(stage: CostStage, audience: Audience): void {
   }
 }
 
-/** S3: PUTs of every part and segment of every rung, origin GETs, and what the lifecycle rules keep. */
+/** Average bytes per second of one rung (video + audio), by name. */
+function rungBytesPerS(ladder: readonly Rung[], name: string): number {
+  const rung = ladder.find((r) => r.name === name)!;
+  return ((rung.videoKbps + rung.audioKbps) * 1000) / 8;
+}
+
+/**
+ * Ingest storage (decision D33): parts live in the live state's Redis, so S3 takes one PUT per segment per rung
+ * (and one init segment per rung per broadcast, negligible); players' part requests reach the manifest function,
+ * which reads Redis; what the lifecycle rules keep in S3; and the Redis memory the parts need.
+ */
 function storageLines(
   stage: CostStage,
   audience: Audience,
   profile: LatencyProfile,
   fanIn: number,
-  watchedPartsPerS: number,
+  watched: { readonly partsPerS: number; readonly watchedBytesPerS: number },
   prices: Prices,
-): CostLine[] {
+): { lines: CostLine[]; redisMemory: QuotaCheck } {
   const ladder = LADDERS[stage.media.ladder];
   const segmentMs = segmentMsFor(profile);
-  const putsPerStreamS = ladder.reduce(
-    (s, r) => s + 1000 / partTargetMsFor(profile, ladder, r) + 1000 / segmentMs,
-    0,
-  );
+  const putsPerStreamS = (ladder.length * 1000) / segmentMs;
   const putsPerS = audience.streams * putsPerStreamS;
-  const getsPerS = fanIn * watchedPartsPerS;
-  const streamBytesPerS = ladder.reduce((s, r) => s + ((r.videoKbps + r.audioKbps) * 1000) / 8, 0);
+  const partRequestsPerS = fanIn * watched.partsPerS;
+  const streamBytesPerS = ladder.reduce((s, r) => s + rungBytesPerS(ladder, r.name), 0);
   const gbMonthPerHour = (days: number) =>
     (audience.streams * streamBytesPerS * (days + EXPIRY_ROUNDING_DAYS) * HOURS_PER_DAY * SECONDS_PER_HOUR) /
     GIB /
     HOURS_PER_MONTH;
   const dvrDays = dvrWindowDays(stage.media.dvrWindowS);
+  // Every part of every rung goes into Redis once; each watched part comes out once per shield (or regional cache).
+  const crossAz = (VPC_AZS - 1) / VPC_AZS;
+  const redisGbPerHour =
+    ((audience.streams * streamBytesPerS + fanIn * audience.streams * watched.watchedBytesPerS) *
+      SECONDS_PER_HOUR) /
+    GIB;
+  // Parts stay for their TTL at the rungs' peak rates (core/packager/part-store.ts), beside the live state.
+  const ttlS = partTtlMs(segmentMs) / 1000;
+  const peakBytesPerS = ladder.reduce((s, r) => s + ((r.maxVideoKbps + r.audioKbps) * 1000) / 8, 0);
+  const nodeGib = ELASTICACHE_NODE_MEMORY_GIB[stage.redis.nodeType] ?? Number.NaN;
   const lines: CostLine[] = [
     {
       key: 's3.put',
       usdPerHour: putsPerS * SECONDS_PER_HOUR * prices.s3.put.usd,
-      note: `${fmt(putsPerS)} PUT/s (${fmt(putsPerStreamS, 1)} per stream: every part and segment of ${ladder.length} rungs)`,
+      note: `${fmt(putsPerS, 1)} PUT/s (${fmt(putsPerStreamS, 2)} per stream: the segments of ${ladder.length} rungs; parts are in Redis, D33)`,
     },
     {
-      key: 's3.get',
-      usdPerHour: getsPerS * SECONDS_PER_HOUR * prices.s3.get.usd,
-      note: `${fmt(getsPerS)} GET/s: one per watched part per ${audience.originShield ? 'shield' : 'regional cache'}`,
+      key: 'lambda.manifest.parts',
+      usdPerHour:
+        partRequestsPerS *
+        SECONDS_PER_HOUR *
+        (prices.lambda.requests.usd +
+          (PART_INVOCATION_MS / 1000) * LAMBDA_MEMORY_GB * prices.lambda.gbSecond.usd),
+      note: `${fmt(partRequestsPerS)} part reads/s from Redis: one per watched part per ${audience.originShield ? 'shield' : 'regional cache'}, ${PART_INVOCATION_MS} ms each`,
     },
     {
-      key: 's3.storage.live_parts',
-      usdPerHour: gbMonthPerHour(PART_EXPIRY_DAYS) * prices.s3.standardGbMonth.usd,
-      note: `parts kept ${PART_EXPIRY_DAYS} day (+${EXPIRY_ROUNDING_DAYS} lifecycle rounding)`,
+      key: 'redis.network',
+      usdPerHour: redisGbPerHour * crossAz * 2 * prices.interAzGb.usd,
+      note: `${fmt(redisGbPerHour, 1)} GB/h of parts in and out of Redis, ${fmt(crossAz * 100)} % across zones, billed both ways`,
     },
     {
       key: 's3.storage.dvr_segments',
@@ -307,7 +337,13 @@ function storageLines(
   ];
   if (audience.record)
     lines.push(recordingsPerHour(stage.media, ladder[0]!, segmentMs, audience.streams, prices));
-  return lines;
+  const redisMemory: QuotaCheck = {
+    name: `Redis memory for parts, MiB (${stage.redis.nodeType}, ${ELASTICACHE_USABLE_SHARE * 100} % usable)`,
+    need: (audience.streams * peakBytesPerS * ttlS) / 1024 ** 2,
+    quota: Math.floor(nodeGib * ELASTICACHE_USABLE_SHARE * 1024),
+    remedy: 'choose a larger redis.nodeType',
+  };
+  return { lines, redisMemory };
 }
 
 /** GPU instances for the streams, Redis nodes, the SRT load balancer, NAT. */

@@ -135,6 +135,17 @@ export const PRICES = {
   },
   /** Not in research/cost.md. */
   natGatewayHourly: { usd: 0.045, per: 'NAT gateway-hour', source: VPC, date: DATE, verify: true },
+  /**
+   * Data between Availability Zones of a region (EC2, Lambda in a VPC, ElastiCache): billed on both sides, $0.01 per
+   * GB out of one zone and $0.01 per GB into the other. ElastiCache's own replication is not billed (verify).
+   */
+  interAzGb: {
+    usd: 0.01,
+    per: 'GB, each direction between Availability Zones',
+    source: 'https://aws.amazon.com/ec2/pricing/on-demand/#Data_Transfer_within_the_same_AWS_Region',
+    date: DATE,
+    verify: true,
+  },
   ivs: {
     /** Low-Latency input, Standard channel (transcoded ABR ladder). */
     lowLatencyInputStandardHourly: { usd: 2.0, per: 'channel-hour', source: IVS, date: DATE },

@@ -1,5 +1,5 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
 import { KEY_PREFIX } from '../streams/keys.js';
 
 /** Redis stream holding the audit trail of state-changing control calls (capped, newest last). */

@@ -1,6 +1,9 @@
 import type * as CloudFront from '@aws-sdk/client-cloudfront';
+import type * as KeyValueStore from '@aws-sdk/client-cloudfront-keyvaluestore';
 import type * as Ecs from '@aws-sdk/client-ecs';
 import type * as ElastiCache from '@aws-sdk/client-elasticache';
+import type * as Kms from '@aws-sdk/client-kms';
+import type * as Lambda from '@aws-sdk/client-lambda';
 import type * as S3 from '@aws-sdk/client-s3';
 import type * as SecretsManager from '@aws-sdk/client-secrets-manager';
 
@@ -44,9 +47,21 @@ export const loadElastiCache = /* @__PURE__ */ loader<typeof ElastiCache>(
   '@aws-sdk/client-elasticache',
   () => import('@aws-sdk/client-elasticache'),
 );
+export const loadKms = /* @__PURE__ */ loader<typeof Kms>(
+  '@aws-sdk/client-kms',
+  () => import('@aws-sdk/client-kms'),
+);
 export const loadSecretsManager = /* @__PURE__ */ loader<typeof SecretsManager>(
   '@aws-sdk/client-secrets-manager',
   () => import('@aws-sdk/client-secrets-manager'),
+);
+export const loadLambda = /* @__PURE__ */ loader<typeof Lambda>(
+  '@aws-sdk/client-lambda',
+  () => import('@aws-sdk/client-lambda'),
+);
+export const loadKeyValueStore = /* @__PURE__ */ loader<typeof KeyValueStore>(
+  '@aws-sdk/client-cloudfront-keyvaluestore',
+  () => import('@aws-sdk/client-cloudfront-keyvaluestore'),
 );
 
 /**

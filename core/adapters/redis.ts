@@ -56,8 +56,13 @@ export function reconnectOnRedisError(error: Error): boolean {
 }
 
 export interface RedisClientOptions {
-  /** AUTH token (ElastiCache) or password (local redis-server with requirepass). */
-  readonly password?: string;
+  /** The component's ACL user (decision D38: one per component; core/contracts/redis-acl.ts); absent: `default`. */
+  readonly username?: string;
+  /**
+   * The password, or a function read at every (re)connection: an ElastiCache IAM token is valid 15 minutes for a
+   * new connection, and ElastiCache closes IAM connections after 12 hours, so a reconnect must sign a fresh one.
+   */
+  readonly password?: string | (() => string);
   /** Batch concurrent commands into one write (Lambda: many awaits per request). */
   readonly autoPipelining?: boolean;
   /** CLIENT SETNAME, for `CLIENT LIST` during an incident. */
@@ -67,7 +72,8 @@ export interface RedisClientOptions {
 /** Pure: the ioredis options every Mirror Redis client uses; `redis.duplicate()` copies them to subscribers. */
 export function redisOptions(options: RedisClientOptions = {}): RedisOptions {
   return {
-    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(typeof options.password === 'string' ? { password: options.password } : {}),
     ...(options.connectionName === undefined ? {} : { connectionName: options.connectionName }),
     connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
@@ -80,7 +86,22 @@ export function redisOptions(options: RedisClientOptions = {}): RedisOptions {
 
 /** A client on `url` with the options above. */
 export function createRedisClient(url: string, options: RedisClientOptions = {}): Redis {
-  return new Redis(url, redisOptions(options));
+  const password = options.password;
+  if (typeof password !== 'function') return new Redis(url, redisOptions(options));
+  // The constructor connects at once, so the first password is passed as a value; the getter serves reconnects.
+  return withPasswordProvider(new Redis(url, { ...redisOptions(options), password: password() }), password);
+}
+
+/**
+ * ioredis reads `options.password` at each connect (AUTH in the handshake): a getter there makes every
+ * (re)connection use a fresh password. `duplicate()` (subscribers) copies options by value, so it is wrapped to
+ * install the getter on the copy too.
+ */
+function withPasswordProvider(client: Redis, password: () => string): Redis {
+  Object.defineProperty(client.options, 'password', { get: password, enumerable: true, configurable: true });
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = (override) => withPasswordProvider(duplicate(override), password);
+  return client;
 }
 
 /** Error codes of a socket that could not reach, or lost, the server. */

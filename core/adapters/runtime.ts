@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import { loadSecretsManager } from './aws-sdk.js';
 import { createRedisClient, logRedisOutages } from './redis.js';
+import { iamPasswordProvider } from './redis-iam.js';
 import { endpointSetting, environmentCredentials, getSecretStringSigned } from './secrets.js';
 
 /**
@@ -40,9 +41,40 @@ export async function connectRedis(
   url: string,
   authSecretArn?: string,
   log?: Pick<Logger, 'warn' | 'info'>,
+  identity: RedisIdentityEnv = {},
 ): Promise<Redis> {
-  const password = authSecretArn ? await readSecret(authSecretArn, 'password') : undefined;
-  const redis = createRedisClient(url, { password, autoPipelining: true });
+  const password = await redisPassword(identity, authSecretArn);
+  const redis = createRedisClient(url, {
+    username: identity.MIRROR_REDIS_USER,
+    password,
+    autoPipelining: true,
+  });
   if (log) logRedisOutages(redis, log, 'functions');
   return redis;
+}
+
+/** The environment naming a process's Redis user and how it authenticates (RedisEnv, decision D38). */
+export interface RedisIdentityEnv {
+  readonly MIRROR_REDIS_USER?: string | undefined;
+  readonly MIRROR_REDIS_IAM_GROUP?: string | undefined;
+}
+
+/**
+ * The password of a process's Redis user: an IAM token getter (AWS: the user is IAM-enabled, the role holds
+ * elasticache:Connect on it), else the secret's value, else none (a local URL carries user and password).
+ */
+export async function redisPassword(
+  identity: RedisIdentityEnv,
+  authSecretArn?: string,
+): Promise<string | (() => string) | undefined> {
+  if (identity.MIRROR_REDIS_IAM_GROUP && identity.MIRROR_REDIS_USER) {
+    const region = process.env.AWS_REGION;
+    if (!region) throw new Error('MIRROR_REDIS_IAM_GROUP needs AWS_REGION');
+    return iamPasswordProvider({
+      replicationGroupId: identity.MIRROR_REDIS_IAM_GROUP,
+      userId: identity.MIRROR_REDIS_USER,
+      region,
+    });
+  }
+  return authSecretArn ? readSecret(authSecretArn, 'password') : undefined;
 }

@@ -102,20 +102,13 @@ export const CACHE_POLICIES = {
 export type CachePolicyName = keyof typeof CACHE_POLICIES;
 
 /**
- * Where a behaviour's requests go. `mediaWithHold` is the origin group: media storage first and, on
- * MEDIA_FAILOVER_STATUSES, the manifest function, which holds a preload-hinted part until it is published (D7).
- * `media` is media storage alone: segments and init segments are stored before any playlist names them, so a miss
- * on one is final and must not cost a Lambda invocation.
+ * Where a behaviour's requests go. Parts live in the live state's Redis, not in media storage (decision D33), so
+ * the part behaviour's origin is the manifest function: it answers a stored part from Redis (or from storage, where
+ * parts go while Redis is unreachable) and holds a preload-hinted part until it is published (D7). `media` is media
+ * storage alone: segments and init segments are stored before any playlist names them, so a miss on one is final and
+ * must not cost a Lambda invocation.
  */
-export type OriginName = 'manifest' | 'mediaWithHold' | 'media' | 'api' | 'webApp';
-
-/**
- * Failover criteria of the media origin group. Storage answers 403 (no ListBucket) or 404 for a part that is not
- * uploaded yet: exactly the request the manifest function can hold until the part is published. A 5xx means storage
- * itself is failing; the manifest function reads the part from that same storage once published, so failing over
- * on 5xx cannot help and would turn a storage brown-out into a storm of held Lambda invocations.
- */
-export const MEDIA_FAILOVER_STATUSES = [403, 404] as const;
+export type OriginName = 'manifest' | 'media' | 'api' | 'webApp';
 
 /** What the local edge calls a behaviour's traffic (its stats and routes use these names). */
 export type BehaviourName = 'playlist' | 'media' | 'streamList' | 'api' | 'web';
@@ -147,10 +140,16 @@ export interface Behaviour {
 export const DEFAULT_PATH_PATTERN = '*';
 
 /**
- * The names a preload hint can point at: parts (`part-{msn}-{part}.m4s`, core/contracts/names.ts), whatever folders
- * lead to them (the pattern looks at the file name only, so it holds for any key layout). CloudFront's `*` also
- * crosses slashes, so a segment under a folder starting with `part-` matches too: the manifest function refuses
- * every non-part name at once, so such a request costs one short invocation and no Redis call.
+ * How long CloudFront keeps a blocking playlist response per query (the manifest function's Cache-Control on it):
+ * what the response listed is still being handed out that long, so the part store keeps parts past it (D33).
+ */
+export const BLOCKING_PLAYLIST_MAX_AGE_S = 60;
+
+/**
+ * Parts, and so the names a preload hint can point at (`part-{msn}-{part}.m4s`, core/contracts/names.ts), whatever
+ * folders lead to them (the pattern looks at the file name only, so it holds for any key layout). CloudFront's `*`
+ * also crosses slashes, so a segment under a folder starting with `part-` (a stream named `part-1`) matches too: the
+ * manifest function answers any non-part name from media storage at once, without a Redis call.
  */
 export const PART_PATH_PATTERN = '*/part-*.m4s';
 
@@ -180,8 +179,8 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     viewerRequest: 'playlistFreshness',
     compress: true,
   },
-  // Parts first (the first matching pattern wins): only they fail over to the manifest function's hold.
-  { ...MEDIA, pathPattern: PART_PATH_PATTERN, origin: 'mediaWithHold' },
+  // Parts first (the first matching pattern wins): the manifest function serves them from the part store (D33).
+  { ...MEDIA, pathPattern: PART_PATH_PATTERN, origin: 'manifest' },
   // Segments and init segments: storage alone; a missing one is a plain error answer cached for 1 s.
   { ...MEDIA, pathPattern: '*.m4s', origin: 'media' },
   { ...MEDIA, pathPattern: '*.mp4', origin: 'media' },

@@ -21,8 +21,28 @@ const MAX_PORT = 65_535;
 /** Bound by LiveState.bindTo on every process. */
 export const RedisEnv = z.object({
   MIRROR_REDIS_URL: z.string().check(z.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
-  /** Secrets Manager secret with the AUTH token; absent for a local redis-server without AUTH. */
+  /**
+   * Secrets Manager secret with a password; absent for IAM authentication (AWS, D38) or a local redis-server whose
+   * URL carries the user and password.
+   */
   MIRROR_REDIS_AUTH_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  /** The process's ElastiCache user (one per component, core/contracts/redis-acl.ts; D38). */
+  MIRROR_REDIS_USER: z.optional(
+    z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'an ElastiCache user id')),
+  ),
+  /** Set: authenticate as MIRROR_REDIS_USER with an IAM token for this replication group (lowercase id). */
+  MIRROR_REDIS_IAM_GROUP: z.optional(
+    z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/, 'an ElastiCache replication group id (lowercase)')),
+  ),
+});
+
+/**
+ * Bound by SecretsKey on the control function (seals) and the ingest task (opens): the KMS key of the SRT
+ * passphrases' data keys (D38). The embedded default names a key file instead.
+ */
+export const SecretsKeyEnv = z.object({
+  MIRROR_SECRETS_KEY_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  MIRROR_SECRETS_KEY_FILE: z.optional(z.string().check(z.minLength(1))),
 });
 
 /**
@@ -63,6 +83,26 @@ export const PlaybackProtectionEnv = z.object({
   MIRROR_PLAYBACK_PROTECTION: z._default(z.enum(['on', 'off']), 'off'),
 });
 
+/** Bound by PlaybackKeys.bindSigner on the session function with protection on: the key ring it signs with (D37). */
+export const PlaybackKeysEnv = z.object({
+  MIRROR_PLAYBACK_KEYS_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+});
+
+/** Bound by PlaybackKeys.grantRotate on the control function with protection on: the function that rotates (D37). */
+export const PlaybackKeysRotatorEnv = z.object({
+  MIRROR_PLAYBACK_KEYS_FUNCTION: z.optional(z.string().check(z.minLength(1))),
+});
+
+/**
+ * Bound by Api on the session function (D39): the secret whose `current`/`previous` values CloudFront's origin header
+ * must carry, and the version CloudFront was given (set on a rotation: changing it starts fresh instances, which read
+ * both values). Absent in the embedded default: no check.
+ */
+export const OriginVerifyEnv = z.object({
+  MIRROR_ORIGIN_VERIFY_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  MIRROR_ORIGIN_VERIFY_VERSION: z.optional(z.string().check(z.minLength(1))),
+});
+
 /** Bound by Ingest.bindControlTo: the SRT URL handed to operators when they create a stream. */
 export const SrtEndpointEnv = z.object({
   MIRROR_SRT_HOST: z.string().check(z.minLength(1)),
@@ -90,6 +130,26 @@ export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.optional(z.s
 /** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
 export const ControlTokenEnv = z.object({
   MIRROR_CONTROL_TOKEN: z.optional(z.string().check(z.minLength(16))),
+});
+
+/** Bound by the platform stack on the control function (D36): the visibility of a stream created without one. */
+export const StreamDefaultsEnv = z.object({
+  MIRROR_DEFAULT_VISIBILITY: z._default(z.enum(['public', 'private']), 'public'),
+});
+
+/**
+ * Bound by Api on the session and control functions (D36): the secret Mirror's entitlement key (Ed25519) is derived
+ * from; the embedded default passes the secret itself. Neither: no viewer-tokens route, no Mirror-signed tokens.
+ */
+export const ViewerTokenKeyEnv = z.object({
+  MIRROR_VIEWER_TOKEN_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  MIRROR_VIEWER_TOKEN_SECRET: z.optional(z.string().check(z.minLength(32))),
+});
+
+/** Bound by the platform stack on the session function where the stage trusts customers' keys (D36). */
+export const EntitlementKeysEnv = z.object({
+  /** JSON of core/auth/settings.ts EntitlementSettings: JWKS URL, inline keys, issuer, audience. */
+  MIRROR_ENTITLEMENTS: z.optional(z.string().check(z.minLength(2))),
 });
 
 /** Bound by the Ingest construct from the stage's ingest settings. */
@@ -162,12 +222,20 @@ export const SessionEnv = z
     ...RedisEnv.shape,
     ...StageEnv.shape,
     ...SessionSecretEnv.shape,
+    ...ViewerTokenKeyEnv.shape,
+    ...EntitlementKeysEnv.shape,
     ...PlaybackProtectionEnv.shape,
+    ...PlaybackKeysEnv.shape,
+    ...OriginVerifyEnv.shape,
   })
   .check(
     z.refine((e) => e.MIRROR_SESSION_SECRET_ARN || e.MIRROR_SESSION_SECRET, {
       message: 'set MIRROR_SESSION_SECRET_ARN (or MIRROR_SESSION_SECRET locally)',
       path: ['MIRROR_SESSION_SECRET_ARN'],
+    }),
+    z.refine((e) => e.MIRROR_PLAYBACK_PROTECTION === 'off' || e.MIRROR_PLAYBACK_KEYS_SECRET_ARN, {
+      message: 'required when MIRROR_PLAYBACK_PROTECTION=on (the playback key ring)',
+      path: ['MIRROR_PLAYBACK_KEYS_SECRET_ARN'],
     }),
   );
 export type SessionEnv = z.infer<typeof SessionEnv>;
@@ -181,6 +249,10 @@ export const ControlEnv = z.object({
   ...IngestScalingEnv.shape,
   ...InvalidationEnv.shape,
   ...ControlTokenEnv.shape,
+  ...StreamDefaultsEnv.shape,
+  ...ViewerTokenKeyEnv.shape,
+  ...PlaybackKeysRotatorEnv.shape,
+  ...SecretsKeyEnv.shape,
 });
 export type ControlEnv = z.infer<typeof ControlEnv>;
 
@@ -188,6 +260,7 @@ export type ControlEnv = z.infer<typeof ControlEnv>;
 export const IngestEnv = z.object({
   ...RedisEnv.shape,
   ...RedisTokenEnv.shape,
+  ...SecretsKeyEnv.shape,
   ...StorageEnv.shape,
   MIRROR_STORAGE: z._default(StorageEnv.shape.MIRROR_STORAGE, 'local'),
   MIRROR_MEDIA_DIR: z._default(z.string(), '.mirror/media'),
@@ -216,8 +289,12 @@ type ProcessEnvKey = keyof (typeof ManifestEnv.shape &
 /** One entry per variable any process reads; the compiler rejects a missing or unknown one. */
 export const ENV_BINDING = {
   MIRROR_REDIS_URL: 'aws',
-  MIRROR_REDIS_AUTH_SECRET_ARN: 'aws',
-  MIRROR_REDIS_AUTH_TOKEN: 'aws',
+  MIRROR_REDIS_AUTH_SECRET_ARN: 'local',
+  MIRROR_REDIS_AUTH_TOKEN: 'local',
+  MIRROR_REDIS_USER: 'aws',
+  MIRROR_REDIS_IAM_GROUP: 'aws',
+  MIRROR_SECRETS_KEY_ARN: 'aws',
+  MIRROR_SECRETS_KEY_FILE: 'local',
   MIRROR_REDIS_REPLICATION_GROUP: 'aws',
   MIRROR_STORAGE: 'aws',
   MIRROR_BUCKET: 'aws',
@@ -226,7 +303,15 @@ export const ENV_BINDING = {
   MIRROR_STAGE: 'aws',
   MIRROR_SESSION_SECRET_ARN: 'aws',
   MIRROR_SESSION_SECRET: 'local',
+  MIRROR_VIEWER_TOKEN_SECRET_ARN: 'aws',
+  MIRROR_VIEWER_TOKEN_SECRET: 'local',
+  MIRROR_ENTITLEMENTS: 'aws-when-enabled',
+  MIRROR_DEFAULT_VISIBILITY: 'aws',
   MIRROR_PLAYBACK_PROTECTION: 'aws-when-enabled',
+  MIRROR_PLAYBACK_KEYS_SECRET_ARN: 'aws-when-enabled',
+  MIRROR_PLAYBACK_KEYS_FUNCTION: 'aws-when-enabled',
+  MIRROR_ORIGIN_VERIFY_SECRET_ARN: 'aws',
+  MIRROR_ORIGIN_VERIFY_VERSION: 'aws-when-enabled',
   MIRROR_SRT_HOST: 'aws',
   MIRROR_SRT_PORT: 'aws',
   MIRROR_ECS_CLUSTER: 'aws',

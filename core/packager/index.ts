@@ -6,4 +6,5 @@ export {
   type PartPublished,
 } from './options.js';
 export { Packager } from './packager.js';
+export { type PartStore, partTtlMs } from './part-store.js';
 export { DEFAULT_QUEUE_BOUNDS, type WriteQueueBounds } from './write-queue.js';

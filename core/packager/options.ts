@@ -2,11 +2,17 @@ import type { LiveStatePort } from '../live/state.js';
 import type { Logger } from '../logger.js';
 import type { MediaClass } from '../storage/keys.js';
 import type { MediaStorage } from '../storage/storage.js';
+import type { PartStore } from './part-store.js';
 import type { WriteQueueBounds } from './write-queue.js';
 
 export interface PackagerOptions {
   readonly storage: MediaStorage;
   readonly live: LiveStatePort;
+  /**
+   * Where parts go (decision D33): the live state's Redis, so only segments and init segments cost storage writes.
+   * Without one, or while it fails, parts are written to `storage` as before.
+   */
+  readonly parts?: PartStore;
   /**
    * Part and segment targets of renditions opened without their own (RenditionSinkFactory.open's `targets`: the
    * ingest gives each rendition its stream's profile, decision D28).

@@ -24,6 +24,7 @@ import {
   type PackagerEventBody,
   type PackagerOptions,
 } from './options.js';
+import { PartWriter } from './part-store.js';
 import { PendingSegments } from './pending-segments.js';
 import { PublishGate } from './publish-gate.js';
 import { DEFAULT_QUEUE_BOUNDS, WriteQueue } from './write-queue.js';
@@ -48,6 +49,7 @@ export class RenditionPackager implements RenditionSink {
   private readonly clock: () => number;
   private readonly queue: WriteQueue;
   private readonly writer: MediaWriter;
+  private readonly parts: PartWriter; // to the part store (decision D33), or to storage while it fails
   private readonly pending: PendingSegments;
   /** Version of the stored init segment the next fragments use; 0 until one is stored. */
   private initVersion = 0;
@@ -91,6 +93,7 @@ export class RenditionPackager implements RenditionSink {
       this.emit({ kind: 'write-failed', ...f }),
     );
     this.pending = new PendingSegments(this.writer, this.clock, log, where);
+    this.parts = new PartWriter(options, this.writer, log, where);
     // A producer that names no broadcast (a local encoder, a test) still gets fresh names for what it writes.
     this.producerBroadcast = start?.broadcast ?? newBroadcastId(this.clock());
     this.folder = this.producerBroadcast;
@@ -253,12 +256,8 @@ export class RenditionPackager implements RenditionSink {
     const open = previous.timeline.open;
     if (open !== undefined && open.parts.length > 0) {
       // The earlier process died before closing this segment: build it from its stored parts, in its broadcast.
-      const parts = await Promise.all(
-        open.parts.map((_, i) =>
-          this.options.storage
-            .get(mediaKeys.part(this.streamId, this.rendition, open.broadcast, open.msn, i))
-            .catch(() => undefined),
-        ),
+      const parts = await this.parts.getAll(
+        open.parts.map((_, i) => mediaKeys.part(this.streamId, this.rendition, open.broadcast, open.msn, i)),
       );
       const key = mediaKeys.segment(this.streamId, this.rendition, open.broadcast, open.msn);
       // Listed now as a complete segment: stored, or pending (publishes wait for it), never named while missing.
@@ -371,7 +370,7 @@ export class RenditionPackager implements RenditionSink {
     const segmentStored = placement.closed === undefined ? undefined : this.storeSegment(placement.closed);
     this.openParts.push(fragment.bytes);
     const key = mediaKeys.part(this.streamId, this.rendition, this.folder, placement.msn, placement.part);
-    const [stored] = await Promise.all([this.writer.put(key, fragment.bytes, 'part'), segmentStored]);
+    const [stored] = await Promise.all([this.parts.put(key, fragment.bytes, placement.part), segmentStored]);
     if (!stored) {
       this.openParts.pop();
       this.countLost(1, 'write-failed');

@@ -1,13 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { PLAYBACK_SECRET_KVS_KEY, playbackFunctionCode } from './playback-function.js';
+import { playbackFunctionCode } from './playback-function.js';
 
 /**
  * Runs the playback CloudFront Function's generated source (playback-function.ts) in Node, so the local edge
  * and the tests execute the very text CloudFront runs instead of a re-implementation. The source's two
  * imports are the runtime's modules (cloudfront-js-2.0): `crypto` (only `createHmac`) and `cloudfront` (only
- * `kvs(id).get(key)`); both are given here as shims, the KeyValueStore answering the one key the function
- * reads with the secret the session app signs with. Any other import fails loudly, so a change to the
- * function that needs more of the runtime shows here rather than silently passing.
+ * `kvs(id).get(key)`); both are given here as shims, the KeyValueStore answering from `store` (the local
+ * edge's copy of the store: core/sessions/playback-key-rotation.ts fills it as the deployment fills the real one).
+ * A missing key throws, as the runtime's `get` does. Any other import fails loudly, so a change to the function
+ * that needs more of the runtime shows here rather than silently passing.
  */
 
 /** A CloudFront Functions event's request (cloudfront-js-2.0); only the fields the edge fills in. */
@@ -45,11 +46,14 @@ export const LOCAL_KVS_ID = 'mirror-local-playback';
 
 const RUNTIME_MODULES = new Set(['crypto', 'cloudfront']);
 
+/** What the function reads from its KeyValueStore: a lookup, so a rotation shows on the next request. */
+export type KeyValueLookup = (key: string) => string | undefined;
+
 /**
- * Loads `playbackFunctionCode(kvsId)` as a callable handler. `secret` is what the KeyValueStore holds under
- * `playback-secret`; undefined models a store whose key is not set yet (the function must fail closed).
+ * Loads `playbackFunctionCode(kvsId)` as a callable handler. `store` answers the store's keys; a key it does not
+ * know models an unknown kid, or a store not filled yet (the function must fail closed).
  */
-export function loadPlaybackFunction(secret: string | undefined, kvsId: string = LOCAL_KVS_ID): CfHandler {
+export function loadPlaybackFunction(store: KeyValueLookup, kvsId: string = LOCAL_KVS_ID): CfHandler {
   const bindings: string[] = [];
   const source = playbackFunctionCode(kvsId).replace(
     /^import\s+(\w+)\s+from\s+'([^']+)';\s*$/gm,
@@ -66,9 +70,9 @@ export function loadPlaybackFunction(secret: string | undefined, kvsId: string =
       kvs: (id: string) => ({
         get: async (key: string) => {
           if (id !== kvsId) throw new Error(`KeyValueStore ${id} is not associated with this function`);
-          if (key !== PLAYBACK_SECRET_KVS_KEY || secret === undefined)
-            throw new Error(`key not found: ${key}`);
-          return secret;
+          const value = store(key);
+          if (value === undefined) throw new Error(`key not found: ${key}`);
+          return value;
         },
       }),
     },

@@ -1,12 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * HMAC-SHA256 signed tokens, stateless so both the session function and a CloudFront Function can check
- * them with only the secret.
+ * HMAC-SHA256 signed tokens, stateless so both the session function and a CloudFront Function can check them with
+ * only a key.
  *
- * - Session token `s1.<sessionId>.<expiresAtSec>.<sig>`: authorizes calls on one session.
- * - Playback token `p1.<expiresAtSec>.<streamIds joined by '~'>.<sig>`: lets the bearer fetch playlists and
- *   media of those streams until it expires. Stream ids are slugs, so '.' and '~' never occur in them.
+ * - Session token `s1.<sessionId>.<expiresAtSec>.<sig>`: authorizes calls on one session (session-signing secret).
+ * - Playback token `p2.<kid>.<sessionId>.<expiresAtSec>.<streamId>.<sig>`: lets the bearer fetch one stream's
+ *   playlists and media until it expires (a playback key, by kid). Ids and kids never contain '.'.
  * The signature covers everything before it; `sig` is base64url without padding.
  */
 
@@ -34,47 +34,34 @@ export function verifySessionToken(secret: string, token: string, nowSec: number
   return verifySignature(secret, `s1.${sessionId}.${exp}`, sig) ? sessionId : undefined;
 }
 
-export function signPlaybackToken(
-  secret: string,
-  streamIds: readonly string[],
-  expiresAtSec: number,
-): string {
-  const payload = `p1.${expiresAtSec}.${[...new Set(streamIds)].sort().join('~')}`;
-  return `${payload}.${sign(secret, payload)}`;
+/** A key of the playback key ring (playback-keys.ts): what signs a token, named by its kid. */
+export interface PlaybackSigningKey {
+  readonly kid: string;
+  readonly secret: string;
 }
-
-/** Whether the token allows fetching `path` (`/{streamId}/...`) at nowSec. */
-export function verifyPlaybackToken(secret: string, token: string, path: string, nowSec: number): boolean {
-  const parts = token.split('.');
-  if (parts.length !== 4 || parts[0] !== 'p1') return false;
-  const [, exp, streams, sig] = parts as [string, string, string, string];
-  if (!/^\d{1,12}$/.test(exp) || Number(exp) < nowSec) return false;
-  const streamId = path.split('/')[1] ?? '';
-  if (!streams.split('~').includes(streamId)) return false;
-  return verifySignature(secret, `p1.${exp}.${streams}`, sig);
-}
-
-/** Name of the playback cookie the session function sets and the edge checks. */
-export const PLAYBACK_COOKIE = 'mirror_playback';
 
 /**
- * The edge's check for a playlist or media request when playback protection is on, in Node (the CloudFront
- * Function in playback-function.ts does the same at the edge; the local edge runs that function's own
- * source, see playback-runner.ts): the token comes from the cookie, or from a `token` query parameter for
- * players that cannot send cookies.
+ * Playback token `p2.<kid>.<sessionId>.<expiresAtSec>.<streamId>.<sig>` (decision D37): one session, one stream,
+ * signed with a playback key (never the session-signing secret) that the edge finds by kid in its KeyValueStore.
+ * The edge function (playback-function.ts) is the only verifier: it runs locally too (playback-runner.ts).
  */
-export function playbackAllowed(
-  secret: string,
-  path: string,
-  cookieHeader: string | undefined,
-  queryToken: string | undefined,
-  nowSec: number,
-): boolean {
-  const fromCookie = cookieHeader
-    ?.split(';')
-    .map((c) => c.trim())
-    .find((c) => c.startsWith(`${PLAYBACK_COOKIE}=`))
-    ?.slice(PLAYBACK_COOKIE.length + 1);
-  const token = fromCookie ?? queryToken;
-  return token !== undefined && verifyPlaybackToken(secret, token, path, nowSec);
+export function signPlaybackToken(
+  key: PlaybackSigningKey,
+  sessionId: string,
+  streamId: string,
+  expiresAtSec: number,
+): string {
+  const payload = `p2.${key.kid}.${sessionId}.${expiresAtSec}.${streamId}`;
+  return `${payload}.${sign(key.secret, payload)}`;
 }
+
+/**
+ * Name of the playback cookies the session function sets, one per stream with `Path=/<streamId>/`: a browser sends
+ * each stream's media only its own, so tabs watching different streams never overwrite each other's. Not the
+ * `mirror_playback` of the first protection (one cookie on `/`): a browser still holding one would send both under
+ * one name.
+ */
+export const PLAYBACK_COOKIE = 'mirror_play';
+
+/** The query parameter players that cannot send cookies put the token in (never part of a cache key). */
+export const PLAYBACK_QUERY = 'token';

@@ -5,8 +5,13 @@
 export const KEY_PREFIX = 'mirror:';
 
 export const streamKeys = {
-  /** JSON StreamRecord. */
+  /** JSON StreamRecord: public fields only (name, ladder, ...); the session function reads it. */
   record: (streamId: string) => `${KEY_PREFIX}stream:${streamId}`,
+  /**
+   * JSON StreamSecret (publish-key hash, sealed passphrase): a prefix of its own so that a Redis ACL key pattern can
+   * keep the public functions out (decision D38). Records written before it carried the secrets inline.
+   */
+  secret: (streamId: string) => `${KEY_PREFIX}secret:${streamId}`,
   /** Sorted set of stream ids scored by creation time (ms), for stable pagination. */
   index: `${KEY_PREFIX}streams`,
   /**
@@ -14,7 +19,10 @@ export const streamKeys = {
    * reconnect knows Redis lost its data set (a failover without a replica) rather than that streams were deleted.
    */
   epoch: `${KEY_PREFIX}streams:epoch`,
-  /** publishKey -> streamId, so a plain-key streamid finds its stream. */
+  /**
+   * Legacy (before D38): publishKey -> streamId. Publish keys are no longer part of any key name (the ingest resolves
+   * a plain-key streamid from the hashes it holds); only deleted now, when a record written before is migrated.
+   */
   byPublishKey: (publishKey: string) => `${KEY_PREFIX}streamkey:${publishKey}`,
   /** Idempotent create: client token -> streamId, with a TTL. */
   clientToken: (token: string) => `${KEY_PREFIX}clienttoken:${token}`,

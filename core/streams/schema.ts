@@ -22,6 +22,13 @@ export type SrtLatency = z.infer<typeof SrtLatency>;
  */
 export const SRT_LATENCY_MS: Record<SrtLatency, number> = { low: 120, standard: 500 };
 
+/**
+ * Who may see and open a stream (decision D36): `public`, anyone; `private`, viewers with an entitlement for it.
+ * New records always carry it (the stage's default when the operator gives none).
+ */
+export const Visibility = z.enum(['public', 'private']);
+export type Visibility = z.infer<typeof Visibility>;
+
 export const StreamRecord = z.object({
   id: StreamId,
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -33,20 +40,56 @@ export const StreamRecord = z.object({
    * renditions (the next encoder connection after a change).
    */
   latencyProfile: z._default(LatencyProfile, DEFAULT_LATENCY_PROFILE),
-  /** Secret: identifies the publisher in the SRT streamid. Never logged. */
-  publishKey: z.string().check(z.minLength(16), z.maxLength(128)),
-  /** Secret: SRT AES passphrase; null = unencrypted ingest. Never logged. */
-  passphrase: z.nullable(Passphrase),
+  /**
+   * AES-encrypted ingest. The secrets themselves (publish-key hash, sealed passphrase) live apart, at
+   * `mirror:secret:{id}` (decision D38); records written before carried them inline (`LegacySecrets`), and read
+   * through parseStreamRecord, which says `encrypted` for them.
+   */
+  encrypted: z.optional(z.boolean()),
   keyLength: KeyLength,
   /**
    * Paused by the operator (decision D32): the encoder stays connected, viewers get a slate. Kept in the record so
    * a task that takes the stream over (reconnect, drain, another task) starts it paused. Absent = not paused.
    */
   paused: z.optional(z.boolean()),
+  /**
+   * Absent only in records written before it existed: those read as `public`, which is what they were (D36), so
+   * a deploy neither hides nor exposes a stream. Not defaulted here: the record keeps saying "never chosen".
+   */
+  visibility: z.optional(Visibility),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type StreamRecord = z.infer<typeof StreamRecord>;
+
+/** Secrets a record written before decision D38 carries inline (read to migrate them; never written again). */
+export const LegacySecrets = z.object({
+  publishKey: z.string().check(z.minLength(16), z.maxLength(128)),
+  passphrase: z.nullable(Passphrase),
+});
+export type LegacySecrets = z.infer<typeof LegacySecrets>;
+/** A record as written before D38 (tests and benches still write this form: it is what the ingest must read). */
+export type LegacyStreamRecord = StreamRecord & LegacySecrets;
+
+/** The publish credentials as issued (create, rotate): shown once, then only their hash and seal are kept. */
+export interface StreamCredentials {
+  readonly publishKey: string;
+  readonly passphrase: string | null;
+}
+
+/** A record from its stored JSON: inline legacy secrets dropped (they only say `encrypted`). */
+export function parseStreamRecord(value: unknown): StreamRecord {
+  const record = StreamRecord.parse(value);
+  if (record.encrypted !== undefined) return record;
+  const legacy = LegacySecrets.safeParse(value);
+  return { ...record, encrypted: legacy.success && legacy.data.passphrase !== null };
+}
+
+/** The inline secrets of a record written before D38, if it is one. */
+export function legacySecrets(value: unknown): LegacySecrets | undefined {
+  const legacy = LegacySecrets.safeParse(value);
+  return legacy.success ? legacy.data : undefined;
+}
 
 /** What is published on the stream-changes channel. Carries no secrets: subscribers re-read the record. */
 export const StreamChange = z.object({

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
 import { redisFailure } from '../../core/adapters/redis.js';
@@ -13,16 +12,22 @@ import {
   respondToFailure,
   toApiError,
 } from '../../core/api/router.js';
+import type { mirrorSigningKey } from '../../core/auth/keys.js';
 import type { HttpApp, HttpRequest } from '../../core/http.js';
+import type { Logger } from '../../core/logger.js';
+import type { Visibility } from '../../core/streams/schema.js';
+import type { DataKeyProvider } from '../../core/streams/secrets.js';
 import { controlContext } from './context.js';
 import type { EdgeInvalidation, IngestScaling, LiveStateCluster } from './ports.js';
 import { auditRoutes } from './routes/audit.js';
 import { cacheRoutes } from './routes/cache.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { keyRoutes } from './routes/keys.js';
+import { type PlaybackKeyRotator, playbackKeyRoutes } from './routes/playback-keys.js';
 import { redisRoutes } from './routes/redis.js';
 import { streamControlRoutes } from './routes/stream-control.js';
 import { streamRoutes } from './routes/streams.js';
+import { viewerTokenRoutes } from './routes/viewer-tokens.js';
 
 export interface ControlDeps {
   readonly redis: Redis;
@@ -40,6 +45,14 @@ export interface ControlDeps {
   readonly invalidation?: EdgeInvalidation;
   /** The live state's ElastiCache replication group; absent in the embedded default (its routes answer 404). */
   readonly liveStateCluster?: LiveStateCluster;
+  /** Visibility of a stream created without one (the stage's, decision D36); `public` by default. */
+  readonly defaultVisibility?: Visibility;
+  /** Mirror's entitlement key (core/auth/keys.ts); absent, `/api/control/viewer-tokens` answers 409. */
+  readonly viewerTokenKey?: ReturnType<typeof mirrorSigningKey>;
+  /** Seals new SRT passphrases (decision D38): KMS GenerateDataKey on AWS, the local key file in the embedded default. */
+  readonly keys?: DataKeyProvider;
+  /** Rotates the playback keys (D37); absent where playback protection is off (its routes answer 409). */
+  readonly playbackKeys?: PlaybackKeyRotator;
   readonly now?: () => Date;
 }
 
@@ -62,12 +75,14 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
         ? shippedOpenApiDocument(process.env.MIRROR_OPENAPI_DOCUMENT)
         : async () => (await import('./openapi.js')).buildControlOpenApi(routes),
     ),
-    ...streamRoutes(context),
+    ...streamRoutes(context, deps.defaultVisibility),
+    ...viewerTokenRoutes(context, deps.viewerTokenKey, deps.now ?? (() => new Date())),
     ...streamControlRoutes(context),
     ...keyRoutes(context),
     ...cacheRoutes(context, deps.invalidation),
     ...ingestRoutes(context, deps.scaling),
     ...redisRoutes(context, deps.liveStateCluster),
+    ...playbackKeyRoutes(context, deps.playbackKeys),
     ...auditRoutes(context),
   ];
   const router = createRouter(routes);

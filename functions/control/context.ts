@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { AuditLog } from '../../core/adapters/audit.js';
@@ -19,7 +18,9 @@ import {
   toApiError,
 } from '../../core/api/router.js';
 import { type HttpResponse, jsonResponse } from '../../core/http.js';
-import type { StreamRecord } from '../../core/streams/schema.js';
+import type { Logger } from '../../core/logger.js';
+import type { StreamCredentials, StreamRecord } from '../../core/streams/schema.js';
+import type { DataKeyProvider } from '../../core/streams/secrets.js';
 import type * as S from './schemas.js';
 import { statusView } from './views.js';
 
@@ -31,8 +32,14 @@ export interface ControlContext {
   view(records: readonly StreamRecord[]): Promise<z.infer<typeof S.StreamView>[]>;
   /** 200 with `{ stream }`. */
   streamResponse(record: StreamRecord): Promise<HttpResponse>;
-  /** The stream with its secrets and SRT URLs: answered once, on create and rotate. */
-  withCredentials(record: StreamRecord): Promise<z.infer<typeof S.StreamWithCredentials>>;
+  /**
+   * The stream with the credentials just issued and SRT URLs: answered once, on create and rotate. A part not
+   * issued (not rotated, or a clientToken replay) is absent: Mirror keeps only its hash or seal (decision D38).
+   */
+  withCredentials(
+    record: StreamRecord,
+    issued?: Partial<StreamCredentials>,
+  ): Promise<z.infer<typeof S.StreamWithCredentials>>;
   /**
    * A state-changing route: each call's outcome, success or a typed refusal, is written to the audit log
    * under the route's operationId, with the caller and `target` (what it acted on; never a secret). An
@@ -47,11 +54,12 @@ export interface ControlContextDeps {
   readonly redis: Redis;
   readonly logger: Logger;
   readonly srt: SrtEndpoint;
+  readonly keys?: DataKeyProvider;
   readonly now?: () => Date;
 }
 
 export function controlContext(deps: ControlContextDeps): ControlContext {
-  const registry = new StreamRegistry(deps.redis, deps.now);
+  const registry = new StreamRegistry(deps.redis, deps.now, { keys: deps.keys });
   const audit = new AuditLog(deps.redis, deps.logger);
   const now = deps.now ?? (() => new Date());
 
@@ -75,16 +83,22 @@ export function controlContext(deps: ControlContextDeps): ControlContext {
     audit,
     view,
     streamResponse: async (record) => jsonResponse(200, { stream: await one(record) }),
-    async withCredentials(record) {
-      const urls = srtUrls(record, deps.srt);
+    async withCredentials(record, issued = {}) {
+      const stream = await one(record);
+      if (issued.publishKey === undefined && issued.passphrase === undefined) return { stream };
+      // URLs only when every part they carry was issued now (an unencrypted stream needs no passphrase).
+      const passphrase = issued.passphrase ?? (record.encrypted === true ? undefined : null);
+      const urls =
+        issued.publishKey !== undefined && passphrase !== undefined
+          ? srtUrls({ ...record, publishKey: issued.publishKey, passphrase }, deps.srt)
+          : undefined;
       return {
-        stream: await one(record),
+        stream,
         credentials: {
-          publishKey: record.publishKey,
-          passphrase: record.passphrase,
+          ...(issued.publishKey === undefined ? {} : { publishKey: issued.publishKey }),
+          ...(passphrase === undefined ? {} : { passphrase }),
           keyLength: record.keyLength,
-          srtUrl: urls.url,
-          srtPlainKeyUrl: urls.plainKeyUrl,
+          ...(urls === undefined ? {} : { srtUrl: urls.url, srtPlainKeyUrl: urls.plainKeyUrl }),
         },
       };
     },

@@ -4,9 +4,19 @@ import type {
   APIGatewayProxyResultV2,
 } from 'aws-lambda';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
-import { lazyClient, loadCloudFront, loadEcs, loadElastiCache } from '../../core/adapters/aws-sdk.js';
-import { createLogger } from '../../core/adapters/log.js';
-import { connectRedis } from '../../core/adapters/runtime.js';
+import {
+  lazyClient,
+  loadCloudFront,
+  loadEcs,
+  loadElastiCache,
+  loadLambda,
+} from '../../core/adapters/aws-sdk.js';
+import { createJsonLogger } from '../../core/adapters/json-logger.js';
+import { LambdaKeyRotator } from '../../core/adapters/playback-keys.js';
+import { connectRedis, readSecret } from '../../core/adapters/runtime.js';
+import { dataKeysFromEnv } from '../../core/adapters/streams/data-keys.js';
+import { StreamRegistry } from '../../core/adapters/streams/registry.js';
+import { mirrorSigningKey } from '../../core/auth/keys.js';
 import { ControlEnv, readEnv } from '../../core/contracts/env.js';
 import type { HttpRequest } from '../../core/http.js';
 import { bearerAuthenticator, createControlApp } from './app.js';
@@ -14,8 +24,21 @@ import { type AuthorizerContext, type AwsCaller, awsCaller, operatorLocation } f
 import { CloudFrontInvalidation, EcsIngestScaling, ElastiCacheLiveStateCluster } from './aws-ports.js';
 
 const env = readEnv(ControlEnv, process.env);
-const logger = createLogger('control');
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
+const logger = createJsonLogger('control');
+// Mirror's entitlement key (D36), read while Redis connects: /api/control/viewer-tokens mints with it; the session
+// function holds its public half.
+const viewerTokenRead = env.MIRROR_VIEWER_TOKEN_SECRET_ARN
+  ? readSecret(env.MIRROR_VIEWER_TOKEN_SECRET_ARN)
+  : env.MIRROR_VIEWER_TOKEN_SECRET;
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger, env);
+// Seals new SRT passphrases (KMS GenerateDataKey, D38); in the background, moves any record written before D38 to
+// the split form (idempotent: a scan of the index, nothing written when none is left).
+const keys = dataKeysFromEnv(env);
+new StreamRegistry(redis, undefined, { keys })
+  .migrateLegacySecrets()
+  .then((moved) => moved > 0 && logger.info('stream secrets moved out of their records', { moved }))
+  .catch((error: unknown) => logger.warn('stream secrets not migrated', { error: String(error) }));
+const viewerTokenSecret = await viewerTokenRead;
 const localAuth = env.MIRROR_CONTROL_TOKEN ? bearerAuthenticator(env.MIRROR_CONTROL_TOKEN) : undefined;
 
 // The principal comes from API Gateway's authorizer (IAM or JWT), never from a client header. Keyed by the
@@ -27,6 +50,9 @@ const app = createControlApp({
   redis,
   logger,
   srt: { host: env.MIRROR_SRT_HOST, port: env.MIRROR_SRT_PORT },
+  defaultVisibility: env.MIRROR_DEFAULT_VISIBILITY,
+  keys,
+  viewerTokenKey: viewerTokenSecret ? mirrorSigningKey(viewerTokenSecret) : undefined,
   // Operator paths take the JWT principal only; the local bearer token applies to /api/control alone.
   authenticate: (request) => {
     const caller = callers.get(request);
@@ -48,6 +74,13 @@ const app = createControlApp({
     ? new CloudFrontInvalidation(
         lazyClient(loadCloudFront, (sdk) => new sdk.CloudFrontClient({})),
         env.MIRROR_DISTRIBUTION_ID,
+      )
+    : undefined,
+  // The PlaybackKeys function rotates (it alone may write the key ring and the KeyValueStore, D37).
+  playbackKeys: env.MIRROR_PLAYBACK_KEYS_FUNCTION
+    ? new LambdaKeyRotator(
+        lazyClient(loadLambda, (sdk) => new sdk.LambdaClient({})),
+        env.MIRROR_PLAYBACK_KEYS_FUNCTION,
       )
     : undefined,
   liveStateCluster: env.MIRROR_REDIS_REPLICATION_GROUP

@@ -1,7 +1,8 @@
+import { MAX_ENTITLED_STREAMS, MAX_ENTITLEMENT_TTL_S } from '../../core/auth/entitlement.js';
 import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
 import { DEFAULT_LATENCY_PROFILE, LatencyProfile } from '../../core/latency-profiles.js';
 import { STORAGE_STATES } from '../../core/media/rendition-sink.js';
-import { KeyLength, SrtLatency, StreamId } from '../../core/streams/schema.js';
+import { KeyLength, SrtLatency, StreamId, Visibility } from '../../core/streams/schema.js';
 import { INPUT_REPORT_SHAPE, TASK_LOAD_SHAPE } from '../../core/streams/status.js';
 import * as z from '../../core/zod.js';
 
@@ -17,6 +18,8 @@ const LATENCY_PROFILE_DOC =
   'walls). Applies from the next encoder connection.';
 
 const StreamName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
+const VISIBILITY_DOC =
+  '`public`: listed and playable by anyone; `private`: only for viewers with an entitlement naming it (docs/api.md).';
 
 export const CreateStreamBody = z.strictObject({
   id: z.optional(StreamId).check(z.meta({ description: 'Stream id; derived from the name when absent.' })),
@@ -28,6 +31,9 @@ export const CreateStreamBody = z.strictObject({
     .check(z.meta({ description: LATENCY_PROFILE_DOC })),
   encrypted: z._default(z.boolean(), true).check(z.meta({ description: 'Generate an SRT AES passphrase.' })),
   keyLength: z._default(KeyLength, 16),
+  visibility: z
+    .optional(Visibility)
+    .check(z.meta({ description: `${VISIBILITY_DOC} Defaults to the stage's (private in prod).` })),
   clientToken: z
     .optional(
       z
@@ -47,10 +53,11 @@ export const UpdateStreamBody = z
     ladder: z.optional(LadderPreset),
     latency: z.optional(SrtLatency),
     latencyProfile: z.optional(LatencyProfile).check(z.meta({ description: LATENCY_PROFILE_DOC })),
+    visibility: z.optional(Visibility).check(z.meta({ description: VISIBILITY_DOC })),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, {
-      message: 'name at least one of name, ladder, latency, latencyProfile',
+      message: 'name at least one of name, ladder, latency, latencyProfile, visibility',
     }),
   );
 
@@ -145,6 +152,7 @@ export const StreamView = z.object({
   latencyProfile: LatencyProfile,
   encrypted: z.boolean(),
   keyLength: KeyLength,
+  visibility: Visibility,
   paused: z.boolean().check(
     z.meta({
       description: 'Paused by an operator: kept across reconnects and task changes until resumed.',
@@ -156,19 +164,33 @@ export const StreamView = z.object({
   viewers: z.int(),
 });
 
+/**
+ * Credentials as issued, each part only when it was issued by this call (decision D38: Mirror keeps the key as a
+ * hash and the passphrase sealed for the ingest, so neither can be shown again): a rotation of one part omits the
+ * other, and the URLs need every part they carry.
+ */
 export const Credentials = z.object({
-  publishKey: z.string(),
-  passphrase: z.nullable(z.string()),
+  publishKey: z.optional(z.string()),
+  passphrase: z.optional(z.nullable(z.string())),
   keyLength: KeyLength,
-  srtUrl: z.string().check(z.meta({ description: 'SRT caller URL with the standard #!:: streamid.' })),
-  srtPlainKeyUrl: z
-    .string()
-    .check(z.meta({ description: 'The same with the plain publish key as streamid.' })),
+  srtUrl: z.optional(
+    z.string().check(z.meta({ description: 'SRT caller URL with the standard #!:: streamid.' })),
+  ),
+  srtPlainKeyUrl: z.optional(
+    z.string().check(z.meta({ description: 'The same with the plain publish key as streamid.' })),
+  ),
 });
 
 export const StreamWithCredentials = z.object({
   stream: StreamView,
-  credentials: Credentials.check(z.meta({ description: 'Shown once: store it; it cannot be read back.' })),
+  credentials: z.optional(
+    Credentials.check(
+      z.meta({
+        description:
+          'Shown once: store it; it cannot be read back. Absent on a clientToken replay (200), rotated since or not.',
+      }),
+    ),
+  ),
 });
 export const StreamResponse = z.object({ stream: StreamView });
 export const StreamList = z.object({ streams: z.array(StreamView), nextCursor: z.optional(z.string()) });
@@ -213,4 +235,23 @@ export const ErrorBody = z.object({
   error: z.string(),
   field: z.optional(z.string()).check(z.meta({ description: 'The request field at fault.' })),
   message: z.string(),
+});
+
+export const ViewerTokenBody = z.strictObject({
+  streams: z
+    .union([z.literal('*'), z.array(StreamId).check(z.minLength(1), z.maxLength(MAX_ENTITLED_STREAMS))])
+    .check(z.meta({ description: 'The stream ids the viewer may see and open, or `"*"` for every stream.' })),
+  ttlSeconds: z
+    .int()
+    .check(z.minimum(1), z.maximum(MAX_ENTITLEMENT_TTL_S), z.meta({ description: 'Lifetime of the token.' })),
+  subject: z
+    .optional(z.string().check(z.minLength(1), z.maxLength(200)))
+    .check(z.meta({ description: 'Whom the token is for (`sub`); the calling operator when absent.' })),
+});
+export const ViewerTokenResponse = z.object({
+  token: z
+    .string()
+    .check(z.meta({ description: 'The entitlement (a JWT, EdDSA): send it as `X-Mirror-Entitlement`.' })),
+  expiresAt: z.string(),
+  subject: z.string(),
 });

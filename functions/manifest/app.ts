@@ -1,8 +1,15 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
+import { RedisPartStore } from '../../core/adapters/live/part-store.js';
 import { LiveWaiters } from '../../core/adapters/live/waiters.js';
-import { keyOf, type MediaPath, parseMediaPath, parsePlaylistPath } from '../../core/contracts/names.js';
+import {
+  keyOf,
+  type MediaPath,
+  mediaKeys,
+  parseMediaPath,
+  parsePlaylistPath,
+} from '../../core/contracts/names.js';
 import {
   buildMultivariantPlaylist,
   holdFor,
@@ -13,6 +20,7 @@ import {
 import { RecentlyLive } from '../../core/hls/recently-live.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
 import type { StreamSnapshot } from '../../core/live/index.js';
+import { type PartStore, partOfSegment } from '../../core/packager/part-store.js';
 import type { MediaStorage } from '../../core/storage/index.js';
 import { blockingPlaylists, type WaitRecord } from './blocking-playlist.js';
 import {
@@ -38,7 +46,13 @@ export {
 export interface ManifestDeps {
   readonly live: Pick<LiveState, 'read'>;
   readonly waiters: Pick<LiveWaiters, 'wait'>;
+  /** Segments and init segments under the part pattern, and parts written there while the part store was down. */
   readonly storage: MediaStorage;
+  /**
+   * Where the ingest writes parts (decision D33): the live state's Redis. Without one (a test, an ingest that writes
+   * parts to storage) parts are read from storage alone.
+   */
+  readonly parts?: Pick<PartStore, 'get'>;
   readonly logger?: Pick<Logger, 'warn' | 'error'>;
   /** Told about every answered request (the Lambda handler turns this into metrics); must not throw. */
   readonly observe?: (outcome: RequestOutcome) => void;
@@ -75,7 +89,7 @@ export function manifestDepsFromRedis(redis: Redis, storage: MediaStorage): Mani
   const subscriber = redis.duplicate();
   // Its failures reach the waits that need it (503); the main connection's outage log tells the rest.
   subscriber.on('error', () => undefined);
-  return { live, waiters: new LiveWaiters(subscriber, live), storage };
+  return { live, waiters: new LiveWaiters(subscriber, live), storage, parts: new RedisPartStore(redis) };
 }
 
 class LiveUnavailable extends Error {}
@@ -143,17 +157,31 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     return playlistResponse(snapshot, rendition, skip, LIVE_PLAYLIST_CACHE_CONTROL);
   }
 
-  async function media(path: MediaPath, record: WaitRecord, signal?: AbortSignal): Promise<HttpResponse> {
-    // Only a part can be preload-hinted, and only the part behaviour fails over here (core/contracts/delivery.ts):
-    // segments and init segments are listed after they are stored, so a miss on one is final. Refusing them before
-    // any storage or Redis call keeps a flood of such misses (a pattern overlap, a scanner) off the live state.
-    if (path.kind !== 'part') {
-      return notFound(
-        `${keyOf(path)}: only preload-hinted parts are served here; other media is in storage or absent`,
-      );
+  /**
+   * A stored part, from the part store first, then from storage (parts written there through a Redis outage, D33).
+   * A store that cannot be read is an outage of the live state too (same Redis): 503, as for its playlist.
+   */
+  async function storedPart(key: string): Promise<Uint8Array | undefined> {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await deps.parts?.get(key);
+    } catch (error) {
+      throw new LiveUnavailable(String(error));
     }
+    return bytes ?? (await deps.storage.get(key));
+  }
+
+  async function media(path: MediaPath, record: WaitRecord, signal?: AbortSignal): Promise<HttpResponse> {
     const key = keyOf(path);
-    const stored = await deps.storage.get(key);
+    // Only parts are held and read from the part store. A segment or init segment reaches this origin only under a
+    // stream or folder whose name matches the part pattern (core/contracts/delivery.ts): it was stored before any
+    // playlist named it, so storage's answer is final, and no Redis call is made for it (a flood of such names, a
+    // scanner, stays off the live state).
+    if (path.kind !== 'part') {
+      const stored = await deps.storage.get(key);
+      return stored === undefined ? notFound(`${key} does not exist`) : mediaResponse(path, stored);
+    }
+    const stored = await storedPart(key);
     if (stored !== undefined) return mediaResponse(path, stored);
     const snapshot = await read(path.streamId);
     // A hinted part of a stream whose state is gone: like its playlist, 503 (retried) if it was live lately, else 404.
@@ -161,7 +189,13 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
     const timeline = snapshot?.renditions.get(path.rendition)?.timeline;
     if (timeline === undefined) return notFound(`stream ${path.streamId} has no rendition ${path.rendition}`);
     const waitMs = holdFor(timeline, path);
-    if (waitMs === undefined) return notFound(`${key} does not exist and is not the next to be published`);
+    if (waitMs === undefined) {
+      // Not about to be published: an earlier part the store lost or let expire is cut from its stored segment.
+      const cut = await fromSegment(path);
+      return cut === undefined
+        ? notFound(`${key} does not exist and is not the next to be published`)
+        : mediaResponse(path, cut);
+    }
     if (!published(timeline, path)) {
       const woken = await wait(
         path.streamId,
@@ -175,8 +209,16 @@ export function createManifestApp(deps: ManifestDeps): HttpApp {
       );
       if (woken === undefined) return notFound(`${key} was not published within ${waitMs} ms`);
     }
-    const bytes = await deps.storage.get(key);
+    const bytes = (await storedPart(key)) ?? (await fromSegment(path));
     return bytes === undefined ? notFound(`${key} does not exist`) : mediaResponse(path, bytes);
+  }
+
+  /** A part of a closed segment that the store lost (a node restarted empty) or let expire: cut from the segment. */
+  async function fromSegment(path: Extract<MediaPath, { kind: 'part' }>): Promise<Uint8Array | undefined> {
+    const segment = await deps.storage.get(
+      mediaKeys.segment(path.streamId, path.rendition, path.broadcast, path.msn),
+    );
+    return segment === undefined ? undefined : partOfSegment(segment, path.part);
   }
 
   return {

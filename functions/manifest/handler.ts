@@ -1,8 +1,8 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { fromApiGatewayEvent, toApiGatewayResult } from '../../core/adapters/api-gateway.js';
 import { lazyClient, loadS3 } from '../../core/adapters/aws-sdk.js';
-import { createLogger } from '../../core/adapters/log.js';
+import { EmfMetrics, MetricUnit } from '../../core/adapters/emf.js';
+import { createJsonLogger } from '../../core/adapters/json-logger.js';
 import { connectRedis } from '../../core/adapters/runtime.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { S3Storage } from '../../core/adapters/storage/s3.js';
@@ -17,7 +17,7 @@ import type { MediaStorage } from '../../core/storage/index.js';
 import { createManifestApp, manifestDepsFromRedis, type RequestOutcome } from './app.js';
 
 const env = readEnv(ManifestEnv, process.env);
-const logger = createLogger('manifest');
+const logger = createJsonLogger('manifest');
 // Playlists never read storage, only a hinted part does: the S3 package is loaded on the first part request, not at
 // cold start (D26, amended), and a playlist-only instance never loads it.
 const s3Options = env.MIRROR_S3_ENDPOINT ? { endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: true } : {};
@@ -28,10 +28,11 @@ const storage: MediaStorage =
         env.MIRROR_BUCKET!,
       )
     : new LocalDiskStorage(env.MIRROR_MEDIA_DIR!);
-const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger);
+const redis = await connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger, env);
 
 // Embedded metric format on stdout; Lambda ships it to CloudWatch Logs, which extracts the metrics the dashboard reads.
-const metrics = new Metrics({
+// Powertools Metrics' lines without loading Powertools at cold start (D34).
+const metrics = new EmfMetrics({
   namespace: METRIC_NAMESPACE,
   serviceName: MetricServices.manifest,
   defaultDimensions: { [METRIC_DIMENSION_STAGE]: env.MIRROR_STAGE },

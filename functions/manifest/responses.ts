@@ -1,4 +1,4 @@
-import { corsHeaders } from '../../core/contracts/delivery.js';
+import { BLOCKING_PLAYLIST_MAX_AGE_S, corsHeaders } from '../../core/contracts/delivery.js';
 import type { MediaPath } from '../../core/contracts/names.js';
 import { buildMediaPlaylist, renderMediaPlaylist } from '../../core/hls/index.js';
 import { errorResponse, type HttpResponse } from '../../core/http.js';
@@ -9,8 +9,11 @@ import { contentTypeOf, IMMUTABLE_CACHE_CONTROL } from '../../core/storage/index
 
 /** Live playlists change every part: CDNs may keep one for a second, never longer (and never `no-cache`). */
 export const LIVE_PLAYLIST_CACHE_CONTROL = 'public, max-age=1';
-/** A blocking response is what the playlist was when (msn, part) appeared: cacheable per query for a minute. */
-export const BLOCKING_PLAYLIST_CACHE_CONTROL = 'public, max-age=60';
+/**
+ * A blocking response is what the playlist was when (msn, part) appeared: cacheable per query for a minute (the part
+ * store keeps the parts it lists at least that long, D33).
+ */
+export const BLOCKING_PLAYLIST_CACHE_CONTROL = `public, max-age=${BLOCKING_PLAYLIST_MAX_AGE_S}`;
 /** The multivariant playlist changes only when renditions come or go. */
 export const MULTIVARIANT_CACHE_CONTROL = 'public, max-age=2';
 /** Errors: cached briefly so a CDN does not hammer us, never long enough to strand a player. */

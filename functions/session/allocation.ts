@@ -1,6 +1,7 @@
 import type { SessionRecord } from '../../core/adapters/sessions/store.js';
 import type { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { ApiError } from '../../core/api/router.js';
+import { ENTITLEMENT_HEADER, type Entitlement, mayWatch } from '../../core/auth/entitlement.js';
 import { ladderFor } from '../../core/ladder.js';
 import { type AllocTile, allocate, toAllocRungs } from '../../core/sessions/allocate.js';
 import { type Layout, tileCount } from '../../core/sessions/layouts.js';
@@ -13,8 +14,18 @@ export interface Allocated {
 }
 
 export interface SessionAllocation {
-  /** Tiles must name existing streams and fit the layout (errors name the field); padded to the layout. */
-  checkTiles(layout: Layout, tiles: readonly (string | null)[], field: string): Promise<(string | null)[]>;
+  /**
+   * Tiles must name existing streams the viewer may watch (public, or private and entitled; decision D36) and fit
+   * the layout (errors name the field); padded to the layout. Streams in `admitted` (already in the session) pass
+   * as they are: a PATCH of the focus must not fail on a stream made private since it was opened.
+   */
+  checkTiles(
+    layout: Layout,
+    tiles: readonly (string | null)[],
+    field: string,
+    entitlement: Entitlement | undefined,
+    admitted?: readonly (string | null)[],
+  ): Promise<(string | null)[]>;
   /** The focused tile must be in the layout. */
   checkFocus(layout: Layout, focus: number | null, field?: string): number | null;
   /** Re-runs the allocator; `keepPrevious` is false when tiles, layout or focus changed (a user action). */
@@ -35,7 +46,7 @@ export function sessionAllocation(registry: StreamRegistry, now: () => number): 
   };
 
   return {
-    async checkTiles(layout, tiles, field) {
+    async checkTiles(layout, tiles, field, entitlement, admitted = []) {
       const count = tileCount(layout);
       if (tiles.length > count) {
         throw new ApiError(
@@ -49,6 +60,15 @@ export function sessionAllocation(registry: StreamRegistry, now: () => number): 
       tiles.forEach((id, i) => {
         if (id !== null && !known.has(id)) {
           throw new ApiError(404, 'not_found', `${field}.${i}: stream ${id} does not exist`, `${field}.${i}`);
+        }
+        const record = id === null ? undefined : known.get(id)?.record;
+        if (record && !admitted.includes(record.id) && !mayWatch(record, entitlement)) {
+          throw new ApiError(
+            403,
+            'forbidden',
+            `${field}.${i}: stream ${record.id} is private: an entitlement for it is required (${ENTITLEMENT_HEADER})`,
+            `${field}.${i}`,
+          );
         }
       });
       return [...tiles, ...Array<null>(count - tiles.length).fill(null)];

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Redis } from 'ioredis';
 import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
 import { redisFailure } from '../../core/adapters/redis.js';
@@ -11,20 +10,25 @@ import {
   respondError,
   respondToFailure,
 } from '../../core/api/router.js';
+import type { EntitlementVerifier } from '../../core/auth/keys.js';
 import { rateLimitSubject, VIEWER_ADDRESS_HEADER, viewerIp } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import type { Logger } from '../../core/logger.js';
 import { sessionContext } from './context.js';
+import type { PlaybackSigner } from './respond.js';
 import { createSessionRoute, endSessionRoute, getSessionRoute } from './routes/sessions.js';
-import { publicStreamsRoute } from './routes/streams.js';
+import { entitledStreamsRoute, publicStreamsRoute } from './routes/streams.js';
 import { updateRoutes } from './routes/updates.js';
 
 export interface SessionDeps {
   readonly redis: Redis;
   readonly logger: Logger;
-  /** HMAC secret for session and playback tokens (Secrets Manager on AWS). */
+  /** HMAC secret for session tokens (Secrets Manager on AWS). */
   readonly secret: string;
-  /** Issue playback tokens (cookie + body) for the edge to check. */
-  readonly playbackProtection?: boolean;
+  /** Playback protection on: sign playback tokens (cookies + body) with the key ring's signing key (D37). */
+  readonly playbackSigner?: PlaybackSigner;
+  /** Checks viewer entitlements for private streams (core/auth/keys.ts); absent, none is accepted (D36). */
+  readonly verifyEntitlement?: EntitlementVerifier;
   /** Requests per second and burst per IP; RATE_PER_SECOND and BURST (100/200) by default. */
   readonly rateLimit?: { readonly perSecond: number; readonly burst: number };
   readonly now?: () => number;
@@ -50,6 +54,7 @@ export function createSessionApp(deps: SessionDeps): HttpApp & { readonly routes
         : async () => (await import('./openapi.js')).sessionOpenApi(routes),
     ),
     publicStreamsRoute(context),
+    entitledStreamsRoute(context),
     createSessionRoute(context),
     getSessionRoute(context),
     ...updateRoutes(context),

@@ -4,17 +4,16 @@ import { playlistPaths } from '../../core/contracts/names.js';
 import { type HttpResponse, jsonResponse } from '../../core/http.js';
 import { heartbeatIntervalMs } from '../../core/sessions/heartbeat-policy.js';
 import { layoutTiles } from '../../core/sessions/layouts.js';
-import { PLAYBACK_COOKIE, signPlaybackToken } from '../../core/sessions/token.js';
+import { PLAYBACK_TOKEN_TTL_S } from '../../core/sessions/playback-keys.js';
+import { PLAYBACK_COOKIE, type PlaybackSigningKey, signPlaybackToken } from '../../core/sessions/token.js';
 import type * as S from './schemas.js';
 
-/** Extra playback-token lifetime past the session's expiry, so a late heartbeat does not cut playback. */
-const PLAYBACK_GRACE_S = 60;
+/** The playback key to sign with now (the key ring's signing key, functions/session/playback-signer.ts). */
+export type PlaybackSigner = () => PlaybackSigningKey;
 
 export interface SessionResponderDeps {
-  /** HMAC secret for playback tokens. */
-  readonly secret: string;
-  /** Issue playback tokens (cookie + body) for the edge to check. */
-  readonly playbackProtection?: boolean;
+  /** Issue playback tokens (cookies + body) for the edge to check: playback protection is on. */
+  readonly playbackSigner?: PlaybackSigner;
   readonly now: () => number;
 }
 
@@ -26,32 +25,38 @@ export type SessionResponder = (
   extra?: Record<string, unknown>,
 ) => HttpResponse;
 
+/**
+ * One playback token per stream of the session (decision D37), each also set as a cookie on `Path=/<streamId>/`:
+ * the browser sends a stream's media requests that stream's token and no other, so hls.js and Shaka need no
+ * configuration, and two tabs (two sessions) watching different streams never overwrite each other's cookie; two
+ * watching the same stream overwrite it with an equally valid one. Every answer renews them (heartbeats included)
+ * for PLAYBACK_TOKEN_TTL_S. The body carries them too, for players that put the token in the query instead.
+ */
 export function sessionResponder(deps: SessionResponderDeps): SessionResponder {
-  const playbackTokenFor = (session: SessionRecord) =>
-    signPlaybackToken(
-      deps.secret,
-      session.tiles.filter((t): t is string => t !== null),
-      Math.floor(session.expiresAtMs / 1000) + PLAYBACK_GRACE_S,
-    );
+  const tokensFor = (session: SessionRecord, key: PlaybackSigningKey, nowMs: number) => {
+    const expiresAtSec = Math.floor(nowMs / 1000) + PLAYBACK_TOKEN_TTL_S;
+    const streams = [...new Set(session.tiles.filter((t): t is string => t !== null))].sort();
+    return Object.fromEntries(streams.map((s) => [s, signPlaybackToken(key, session.id, s, expiresAtSec)]));
+  };
 
   return (status, session, budget, extra = {}) => {
-    const playbackToken = deps.playbackProtection ? playbackTokenFor(session) : undefined;
-    const body = { ...sessionView(session, budget, playbackToken, deps.now()), ...extra };
-    const headers: Record<string, string> = {};
-    if (deps.playbackProtection && body.playbackToken) {
-      const maxAge = Math.max(0, Math.floor((session.expiresAtMs - deps.now()) / 1000) + PLAYBACK_GRACE_S);
-      // Same site as the media (one URL space, decision D2); not readable by scripts.
-      headers['set-cookie'] =
-        `${PLAYBACK_COOKIE}=${body.playbackToken}; Path=/; Max-Age=${maxAge}; Secure; HttpOnly; SameSite=Lax`;
-    }
-    return jsonResponse(status, body, headers);
+    const nowMs = deps.now();
+    const tokens = deps.playbackSigner ? tokensFor(session, deps.playbackSigner(), nowMs) : undefined;
+    const body = { ...sessionView(session, budget, tokens, nowMs), ...extra };
+    // Same site as the media (one URL space, decision D2); not readable by scripts. Cross-site embeds: docs/sessions.md.
+    const cookies = Object.entries(tokens ?? {}).map(
+      ([streamId, token]) =>
+        `${PLAYBACK_COOKIE}=${token}; Path=/${streamId}/; Max-Age=${PLAYBACK_TOKEN_TTL_S}; Secure; HttpOnly; SameSite=Lax`,
+    );
+    const response = jsonResponse(status, body);
+    return cookies.length > 0 ? { ...response, cookies } : response;
   };
 }
 
 function sessionView(
   session: SessionRecord,
   budget: number,
-  playbackToken: string | undefined,
+  playbackTokens: Record<string, string> | undefined,
   nowMs: number,
 ): z.infer<typeof S.SessionView> {
   const rects = layoutTiles(session.layout);
@@ -74,6 +79,6 @@ function sessionView(
     // Frequent while the allocation is moving, rare once it has settled (D27).
     heartbeatIntervalMs: heartbeatIntervalMs(session.allocation.changedAtMs, nowMs),
     budgetKbps: Math.round(budget),
-    ...(playbackToken ? { playbackToken } : {}),
+    ...(playbackTokens ? { playbackTokens } : {}),
   };
 }

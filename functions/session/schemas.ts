@@ -97,9 +97,12 @@ export const SessionView = z.object({
     }),
   ),
   budgetKbps: z.number(),
-  playbackToken: z
-    .optional(z.string())
-    .check(z.meta({ description: 'When playback protection is on; also set as a cookie.' })),
+  playbackTokens: z.optional(z.record(z.string(), z.string())).check(
+    z.meta({
+      description:
+        'With playback protection on (D37): one playback token per stream of the session, by stream id, valid 90 s and renewed by every answer; each is also set as the cookie `mirror_play` on `Path=/<streamId>/`. Players that cannot send cookies put it in the `token` query parameter.',
+    }),
+  ),
 });
 export const CreatedSession = z.extend(SessionView, {
   token: z.string().check(z.meta({ description: 'Session token: send as `Authorization: Bearer <token>`.' })),

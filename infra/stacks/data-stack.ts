@@ -28,7 +28,7 @@ export class DataStack extends Stack {
       recordingRetentionDays: props.recordingRetentionDays,
       retain: props.retain,
     });
-    this.storage.allowCloudFrontRead();
+    // The media bucket's policy names the distribution, so the platform stack writes it (createBucketPolicy, D39).
     this.liveState = new LiveState(this, 'LiveState', {
       vpc: props.vpc,
       nodeType: props.redisNodeType,

@@ -4,17 +4,18 @@ import type { ContainerImage } from 'aws-cdk-lib/aws-ecs';
 import type { ISource } from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import { OPERATOR_PATH } from '../../core/contracts/api-paths.js';
-import { PlaybackProtectionEnv } from '../../core/contracts/env.js';
 import { SHORTEST_PART_TARGET_MS } from '../../core/latency-profiles.js';
 import type { IngestConfig, MediaConfig, StageConfig } from '../config.js';
 import { Api } from '../constructs/api/api.js';
-import { bindEnvironment } from '../constructs/binding.js';
 import { Delivery } from '../constructs/delivery/delivery.js';
 import { Ingest } from '../constructs/ingest/ingest.js';
 import type { LiveState } from '../constructs/live-state/live-state.js';
 import type { MediaStorage } from '../constructs/media-storage/media-storage.js';
 import { Observability } from '../constructs/observability/observability.js';
 import { OperatorAuth } from '../constructs/operator-auth/operator-auth.js';
+import { PlaybackKeys } from '../constructs/playback-keys/playback-keys.js';
+import { SecretsKey } from '../constructs/secrets-key/secrets-key.js';
+import { ViewerAccess } from '../constructs/viewer-access/viewer-access.js';
 
 export interface PlatformStackProps extends StackProps {
   readonly stage: string;
@@ -41,6 +42,8 @@ export class PlatformStack extends Stack {
   readonly ingest: Ingest;
   readonly api: Api;
   readonly delivery: Delivery;
+  /** Playback protection's keys, when the stage turns it on. */
+  readonly playbackKeys?: PlaybackKeys;
   readonly operatorAuth: OperatorAuth;
   readonly observability: Observability;
 
@@ -66,7 +69,7 @@ export class PlatformStack extends Stack {
       },
     });
     props.storage.bindTo(this.ingest.containerTarget, 'readWrite');
-    props.liveState.bindTo(this.ingest.containerTarget);
+    props.liveState.bindTo(this.ingest.containerTarget, 'ingest');
 
     this.api = new Api(this, 'Api', {
       vpc: props.vpc,
@@ -74,27 +77,52 @@ export class PlatformStack extends Stack {
       functionsDir: props.functionsDir,
       manifestReservedConcurrency: props.manifest.reservedConcurrency,
       expectedViewers: props.audience.expectedViewers,
+      domain: props.delivery.apiDomain,
+      originVerifyVersion: props.delivery.originVerifyVersion,
     });
     const { manifest, session, control } = this.api;
-    for (const fn of [manifest, session]) props.liveState.bindTo(fn);
-    props.liveState.bindTo(control, { operate: true });
+    // One Redis user per component (D38): the public functions cannot read stream secrets or write live state.
+    props.liveState.bindTo(manifest, 'manifest');
+    props.liveState.bindTo(session, 'session');
+    props.liveState.bindTo(control, 'control', { operate: true });
+    // SRT passphrases at rest (D38): the control function seals, the ingest task alone opens.
+    const secretsKey = new SecretsKey(this, 'SecretsKey', { retain: props.retainData });
+    secretsKey.bindSealer(control);
+    secretsKey.bindOpener(this.ingest.containerTarget);
     props.storage.bindTo(manifest, 'read');
     this.ingest.bindControlTo(control);
+    // Who may watch (D36): default visibility, Mirror's entitlement key, the customer's keys.
+    const viewerAccess = new ViewerAccess(this, 'ViewerAccess', {
+      defaultVisibility: props.delivery.defaultVisibility,
+      entitlements: props.delivery.entitlements,
+      retain: props.retainData,
+    });
+    viewerAccess.bindControl(control);
+    viewerAccess.bindSession(session);
 
+    // Playback protection (D37): retained keys the deployment loads into the edge's KeyValueStore and rotates.
+    this.playbackKeys = props.delivery.playbackProtection
+      ? new PlaybackKeys(this, 'PlaybackKeys', {
+          functionsDir: props.functionsDir,
+          rotationDays: props.delivery.playbackKeyRotationDays,
+        })
+      : undefined;
     this.delivery = new Delivery(this, 'Delivery', {
       mediaBucket: props.storage.bucket,
       logBucket: props.storage.logBucket,
       manifestUrl: this.api.manifestUrl,
       apiDomainName: this.api.apiDomainName,
+      apiOriginHeaders: this.api.originVerifyHeaders,
       webSource: props.webSource,
       priceClass: props.delivery.priceClass,
       geoAllowList: props.delivery.geoAllowList,
       corsAllowOrigins: props.delivery.corsAllowOrigins,
       domainNames: props.delivery.domainNames,
       certificateArn: props.delivery.certificateArn,
-      playbackProtection: props.delivery.playbackProtection,
+      playbackKeyStore: this.playbackKeys?.store,
     });
     this.delivery.bindInvalidationTo(control);
+    props.storage.createBucketPolicy(this, this.delivery.distribution);
 
     // The operator page signs in with Cognito and calls /api/operator with the access token (decision D12).
     this.operatorAuth = new OperatorAuth(this, 'OperatorAuth', {
@@ -106,6 +134,8 @@ export class PlatformStack extends Stack {
     });
     this.api.addOperatorRoutes(this.operatorAuth.issuerUrl, [this.operatorAuth.client.userPoolClientId]);
     this.delivery.addWebJson('operator/config.json', this.operatorAuth.pageConfig(OPERATOR_PATH));
+    // The operator sign-in fetches tokens from the Cognito domain: the pages' CSP allows it (D39).
+    this.delivery.allowPageConnect(this.operatorAuth.hostedUiUrl);
 
     this.observability = new Observability(this, 'Observability', {
       stage: props.stage,
@@ -119,10 +149,9 @@ export class PlatformStack extends Stack {
       redisNodeIds: props.liveState.nodeIds,
     });
 
-    if (this.delivery.playbackKeys) {
-      // Tokens are only worth issuing when the edge checks them.
-      bindEnvironment(session, PlaybackProtectionEnv, { MIRROR_PLAYBACK_PROTECTION: 'on' });
-    }
+    // Tokens are only worth issuing when the edge checks them.
+    this.playbackKeys?.bindSigner(session);
+    if (this.playbackKeys) this.playbackKeys.grantRotate(control);
     this.addOutputs();
   }
 
@@ -138,16 +167,11 @@ export class PlatformStack extends Stack {
     );
     output('PlaybackBaseUrl', base, 'Playlists are at <base>/<streamId>/master.m3u8');
     output('ViewerUrl', `${base}/`, 'Viewer web app');
-    if (this.delivery.playbackKeys) {
+    if (this.playbackKeys) {
       output(
-        'PlaybackKeyValueStoreArn',
-        this.delivery.playbackKeys.keyValueStoreArn,
-        'Copy the session secret into this store under key playback-secret once after deploy (docs/sessions.md)',
-      );
-      output(
-        'SessionSecretArn',
-        this.api.sessionSecret.secretArn,
-        'The HMAC key the session function signs playback tokens with',
+        'PlaybackKeyRingArn',
+        this.playbackKeys.secret.secretArn,
+        'Playback key ring (retained); rotate with POST /api/control/playback-keys/rotate (docs/operations.md)',
       );
     }
     output('OperatorPageUrl', `${base}/operator/`, 'Operator page (signs in through the Cognito Hosted UI)');

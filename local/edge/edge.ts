@@ -1,11 +1,6 @@
-import {
-  allowsMethod,
-  behaviourFor,
-  corsHeaders,
-  MEDIA_FAILOVER_STATUSES,
-  securityHeaders,
-} from '../../core/contracts/delivery.js';
+import { allowsMethod, behaviourFor, corsHeaders, securityHeaders } from '../../core/contracts/delivery.js';
 import { type FreshnessRequest, loadFreshness } from '../../core/contracts/playlist-freshness.js';
+import { behaviourSecurityHeaders } from '../../core/contracts/security-headers.js';
 import { formatViewerAddress, VIEWER_ADDRESS_HEADER } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { type CacheStatus, EdgeCache } from './cache.js';
@@ -13,9 +8,9 @@ import { cacheKeyFor, cachePolicyOf, originQuery, type Route, routeFor, streamId
 import { isViewerResponse, type ViewerRequestFunction } from './viewer-request.js';
 
 export interface EdgeOrigins {
-  /** The manifest function: playlists, and held preload-hinted parts on a storage miss. */
+  /** The manifest function: playlists, and parts (from the part store, held until published when hinted). */
   readonly manifest: HttpApp;
-  /** Media storage (local disk here, S3 on AWS): the origin of segments and init segments, first origin of the part group. */
+  /** Media storage (local disk here, S3 on AWS): the origin of segments and init segments. */
   readonly media: HttpApp;
   readonly control?: HttpApp;
   readonly session?: HttpApp;
@@ -31,7 +26,7 @@ export interface EdgeResponse extends HttpResponse {
 export interface EdgeStats {
   readonly cache: EdgeCache['stats'];
   /** Origin requests by route (after the cache and collapsing). */
-  readonly origin: Record<Route | 'media-failover', number>;
+  readonly origin: Record<Route | 'parts', number>;
   /** Viewer requests by route. */
   readonly requests: Record<Route, number>;
   /** Requests the viewer-request function answered itself (a 403 without a valid playback token). */
@@ -40,7 +35,6 @@ export interface EdgeStats {
 
 /** The one response headers policy CloudFront puts on every behaviour: security headers and the CORS set. */
 const RESPONSE_HEADERS: Readonly<Record<string, string>> = { ...securityHeaders(), ...corsHeaders() };
-const FAILOVER_STATUSES: ReadonlySet<number> = new Set(MEDIA_FAILOVER_STATUSES);
 
 /** How long a client counts as a viewer of a stream after its last playlist request. */
 const VIEWER_WINDOW_MS = 10_000;
@@ -48,8 +42,8 @@ const VIEWER_WINDOW_MS = 10_000;
 /**
  * The local edge: the CloudFront distribution's behaviours (the table in core/contracts/delivery.ts) in one
  * object, independent of the socket (see server.ts). Playlists go to the manifest app, cached by path plus the LL-HLS directives;
- * media to storage, parts failing over to the manifest app (which holds a preload-hinted part until it
- * exists); APIs uncached; everything else to the web app.
+ * parts to the manifest app too (the part store, D33), segments and init segments to storage; APIs uncached;
+ * everything else to the web app.
  */
 export class Edge {
   readonly cache: EdgeCache;
@@ -63,7 +57,7 @@ export class Edge {
   readonly #origin: EdgeStats['origin'] = {
     playlist: 0,
     media: 0,
-    'media-failover': 0,
+    parts: 0,
     streamList: 0,
     control: 0,
     session: 0,
@@ -136,7 +130,7 @@ export class Edge {
       return { ...refused, headers: { ...refused.headers, ...RESPONSE_HEADERS }, route, cache: 'uncached' };
     }
     if (request.method === 'OPTIONS' && behaviour.cachedMethods === 'GET_HEAD_OPTIONS') {
-      // A preflight: behind CloudFront the manifest function answers it (for media through the failover) with
+      // A preflight: behind CloudFront its origin answers it with
       // 204 and the policy's headers, and CloudFront keeps that answer; the edge gives the same answer itself.
       return { status: 204, headers: { ...RESPONSE_HEADERS }, body: '', route, cache: 'uncached' };
     }
@@ -175,10 +169,22 @@ export class Edge {
       cache = result.status;
       if (result.ageSeconds > 0) response = withHeaders(response, { age: String(result.ageSeconds) });
     }
-    const extra: Record<string, string> = { ...RESPONSE_HEADERS };
+    // The page behaviour's policy adds the pages' CSP (core/contracts/security-headers.ts, D39).
+    const extra: Record<string, string> = {
+      ...RESPONSE_HEADERS,
+      ...behaviourSecurityHeaders(behaviour.name),
+    };
     if (cache !== 'uncached') extra['x-cache'] = `${cache === 'miss' ? 'Miss' : 'Hit'} from mirror-edge`;
     const body = request.method === 'HEAD' ? '' : response.body;
-    return { status: response.status, headers: { ...response.headers, ...extra }, body, route, cache };
+    const cookies = response.cookies ? { cookies: response.cookies } : {};
+    return {
+      status: response.status,
+      headers: { ...response.headers, ...extra },
+      body,
+      route,
+      cache,
+      ...cookies,
+    };
   }
 
   async #fromOrigin(route: Route, request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
@@ -188,12 +194,12 @@ export class Edge {
         case 'playlist':
           return await this.#origins.manifest.handle(request, signal);
         case 'media': {
-          // Parts: the origin group, storage first, the manifest function on the table's failover statuses.
+          // Parts: the manifest function (the behaviour's origin is `manifest`, D33), counted apart as well.
           // Segments and init segments: storage alone (their behaviour's origin is `media`).
-          const stored = await this.#origins.media.handle(request, signal);
-          if (behaviourFor(request.path).origin !== 'mediaWithHold') return stored;
-          if (!FAILOVER_STATUSES.has(stored.status)) return stored;
-          this.#origin['media-failover']++;
+          if (behaviourFor(request.path).origin === 'media') {
+            return await this.#origins.media.handle(request, signal);
+          }
+          this.#origin.parts++;
           return await this.#origins.manifest.handle(request, signal);
         }
         case 'streamList':

@@ -134,6 +134,7 @@ async function serve(edge: Edge, req: AnyRequest, res: AnyResponse): Promise<voi
   for (const [name, value] of Object.entries(response.headers)) {
     if (!HOP_BY_HOP.has(name) && name !== 'content-length') res.setHeader(name, value);
   }
+  if (response.cookies) res.setHeader('set-cookie', [...response.cookies]);
   res.setHeader('content-length', String(bytes.byteLength));
   // Both response flavours accept a chunk; the union of their overloads does not type-check as one call.
   (res as ServerResponse).end(bytes);

@@ -3,6 +3,7 @@ import {
   type CfHandler,
   type CfRequest,
   isCfResponse,
+  type KeyValueLookup,
   LOCAL_KVS_ID,
   loadPlaybackFunction,
 } from '../../core/sessions/playback-runner.js';
@@ -19,10 +20,10 @@ export function isViewerResponse(result: HttpRequest | HttpResponse): result is 
 
 /**
  * Playback protection at the local edge: the CloudFront Function's own source (playback-function.ts, run by
- * playback-runner.ts), its KeyValueStore holding `secret`, the secret the local session app signs with.
+ * playback-runner.ts), its KeyValueStore answered by `store` (the local key ring's store, local/playback-keys.ts).
  */
-export function playbackViewerRequest(secret: string): ViewerRequestFunction {
-  return cloudFrontViewerRequest(loadPlaybackFunction(secret, LOCAL_KVS_ID));
+export function playbackViewerRequest(store: KeyValueLookup): ViewerRequestFunction {
+  return cloudFrontViewerRequest(loadPlaybackFunction(store, LOCAL_KVS_ID));
 }
 
 let requestCounter = 0;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
+import { RedisPartStore } from '../../core/adapters/live/part-store.js';
 import { createLogger } from '../../core/adapters/log.js';
 import { TILE_RUNG } from '../../core/ladder.js';
 import { Packager } from '../../core/packager/index.js';
@@ -36,6 +37,7 @@ export function directFeeds(
   const packager = new Packager({
     storage,
     live: new LiveState(redis),
+    parts: new RedisPartStore(redis),
     partTargetMs: targets.partTargetMs,
     segmentTargetMs: targets.segmentTargetMs,
     logger: createLogger('packager'),

@@ -10,7 +10,6 @@ import {
   CORS,
   DEFAULT_PATH_PATTERN,
   ERROR_CACHING_MIN_TTL_SECONDS,
-  MEDIA_FAILOVER_STATUSES,
   METHOD_SETS,
   matchesPathPattern,
   type OriginName,
@@ -18,6 +17,7 @@ import {
   SECURITY_HEADERS,
 } from '../../core/contracts/delivery.js';
 import { renditionFiles } from '../../core/contracts/names.js';
+import { isPageBehaviour, pageContentSecurityPolicy } from '../../core/contracts/security-headers.js';
 import { VIEWER_ADDRESS_HEADER } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { Edge, type EdgeOrigins } from '../../local/edge/edge.js';
@@ -59,30 +59,34 @@ const sampleOf = (behaviour: Behaviour) => SAMPLE_PATHS[behaviour.pathPattern]!;
 
 const sorted = (values: readonly (string | number)[]) => [...values].sort();
 
-describe('which media may fail over to the manifest function', () => {
+describe('which media reach the manifest function', () => {
   it.each(['cam1', 'part-1', 'seg-2'])(
     'parts of stream %s match the part pattern, segments and init segments do not',
     (stream) => {
       const folder = `/${stream}/360p`;
       const part = `${folder}/${renditionFiles.part(BROADCAST, 12, 3)}`;
       expect(matchesPathPattern(PART_PATH_PATTERN, part)).toBe(true);
-      expect(behaviourFor(part).origin).toBe('mediaWithHold');
+      expect(behaviourFor(part).origin).toBe('manifest');
       for (const file of [renditionFiles.segment(BROADCAST, 12), renditionFiles.init(BROADCAST, 2)]) {
         const path = `${folder}/${file}`;
-        // CloudFront's `*` crosses slashes: under a stream named part-..., segments match too (the function refuses them).
+        // CloudFront's `*` crosses slashes: under a stream named part-..., segments match too (the function reads
+        // them from storage; test/manifest/manifest.test.ts).
         const overlaps = stream.startsWith('part-') && path.endsWith('.m4s');
         expect(matchesPathPattern(PART_PATH_PATTERN, path)).toBe(overlaps);
         expect(behaviourFor(path)).toMatchObject({
           name: 'media',
-          origin: overlaps ? 'mediaWithHold' : 'media',
+          origin: overlaps ? 'manifest' : 'media',
         });
       }
     },
   );
 
-  it('has exactly one behaviour with the hold, and it serves .m4s only', () => {
-    const held = BEHAVIOURS.filter((b) => b.origin === 'mediaWithHold');
-    expect(held.map((b) => b.pathPattern)).toEqual([PART_PATH_PATTERN]);
+  it('sends parts, and no other media behaviour, to the manifest function (the part store, D33)', () => {
+    const media = BEHAVIOURS.filter((b) => b.name === 'media');
+    expect(media.filter((b) => b.origin === 'manifest').map((b) => b.pathPattern)).toEqual([
+      PART_PATH_PATTERN,
+    ]);
+    expect(media.filter((b) => b.origin !== 'manifest').every((b) => b.origin === 'media')).toBe(true);
   });
 });
 
@@ -161,11 +165,10 @@ describe('the CloudFront distribution is the table', () => {
 
   it.each(BEHAVIOURS)('$pathPattern: origin', (behaviour) => {
     const target = cloudFrontBehaviour(behaviour).TargetOriginId;
-    const group = config.OriginGroups.Items.find((g: Json) => g.Id === target);
+    const group = config.OriginGroups?.Items.find((g: Json) => g.Id === target);
     const domain = (id: string) => JSON.stringify(config.Origins.find((o: Json) => o.Id === id).DomainName);
     const expected: Record<OriginName, RegExp[]> = {
       manifest: [/ManifestFunctionFunctionUrl/],
-      mediaWithHold: [/MediaStorageMedia.*RegionalDomainName/, /ManifestFunctionFunctionUrl/],
       media: [/MediaStorageMedia.*RegionalDomainName/],
       api: [/ApiHttp.*ApiEndpoint/],
       webApp: [/DeliveryWeb/],
@@ -193,10 +196,8 @@ describe('the CloudFront distribution is the table', () => {
     }
   });
 
-  it('fails media over to the manifest function on exactly the table statuses', () => {
-    const [group] = config.OriginGroups.Items;
-    expect(config.OriginGroups.Quantity).toBe(1);
-    expect(sorted(group.FailoverCriteria.StatusCodes.Items)).toEqual(sorted(MEDIA_FAILOVER_STATUSES));
+  it('has no origin group: parts no longer fail over from storage (D33)', () => {
+    expect(config.OriginGroups).toBeUndefined();
   });
 
   it('caches the table error statuses for the error caching TTL', () => {
@@ -208,10 +209,10 @@ describe('the CloudFront distribution is the table', () => {
     );
   });
 
-  it('puts the one CORS and security headers policy of the table on every behaviour', () => {
-    const ids = BEHAVIOURS.map((b) => cloudFrontBehaviour(b).ResponseHeadersPolicyId.Ref);
-    expect(new Set(ids).size).toBe(1);
-    const policy = resource(ids[0]).ResponseHeadersPolicyConfig;
+  it.each(BEHAVIOURS)("$pathPattern: carries the table's CORS and security headers", (b) => {
+    const policy = resource(cloudFrontBehaviour(b).ResponseHeadersPolicyId.Ref).ResponseHeadersPolicyConfig;
+    // The pages' policy alone adds their Content-Security-Policy (core/contracts/security-headers.ts, D39).
+    expect(policy.SecurityHeadersConfig.ContentSecurityPolicy !== undefined).toBe(isPageBehaviour(b.name));
     expect(policy.CorsConfig).toEqual({
       AccessControlAllowOrigins: { Items: ['*'] },
       AccessControlAllowMethods: { Items: [...CORS.allowMethods] },
@@ -269,7 +270,6 @@ function harness(options: { mediaStatus?: number; cacheControl?: string; viewerR
 /** Which fake origins a behaviour's origin is, in the order they are asked. */
 const LOCAL_ORIGINS: Record<OriginName, (keyof EdgeOrigins)[]> = {
   manifest: ['manifest'],
-  mediaWithHold: ['media', 'manifest'],
   media: ['media'],
   api: ['session'],
   webApp: ['web'],
@@ -356,14 +356,13 @@ describe('the local edge is the table', () => {
     },
   );
 
-  it('fails media over on exactly the statuses the CloudFront origin group fails over on', async () => {
-    const media = BEHAVIOURS.find((b) => b.origin === 'mediaWithHold')!;
-    const cloudFront = config.OriginGroups.Items[0].FailoverCriteria.StatusCodes.Items as number[];
-    // Every status an origin group can fail over on.
-    for (const status of [403, 404, 500, 502, 503, 504]) {
+  it('asks the manifest function, never storage, for a part', async () => {
+    const part = BEHAVIOURS.find((b) => b.pathPattern === PART_PATH_PATTERN)!;
+    for (const status of [403, 404, 500]) {
       const { calls, get } = harness({ mediaStatus: status });
-      await get(sampleOf(media));
-      expect(calls.manifest.length, `failover on ${status}`).toBe(cloudFront.includes(status) ? 1 : 0);
+      await get(sampleOf(part));
+      expect(calls.manifest).toHaveLength(1);
+      expect(calls.media).toHaveLength(0);
     }
   });
 
@@ -407,6 +406,10 @@ describe('the local edge is the table', () => {
       const cors = policy.CorsConfig;
       const hsts = policy.SecurityHeadersConfig.StrictTransportSecurity;
       const { headers } = await harness().get(sampleOf(b));
+      // The local edge has no Cognito sign-in: its pages' CSP is the table's without extra connect origins.
+      expect(headers['content-security-policy']).toBe(
+        isPageBehaviour(b.name) ? pageContentSecurityPolicy() : undefined,
+      );
       expect(headers).toMatchObject({
         'access-control-allow-origin': cors.AccessControlAllowOrigins.Items.join(', '),
         'access-control-allow-methods': cors.AccessControlAllowMethods.Items.join(', '),

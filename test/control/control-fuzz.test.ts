@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { mirrorSigningKey } from '../../core/auth/keys.js';
 import type { createControlApp } from '../../functions/control/app.js';
+import { LocalPlaybackKeys } from '../../local/playback-keys.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 import { bodyArb, fuzzApi, pathArb, requestArb } from './fuzz.js';
 import { call, controlApp, fakeAwsPorts, request, TOKEN } from './helpers.js';
@@ -9,7 +11,15 @@ describe('control API under fuzzing', () => {
   let app: ReturnType<typeof createControlApp>;
 
   useRedisServer(async (_server, redis) => {
-    app = controlApp(redis, fakeAwsPorts());
+    // With Mirror's entitlement key, so the viewer-tokens route mints (decision D36).
+    // And a playback key ring, so the rotate route rotates, then refuses during the overlap (D37).
+    const playbackKeys = new LocalPlaybackKeys();
+    await playbackKeys.run('maintain');
+    app = controlApp(redis, {
+      ...fakeAwsPorts(),
+      viewerTokenKey: mirrorSigningKey('fuzz-viewer-token-secret-0123456789abcdef'),
+      playbackKeys,
+    });
     for (const id of ['cam-1', 'cam-2']) {
       await call(app, request('POST', '/api/control/streams', { id, name: id }));
     }
@@ -26,7 +36,13 @@ describe('control API under fuzzing', () => {
         ['pause', 'resume', 'restart'].map((a) => `/api/control/streams/{streamId}/${a}`),
       ),
     );
+    expect(app.routes.map((r) => r.path)).toContain('/api/control/viewer-tokens');
+    expect(app.routes.map((r) => r.path)).toContain('/api/control/playback-keys/rotate');
     const keys = [
+      'visibility',
+      'streams',
+      'ttlSeconds',
+      'subject',
       'id',
       'name',
       'ladder',
@@ -47,6 +63,10 @@ describe('control API under fuzzing', () => {
       { reason: 'x' },
       { desiredCount: 2 },
       { name: 'renamed' },
+      { name: 'ok', visibility: 'private' },
+      { visibility: 'public' },
+      { streams: ['cam-1'], ttlSeconds: 60 },
+      { streams: '*', ttlSeconds: 86_400, subject: 'viewer' },
     ];
     const requests = requestArb({
       path: pathArb(

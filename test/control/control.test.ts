@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AUDIT_STREAM } from '../../core/adapters/audit.js';
 import { setViewing } from '../../core/adapters/sessions/viewers.js';
 import { channels, streamKeys, taskKeys } from '../../core/streams/keys.js';
+import { hashPublishKey, openPassphrase, processDataKeys } from '../../core/streams/secrets.js';
 import type { createControlApp } from '../../functions/control/app.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 import { call, capturingLogger, controlApp, request, TOKEN } from './helpers.js';
@@ -71,8 +72,15 @@ describe('control API against a real redis-server', () => {
     });
     expect(new URL(credentials.srtPlainKeyUrl).searchParams.get('streamid')).toBe(credentials.publishKey);
 
-    // The registry is written as the ingest service reads it.
-    expect(await redis.get(streamKeys.byPublishKey(credentials.publishKey))).toBe('cam-1');
+    // The registry is written as the ingest service reads it: the public record, and the secret apart with the key
+    // only as its hash and the passphrase sealed (decision D38); no key in any key name, no secret in the record.
+    const secret = JSON.parse((await redis.get(streamKeys.secret('cam-1')))!);
+    expect(secret.publishKeyHash).toBe(hashPublishKey(credentials.publishKey));
+    expect(secret.passphrase.alg).toBe('A256GCM');
+    expect(await redis.get(streamKeys.secret('cam-1'))).not.toContain(credentials.passphrase);
+    expect(await redis.get(streamKeys.record('cam-1'))).not.toContain(credentials.publishKey);
+    expect(await redis.keys(`*${credentials.publishKey}*`)).toEqual([]);
+    expect(await openPassphrase(processDataKeys, 'cam-1', secret.passphrase)).toBe(credentials.passphrase);
     expect(await redis.zscore(streamKeys.index, 'cam-1')).not.toBeNull();
     await settle();
     expect(published).toContainEqual({
@@ -108,8 +116,20 @@ describe('control API against a real redis-server', () => {
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
     expect(again.json.stream.id).toBe(first.json.stream.id);
-    expect(again.json.credentials.publishKey).toBe(first.json.credentials.publishKey);
+    // Credentials are shown once: a replay answers the stream without them (decision D38).
+    expect(again.json.credentials).toBeUndefined();
     expect(await redis.zcard(streamKeys.index)).toBe(1);
+    // Nor after a rotation: never credentials newer than the ones the first call returned.
+    const rotated = await call(
+      app,
+      request('POST', `/api/control/streams/${first.json.stream.id}/rotate`, {}),
+    );
+    expect(rotated.json.credentials.publishKey).not.toBe(first.json.credentials.publishKey);
+    const afterRotation = await call(app, request('POST', '/api/control/streams', body));
+    expect(afterRotation.status).toBe(200);
+    expect(afterRotation.json.credentials).toBeUndefined();
+    expect(JSON.stringify(afterRotation.json)).not.toContain(rotated.json.credentials.publishKey);
+    expect(JSON.stringify(afterRotation.json)).not.toContain(rotated.json.credentials.passphrase);
     const other = await call(app, request('POST', '/api/control/streams', { ...body, name: 'Other' }));
     expect(other.status).toBe(409);
     expect(other.json.field).toBe('clientToken');
@@ -210,15 +230,19 @@ describe('control API against a real redis-server', () => {
     );
     expect(rotated.status).toBe(200);
     expect(rotated.json.credentials.publishKey).not.toBe(oldKey);
-    expect(await redis.get(streamKeys.byPublishKey(oldKey))).toBeNull();
-    expect(await redis.get(streamKeys.byPublishKey(rotated.json.credentials.publishKey))).toBe('cam-2');
+    const hashAfter = () =>
+      redis.get(streamKeys.secret('cam-2')).then((raw) => JSON.parse(raw!).publishKeyHash);
+    expect(await hashAfter()).toBe(hashPublishKey(rotated.json.credentials.publishKey));
 
+    // One part rotated: the other is kept and not shown (only its hash or seal is stored), so no URL either.
     const onlyPass = await call(
       app,
       request('POST', '/api/control/streams/cam-2/rotate', { publishKey: false, passphrase: true }),
     );
-    expect(onlyPass.json.credentials.publishKey).toBe(rotated.json.credentials.publishKey);
+    expect(onlyPass.json.credentials.publishKey).toBeUndefined();
+    expect(onlyPass.json.credentials.srtUrl).toBeUndefined();
     expect(onlyPass.json.credentials.passphrase).not.toBe(rotated.json.credentials.passphrase);
+    expect(await hashAfter()).toBe(hashPublishKey(rotated.json.credentials.publishKey));
 
     const kicked = await call(
       app,
@@ -230,7 +254,7 @@ describe('control API against a real redis-server', () => {
     const deleted = await call(app, request('DELETE', '/api/control/streams/cam-2'));
     expect(deleted.status).toBe(204);
     expect(await redis.exists(streamKeys.record('cam-2'))).toBe(0);
-    expect(await redis.get(streamKeys.byPublishKey(onlyPass.json.credentials.publishKey))).toBeNull();
+    expect(await redis.exists(streamKeys.secret('cam-2'))).toBe(0);
     expect((await call(app, request('GET', '/api/control/streams/cam-2'))).status).toBe(404);
 
     await settle();

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis, readSecret } from '../../core/adapters/runtime.js';
 import { signGetSecretValue } from '../../core/adapters/secrets.js';
 import { freePort } from '../support/ports.js';
+import { Sha256 } from '../support/sdk-sha256.js';
 
 // Secrets Manager has no local peer: the server below checks each request as the service would (the signature
 // recomputed by the SDK's own signer over the headers the request says it signed) and answers in its JSON protocol.
@@ -17,28 +17,6 @@ const CREDENTIALS = {
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
   sessionToken: 'session-token-example',
 };
-
-/** The SDK signer's hash, on node:crypto (what @smithy/hash-node does). */
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: Data) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: Data): void {
-    this.hash.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
-
-type Data = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Data): string | Uint8Array =>
-  typeof d === 'string'
-    ? d
-    : ArrayBuffer.isView(d)
-      ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength)
-      : new Uint8Array(d);
 
 const signer = new SignatureV4({
   service: 'secretsmanager',

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseCostArgs } from '../../bench/cost/args.js';
 import { CostInputError, tieredCost, tileRequestsPerSecond, viewerTiles } from '../../bench/cost/audience.js';
+import { formatReport } from '../../bench/cost/format.js';
 import { type Audience, costReport } from '../../bench/cost/model.js';
 import { PRICES } from '../../bench/cost/prices.js';
 import { LADDERS } from '../../core/ladder.js';
@@ -167,5 +168,46 @@ describe('bad input names the flag', () => {
       '1',
     ]).catch((error: { code: number; stderr: string }) => error);
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining("'--tilez'") });
+  });
+});
+
+describe('ingest storage (decision D33: parts in Redis, segments in S3)', () => {
+  it.each(LATENCY_PROFILES)(
+    '%s: S3 PUTs are the segments of every rung only, and cost no more per stream-hour than the GPU',
+    (profile) => {
+      const report = costReport(prod, seed(1), profile, PRICES);
+      const segmentsPerS = 25 * full.length * (1000 / (800 as number));
+      expect(line(report, 's3.put')).toBeCloseTo(segmentsPerS * 3600 * PRICES.s3.put.usd, 9);
+      expect(line(report, 's3.put')! / 25).toBeLessThanOrEqual(line(report, 'ec2.gpu')! / 25);
+      // Parts are neither PUT nor kept in S3; players' part requests are Lambda reads of Redis instead of S3 GETs.
+      expect(report.lines.map((l) => l.key)).not.toContain('s3.storage.live_parts');
+      expect(report.lines.map((l) => l.key)).not.toContain('s3.get');
+      expect(line(report, 'lambda.manifest.parts')).toBeGreaterThan(0);
+      expect(line(report, 'redis.network')).toBeGreaterThan(0);
+    },
+  );
+
+  it('reads each watched part once per shield, or once per regional cache without one', () => {
+    const shielded = costReport(prod, seed(1), 'standard', PRICES);
+    const open = costReport(prod, seed(1, { originShield: false }), 'standard', PRICES);
+    expect(line(open, 'lambda.manifest.parts')! / line(shielded, 'lambda.manifest.parts')!).toBeCloseTo(
+      13,
+      9,
+    );
+  });
+
+  it('the parts fit the prod Redis node at the seed; a dev node at its full ingest capacity does not', () => {
+    const redisMemory = (r: ReturnType<typeof costReport>) =>
+      r.quotas.find((q) => q.name.startsWith('Redis'))!;
+    const seedPlan = redisMemory(costReport(prod, seed(1), 'standard', PRICES));
+    // 25 streams x the full ladder at peak (8,988 kbit/s) x a 74 s TTL: about 1.9 GiB of 9.8 usable.
+    expect(seedPlan.need).toBeCloseTo((25 * 8988 * 125 * 74) / 1024 ** 2, 6);
+    expect(seedPlan.need).toBeLessThan(seedPlan.quota);
+    const dev = loadStageConfig('dev');
+    const full16 = redisMemory(costReport(dev, seed(1, { streams: 16 }), 'standard', PRICES));
+    expect(full16.need).toBeGreaterThan(full16.quota);
+    expect(
+      formatReport(costReport(dev, seed(1, { streams: 16 }), 'standard', PRICES), '').join('\n'),
+    ).toMatch(/QUOTA Redis memory for parts.*choose a larger redis.nodeType/);
   });
 });

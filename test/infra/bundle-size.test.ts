@@ -16,8 +16,8 @@ import {
 import { AppFunction } from '../../infra/constructs/app-function/app-function.js';
 import { MAX_BUNDLE_BYTES, OPENAPI_DOCUMENTS } from '../../infra/constructs/app-function/bundling.js';
 
-// Decision D26: the handler bundles stay small and load the AWS SDK on first use (cold start); bench/cold-start.ts
-// measures their initialisation.
+// Decisions D26 and D34: the handler bundles stay small and load the AWS SDK on first use (cold start);
+// bench/cold-start.ts measures their initialisation.
 const cache = join(REPO_ROOT, 'node_modules', '.cache');
 mkdirSync(cache, { recursive: true });
 // Inside the repository, so the bundles find @aws-sdk/* (external, as on Lambda) in its node_modules.
@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Lambda handler bundles (D26)', () => {
-  it('each is at most 300 KB, with neither classic zod nor the JSON Schema generator in it', () => {
+  it('each is at most 300 KB, with neither classic zod, the JSON Schema generator nor Powertools in it', () => {
     expect([...bundles.keys()]).toEqual(['control', 'manifest', 'session']);
     for (const bundle of bundles.values()) {
       expect(bundle.bytes, `${bundle.name}: ${largestInputs(bundle)}`).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
@@ -47,6 +47,23 @@ describe('Lambda handler bundles (D26)', () => {
         inputs.filter((p) => p.includes('json-schema')),
         bundle.name,
       ).toEqual([]);
+      // D34: the functions log and write metrics through core/adapters/json-logger.ts and emf.ts; Powertools
+      // Logger was 21 KB of each bundle, Metrics 13 KB more of the manifest's.
+      expect(
+        inputs.filter((p) => p.includes('@aws-lambda-powertools/')),
+        bundle.name,
+      ).toEqual([]);
+    }
+  });
+
+  it('carries the ioredis prototype patch (D34, scripts/patch-ioredis.mjs, run by postinstall)', () => {
+    // Without it ioredis's ~600 prototype additions run in V8's slow path: 11-50 ms of every cold start.
+    for (const bundle of bundles.values()) {
+      const text = readFileSync(bundle.file, 'utf8');
+      expect(
+        /\.push\("sentinel"\)[;,]Object\.create\([\w$]+\.prototype\)[;,][\w$]+\.forEach\(/.test(text),
+        `${bundle.name}: ioredis is not patched; run node scripts/patch-ioredis.mjs (or npm ci)`,
+      ).toBe(true);
     }
   });
 

@@ -36,12 +36,15 @@ describe('stage configuration', () => {
     expect(errorFor('prod', { redis: { replicas: 0 } })).toMatch(/redis\.replicas: .*at least 1 replica/);
   });
 
-  it('ships playback protection off in every stage, and takes only a boolean for it', () => {
-    for (const stage of Object.keys(STAGES))
-      expect(loadStageConfig(stage).delivery.playbackProtection).toBe(false);
-    expect(
-      loadStageConfig('prod', { delivery: { playbackProtection: true } }).delivery.playbackProtection,
-    ).toBe(true);
+  it('ships playback protection on in prod and off in dev (D37), and takes only a boolean for it', () => {
+    expect(Object.keys(STAGES).map((s) => [s, loadStageConfig(s).delivery.playbackProtection])).toEqual([
+      ['dev', false],
+      ['prod', true],
+    ]);
+    expect(loadStageConfig('prod').delivery.playbackKeyRotationDays).toBe(30);
+    expect(errorFor('prod', { delivery: { playbackKeyRotationDays: 0 } })).toMatch(
+      /delivery\.playbackKeyRotationDays/,
+    );
     expect(errorFor('dev', { delivery: { playbackProtection: 'on' } })).toMatch(
       /delivery\.playbackProtection: .*boolean/,
     );

@@ -35,6 +35,12 @@ type WhenEnabledKey = KeysBoundAs<typeof ENV_BINDING, 'aws-when-enabled'>;
  */
 const BOUND_WHEN: { readonly [K in WhenEnabledKey]: (config: StageConfig) => boolean } = {
   MIRROR_PLAYBACK_PROTECTION: (config) => config.delivery.playbackProtection,
+  MIRROR_ENTITLEMENTS: (config) => config.delivery.entitlements !== undefined,
+  // The key ring the session signs from and the function the control API asks to rotate (D37).
+  MIRROR_PLAYBACK_KEYS_SECRET_ARN: (config) => config.delivery.playbackProtection,
+  MIRROR_PLAYBACK_KEYS_FUNCTION: (config) => config.delivery.playbackProtection,
+  // Named on a rotation of the origin-verify secret (D39): a new value starts fresh session instances.
+  MIRROR_ORIGIN_VERIFY_VERSION: (config) => config.delivery.originVerifyVersion !== undefined,
 };
 
 type Contract = Parameters<typeof keysBoundAs>[0];
@@ -55,8 +61,14 @@ const FUNCTIONS: Readonly<Record<string, Contract>> = {
 const STAGES: ReadonlyArray<readonly [string, string, unknown]> = [
   ['dev', 'dev', undefined],
   ['prod', 'prod', undefined],
-  // Neither built-in stage turns playback protection on: this one shows the gated variable where it is bound.
-  ['prod with playback protection', 'prod', { delivery: { playbackProtection: true } }],
+  // prod turns playback protection on (D37), dev does not: this one shows prod without it.
+  ['prod without playback protection', 'prod', { delivery: { playbackProtection: false } }],
+  // Customer entitlement keys (D36) bind MIRROR_ENTITLEMENTS on the session function.
+  [
+    'dev with customer entitlement keys',
+    'dev',
+    { delivery: { entitlements: { jwksUrl: 'https://id.example/jwks.json' } } },
+  ],
 ];
 
 describe.each(STAGES)('environment contract: %s', (_name, stage, overrides) => {
@@ -81,9 +93,10 @@ describe.each(STAGES)('environment contract: %s', (_name, stage, overrides) => {
     const task = onlyResource(platform, 'AWS::ECS::TaskDefinition').properties;
     const [container] = task.ContainerDefinitions as Array<{
       Environment: Array<{ Name: string }>;
-      Secrets: Array<{ Name: string }>;
+      Secrets?: Array<{ Name: string }>;
     }>;
-    const bound = [...container!.Environment, ...container!.Secrets]
+    // No secrets injected since D38 (IAM-authenticated Redis): none is expected, any would be checked.
+    const bound = [...container!.Environment, ...(container!.Secrets ?? [])]
       .map((v) => v.Name)
       .filter((name) => !CONTAINER_HOUSE.has(name));
     expect(bound.sort()).toEqual(expectedKeys(IngestEnv, config));
@@ -99,7 +112,11 @@ describe('environment contract', () => {
   it('binds only the keys of a fragment the CDK app may set', () => {
     const set: string[] = [];
     const target = { addEnvironment: (name: string) => set.push(name) };
-    const redis = { MIRROR_REDIS_URL: 'rediss://h:6380', MIRROR_REDIS_AUTH_SECRET_ARN: 'arn:secret' };
+    const redis = {
+      MIRROR_REDIS_URL: 'rediss://h:6380',
+      MIRROR_REDIS_USER: 'u',
+      MIRROR_REDIS_IAM_GROUP: 'g',
+    };
     // @ts-expect-error MIRROR_BUCKET belongs to StorageEnv, not RedisEnv
     const typo: FragmentValues<typeof RedisEnv.shape> = { ...redis, MIRROR_BUCKET: 'b' };
     expect(() => bindEnvironment(target, RedisEnv, typo)).toThrow(/MIRROR_BUCKET/);
@@ -107,7 +124,7 @@ describe('environment contract', () => {
     // @ts-expect-error MIRROR_MEDIA_DIR is never bound on AWS
     const localOnly: FragmentValues<typeof StorageEnv.shape> = { ...s3, MIRROR_MEDIA_DIR: '/m' };
     expect(() => bindEnvironment(target, StorageEnv, localOnly)).toThrow(/MIRROR_MEDIA_DIR/);
-    // @ts-expect-error MIRROR_REDIS_AUTH_SECRET_ARN is bound on every stage, so it may not be left out
+    // @ts-expect-error MIRROR_REDIS_USER is bound on every stage, so it may not be left out
     const missing: FragmentValues<typeof RedisEnv.shape> = { MIRROR_REDIS_URL: 'rediss://h:6380' };
     bindEnvironment(target, RedisEnv, missing);
     expect(set).toEqual(['MIRROR_REDIS_URL']);

@@ -96,14 +96,16 @@ describe('ingest', () => {
     });
   });
 
-  it('injects the Redis AUTH token from Secrets Manager, not as plain environment', () => {
-    const secretArn = new Capture();
+  it('connects the ingest as its own IAM-authenticated Redis user, with no shared secret (D38)', () => {
+    const environment = new Capture();
     platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({ Secrets: [{ Name: 'MIRROR_REDIS_AUTH_TOKEN', ValueFrom: secretArn }] }),
-      ],
+      ContainerDefinitions: [Match.objectLike({ Environment: environment })],
     });
-    expect(JSON.stringify(secretArn.asObject())).toMatch(/LiveStateAuthToken/);
+    const names = (environment.asArray() as Array<{ Name: string; Value: unknown }>).map((e) => e.Name);
+    expect(names).toEqual(expect.arrayContaining(['MIRROR_REDIS_USER', 'MIRROR_REDIS_IAM_GROUP']));
+    expect(JSON.stringify(platform.findResources('AWS::ECS::TaskDefinition'))).not.toContain(
+      'MIRROR_REDIS_AUTH_TOKEN',
+    );
   });
 
   it('maps the SRT port as UDP and the health port as TCP, and stops slowly enough to drain', () => {
@@ -246,7 +248,8 @@ describe('functions', () => {
           MIRROR_STAGE: 'dev',
           NODE_OPTIONS: '--enable-source-maps',
           MIRROR_REDIS_URL: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['rediss://'])] }),
-          MIRROR_REDIS_AUTH_SECRET_ARN: Match.anyValue(),
+          MIRROR_REDIS_USER: Match.anyValue(),
+          MIRROR_REDIS_IAM_GROUP: Match.anyValue(),
         }),
       },
     });
@@ -470,38 +473,29 @@ describe('delivery', () => {
 
   it.each(['*.m4s', '*.mp4'])('serves %s (segments, init segments) from S3 through OAC alone', (pattern) => {
     const target = behaviour(pattern).TargetOriginId;
-    expect(distribution().OriginGroups.Items.find((g: Json) => g.Id === target)).toBeUndefined();
+    expect(distribution().OriginGroups).toBeUndefined();
     const o = origin(target);
     expect(JSON.stringify(o.DomainName)).toMatch(/MediaStorageMedia.*RegionalDomainName/);
     expect(o.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/S3OriginAccessControl/);
   });
 
   it.each(['*/part-*.m4s'])(
-    'serves %s from S3 through OAC, failing over on 403/404 to the manifest function',
+    'serves %s from the manifest function URL through OAC alone (parts are in Redis, D33)',
     (pattern) => {
-      const group = distribution().OriginGroups.Items.find(
-        (g: Json) => g.Id === behaviour(pattern).TargetOriginId,
-      );
-      expect(group.FailoverCriteria.StatusCodes.Items.sort()).toEqual([403, 404]);
-      const [primary, fallback] = group.Members.Items.map((m: Json) => origin(m.OriginId));
-      expect(JSON.stringify(primary.DomainName)).toMatch(/MediaStorageMedia.*RegionalDomainName/);
-      expect(primary.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
-      expect(primary.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/S3OriginAccessControl/);
-      expect(JSON.stringify(fallback.DomainName)).toMatch(/ApiManifestFunctionFunctionUrl/);
-      expect(fallback.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/ManifestAccess/);
+      const o = origin(behaviour(pattern).TargetOriginId);
+      expect(JSON.stringify(o.DomainName)).toMatch(/ApiManifestFunctionFunctionUrl/);
+      expect(o.OriginAccessControlId['Fn::GetAtt'][0]).toMatch(/ManifestAccess/);
+      expect(distribution().OriginGroups).toBeUndefined();
     },
   );
 
   it('puts Origin Shield in the stack region in front of media and playlists', () => {
     for (const pattern of ['*.m3u8', '*/part-*.m4s', '*.m4s']) {
       const target = behaviour(pattern).TargetOriginId;
-      const group = distribution().OriginGroups.Items.find((g: Json) => g.Id === target);
-      const ids = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];
-      for (const id of ids)
-        expect(origin(id).OriginShield).toEqual({
-          Enabled: true,
-          OriginShieldRegion: { Ref: 'AWS::Region' },
-        });
+      expect(origin(target).OriginShield).toEqual({
+        Enabled: true,
+        OriginShieldRegion: { Ref: 'AWS::Region' },
+      });
     }
   });
 
@@ -530,8 +524,11 @@ describe('delivery', () => {
 
   it('adds CORS and security headers to every behaviour', () => {
     const d = distribution();
-    const policy = d.DefaultCacheBehavior.ResponseHeadersPolicyId;
+    // One policy on the media, playlist and API behaviours; the pages' adds their CSP (test/infra/edges.test.ts).
+    const policy = d.CacheBehaviors[0].ResponseHeadersPolicyId;
     for (const b of d.CacheBehaviors) expect(b.ResponseHeadersPolicyId).toEqual(policy);
+    expect(d.DefaultCacheBehavior.ResponseHeadersPolicyId).not.toEqual(policy);
+    platform.resourceCountIs('AWS::CloudFront::ResponseHeadersPolicy', 2);
     platform.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
       ResponseHeadersPolicyConfig: Match.objectLike({
         CorsConfig: Match.objectLike({
@@ -564,7 +561,7 @@ describe('playback protection (on)', () => {
     logicalIdOf('AWS::CloudFront::Function', {
       FunctionConfig: Match.objectLike({
         KeyValueStoreAssociations: Match.anyValue(),
-        Comment: Match.stringLikeRegexp('^Check the playback token \\(cookie'),
+        Comment: Match.stringLikeRegexp('^Check the stream playback token \\(cookie'),
       }),
     });
   // Playlists: one function per behaviour, so the check runs inside the freshness function (D31).
@@ -586,7 +583,7 @@ describe('playback protection (on)', () => {
     const code = JSON.stringify(fnProps.FunctionCode);
     expect(code).toContain("cf.kvs('");
     expect(code).toContain(JSON.stringify({ 'Fn::GetAtt': [kvsId(), 'Id'] }));
-    expect(code).toContain('playback-secret');
+    expect(code).toContain('playback-key-');
     expect(code).not.toContain('placeholder');
   });
 
@@ -605,7 +602,7 @@ describe('playback protection (on)', () => {
       { KeyValueStoreARN: { 'Fn::GetAtt': [kvsId(), 'Arn'] } },
     ]);
     const code = JSON.stringify(fnProps.FunctionCode);
-    expect(code).toContain('playback-secret');
+    expect(code).toContain('playback-key-');
     expect(code).toContain(FRESHNESS_QUERY);
     expect(code).not.toContain('placeholder');
   });
@@ -623,13 +620,16 @@ describe('playback protection (on)', () => {
     expect(env('manifest').MIRROR_PLAYBACK_PROTECTION).toBeUndefined();
     const store = onlyResource(platform, 'AWS::CloudFront::KeyValueStore').properties;
     expect(store.ImportSource).toBeUndefined();
-    expect(JSON.stringify(platform.toJSON())).not.toMatch(/resolve:secretsmanager/);
+    // No dynamic reference to the key ring anywhere (the origin-verify header's is D39's business).
+    expect(JSON.stringify(platform.toJSON())).not.toMatch(
+      /resolve:secretsmanager:[^{}]*\{"Ref":"PlaybackKeysRing/,
+    );
   });
 
-  it('outputs the store and the secret to copy into it', () => {
+  it('outputs the key ring (no manual copy step any more: the deployment fills the store, D37)', () => {
     const outputs = platform.toJSON().Outputs;
-    expect(outputs.PlaybackKeyValueStoreArn.Value).toEqual({ 'Fn::GetAtt': [kvsId(), 'Arn'] });
-    expect(JSON.stringify(outputs.SessionSecretArn.Value)).toMatch(/SessionSecret/);
+    expect(JSON.stringify(outputs.PlaybackKeyRingArn.Value)).toMatch(/PlaybackKeysRing/);
+    expect(outputs.PlaybackKeyValueStoreArn).toBeUndefined();
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capacityOf, IngestEnv, validateEnv } from '../../containers/ingest/src/config.js';
+import { partKey } from '../../core/adapters/live/part-store.js';
 import { readEnv } from '../../core/contracts/env.js';
 import { streamKeys } from '../../core/streams/keys.js';
 import { freePort } from '../support/ports.js';
@@ -100,14 +101,13 @@ describe('ingest process (main.ts)', () => {
     // Media sits under {stream}/{rendition}/{broadcast}/: list the rendition's files across broadcasts.
     const files = () =>
       readdirSync(join(mediaDir, rec.id, 'source'), { recursive: true }).map((f) => basename(String(f)));
-    const parts = () => {
-      try {
-        return files().filter((f) => f.startsWith('part-')).length;
-      } catch {
-        return 0;
-      }
-    };
-    await waitFor('parts on disk', () => parts() >= 5, 20_000);
+    // Parts live in Redis beside the live state (D33); segments and init segments on disk.
+    const parts = async () => (await client.keys(partKey(`${rec.id}/source/*`))).length;
+    const deadline = Date.now() + 20_000;
+    while ((await parts()) < 5) {
+      expect(Date.now(), 'parts in Redis').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await client.get(streamKeys.lease(rec.id))).toBe('main-task');
     // Structured JSON logs, without the publish key.
     const lines = stdout.split('\n').filter((l) => l.startsWith('{'));

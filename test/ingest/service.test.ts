@@ -10,7 +10,7 @@ import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { RedisBroadcastLog } from '../../core/adapters/streams/broadcasts.js';
 import { Packager } from '../../core/packager/index.js';
 import { channels, streamKeys, taskKeys } from '../../core/streams/keys.js';
-import type { StreamRecord } from '../../core/streams/schema.js';
+import type { LegacyStreamRecord as StreamRecord } from '../../core/streams/schema.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 import { freeUdpPort, makeClip, type Pusher, pushSrt, waitFor } from './media.js';
 import { CollectingSinks, topLevelBoxes } from './sinks.js';

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadNative, type ProbeResult, REJECT } from '../../containers/ingest/src/srt/native.js';
 import { RejectSummary, sourceOf } from '../../containers/ingest/src/srt/reject-summary.js';
 import { SrtListener, type SrtListenerOptions } from '../../containers/ingest/src/srt/server.js';
+import { hashPublishKey } from '../../core/streams/secrets.js';
 import { freeUdpPort, waitFor } from './media.js';
 
 /**
@@ -35,7 +36,11 @@ async function start(options: Partial<SrtListenerOptions> = {}) {
   const listener = new SrtListener({ port, host: '127.0.0.1', maxConnections: 8, logger, ...options });
   listeners.push(listener);
   for (const n of [1, 2, 3, 4])
-    listener.setStream(`cam-${n}`, { publishKey: `${KEY}-${n}`, passphrase: null, keyLength: 16 });
+    listener.setStream(`cam-${n}`, {
+      publishKeyHash: hashPublishKey(`${KEY}-${n}`),
+      passphrase: null,
+      keyLength: 16,
+    });
   listener.listen();
   const probe = (streamId: string, extra: { bindHost?: string; holdMs?: number; garbage?: boolean } = {}) =>
     native.probe({ host: '127.0.0.1', port, streamId, timeoutMs: 2000, ...extra });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, REJECT, SRT_REJ } from '../../containers/ingest/src/srt/native.js';
 import { SrtListener, type SrtRejection } from '../../containers/ingest/src/srt/server.js';
+import { hashPublishKey } from '../../core/streams/secrets.js';
 import { freeUdpPort, makeClip, pushSrt, waitFor } from './media.js';
 
 const KEY = 'k-0123456789abcdef';
@@ -88,9 +89,17 @@ describe('SRT listener over loopback (real libsrt)', () => {
     listener.on('reject', (r) => rejects.push(r));
     listener.on('connection', () => opened++);
     listener.on('close', () => closed++);
-    listener.setStream('cam-1', { publishKey: KEY, passphrase: PASS, keyLength: 16 });
-    listener.setStream('cam-2', { publishKey: `${KEY}-2`, passphrase: null, keyLength: 16 });
-    listener.setStream('cam-3', { publishKey: `${KEY}-3`, passphrase: PASS, keyLength: 32 });
+    listener.setStream('cam-1', { publishKeyHash: hashPublishKey(KEY), passphrase: PASS, keyLength: 16 });
+    listener.setStream('cam-2', {
+      publishKeyHash: hashPublishKey(`${KEY}-2`),
+      passphrase: null,
+      keyLength: 16,
+    });
+    listener.setStream('cam-3', {
+      publishKeyHash: hashPublishKey(`${KEY}-3`),
+      passphrase: PASS,
+      keyLength: 32,
+    });
     listener.listen();
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@ import {
   REPLACED_REASON,
   SrtListener,
 } from '../../containers/ingest/src/srt/server.js';
+import { hashPublishKey } from '../../core/streams/secrets.js';
 import { freeUdpPort, makeClip, type Pusher, pushSrt, waitFor } from './media.js';
 
 // A publisher that has delivered no data for takeoverIdleMs beyond its SRT latency is replaced by an authenticated
@@ -28,9 +29,18 @@ async function openListener(takeoverIdleMs?: number) {
   const seen: Seen[] = [];
   listener.on('connection', (c) => seen.push({ type: 'connection', id: c.id, at: Date.now() }));
   listener.on('close', (c, reason) => seen.push({ type: 'close', id: c.id, at: Date.now(), reason }));
-  listener.setStream('cam-p', { publishKey: KEY, passphrase: PASS, keyLength: 16 });
-  listener.setStream('cam-c', { publishKey: `${KEY}-c`, passphrase: null, keyLength: 16 });
-  listener.setStream('cam-l', { publishKey: `${KEY}-l`, passphrase: null, keyLength: 16, latencyMs: 1000 });
+  listener.setStream('cam-p', { publishKeyHash: hashPublishKey(KEY), passphrase: PASS, keyLength: 16 });
+  listener.setStream('cam-c', {
+    publishKeyHash: hashPublishKey(`${KEY}-c`),
+    passphrase: null,
+    keyLength: 16,
+  });
+  listener.setStream('cam-l', {
+    publishKeyHash: hashPublishKey(`${KEY}-l`),
+    passphrase: null,
+    keyLength: 16,
+    latencyMs: 1000,
+  });
   listener.listen();
   return { port, listener, seen };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { channels, streamKeys } from '../../core/streams/keys.js';
-import type { StreamRecord } from '../../core/streams/schema.js';
+import type { LegacyStreamRecord as StreamRecord } from '../../core/streams/schema.js';
 
 /** A passthrough stream record without passphrase; tests override what they need. */
 export function streamRecord(id: string, overrides: Partial<StreamRecord> = {}): StreamRecord {

@@ -45,6 +45,7 @@ beforeAll(async () => {
   webDir = join(dir, 'web');
   await mkdir(join(mediaDir, 'cam1', '360p'), { recursive: true });
   await writeFile(join(mediaDir, 'cam1', '360p', 'part-5-0.m4s'), Buffer.from([1, 2, 3, 4]));
+  await writeFile(join(mediaDir, 'cam1', '360p', 'seg-5.m4s'), Buffer.from([1, 2, 3, 4]));
   await mkdir(join(webDir, 'operator'), { recursive: true });
   await writeFile(join(webDir, 'index.html'), '<title>viewer</title>');
   await writeFile(join(webDir, 'operator', 'index.html'), '<title>operator</title>');
@@ -66,28 +67,30 @@ describe('routing, as the CloudFront behaviours route', () => {
     expect(routeFor('/operator/')).toBe('web');
   });
 
-  it('serves a stored part from storage without asking the manifest app', async () => {
-    const manifest = fakeOrigin();
-    const edge = new Edge({ manifest, media: createMediaOrigin(mediaDir) });
-    const response = await edge.handle(get('/cam1/360p/part-5-0.m4s'));
-    expect(response.status).toBe(200);
-    expect(Buffer.from(response.body as Uint8Array)).toEqual(Buffer.from([1, 2, 3, 4]));
-    expect(response.headers['content-type']).toBe('video/iso.segment');
-    expect(manifest.calls).toHaveLength(0);
-  });
-
-  it('fails over to the manifest app when storage misses (a held preload-hinted part)', async () => {
+  it('asks the manifest app for a part (the part store, D33), even one storage holds, with no query', async () => {
     const manifest = fakeOrigin(() => ({
       status: 200,
       headers: { 'content-type': 'video/iso.segment', 'cache-control': 'max-age=86400' },
       body: new Uint8Array([9]),
     }));
     const edge = new Edge({ manifest, media: createMediaOrigin(mediaDir) });
-    const response = await edge.handle(get('/cam1/360p/part-6-0.m4s', { x: '1' }));
+    const response = await edge.handle(get('/cam1/360p/part-5-0.m4s', { x: '1' }));
     expect(response.status).toBe(200);
-    expect(manifest.calls.map((c) => c.path)).toEqual(['/cam1/360p/part-6-0.m4s']);
+    expect(Buffer.from(response.body as Uint8Array)).toEqual(Buffer.from([9]));
+    expect(manifest.calls.map((c) => c.path)).toEqual(['/cam1/360p/part-5-0.m4s']);
     expect(manifest.calls[0]?.query).toEqual({});
-    expect(edge.stats.origin['media-failover']).toBe(1);
+    expect(edge.stats.origin.parts).toBe(1);
+  });
+
+  it('serves segments and init segments from storage without asking the manifest app', async () => {
+    const manifest = fakeOrigin();
+    const edge = new Edge({ manifest, media: createMediaOrigin(mediaDir) });
+    const response = await edge.handle(get('/cam1/360p/seg-5.m4s'));
+    expect(response.status).toBe(200);
+    expect(Buffer.from(response.body as Uint8Array)).toEqual(Buffer.from([1, 2, 3, 4]));
+    expect((await edge.handle(get('/cam1/360p/seg-6.m4s'))).status).toBe(404);
+    expect(manifest.calls).toHaveLength(0);
+    expect(edge.stats.origin.parts).toBe(0);
   });
 
   it('refuses paths that escape the media directory', async () => {
@@ -318,10 +321,10 @@ describe('on real sockets', () => {
       expect(answers[0]?.headers['x-content-type-options']).toBe('nosniff');
       expect(elapsed).toBeLessThan(1500);
 
-      const plain = await fetch(`http://127.0.0.1:${server.httpPort}/cam1/360p/part-5-0.m4s`);
+      const plain = await fetch(`http://127.0.0.1:${server.httpPort}/cam1/360p/seg-5.m4s`);
       expect(plain.status).toBe(200);
       expect(new Uint8Array(await plain.arrayBuffer())).toEqual(new Uint8Array([1, 2, 3, 4]));
-      const head = await fetch(`http://127.0.0.1:${server.httpPort}/cam1/360p/part-5-0.m4s`, {
+      const head = await fetch(`http://127.0.0.1:${server.httpPort}/cam1/360p/seg-5.m4s`, {
         method: 'HEAD',
       });
       expect(head.status).toBe(200);

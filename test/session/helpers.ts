@@ -6,6 +6,13 @@ import { capturingLogger, request } from '../control/helpers.js';
 
 export const SECRET = 'test-session-secret-0123456789abcdef';
 
+/** A playback key (D37) and the KeyValueStore lookup the edge function reads it through. */
+export const PLAYBACK_KEY = { kid: 'test0001', secret: 'test-playback-key-0123456789abcdefghijklmn' };
+export const playbackStore = (key: string) =>
+  key === `playback-key-${PLAYBACK_KEY.kid}` ? PLAYBACK_KEY.secret : undefined;
+/** Playback protection on, signing with PLAYBACK_KEY. */
+export const PROTECTED = { playbackSigner: () => PLAYBACK_KEY };
+
 /** Rate limits high enough not to hide what a test looks at behind 429s (the limiter has its own test). */
 export const UNLIMITED = { perSecond: 1_000_000, burst: 1_000_000 };
 

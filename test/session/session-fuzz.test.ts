@@ -1,10 +1,22 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import { ENTITLEMENT_HEADER } from '../../core/auth/entitlement.js';
+import { signJwt } from '../../core/auth/jwt.js';
+import { mirrorSigningKey } from '../../core/auth/keys.js';
 import type { createSessionApp } from '../../functions/session/app.js';
+import { stageEntitlementVerifier } from '../../functions/session/entitlements.js';
 import { bodyArb, fuzzApi, pathArb, requestArb } from '../control/fuzz.js';
 import { call } from '../control/helpers.js';
 import { useRedisServer } from '../support/redis-hooks.js';
-import { createStreams, sessionApp, UNLIMITED, withToken } from './helpers.js';
+import { createStreams, PROTECTED, sessionApp, UNLIMITED, withToken } from './helpers.js';
+
+const FUZZ_KEY = 'fuzz-viewer-token-secret-0123456789abcdef';
+const FUZZ_VERIFIER = stageEntitlementVerifier(undefined, FUZZ_KEY, Date.now);
+const FUZZ_ENTITLEMENT = (() => {
+  const { alg, privateKey, kid } = mirrorSigningKey(FUZZ_KEY);
+  const iat = Math.floor(Date.now() / 1000);
+  return signJwt(alg, privateKey, kid, { iss: 'mirror', sub: 'fuzz', streams: ['a'], iat, exp: iat + 3600 });
+})();
 
 describe('session API under fuzzing', () => {
   let app: ReturnType<typeof createSessionApp>;
@@ -12,7 +24,7 @@ describe('session API under fuzzing', () => {
   let token = '';
 
   useRedisServer(async (_server, redis) => {
-    app = sessionApp(redis, { playbackProtection: true, rateLimit: UNLIMITED });
+    app = sessionApp(redis, { ...PROTECTED, rateLimit: UNLIMITED, verifyEntitlement: FUZZ_VERIFIER });
     await createStreams(redis, ['a', 'b']);
     const created = await call(
       app,
@@ -59,6 +71,20 @@ describe('session API under fuzzing', () => {
       ),
       sourceIp: fc.oneof(fc.ipV4(), fc.constant(undefined)),
     });
-    await fuzzApi(app, requests);
+    // Entitlements (decision D36) on every route: none, a valid one, a tampered one, or noise.
+    const entitlement = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(FUZZ_ENTITLEMENT),
+      fc.string({ maxLength: 20 }).map((s) => `${FUZZ_ENTITLEMENT.slice(0, -4)}${s}`),
+      fc.string({ maxLength: 300 }),
+    );
+    await fuzzApi(
+      app,
+      fc
+        .tuple(requests, entitlement)
+        .map(([r, e]) =>
+          e === undefined ? r : { ...r, headers: { ...r.headers, [ENTITLEMENT_HEADER]: e } },
+        ),
+    );
   });
 });

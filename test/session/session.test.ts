@@ -2,12 +2,13 @@ import type { Redis } from 'ioredis';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_TTL_MS, sessionKey } from '../../core/adapters/sessions/store.js';
 import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
-import { playbackAllowed, signSessionToken } from '../../core/sessions/token.js';
+import { type CfRequest, isCfResponse, loadPlaybackFunction } from '../../core/sessions/playback-runner.js';
+import { signSessionToken } from '../../core/sessions/token.js';
 import { streamKeys } from '../../core/streams/keys.js';
 import type { createSessionApp } from '../../functions/session/app.js';
 import { call, request } from '../control/helpers.js';
 import { useRedisServer } from '../support/redis-hooks.js';
-import { createStreams, SECRET, sessionApp, withToken } from './helpers.js';
+import { createStreams, PROTECTED, playbackStore, SECRET, sessionApp, withToken } from './helpers.js';
 
 /** Each tile's rendition in a session answered 200. */
 function renditionsOf(answer: Awaited<ReturnType<typeof call>>): (string | null)[] {
@@ -21,7 +22,7 @@ describe('session API against a real redis-server', () => {
 
   useRedisServer((_server, client) => {
     redis = client;
-    app = sessionApp(redis, { playbackProtection: true });
+    app = sessionApp(redis, PROTECTED);
   });
   beforeEach(async () => {
     await redis.flushall();
@@ -85,21 +86,39 @@ describe('session API against a real redis-server', () => {
     expect(switched.json.tiles[2].streamId).toBe('d');
     expect(await viewerCounts(redis, ['a', 'b', 'c', 'd'])).toEqual([1, 1, 0, 1]);
 
-    // Playback token: set as a cookie, valid for this session's streams only.
-    const cookie = switched.response.headers['set-cookie'] as string;
-    expect(cookie).toMatch(
-      /^mirror_playback=p1\.[^;]+; Path=\/; Max-Age=\d+; Secure; HttpOnly; SameSite=Lax$/,
-    );
-    const cookieHeader = cookie.split(';')[0];
-    const nowSec = Math.floor(Date.now() / 1000);
-    expect(playbackAllowed(SECRET, '/d/360p/playlist.m3u8', cookieHeader, undefined, nowSec)).toBe(true);
-    expect(playbackAllowed(SECRET, '/c/360p/playlist.m3u8', cookieHeader, undefined, nowSec)).toBe(false);
-    expect(
-      playbackAllowed('other-secret-xxxxxxxxxxxxxxxxxxxxxx', '/d/x', cookieHeader, undefined, nowSec),
-    ).toBe(false);
-    expect(playbackAllowed(SECRET, '/d/x', undefined, switched.json.playbackToken, nowSec + 10_000)).toBe(
-      false,
-    );
+    // Playback tokens (D37): one cookie per stream of the session, on that stream's path, for three stable beats.
+    const cookies = switched.response.cookies ?? [];
+    const streams = (switched.json.tiles as { streamId: string | null }[]).flatMap((t) => t.streamId ?? []);
+    expect(cookies.map((c) => /Path=\/([^/]+)\//.exec(c)?.[1]).sort()).toEqual([...new Set(streams)].sort());
+    for (const c of cookies) {
+      expect(c).toMatch(
+        /^mirror_play=p2\.test0001\.[^;]+; Path=\/[a-z0-9-]+\/; Max-Age=90; Secure; HttpOnly; SameSite=Lax$/,
+      );
+    }
+    const dCookie = (cookies.find((c) => c.includes('Path=/d/')) ?? '').split(';')[0] ?? '';
+    expect(dCookie).toContain(`.${sessionId}.`);
+    expect(switched.json.playbackTokens.d).toBe(dCookie.slice('mirror_play='.length));
+    // The edge function (its generated source) lets that cookie fetch d's media, not c's.
+    const edge = loadPlaybackFunction(playbackStore);
+    const check = async (uri: string) => {
+      const token = dCookie.slice('mirror_play='.length);
+      const req: CfRequest = {
+        method: 'GET',
+        uri,
+        querystring: {},
+        headers: {},
+        cookies: { mirror_play: { value: token } },
+      };
+      const event = {
+        version: '1.0',
+        context: { eventType: 'viewer-request', distributionId: 'T', requestId: '1' },
+        viewer: { ip: '127.0.0.1' },
+        request: req,
+      } as const;
+      return !isCfResponse(await edge(event));
+    };
+    expect(await check('/d/360p/playlist.m3u8')).toBe(true);
+    expect(await check('/c/360p/playlist.m3u8')).toBe(false);
 
     const got = await call(app, withToken(token, 'GET', `/api/sessions/${sessionId}`));
     expect(got.json.tiles[2].streamId).toBe('d');

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { streamKeys } from '../../../core/streams/keys.js';
-import { SRT_LATENCY_MS, type StreamRecord } from '../../../core/streams/schema.js';
+import { SRT_LATENCY_MS, type LegacyStreamRecord as StreamRecord } from '../../../core/streams/schema.js';
 import { realTimeClipInput } from '../../../local/encoders/args.js';
 import { freeUdpPort, makeClip, waitFor } from '../../../test/ingest/media.js';
 import { CollectingSinks } from '../../../test/ingest/sinks.js';

@@ -1,7 +1,8 @@
 // The ingest container's entry point: `node --import tsx containers/ingest/src/main.ts` (or the bundled main.js).
 import { createLogger } from '../../../core/adapters/log.js';
 import { createRedisClient, logRedisOutages } from '../../../core/adapters/redis.js';
-import { readSecret } from '../../../core/adapters/runtime.js';
+import { redisPassword } from '../../../core/adapters/runtime.js';
+import { dataKeysFromEnv } from '../../../core/adapters/streams/data-keys.js';
 import { readEnv } from '../../../core/contracts/env.js';
 import { capacityOf, IngestEnv, resolveTaskId, validateEnv } from './config.js';
 import { startDeploymentWatch } from './deployment-watch.js';
@@ -21,14 +22,15 @@ const log = {
 const env = readEnv(IngestEnv, process.env);
 validateEnv(env);
 const taskId = await resolveTaskId(env);
-const password =
-  env.MIRROR_REDIS_AUTH_TOKEN ??
-  (env.MIRROR_REDIS_AUTH_SECRET_ARN
-    ? await readSecret(env.MIRROR_REDIS_AUTH_SECRET_ARN, 'password')
-    : undefined);
+// The ingest's own Redis user (D38): an IAM token on AWS, signed afresh at each (re)connection.
+const password = env.MIRROR_REDIS_AUTH_TOKEN ?? (await redisPassword(env, env.MIRROR_REDIS_AUTH_SECRET_ARN));
 // Connect/command timeouts, bounded retries and READONLY reconnects (after a failover) from the shared options;
 // the service's subscriber duplicates them. An outage is logged once, not at every reconnection attempt.
-const redis = createRedisClient(env.MIRROR_REDIS_URL, { password, connectionName: `ingest:${taskId}` });
+const redis = createRedisClient(env.MIRROR_REDIS_URL, {
+  username: env.MIRROR_REDIS_USER,
+  password,
+  connectionName: `ingest:${taskId}`,
+});
 logRedisOutages(redis, log, 'commands');
 
 const protection = TaskProtection.fromEnvironment(log);
@@ -37,6 +39,7 @@ const metrics = env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, task
 const partLatencies = new PartLatencies();
 const service = await startIngestService({
   redis,
+  secretKeys: dataKeysFromEnv(env),
   taskId,
   sinks: createPackagerSinks(env, redis, logger, {
     packagerEvent: metrics?.packagerEvent,

@@ -2,23 +2,54 @@ import type { Redis } from 'ioredis';
 import { StreamRegistry } from '../../../core/adapters/streams/registry.js';
 import type { Logger } from '../../../core/logger.js';
 import { channels, streamKeys } from '../../../core/streams/keys.js';
-import { StreamChange, StreamRecord } from '../../../core/streams/schema.js';
+import {
+  type LegacySecrets,
+  legacySecrets,
+  parseStreamRecord,
+  StreamChange,
+  type StreamRecord,
+} from '../../../core/streams/schema.js';
+import {
+  type DataKeyProvider,
+  type Envelope,
+  hashPublishKey,
+  openPassphrase,
+  processDataKeys,
+  StreamSecret,
+} from '../../../core/streams/secrets.js';
 
 /** The part of the Logger port the follower uses. */
 export type RegistryLogger = Pick<Logger, 'info' | 'warn'>;
 
+/** What the native admission table needs of a stream's secrets: the key's hash and the opened passphrase. */
+export interface IngestAdmission {
+  readonly publishKeyHash: string;
+  readonly passphrase: string | null;
+}
+
 export interface RegistryTarget {
-  upsert(record: StreamRecord): void;
+  upsert(record: StreamRecord, admission: IngestAdmission): void;
   remove(streamId: string): void;
 }
 
 /**
  * Follows the stream registry in Redis and mirrors it into the native admission table: all records at start,
- * then every change announced on `mirror:streams:changes` (the message names the stream; the record is re-read,
- * so no secret travels on the channel), and all records again after each reconnect.
+ * then every change announced on `mirror:streams:changes` (the message names the stream; the record and its secret
+ * are re-read, so no secret travels on the channel), and all records again after each reconnect. Secrets come from
+ * `mirror:secret:{id}` (the key's hash; the passphrase opened through `keys`, decision D38), or, for records written
+ * before, from the record itself (read old, write new: the control API moves them at the next rotation or
+ * migration).
  */
 export class RegistryFollower {
   private readonly records = new Map<string, StreamRecord>();
+  /** What restore() writes back: the secret records, and the inline secrets of legacy records. */
+  private readonly secrets = new Map<string, StreamSecret>();
+  private readonly legacy = new Map<string, LegacySecrets>();
+  /** Opened passphrases by stream, with the envelope they came from: a refresh with the same seal calls no KMS. */
+  private readonly opened = new Map<string, { readonly seal: string; readonly passphrase: string }>();
+  /** The newest refresh per stream: an older one finishing later (a slow KMS call) is not applied over it. */
+  private readonly latest = new Map<string, number>();
+  private refreshes = 0;
   private readonly registry: StreamRegistry;
   /** The registry's epoch when last read (streamKeys.epoch); null before the first stream exists. */
   private epoch: string | null = null;
@@ -28,6 +59,8 @@ export class RegistryFollower {
     private readonly subscriber: Redis,
     private readonly target: RegistryTarget,
     private readonly log: RegistryLogger,
+    /** Opens sealed passphrases (KMS Decrypt on AWS, the local key file); processDataKeys when absent (tests). */
+    private readonly keys?: DataKeyProvider,
   ) {
     this.registry = new StreamRegistry(redis);
   }
@@ -71,7 +104,8 @@ export class RegistryFollower {
     // none while this task holds records means the data set is gone, whether or not this task ever read the epoch
     // (it may have started before the first stream existed).
     if (epoch === null && this.records.size > 0) {
-      const written = await this.registry.restore([...this.records.values()], this.epoch ?? undefined);
+      const records = [...this.records.values()].map((r) => ({ ...r, ...this.legacy.get(r.id) }));
+      const written = await this.registry.restore(records, this.epoch ?? undefined, this.secrets);
       this.log.warn('stream registry restored after Redis lost its data', {
         streams: this.records.size,
         written,
@@ -87,7 +121,7 @@ export class RegistryFollower {
     const listed = new Set(ids);
     for (const id of [...this.records.keys()]) {
       if (listed.has(id)) continue;
-      this.records.delete(id);
+      this.forget(id);
       this.target.remove(id);
     }
     // A registry from before epochs gets one now.
@@ -95,29 +129,77 @@ export class RegistryFollower {
   }
 
   async refresh(streamId: string): Promise<void> {
-    const raw = await this.redis.get(streamKeys.record(streamId));
-    if (raw === null) {
-      this.records.delete(streamId);
+    const seq = ++this.refreshes;
+    this.latest.set(streamId, seq);
+    const [raw, rawSecret] = await this.redis.mget(streamKeys.record(streamId), streamKeys.secret(streamId));
+    if (raw === null || raw === undefined) {
+      this.forget(streamId);
       this.target.remove(streamId);
       return;
     }
-    const parsed = StreamRecord.safeParse(JSON.parse(raw));
-    if (!parsed.success) {
-      this.log.warn('stream record ignored: does not match the schema', {
-        streamId,
-        issues: parsed.error.issues.map((i) => i.path.join('.')),
-      });
+    let record: StreamRecord;
+    let admission: IngestAdmission | undefined;
+    const json = JSON.parse(raw) as unknown;
+    try {
+      record = parseStreamRecord(json);
+      admission = await this.admission(streamId, json, rawSecret ?? null);
+    } catch (error) {
+      this.log.warn('stream record ignored: unreadable record or secret', { streamId, error: String(error) });
       return;
     }
-    this.records.set(streamId, parsed.data);
-    this.target.upsert(parsed.data);
+    if (this.latest.get(streamId) !== seq) return;
+    this.latest.delete(streamId);
+    if (admission === undefined) {
+      // No credentials stored (a record without its secret): nobody may publish it.
+      this.log.warn('stream has no credentials: not admitted', { streamId });
+      this.target.remove(streamId);
+      return;
+    }
+    this.records.set(streamId, record);
+    this.target.upsert(record, admission);
+  }
+
+  /** The stream's admission from its secret record, else from a legacy record's inline secrets. */
+  private async admission(
+    streamId: string,
+    json: unknown,
+    rawSecret: string | null,
+  ): Promise<IngestAdmission | undefined> {
+    if (rawSecret !== null) {
+      const secret = StreamSecret.parse(JSON.parse(rawSecret));
+      this.secrets.set(streamId, secret);
+      this.legacy.delete(streamId);
+      const passphrase = secret.passphrase === null ? null : await this.open(streamId, secret.passphrase);
+      return { publishKeyHash: secret.publishKeyHash, passphrase };
+    }
+    const legacy = legacySecrets(json);
+    if (!legacy) return undefined;
+    this.legacy.set(streamId, legacy);
+    return { publishKeyHash: hashPublishKey(legacy.publishKey), passphrase: legacy.passphrase };
+  }
+
+  private async open(streamId: string, envelope: Envelope): Promise<string> {
+    const seal = `${envelope.edk}.${envelope.ct}`;
+    const cached = this.opened.get(streamId);
+    if (cached?.seal === seal) return cached.passphrase;
+    const passphrase = await openPassphrase(this.keys ?? processDataKeys, streamId, envelope);
+    this.opened.set(streamId, { seal, passphrase });
+    return passphrase;
+  }
+
+  private forget(streamId: string): void {
+    this.records.delete(streamId);
+    this.secrets.delete(streamId);
+    this.legacy.delete(streamId);
+    this.opened.delete(streamId);
+    this.latest.delete(streamId);
   }
 
   private async onChange(message: string): Promise<void> {
     const change = StreamChange.safeParse(JSON.parse(message));
     if (!change.success) return;
     if (change.data.type === 'delete') {
-      this.records.delete(change.data.streamId);
+      this.forget(change.data.streamId);
       this.target.remove(change.data.streamId);
       return;
     }

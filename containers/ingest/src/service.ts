@@ -6,10 +6,11 @@ import { type Logger, silentLogger } from '../../../core/logger.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { channels } from '../../../core/streams/keys.js';
 import { SRT_LATENCY_MS, type StreamRecord } from '../../../core/streams/schema.js';
+import type { DataKeyProvider } from '../../../core/streams/secrets.js';
 import type { IngestStatus } from '../../../core/streams/status.js';
 import { type CommandRunner, type GpuSampler, startGpuSampler } from './gpu-utilization.js';
 import { Leases } from './lease.js';
-import { RegistryFollower } from './registry.js';
+import { type IngestAdmission, RegistryFollower } from './registry.js';
 import { type CommandTarget, ingestCommandListener } from './service/commands.js';
 import { type DrainOptions, type DrainSummary, readTaskReports, runDrain } from './service/drain.js';
 import { startHealthServer } from './service/health.js';
@@ -36,6 +37,8 @@ export type IngestLogger = Logger;
 
 export interface IngestConfig {
   readonly redis: Redis;
+  /** Opens the streams' sealed SRT passphrases (decision D38); without it only unsealed (legacy) ones admit. */
+  readonly secretKeys?: DataKeyProvider;
   readonly taskId: string;
   readonly sinks: RenditionSinkFactory;
   readonly srtPort: number;
@@ -154,7 +157,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       }),
     broadcasts: new RedisBroadcastLog(redis, { taskId: config.taskId }),
   });
-  const registry = followRegistry(redis, subscriber, listener, sessions, log);
+  const registry = followRegistry(redis, subscriber, listener, sessions, log, config.secretKeys);
   listener.on('connection', (conn) => sessions.connected(conn));
   listener.on('data', (conn, data) => sessions.received(conn, data));
   listener.on('close', (conn, reason) => sessions.closed(conn, reason));
@@ -289,20 +292,21 @@ function followRegistry(
   listener: SrtListener,
   sessions: Sessions,
   log: Logger,
+  keys: DataKeyProvider | undefined,
 ): RegistryFollower {
   return new RegistryFollower(
     redis,
     subscriber,
     {
-      upsert(record: StreamRecord) {
+      upsert(record: StreamRecord, admission: IngestAdmission) {
         // The record's pause flag too (a command missed in a subscriber reconnect): setPaused is idempotent.
         sessions
           .get(record.id)
           ?.pipeline.setPaused(record.paused === true)
           .catch(() => {});
         listener.setStream(record.id, {
-          publishKey: record.publishKey,
-          passphrase: record.passphrase,
+          publishKeyHash: admission.publishKeyHash,
+          passphrase: admission.passphrase,
           keyLength: record.keyLength,
           latencyMs: SRT_LATENCY_MS[record.latency],
         });
@@ -313,6 +317,7 @@ function followRegistry(
       },
     },
     log,
+    keys,
   );
 }
 

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../../../core/adapters/live/live-state.js';
+import { RedisPartStore } from '../../../core/adapters/live/part-store.js';
 import { LocalDiskStorage } from '../../../core/adapters/storage/local.js';
 import { S3Storage } from '../../../core/adapters/storage/s3.js';
 import { DEFAULT_LATENCY_PROFILE, PROFILE_TARGETS } from '../../../core/latency-profiles.js';
@@ -36,6 +37,8 @@ export function createPackagerSinks(
   return new Packager({
     storage,
     live: new LiveState(redis, env.MIRROR_LIVE_TTL_S),
+    // Parts in the live state's Redis, segments in storage (decision D33).
+    parts: new RedisPartStore(redis),
     // Only for a rendition opened without its own targets: the pipeline gives each its stream's profile (D28).
     partTargetMs: PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].partMs,
     segmentTargetMs: PROFILE_TARGETS[DEFAULT_LATENCY_PROFILE].segmentMs,

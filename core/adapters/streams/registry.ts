@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { DomainError } from '../../api/errors.js';
 import type { LadderPreset } from '../../ladder.js';
@@ -7,12 +7,25 @@ import { liveKeys } from '../../live/keys.js';
 import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
   type IngestCommand,
+  legacySecrets,
+  parseStreamRecord,
   type SrtLatency,
   type StreamChange,
+  type StreamCredentials,
   StreamId,
   StreamRecord,
+  type Visibility,
 } from '../../streams/schema.js';
+import type { DataKeyProvider, StreamSecret } from '../../streams/secrets.js';
 import { IngestStatus, TaskReport } from '../../streams/status.js';
+import { definedOnly, deriveId, hashInput, parseJson } from './registry-support.js';
+import {
+  CAS_SCRIPT,
+  newPassphrase,
+  newPublishKey,
+  type StoredSecret,
+  StreamSecretStore,
+} from './secret-store.js';
 
 /** A typed registry failure, mapped to an HTTP status by the API edge. `field` names the input at fault. */
 export class RegistryError extends DomainError {
@@ -36,6 +49,8 @@ export interface CreateStreamInput {
   /** Generate an SRT passphrase (AES); false = unencrypted ingest. */
   readonly encrypted: boolean;
   readonly keyLength: 16 | 24 | 32;
+  /** Who may watch (decision D36); absent reads as public. */
+  readonly visibility?: Visibility;
   /** Idempotency: the same token with the same input returns the same stream. */
   readonly clientToken?: string;
 }
@@ -45,6 +60,7 @@ export interface UpdateStreamInput {
   readonly ladder?: LadderPreset;
   readonly latency?: SrtLatency;
   readonly latencyProfile?: LatencyProfile;
+  readonly visibility?: Visibility;
 }
 
 export interface RotateInput {
@@ -61,28 +77,46 @@ export interface ListPage {
 /** Client tokens are remembered for a day, like most cloud APIs' idempotency windows. */
 export const CLIENT_TOKEN_TTL_S = 24 * 3600;
 
-// Compare-and-set: replace a JSON record only if nobody changed it since we read it.
-const CAS_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2])
-  return 1
-end
-return 0`;
-
 /** A new registry epoch: random, so a registry rebuilt after a data loss never repeats the lost one by chance. */
 const newEpoch = (): string => randomBytes(8).toString('hex');
 
+/** What create answers: the credentials only when this call issued them (a replay gets none, decision D38). */
+export interface CreateResult {
+  readonly record: StreamRecord;
+  readonly created: boolean;
+  readonly credentials?: StreamCredentials;
+}
+
+/** What rotate answers: the new credentials; a part not rotated is absent (it cannot be read back). */
+export interface RotateResult {
+  readonly record: StreamRecord;
+  readonly credentials: Partial<StreamCredentials>;
+}
+
+export interface StreamRegistryOptions {
+  /**
+   * Seals new passphrases (the control side: KMS GenerateDataKey on AWS, the local key file in the embedded
+   * default). Without it, processDataKeys: only this process can open what it seals (tests, in-process tools).
+   */
+  readonly keys?: DataKeyProvider;
+}
+
 /**
- * The stream registry in Redis: records, the creation-ordered index, publish-key lookups, and a change
- * notification on every write (ingest tasks follow it to refresh their native passphrase table).
+ * The stream registry in Redis: public records, their secrets apart (decision D38), the creation-ordered index,
+ * and a change notification on every write (ingest tasks follow it to refresh their native admission table).
  */
 export class StreamRegistry {
+  private readonly secrets: StreamSecretStore;
+
   constructor(
     private readonly redis: Redis,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    options: StreamRegistryOptions = {},
+  ) {
+    this.secrets = new StreamSecretStore(redis, options.keys);
+  }
 
-  async create(input: CreateStreamInput): Promise<{ record: StreamRecord; created: boolean }> {
+  async create(input: CreateStreamInput): Promise<CreateResult> {
     const requestHash = hashInput(input);
     if (input.clientToken !== undefined) {
       const replay = await this.replay(input.clientToken, requestHash);
@@ -90,15 +124,20 @@ export class StreamRegistry {
     }
     const at = this.now().toISOString();
     const id = input.id ?? deriveId(input.name);
+    const credentials: StreamCredentials = {
+      publishKey: newPublishKey(),
+      passphrase: input.encrypted ? newPassphrase() : null,
+    };
+    const secret = await this.secrets.issue(id, credentials, 1);
     const record = StreamRecord.parse({
       id,
       name: input.name,
       ladder: input.ladder,
       latency: input.latency,
       latencyProfile: input.latencyProfile,
-      publishKey: newPublishKey(),
-      passphrase: input.encrypted ? newPassphrase() : null,
+      encrypted: input.encrypted,
       keyLength: input.keyLength,
+      visibility: input.visibility,
       createdAt: at,
       updatedAt: at,
     });
@@ -108,7 +147,7 @@ export class StreamRegistry {
     if (input.clientToken !== undefined) {
       const claimed = await this.redis.set(
         streamKeys.clientToken(input.clientToken),
-        JSON.stringify({ streamId: id, requestHash }),
+        JSON.stringify({ streamId: id, requestHash, generation: secret.generation }),
         'EX',
         CLIENT_TOKEN_TTL_S,
         'NX',
@@ -124,11 +163,21 @@ export class StreamRegistry {
     await this.redis
       .multi()
       .zadd(streamKeys.index, Date.parse(at), id)
-      .set(streamKeys.byPublishKey(record.publishKey), id)
+      .set(streamKeys.secret(id), JSON.stringify(secret))
       .set(streamKeys.epoch, newEpoch(), 'NX')
       .publish(channels.streamChanges, change('upsert', id))
       .exec();
-    return { record, created: true };
+    return { record, created: true, credentials };
+  }
+
+  /** Where a stream's secrets are (the control's rotate reads them back; the ingest's follower opens them). */
+  secret(id: string): Promise<StoredSecret | undefined> {
+    return this.secrets.read(id);
+  }
+
+  /** Moves records written before D38 to the split form (StreamSecretStore.migrateLegacy); idempotent. */
+  async migrateLegacySecrets(): Promise<number> {
+    return this.secrets.migrateLegacy(await this.redis.zrange(streamKeys.index, '0', '-1'));
   }
 
   /** The registry's epoch (streamKeys.epoch), null when none is stored: no stream yet, or the data set was lost. */
@@ -150,16 +199,20 @@ export class StreamRegistry {
    * Writes records back after Redis lost its data set (an ingest task held them in memory), each only where nothing
    * is stored under its keys now, with the epoch they were read under. Returns how many records were written.
    */
-  async restore(records: readonly StreamRecord[], epoch: string = newEpoch()): Promise<number> {
+  async restore(
+    records: readonly StreamRecord[],
+    epoch: string = newEpoch(),
+    secrets: ReadonlyMap<string, StreamSecret> = new Map(),
+  ): Promise<number> {
     let written = 0;
     for (const record of records) {
-      const [[, stored] = []] =
-        (await this.redis
-          .multi()
-          .set(streamKeys.record(record.id), JSON.stringify(record), 'NX')
-          .zadd(streamKeys.index, 'NX', Date.parse(record.createdAt), record.id)
-          .set(streamKeys.byPublishKey(record.publishKey), record.id, 'NX')
-          .exec()) ?? [];
+      const tx = this.redis
+        .multi()
+        .set(streamKeys.record(record.id), JSON.stringify(record), 'NX')
+        .zadd(streamKeys.index, 'NX', Date.parse(record.createdAt), record.id);
+      const secret = secrets.get(record.id);
+      if (secret) tx.set(streamKeys.secret(record.id), JSON.stringify(secret), 'NX');
+      const [[, stored] = []] = (await tx.exec()) ?? [];
       if (stored === 'OK') written++;
     }
     await this.redis.set(streamKeys.epoch, epoch, 'NX');
@@ -169,6 +222,8 @@ export class StreamRegistry {
   private async replay(clientToken: string, requestHash: string): Promise<StreamRecord | undefined> {
     const raw = await this.redis.get(streamKeys.clientToken(clientToken));
     if (raw === null) return undefined;
+    // A replay answers the stream without credentials, rotated since or not: the key is kept only as its hash and
+    // the passphrase sealed for the ingest, so nothing can be shown twice, and never newer ones (decision D38).
     const prior = JSON.parse(raw) as { streamId: string; requestHash: string };
     if (prior.requestHash !== requestHash) {
       throw new RegistryError('conflict', 'clientToken was used with different parameters', 'clientToken');
@@ -183,7 +238,7 @@ export class StreamRegistry {
   async get(id: string): Promise<StreamRecord | undefined> {
     if (!StreamId.safeParse(id).success) return undefined;
     const raw = await this.redis.get(streamKeys.record(id));
-    return raw === null ? undefined : StreamRecord.parse(JSON.parse(raw));
+    return raw === null ? undefined : parseStreamRecord(JSON.parse(raw));
   }
 
   /** Records of several streams in one round trip; undefined where a stream does not exist. */
@@ -195,7 +250,7 @@ export class StreamRegistry {
     return ids.map((_, i) => {
       if (!valid[i]) return undefined;
       const raw = raws[next++];
-      return raw ? StreamRecord.parse(JSON.parse(raw)) : undefined;
+      return raw ? parseStreamRecord(JSON.parse(raw)) : undefined;
     });
   }
 
@@ -223,7 +278,7 @@ export class StreamRegistry {
     const ids = await this.redis.zrange(streamKeys.index, String(start), String(start + limit));
     const page = ids.slice(0, limit);
     const raws = page.length > 0 ? await this.redis.mget(page.map((id) => streamKeys.record(id))) : [];
-    const streams = raws.flatMap((raw) => (raw === null ? [] : [StreamRecord.parse(JSON.parse(raw))]));
+    const streams = raws.flatMap((raw) => (raw === null ? [] : [parseStreamRecord(JSON.parse(raw))]));
     const last = streams.at(-1);
     return ids.length > limit && last
       ? { streams, nextCursor: encodeCursor({ id: last.id, score: Date.parse(last.createdAt) }) }
@@ -237,34 +292,32 @@ export class StreamRegistry {
   }
 
   /** New publish key and/or passphrase. The old key stops resolving at once. */
-  async rotate(id: string, what: RotateInput): Promise<StreamRecord> {
-    let oldKey = '';
-    const record = await this.mutate(id, (current) => {
-      oldKey = current.publishKey;
-      return {
-        ...current,
-        publishKey: what.publishKey ? newPublishKey() : current.publishKey,
-        passphrase: what.passphrase ? newPassphrase() : current.passphrase,
-      };
-    });
-    if (record.publishKey !== oldKey) {
-      await this.redis
-        .multi()
-        .del(streamKeys.byPublishKey(oldKey))
-        .set(streamKeys.byPublishKey(record.publishKey), id)
-        .exec();
-    }
-    // Announced after the key map is current, so a subscriber re-reading sees the new key.
+  async rotate(id: string, what: RotateInput): Promise<RotateResult> {
+    const found = await this.secrets.read(id);
+    if (found === undefined) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');
+    const { issued, secret } = await this.secrets.rotate(id, found, what);
+    // Rewritten through the schema: a record written before D38 loses its inline secrets here.
+    const record = await this.mutate(id, (current) => ({
+      ...current,
+      encrypted: secret.passphrase !== null,
+    }));
+    if (found.legacyKey !== undefined) await this.redis.del(streamKeys.byPublishKey(found.legacyKey));
+    // Announced after the secret is current, so a subscriber re-reading sees the new key.
     await this.redis.publish(channels.streamChanges, change('upsert', id));
-    return record;
+    return { record, credentials: issued };
   }
 
   private async mutate(id: string, apply: (record: StreamRecord) => StreamRecord): Promise<StreamRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const raw = await this.redis.get(streamKeys.record(id));
       if (raw === null) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');
+      // A record written before D38 moves its secrets apart first: rewriting it through the schema would drop them.
+      if (legacySecrets(JSON.parse(raw)) !== undefined) {
+        await this.secrets.migrateLegacy([id]);
+        continue;
+      }
       const next = StreamRecord.parse({
-        ...apply(StreamRecord.parse(JSON.parse(raw))),
+        ...apply(parseStreamRecord(JSON.parse(raw))),
         updatedAt: this.now().toISOString(),
       });
       const swapped = await this.redis.eval(CAS_SCRIPT, 1, streamKeys.record(id), raw, JSON.stringify(next));
@@ -279,12 +332,14 @@ export class StreamRegistry {
    * window; its media names differ anyway (a new broadcast, decision D16).
    */
   async delete(id: string): Promise<StreamRecord> {
+    const found = await this.secrets.read(id);
     const record = await this.require(id);
-    await this.redis
-      .multi()
+    const tx = this.redis.multi();
+    if (found?.legacyKey !== undefined) tx.del(streamKeys.byPublishKey(found.legacyKey));
+    await tx
       .del(streamKeys.record(id))
+      .del(streamKeys.secret(id))
       .zrem(streamKeys.index, id)
-      .del(streamKeys.byPublishKey(record.publishKey))
       .del(streamKeys.status(id))
       .del(streamKeys.broadcasts(id))
       .del(liveKeys.stream(id))
@@ -371,36 +426,8 @@ export class StreamRegistry {
   }
 }
 
-export interface SrtEndpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
-/**
- * SRT caller URLs for an encoder: the standard access-control streamid (`#!::r=<id>,m=publish,s=<key>`)
- * and the plain-key form that encoders without streamid syntax support send. Both carry secrets.
- */
-export function srtUrls(record: StreamRecord, endpoint: SrtEndpoint): { url: string; plainKeyUrl: string } {
-  // The query is left raw: ffmpeg 5.1 (Debian 12) passes srt:// options to libsrt without percent-decoding,
-  // so an encoded streamid arrives as `%23%21...` and is refused; newer ffmpeg decodes, and raw text
-  // decodes to itself. Safe because ids are slugs and generated secrets are base64url.
-  const build = (streamid: string) => {
-    const params = [`streamid=${streamid}`];
-    if (record.passphrase !== null)
-      params.push(`passphrase=${record.passphrase}`, `pbkeylen=${record.keyLength}`);
-    return `srt://${endpoint.host}:${endpoint.port}?${params.join('&')}`;
-  };
-  return {
-    url: build(`#!::r=${record.id},m=publish,s=${record.publishKey}`),
-    plainKeyUrl: build(record.publishKey),
-  };
-}
-
-/** The record without its secrets: what list and get return. */
-export function publicView(record: StreamRecord) {
-  const { publishKey: _key, passphrase, ...rest } = record;
-  return { ...rest, paused: record.paused === true, encrypted: passphrase !== null };
-}
+export { deriveId } from './registry-support.js';
+export { publicView, type SrtEndpoint, srtUrls } from './views.js';
 
 function change(type: StreamChange['type'], streamId: string): string {
   return JSON.stringify({ type, streamId } satisfies StreamChange);
@@ -408,49 +435,6 @@ function change(type: StreamChange['type'], streamId: string): string {
 
 function command(streamId: string, reason: string): string {
   return JSON.stringify({ type: 'disconnect', streamId, reason } satisfies IngestCommand);
-}
-
-function parseJson<T>(raw: string | null, schema: { safeParse(v: unknown): { success: boolean; data?: T } }) {
-  if (raw === null) return undefined;
-  try {
-    const parsed = schema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function definedOnly<T extends object>(patch: T): Partial<T> {
-  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function hashInput(input: CreateStreamInput): string {
-  const { clientToken: _t, ...rest } = input;
-  return createHash('sha256')
-    .update(JSON.stringify(rest, Object.keys(rest).sort()))
-    .digest('base64url');
-}
-
-/** 32 url-safe characters (192 bits). */
-function newPublishKey(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-/** 32 url-safe characters: within libsrt's 10..79 and strong enough for AES-256. */
-function newPassphrase(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-/** A slug from the name plus a short random suffix, always a valid, non-reserved stream id. */
-export function deriveId(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  const suffix = randomBytes(4).toString('hex').slice(0, 6);
-  return slug === '' ? `s-${suffix}` : `${slug}-${suffix}`;
 }
 
 function encodeCursor(position: { id: string; score: number }): string {

@@ -18,9 +18,9 @@ export function keyRoutes({ registry, withCredentials, auditedRoute }: ControlCo
       errors: [404, 409],
       target: streamTarget,
       handle: async ({ params, body }) => {
-        const record = await registry.rotate(params.streamId, body);
+        const { record, credentials } = await registry.rotate(params.streamId, body);
         if (body.disconnect) await registry.disconnect(params.streamId, 'credentials rotated');
-        return jsonResponse(200, await withCredentials(record));
+        return jsonResponse(200, await withCredentials(record, credentials));
       },
     }),
     auditedRoute({

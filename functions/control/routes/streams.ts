@@ -1,10 +1,14 @@
 import { type AnyRoute, route } from '../../../core/api/router.js';
 import { jsonResponse } from '../../../core/http.js';
+import type { Visibility } from '../../../core/streams/schema.js';
 import type { ControlContext } from '../context.js';
 import * as S from '../schemas.js';
 
-/** The stream registry: list, create, read, change and delete streams. */
-export function streamRoutes(context: ControlContext): AnyRoute[] {
+/**
+ * The stream registry: list, create, read, change and delete streams. A stream created without a visibility
+ * gets the stage's (`defaultVisibility`, decision D36), stored in the record.
+ */
+export function streamRoutes(context: ControlContext, defaultVisibility: Visibility = 'public'): AnyRoute[] {
   const { registry, view, streamResponse, withCredentials, auditedRoute } = context;
   return [
     route({
@@ -33,7 +37,7 @@ export function streamRoutes(context: ControlContext): AnyRoute[] {
       errors: [409],
       target: ({ body }) => body.id ?? body.name,
       handle: async ({ body }) => {
-        const { record, created } = await registry.create({
+        const { record, created, credentials } = await registry.create({
           id: body.id,
           name: body.name,
           ladder: body.ladder,
@@ -41,9 +45,11 @@ export function streamRoutes(context: ControlContext): AnyRoute[] {
           latencyProfile: body.latencyProfile,
           encrypted: body.encrypted,
           keyLength: body.keyLength,
+          visibility: body.visibility ?? defaultVisibility,
           clientToken: body.clientToken,
         });
-        return jsonResponse(created ? 201 : 200, await withCredentials(record), {
+        // A replay (200) carries no credentials: they are shown once (decision D38).
+        return jsonResponse(created ? 201 : 200, await withCredentials(record, credentials), {
           location: `/api/control/streams/${record.id}`,
         });
       },
@@ -62,7 +68,7 @@ export function streamRoutes(context: ControlContext): AnyRoute[] {
       method: 'PATCH',
       path: '/api/control/streams/{streamId}',
       operationId: 'updateStream',
-      summary: 'Change a stream’s name, ladder, SRT latency or delivery latency profile',
+      summary: 'Change a stream’s name, ladder, SRT latency, delivery latency profile or visibility',
       params: S.StreamPathParams,
       body: S.UpdateStreamBody,
       response: { status: 200, description: 'The updated stream', schema: S.StreamResponse },

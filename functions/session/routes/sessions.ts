@@ -14,7 +14,7 @@ const TOKEN_LIFETIME_PAST_EXPIRY_S = 24 * 3600;
 export const SESSION_CALL_ERRORS = [401, 403, 404, 409, 429];
 
 export function createSessionRoute(context: SessionContext): AnyRoute {
-  const { checkTiles, checkFocus, reallocate, store, respond, secret, now } = context;
+  const { checkTiles, checkFocus, reallocate, store, respond, secret, now, entitlementOf } = context;
   return route({
     method: 'POST',
     path: '/api/sessions',
@@ -22,9 +22,9 @@ export function createSessionRoute(context: SessionContext): AnyRoute {
     summary: 'Start a viewing session with a layout and streams',
     body: S.CreateSessionBody,
     response: { status: 201, description: 'Session with its token', schema: S.CreatedSession },
-    errors: [404, 429],
-    handle: async ({ body }) => {
-      const tiles = await checkTiles(body.layout, body.tiles, 'tiles');
+    errors: [401, 403, 404, 429],
+    handle: async ({ body, request }) => {
+      const tiles = await checkTiles(body.layout, body.tiles, 'tiles', await entitlementOf(request));
       const focus = checkFocus(
         body.layout,
         body.focus === undefined ? defaultFocus(body.layout) : body.focus,

@@ -1,5 +1,6 @@
 import type { SessionRecord } from '../../../core/adapters/sessions/store.js';
 import { type AnyRoute, ApiError, type RouteSpec, route } from '../../../core/api/router.js';
+import type { Entitlement } from '../../../core/auth/entitlement.js';
 import { defaultFocus, tileCount } from '../../../core/sessions/layouts.js';
 import type * as z from '../../../core/zod.js';
 import type { Allocated } from '../allocation.js';
@@ -21,12 +22,15 @@ export function updateRoutes(context: SessionContext): AnyRoute[] {
       summary: 'Switch the stream in a tile, change the layout or focus a tile',
       body: S.UpdateSessionBody,
       description: 'The session with new renditions',
-      change: async (before, body) => {
+      entitled: true,
+      change: async (before, body, entitlement) => {
         const layout = body.layout ?? before.layout;
         const tiles = await checkTiles(
           layout,
           switchedTiles(before, body),
           body.tiles ? 'tiles' : 'tile.streamId',
+          entitlement,
+          before.tiles,
         );
         const focus = checkFocus(
           layout,
@@ -91,22 +95,27 @@ export function updateRoutes(context: SessionContext): AnyRoute[] {
  * each time on the latest record. Answers the session as written.
  */
 function updateRoute<B>(
-  { updated }: SessionContext,
+  { updated, entitlementOf }: SessionContext,
   spec: Pick<RouteSpec, 'method' | 'path' | 'operationId' | 'summary'> & {
     readonly body: z.ZodMiniType<B>;
     readonly description: string;
-    readonly change: (before: SessionRecord, body: B) => Promise<Allocated>;
+    /** Reads the entitlement header (a PATCH can add streams; a heartbeat cannot, so it skips the check). */
+    readonly entitled?: boolean;
+    readonly change: (before: SessionRecord, body: B, entitlement?: Entitlement) => Promise<Allocated>;
   },
 ): AnyRoute {
-  const { body: schema, description, change, ...names } = spec;
+  const { body: schema, description, change, entitled, ...names } = spec;
   return route<B>({
     ...names,
     params: S.SessionPathParams,
     body: schema,
     response: { status: 200, description, schema: S.SessionView },
     errors: SESSION_CALL_ERRORS,
-    handle: ({ request, params, body }) =>
-      updated(request, params.sessionId as string, (before) => change(before, body)),
+    handle: async ({ request, params, body }) => {
+      // Verified once, not per compare-and-set attempt.
+      const entitlement = entitled ? await entitlementOf(request) : undefined;
+      return updated(request, params.sessionId as string, (before) => change(before, body, entitlement));
+    },
   });
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import { Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Fn, RemovalPolicy, SecretValue, Validations } from 'aws-cdk-lib';
 import {
+  DomainName,
   HttpApi,
   HttpMethod,
   HttpStage,
@@ -9,13 +10,15 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { IVpc } from 'aws-cdk-lib/aws-ec2';
 import { FunctionUrlAuthType, type IFunctionUrl, InvokeMode } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CONTROL_PATH, OPERATOR_PATH, SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
-import { SessionSecretEnv } from '../../../core/contracts/env.js';
+import { OriginVerifyEnv, SessionSecretEnv } from '../../../core/contracts/env.js';
+import { ORIGIN_VERIFY_CURRENT_KEY, ORIGIN_VERIFY_HEADER } from '../../../core/contracts/origin-verify.js';
 import { type ViewerApiSizing, viewerApiSizing } from '../../../core/sessions/api-sizing.js';
 import { AppFunction } from '../app-function/app-function.js';
 import { bindEnvironment } from '../binding.js';
@@ -35,6 +38,19 @@ export interface ApiProps {
    * blocking reloads can never take more of the account than this, and live playback always has this much.
    */
   readonly manifestReservedConcurrency: number;
+  /**
+   * The HTTP API's custom domain name and its ACM certificate (in the stack's region). When set, the default
+   * execute-api endpoint is disabled: CloudFront and SigV4 callers reach the API by this name only (D39). Its DNS
+   * record (a CNAME to the `ApiDomainTarget` output) is created outside the template.
+   * @default - the execute-api endpoint, which stays enabled (AWS offers no other way in without a domain)
+   */
+  readonly domain?: { readonly domainName: string; readonly certificateArn: string };
+  /**
+   * The Secrets Manager version CloudFront's origin header is read from. CloudFormation resolves a secret reference
+   * again only when its text changes, so a rotation names the new version here (docs/operations.md).
+   * @default - the current version when the distribution is created
+   */
+  readonly originVerifyVersion?: string;
 }
 
 /**
@@ -49,6 +65,14 @@ export class Api extends Construct {
   readonly httpApi: HttpApi;
   /** HMAC key for playback session tokens (MIRROR_SESSION_SECRET_ARN, read by the session function only). */
   readonly sessionSecret: ISecret;
+  /**
+   * What CloudFront sends with every API request (D39): the origin-verify header, its value a dynamic reference to
+   * the secret (resolved by CloudFormation at deploy, never written in the template).
+   */
+  readonly originVerifyHeaders: Readonly<Record<string, string>>;
+  /** Holds `{ current, previous? }`: CloudFront sends `current`, the session function accepts both. */
+  readonly originVerifySecret: ISecret;
+  private readonly domain?: DomainName;
   /** The request rates, throttle and concurrency derived from the expected audience. */
   readonly sizing: ViewerApiSizing;
   private readonly controlIntegration: HttpLambdaIntegration;
@@ -90,6 +114,15 @@ export class Api extends Construct {
     });
     this.sessionSecret.grantRead(this.session);
 
+    this.originVerifySecret = this.createOriginVerifySecret(props.originVerifyVersion);
+    this.originVerifyHeaders = {
+      [ORIGIN_VERIFY_HEADER]: SecretValue.secretsManager(this.originVerifySecret.secretArn, {
+        jsonField: ORIGIN_VERIFY_CURRENT_KEY,
+        versionId: props.originVerifyVersion,
+      }).unsafeUnwrap(),
+    };
+
+    // Only CloudFront may call it: IAM auth, and origin access control signs CloudFront's requests.
     this.manifestUrl = this.manifest.function.addFunctionUrl({
       authType: FunctionUrlAuthType.AWS_IAM,
       invokeMode: InvokeMode.BUFFERED,
@@ -98,7 +131,19 @@ export class Api extends Construct {
     this.httpApi = new HttpApi(this, 'Http', {
       description: `Mirror ${props.stage} control and session API`,
       createDefaultStage: false,
+      // Without a custom domain the execute-api endpoint is the only way in, CloudFront's included (D39).
+      disableExecuteApiEndpoint: props.domain !== undefined,
     });
+    if (props.domain) {
+      this.domain = new DomainName(this, 'Domain', {
+        domainName: props.domain.domainName,
+        certificate: Certificate.fromCertificateArn(this, 'DomainCertificate', props.domain.certificateArn),
+      });
+      new CfnOutput(this, 'ApiDomainTarget', {
+        description: `Point a CNAME for ${props.domain.domainName} here (the API's only endpoint)`,
+        value: this.domain.regionalDomainName,
+      });
+    }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH });
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
@@ -108,6 +153,7 @@ export class Api extends Construct {
       // Every viewer's expected calls plus operators, with headroom (D27); API Gateway's account limit applies on
       // top (10,000 requests/s by default: docs/scale.md lists the increase a large audience needs).
       throttle: this.sizing.throttle,
+      domainMapping: this.domain && { domainName: this.domain },
     });
 
     this.controlIntegration = new HttpLambdaIntegration('Control', this.control.function);
@@ -135,6 +181,35 @@ export class Api extends Construct {
     this.addPrefixRoutes(OPERATOR_PATH, this.controlIntegration, jwt);
   }
 
+  /**
+   * The origin-verify secret (D39), bound to the session function: the public routes, whose rate limit counts the
+   * viewer address CloudFront sets. The control routes are not checked: API Gateway authenticates every one (IAM or
+   * a Cognito JWT) before the function runs, and SigV4 callers reach them directly, not through CloudFront.
+   */
+  private createOriginVerifySecret(version: string | undefined): ISecret {
+    const secret = new Secret(this, 'OriginVerify', {
+      description: 'Mirror: the header CloudFront adds to API requests; JSON { current, previous? }',
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: ORIGIN_VERIFY_CURRENT_KEY,
+        passwordLength: 48,
+        excludePunctuation: true,
+      },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by an operator with overlap (new current, old previous) and a deploy naming the new version: a Lambda rotation cannot redeploy the distribution (docs/operations.md, D39).',
+    });
+    bindEnvironment(this.session, OriginVerifyEnv, {
+      MIRROR_ORIGIN_VERIFY_SECRET_ARN: secret.secretArn,
+      MIRROR_ORIGIN_VERIFY_VERSION: version,
+    });
+    secret.grantRead(this.session);
+    return secret;
+  }
+
   /** `ANY <prefix>` and `ANY <prefix>/{proxy+}` to one integration; no authorizer means public routes. */
   private addPrefixRoutes(
     prefix: string,
@@ -146,13 +221,13 @@ export class Api extends Construct {
     }
   }
 
-  /** Host name of the HTTP API's default endpoint, for a CloudFront origin. */
+  /** Host name CloudFront reaches the HTTP API by: the custom domain when there is one, else the default endpoint. */
   get apiDomainName(): string {
-    return Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
+    return this.domain?.name ?? Fn.select(2, Fn.split('/', this.httpApi.apiEndpoint));
   }
 
   /** URL of the control API (signed requests go here directly: CloudFront changes the Host header). */
   get controlUrl(): string {
-    return `${this.httpApi.apiEndpoint}${CONTROL_PATH}/`;
+    return `${this.domain ? `https://${this.domain.name}` : this.httpApi.apiEndpoint}${CONTROL_PATH}/`;
   }
 }

@@ -18,6 +18,7 @@ import {
   type MethodSet,
   type OriginName,
 } from '../../../core/contracts/delivery.js';
+import { isPageBehaviour } from '../../../core/contracts/security-headers.js';
 
 const ALLOWED_METHODS: Record<MethodSet, AllowedMethods> = {
   GET_HEAD: AllowedMethods.ALLOW_GET_HEAD,
@@ -33,7 +34,8 @@ export interface BehaviourTargets {
   readonly originRequestPolicies: Readonly<
     Record<Exclude<Behaviour['originRequest'], 'cacheKeyOnly'>, IOriginRequestPolicy>
   >;
-  readonly responseHeaders: IResponseHeadersPolicy;
+  /** The page behaviours' policy (with the pages' CSP, core/contracts/security-headers.ts) and everyone else's. */
+  readonly responseHeaders: Readonly<Record<'default' | 'pages', IResponseHeadersPolicy>>;
   readonly viewerFunctions: Partial<Record<NonNullable<Behaviour['viewerRequest']>, EdgeFunction>>;
 }
 
@@ -57,7 +59,7 @@ function behaviourOptions(behaviour: Behaviour, targets: BehaviourTargets): Beha
   const viewerFunction = behaviour.viewerRequest && targets.viewerFunctions[behaviour.viewerRequest];
   return {
     viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
-    responseHeadersPolicy: targets.responseHeaders,
+    responseHeadersPolicy: targets.responseHeaders[isPageBehaviour(behaviour.name) ? 'pages' : 'default'],
     compress: behaviour.compress,
     origin: targets.origins[behaviour.origin],
     cachePolicy: targets.cachePolicies[behaviour.cachePolicy],

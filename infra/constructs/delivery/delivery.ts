@@ -5,7 +5,7 @@ import {
   type ErrorResponse,
   GeoRestriction,
   HttpVersion,
-  type KeyValueStore,
+  type IKeyValueStore,
   PriceClass,
   SecurityPolicyProtocol,
 } from 'aws-cdk-lib/aws-cloudfront';
@@ -19,7 +19,11 @@ import { InvalidationEnv } from '../../../core/contracts/env.js';
 import { type BindTarget, bindEnvironment } from '../binding.js';
 import { type BehaviourTargets, distributionBehaviours } from './behaviours.js';
 import { createOrigins } from './origins.js';
-import { createCachePolicies, createOriginRequestPolicies, createResponseHeadersPolicy } from './policies.js';
+import {
+  createCachePolicies,
+  createOriginRequestPolicies,
+  createResponseHeadersPolicies,
+} from './policies.js';
 import { createViewerFunctions } from './viewer-functions.js';
 import { createWebBucket, deployWebApp } from './web-app.js';
 
@@ -38,6 +42,8 @@ export interface DeliveryProps {
   readonly manifestUrl: IFunctionUrl;
   /** Host name of the HTTP API behind `/api/*`. */
   readonly apiDomainName: string;
+  /** Headers CloudFront adds to every API request (the origin-verify secret, D39). */
+  readonly apiOriginHeaders?: Readonly<Record<string, string>>;
   /** The built web app (viewer and operator pages). */
   readonly webSource: ISource;
   readonly priceClass: 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
@@ -48,11 +54,10 @@ export interface DeliveryProps {
   readonly domainNames?: readonly string[];
   readonly certificateArn?: string;
   /**
-   * Check playback tokens at the edge: a CloudFront Function with a KeyValueStore on the playlist and media
-   * behaviours (docs/sessions.md). The store's `playback-secret` key is filled once after deploy, outside the template.
-   * @default false
+   * Check playback tokens at the edge: a CloudFront Function reading this KeyValueStore (the playback keys, kept
+   * by PlaybackKeys, D37) on the playlist and media behaviours. Absent: no check.
    */
-  readonly playbackProtection?: boolean;
+  readonly playbackKeyStore?: IKeyValueStore;
 }
 
 /**
@@ -68,18 +73,21 @@ export class Delivery extends Construct {
   /** Every https://<host> the distribution answers on: its own domain, then the custom domain names. */
   readonly origins: readonly string[];
   private readonly webDeployment: BucketDeployment;
-  /** Holds the playback token secret (key `playback-secret`) when playback protection is on. */
-  readonly playbackKeys?: KeyValueStore;
+  /** Origins the pages may fetch from besides their own, for their CSP's connect-src (allowPageConnect). */
+  private readonly pageConnectOrigins: string[] = [];
 
   constructor(scope: Construct, id: string, props: DeliveryProps) {
     super(scope, id);
     this.webBucket = createWebBucket(this, props.logBucket);
-    const viewer = createViewerFunctions(this, props.playbackProtection ?? false);
-    this.playbackKeys = viewer.playbackKeys;
+    const viewer = createViewerFunctions(this, props.playbackKeyStore);
     this.distribution = this.createDistribution(props, {
       cachePolicies: createCachePolicies(this),
       originRequestPolicies: createOriginRequestPolicies(this),
-      responseHeaders: createResponseHeadersPolicy(this, props.corsAllowOrigins),
+      responseHeaders: createResponseHeadersPolicies(
+        this,
+        props.corsAllowOrigins,
+        () => this.pageConnectOrigins,
+      ),
       origins: createOrigins(this, { ...props, webBucket: this.webBucket }),
       viewerFunctions: viewer.functions,
     });
@@ -157,6 +165,11 @@ export class Delivery extends Construct {
    */
   addWebJson(key: string, data: Record<string, unknown>): void {
     this.webDeployment.addSource(Source.jsonData(key, data));
+  }
+
+  /** Lets the pages fetch from `origin` (https://host): their Content-Security-Policy's connect-src (D39). */
+  allowPageConnect(origin: string): void {
+    this.pageConnectOrigins.push(origin);
   }
 
   /** MIRROR_DISTRIBUTION_ID and cloudfront:CreateInvalidation on this distribution only. */

@@ -5,21 +5,18 @@ import {
   OriginProtocolPolicy,
   OriginSslPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import {
-  FunctionUrlOrigin,
-  HttpOrigin,
-  OriginGroup,
-  S3BucketOrigin,
-} from 'aws-cdk-lib/aws-cloudfront-origins';
+import { FunctionUrlOrigin, HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import type { IFunctionUrl } from 'aws-cdk-lib/aws-lambda';
 import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { MEDIA_FAILOVER_STATUSES, type OriginName } from '../../../core/contracts/delivery.js';
+import type { OriginName } from '../../../core/contracts/delivery.js';
 
 export interface DeliveryOriginsProps {
   readonly mediaBucket: IBucket;
   readonly manifestUrl: IFunctionUrl;
   readonly apiDomainName: string;
+  /** Headers CloudFront adds to every API request: the origin-verify secret (core/contracts/origin-verify.ts, D39). */
+  readonly apiOriginHeaders?: Readonly<Record<string, string>>;
   readonly webBucket: IBucket;
 }
 
@@ -27,34 +24,29 @@ export interface DeliveryOriginsProps {
 export function createOrigins(scope: Construct, props: DeliveryOriginsProps): Record<OriginName, IOrigin> {
   const originShieldRegion = Stack.of(scope).region;
   // The media bucket belongs to the stateful stack, which cannot name this distribution without a cycle: use a
-  // reference that leaves its policy alone; MediaStorage.allowCloudFrontRead() grants the read instead.
+  // reference that leaves its policy alone; MediaStorage.createBucketPolicy() writes the bucket's one policy, in
+  // this stack, naming this distribution (D39).
   const mediaBucket = Bucket.fromBucketAttributes(scope, 'MediaBucketRef', {
     bucketArn: props.mediaBucket.bucketArn,
     bucketRegionalDomainName: props.mediaBucket.bucketRegionalDomainName,
   });
   Annotations.of(scope).acknowledgeWarning(
     '@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac',
-    'MediaStorage.allowCloudFrontRead() grants the OAC read in the media bucket policy.',
+    'MediaStorage.createBucketPolicy() grants the OAC read to this distribution in the media bucket policy.',
   );
   const functionUrlAccess = new FunctionUrlOriginAccessControl(scope, 'ManifestAccess', {});
-  const manifestOrigin = (): IOrigin =>
-    FunctionUrlOrigin.withOriginAccessControl(props.manifestUrl, {
+  return {
+    // Playlists, and parts (served from the part store, D33).
+    manifest: FunctionUrlOrigin.withOriginAccessControl(props.manifestUrl, {
       originAccessControl: functionUrlAccess,
       originShieldRegion,
       // Blocking playlist reloads and held parts answer within the function's 28 s timeout.
       readTimeout: Duration.seconds(30),
-    });
-  // One storage origin, alone (segments, init segments) and as the group's primary (parts).
-  const media = S3BucketOrigin.withOriginAccessControl(mediaBucket, { originShieldRegion });
-  return {
-    manifest: manifestOrigin(),
-    mediaWithHold: new OriginGroup({
-      primaryOrigin: media,
-      fallbackOrigin: manifestOrigin(),
-      fallbackStatusCodes: [...MEDIA_FAILOVER_STATUSES],
     }),
-    media,
+    // Segments and init segments.
+    media: S3BucketOrigin.withOriginAccessControl(mediaBucket, { originShieldRegion }),
     api: new HttpOrigin(props.apiDomainName, {
+      customHeaders: props.apiOriginHeaders && { ...props.apiOriginHeaders },
       protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
       originSslProtocols: [OriginSslPolicy.TLS_V1_2],
     }),

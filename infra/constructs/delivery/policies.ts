@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import {
   CacheCookieBehavior,
   CacheHeaderBehavior,
@@ -22,6 +22,7 @@ import {
   CORS,
   SECURITY_HEADERS,
 } from '../../../core/contracts/delivery.js';
+import { pageContentSecurityPolicy } from '../../../core/contracts/security-headers.js';
 import { VIEWER_ADDRESS_HEADER } from '../../../core/contracts/viewer-address.js';
 
 const MANAGED_CACHE_POLICIES = {
@@ -79,35 +80,63 @@ export function createOriginRequestPolicies(
   };
 }
 
-/** The one response headers policy of every behaviour: the table's CORS set for `allowOrigins`, and security headers. */
-export function createResponseHeadersPolicy(
+/** The response headers policy of each kind of behaviour: pages, and everything else (media, playlists, API). */
+export interface ResponseHeadersPolicies {
+  readonly default: ResponseHeadersPolicy;
+  /** The default set plus the pages' Content-Security-Policy (core/contracts/security-headers.ts, D39). */
+  readonly pages: ResponseHeadersPolicy;
+}
+
+/**
+ * The table's CORS set for `allowOrigins` and security headers on every behaviour; the page behaviours add the
+ * pages' CSP, whose `connect-src` takes `connectOrigins()` when the template is written (origins such as the
+ * operator sign-in's Cognito domain are added after the distribution exists).
+ */
+export function createResponseHeadersPolicies(
   scope: Construct,
   allowOrigins: readonly string[],
-): ResponseHeadersPolicy {
-  const { strictTransportSecurity: hsts, xssProtection: xss } = SECURITY_HEADERS;
-  return new ResponseHeadersPolicy(scope, 'Headers', {
-    comment: 'CORS for players on other origins, plus security headers',
-    corsBehavior: {
-      accessControlAllowOrigins: [...allowOrigins],
-      accessControlAllowMethods: [...CORS.allowMethods],
-      accessControlAllowHeaders: [...CORS.allowHeaders],
-      accessControlExposeHeaders: [...CORS.exposeHeaders],
-      accessControlAllowCredentials: CORS.allowCredentials,
-      accessControlMaxAge: Duration.seconds(CORS.maxAgeSeconds),
-      originOverride: CORS.originOverride,
-    },
-    securityHeadersBehavior: {
-      strictTransportSecurity: {
-        accessControlMaxAge: Duration.seconds(hsts.maxAgeSeconds),
-        includeSubdomains: hsts.includeSubdomains,
-        override: true,
+  connectOrigins: () => readonly string[],
+): ResponseHeadersPolicies {
+  const policy = (id: string, comment: string, contentSecurityPolicy?: string) =>
+    new ResponseHeadersPolicy(scope, id, {
+      comment,
+      corsBehavior: {
+        accessControlAllowOrigins: [...allowOrigins],
+        accessControlAllowMethods: [...CORS.allowMethods],
+        accessControlAllowHeaders: [...CORS.allowHeaders],
+        accessControlExposeHeaders: [...CORS.exposeHeaders],
+        accessControlAllowCredentials: CORS.allowCredentials,
+        accessControlMaxAge: Duration.seconds(CORS.maxAgeSeconds),
+        originOverride: CORS.originOverride,
       },
-      contentTypeOptions: { override: true },
-      frameOptions: { frameOption: HeadersFrameOption[SECURITY_HEADERS.frameOptions], override: true },
-      referrerPolicy: { referrerPolicy: REFERRER_POLICIES[SECURITY_HEADERS.referrerPolicy], override: true },
-      xssProtection: { protection: xss.protection, modeBlock: xss.modeBlock, override: true },
+      securityHeadersBehavior: securityHeadersBehavior(contentSecurityPolicy),
+    });
+  return {
+    default: policy('Headers', 'CORS for players on other origins, plus security headers'),
+    pages: policy(
+      'PageHeaders',
+      'The pages: CORS and security headers plus their Content-Security-Policy',
+      Lazy.string({ produce: () => pageContentSecurityPolicy({ connectOrigins: connectOrigins() }) }),
+    ),
+  };
+}
+
+function securityHeadersBehavior(contentSecurityPolicy: string | undefined) {
+  const { strictTransportSecurity: hsts, xssProtection: xss } = SECURITY_HEADERS;
+  return {
+    strictTransportSecurity: {
+      accessControlMaxAge: Duration.seconds(hsts.maxAgeSeconds),
+      includeSubdomains: hsts.includeSubdomains,
+      override: true,
     },
-  });
+    contentTypeOptions: { override: true },
+    frameOptions: { frameOption: HeadersFrameOption[SECURITY_HEADERS.frameOptions], override: true },
+    referrerPolicy: { referrerPolicy: REFERRER_POLICIES[SECURITY_HEADERS.referrerPolicy], override: true },
+    xssProtection: { protection: xss.protection, modeBlock: xss.modeBlock, override: true },
+    ...(contentSecurityPolicy === undefined
+      ? {}
+      : { contentSecurityPolicy: { contentSecurityPolicy, override: true } }),
+  };
 }
 
 const REFERRER_POLICIES = {

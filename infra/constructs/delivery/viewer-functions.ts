@@ -2,7 +2,7 @@ import {
   Function as EdgeFunction,
   FunctionCode,
   FunctionRuntime,
-  KeyValueStore,
+  type IKeyValueStore,
 } from 'aws-cdk-lib/aws-cloudfront';
 import type { Construct } from 'constructs';
 import type { Behaviour } from '../../../core/contracts/delivery.js';
@@ -18,12 +18,13 @@ export interface ViewerFunctions {
    * always (it carries the playback check when protection is on: one viewer-request function per behaviour).
    */
   readonly functions: Partial<Record<NonNullable<Behaviour['viewerRequest']>, EdgeFunction>>;
-  /** Holds the playback token secret (key `playback-secret`) when playback protection is on. */
-  readonly playbackKeys?: KeyValueStore;
 }
 
-/** The CloudFront Functions the behaviours run on viewer requests. */
-export function createViewerFunctions(scope: Construct, playbackProtection: boolean): ViewerFunctions {
+/**
+ * The CloudFront Functions the behaviours run on viewer requests. With `playbackKeys` (the playback keys'
+ * KeyValueStore, infra/constructs/playback-keys, D37) the media functions check playback tokens against it.
+ */
+export function createViewerFunctions(scope: Construct, playbackKeys?: IKeyValueStore): ViewerFunctions {
   const directoryIndex = new EdgeFunction(scope, 'DirectoryIndex', {
     comment: 'Serve /operator/ as /operator/index.html',
     runtime: FunctionRuntime.JS_2_0,
@@ -31,7 +32,7 @@ export function createViewerFunctions(scope: Construct, playbackProtection: bool
       "function handler(event) { var r = event.request; if (r.uri.endsWith('/')) { r.uri += 'index.html'; } return r; }",
     ),
   });
-  if (!playbackProtection) {
+  if (playbackKeys === undefined) {
     const playlistFreshness = new EdgeFunction(scope, 'PlaylistFreshness', {
       comment: 'Key plain media-playlist requests by a 100 ms bucket, so a new player starts fresh (D31)',
       runtime: FunctionRuntime.JS_2_0,
@@ -40,12 +41,9 @@ export function createViewerFunctions(scope: Construct, playbackProtection: bool
     return { functions: { directoryIndex, playlistFreshness } };
   }
 
-  const playbackKeys = new KeyValueStore(scope, 'PlaybackKeys', {
-    comment:
-      'Mirror playback token secret (key playback-secret), copied from the session secret after deploy',
-  });
   const playbackCheck = new EdgeFunction(scope, 'PlaybackCheck', {
-    comment: 'Check the playback token (cookie mirror_playback or ?token=) before the cache',
+    comment:
+      'Check the stream playback token (cookie mirror_play or ?token=, key by kid) before the cache (D37)',
     runtime: FunctionRuntime.JS_2_0,
     keyValueStore: playbackKeys,
     // playbackFunctionCode checks that a literal id is an id; the store's id is a token resolved at deploy.
@@ -64,5 +62,5 @@ export function createViewerFunctions(scope: Construct, playbackProtection: bool
       ),
     ),
   });
-  return { functions: { directoryIndex, playbackCheck, playlistFreshness }, playbackKeys };
+  return { functions: { directoryIndex, playbackCheck, playlistFreshness } };
 }

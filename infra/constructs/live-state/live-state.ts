@@ -1,11 +1,11 @@
-import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { type IVpc, Port, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
-import { CfnReplicationGroup, CfnSubnetGroup } from 'aws-cdk-lib/aws-elasticache';
+import { CfnReplicationGroup, CfnSubnetGroup, CfnUser, CfnUserGroup } from 'aws-cdk-lib/aws-elasticache';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { RedisEnv, RedisOperationsEnv, RedisTokenEnv } from '../../../core/contracts/env.js';
-import { type BindTarget, bindEnvironment, bindSecret } from '../binding.js';
+import { RedisEnv, RedisOperationsEnv } from '../../../core/contracts/env.js';
+import { accessString, REDIS_COMPONENTS, type RedisComponent } from '../../../core/contracts/redis-acl.js';
+import { type BindTarget, bindEnvironment } from '../binding.js';
 
 /** Not the default 6379: a scan for open Redis ports finds nothing, and cdk-nag's EC23 agrees. */
 export const REDIS_PORT = 6380;
@@ -16,18 +16,25 @@ export interface LiveStateProps {
   readonly nodeType: string;
   /** Replicas besides the primary; at least 1 turns on Multi-AZ and automatic failover. */
   readonly replicas: number;
-  /** Keep the replication group's final snapshot and the AUTH secret when the stack is deleted. */
+  /** Keep the replication group's final snapshot when the stack is deleted. */
   readonly retain: boolean;
 }
 
+/** ElastiCache user ids: 1-40 characters, a lowercase letter first, letters, digits and single hyphens. */
+const USER_ID_MAX = 40;
+
 /**
  * The live state: an ElastiCache Redis replication group (cluster mode off) holding the live edge of every playlist,
- * the stream registry and ingest leases. TLS in transit, encrypted at rest, AUTH token from Secrets Manager, private
- * subnets, and a security group that admits only what is bound to it.
+ * the stream registry and ingest leases. TLS in transit, encrypted at rest, private subnets, a security group that
+ * admits only what is bound to it, and one IAM-authenticated user per component (decision D38): each process signs a
+ * short-lived token with its role, which may connect as its own user only, and that user's ACL (the one table in
+ * core/contracts/redis-acl.ts) admits only the keys, channels and commands the component needs.
  */
 export class LiveState extends Construct {
-  readonly authSecret: ISecret;
   readonly replicationGroup: CfnReplicationGroup;
+  /** The users by component, in the user group attached to the replication group. */
+  readonly users: Readonly<Record<RedisComponent, CfnUser>>;
+  readonly userGroup: CfnUserGroup;
   /** Member node ids (`<group>-001`, ...), the CacheClusterId dimension of ElastiCache metrics. */
   readonly nodeIds: readonly string[];
   private readonly securityGroup: SecurityGroup;
@@ -42,18 +49,44 @@ export class LiveState extends Construct {
     });
     this.securityGroup = securityGroup;
 
-    const secret = new Secret(this, 'AuthToken', {
-      description: 'Mirror live state Redis AUTH token',
-      // AUTH tokens are 16-128 printable characters without / " @; letters and digits are always safe.
-      generateSecretString: { passwordLength: 64, excludePunctuation: true },
-      removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    // ElastiCache names users account-wide: a prefix unique to this construct, lowercase as user ids must be.
+    const prefix = Names.uniqueResourceName(this, {
+      maxLength: USER_ID_MAX - 'manifest'.length - 1,
+      separator: '-',
+    })
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '')
+      .replace(/-+/g, '-')
+      .replace(/-$/, '');
+    // IAM authentication: user id equals user name, no password; the role's elasticache:Connect on the user decides.
+    this.users = Object.fromEntries(
+      REDIS_COMPONENTS.map((component) => [
+        component,
+        new CfnUser(this, `User-${component}`, {
+          engine: 'redis',
+          userId: `${prefix}-${component}`,
+          userName: `${prefix}-${component}`,
+          accessString: accessString(component),
+          authenticationMode: { Type: 'iam' },
+        }),
+      ]),
+    ) as Record<RedisComponent, CfnUser>;
+    // Every user group must hold a user named `default`: this one is off and may do nothing, so a client that
+    // connects without authenticating gets no access at all.
+    const defaultUser = new CfnUser(this, 'DefaultUser', {
+      engine: 'redis',
+      userId: `${prefix}-default`,
+      userName: 'default',
+      accessString: 'off -@all',
+      noPasswordRequired: true,
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Rotating a Redis AUTH token needs the ElastiCache ROTATE/SET token strategy coordinated with every client; done as an operational procedure (docs/deploy.md), not automatic rotation.',
+    this.userGroup = new CfnUserGroup(this, 'Users', {
+      engine: 'redis',
+      userGroupId: prefix,
+      userIds: [defaultUser.userId, ...REDIS_COMPONENTS.map((c) => this.users[c].userId)],
     });
-    this.authSecret = secret;
+    for (const user of [defaultUser, ...Object.values(this.users)])
+      this.userGroup.addResourceDependency(user);
 
     const subnets = new CfnSubnetGroup(this, 'Subnets', {
       description: 'Mirror live state private subnets',
@@ -74,9 +107,16 @@ export class LiveState extends Construct {
       transitEncryptionEnabled: true,
       transitEncryptionMode: 'required',
       atRestEncryptionEnabled: true,
-      authToken: secret.secretValue.unsafeUnwrap(),
+      // Role-based access instead of one AUTH token shared by every process (D38).
+      userGroupIds: [this.userGroup.ref],
       autoMinorVersionUpgrade: true,
       snapshotRetentionLimit: 1,
+    });
+    this.replicationGroup.addResourceDependency(this.userGroup);
+    Validations.of(this.replicationGroup).acknowledge({
+      id: 'AwsSolutions-AEC6',
+      reason:
+        'Role-based access control instead of one AUTH token: a user per component with its own ACL, authenticated by IAM (short-lived SigV4 tokens, decision D38).',
     });
     if (!multiAz) {
       Validations.of(this.replicationGroup).acknowledge({
@@ -107,17 +147,35 @@ export class LiveState extends Construct {
     });
   }
 
+  /** `arn:<partition>:elasticache:<region>:<account>:user:<id>` of a component's user. */
+  userArn(component: RedisComponent): string {
+    return Stack.of(this).formatArn({
+      service: 'elasticache',
+      resource: 'user',
+      resourceName: this.users[component].userId,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
   /**
-   * MIRROR_REDIS_URL and MIRROR_REDIS_AUTH_SECRET_ARN, read access to the AUTH secret, and a security-group rule
-   * from the target to Redis. Containers also get the token injected by ECS as MIRROR_REDIS_AUTH_TOKEN.
+   * The target connects as `component`'s user (D38): MIRROR_REDIS_URL, MIRROR_REDIS_USER and MIRROR_REDIS_IAM_GROUP,
+   * elasticache:Connect on this group and that user alone (so a function cannot sign in as another component), and a
+   * security-group rule from the target to Redis.
    * `operate` (the control function only): the group's id, and DescribeReplicationGroups and TestFailover on this
    * group alone, for the operators' view of the live state and the failover drill.
    */
-  bindTo(target: BindTarget, options: { readonly operate?: boolean } = {}): void {
+  bindTo(target: BindTarget, component: RedisComponent, options: { readonly operate?: boolean } = {}): void {
     bindEnvironment(target, RedisEnv, {
       MIRROR_REDIS_URL: this.url,
-      MIRROR_REDIS_AUTH_SECRET_ARN: this.authSecret.secretArn,
+      MIRROR_REDIS_USER: this.users[component].userId,
+      MIRROR_REDIS_IAM_GROUP: this.replicationGroup.ref,
     });
+    target.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['elasticache:Connect'],
+        resources: [this.replicationGroupArn, this.userArn(component)],
+      }),
+    );
     if (options.operate) {
       bindEnvironment(target, RedisOperationsEnv, {
         MIRROR_REDIS_REPLICATION_GROUP: this.replicationGroup.ref,
@@ -129,8 +187,6 @@ export class LiveState extends Construct {
         }),
       );
     }
-    this.authSecret.grantRead(target);
-    bindSecret(target, RedisTokenEnv, 'MIRROR_REDIS_AUTH_TOKEN', this.authSecret);
     // Ingress on the Redis side only (bound targets already allow all outbound). `remoteRule` puts the rule in the
     // target's stack, so this stateful stack never depends on the platform stack.
     for (const peer of target.connections.securityGroups) {

@@ -1,9 +1,11 @@
 import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IDistribution } from 'aws-cdk-lib/aws-cloudfront';
+import { AnyPrincipal, Effect, ManagedPolicy, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   BlockPublicAccess,
   Bucket,
   BucketEncryption,
+  BucketPolicy,
   type IBucket,
   ObjectOwnership,
   StorageClass,
@@ -58,7 +60,9 @@ export class MediaStorage extends Construct {
     this.bucket = new Bucket(this, 'Media', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
+      // TLS-only is the first statement of the bucket's one policy, which createBucketPolicy() writes in the stack
+      // that owns the distribution (D39): S3 keeps one policy per bucket, and only that stack can name it.
+      enforceSSL: false,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: logBucket,
       serverAccessLogsPrefix: 's3/media/',
@@ -82,6 +86,11 @@ export class MediaStorage extends Construct {
       ],
     });
     this.logBucket = logBucket;
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S10',
+      reason:
+        "The media bucket's policy, TLS-only first, is written by MediaStorage.createBucketPolicy() in the platform stack, which alone can name the distribution (D39).",
+    });
 
     // ListBucket makes a missing key answer 404 rather than 403, which the manifest function's hold logic relies on.
     const list = new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] });
@@ -127,23 +136,36 @@ export class MediaStorage extends Construct {
   }
 
   /**
-   * Lets CloudFront distributions of this account read media through origin access control. The distribution lives
-   * in another stack that depends on this one, so its exact ARN cannot appear here without a cycle; the condition is
-   * scoped to this account's distributions instead (the same trade-off CDK makes for KMS-encrypted OAC origins).
+   * The media bucket's one policy, created in `scope` (the stack of `distribution`, D39): requests without TLS are
+   * denied, and `distribution` alone may read objects through origin access control. The distribution's stack
+   * depends on this one, so the data stack cannot name the distribution without a cycle; S3 keeps one policy per
+   * bucket, so the whole policy moves to the distribution's stack instead of a second one fighting the first. No
+   * other principal needs the policy: the ingest task and the functions read and write through their IAM roles.
    */
-  allowCloudFrontRead(): void {
-    const stack = Stack.of(this);
-    this.bucket.addToResourcePolicy(
+  createBucketPolicy(scope: Construct, distribution: IDistribution): BucketPolicy {
+    const policy = new BucketPolicy(scope, 'MediaBucketPolicy', {
+      bucket: this.bucket,
+      // The bucket outlives the distribution's stack; its policy goes with the distribution it names.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    policy.document.addStatements(
+      // What `enforceSSL` would write, which the bucket cannot carry itself (see above).
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:*'],
+        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
+        conditions: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
       new PolicyStatement({
         sid: 'AllowCloudFrontOacRead',
         principals: [new ServicePrincipal('cloudfront.amazonaws.com')],
         actions: ['s3:GetObject'],
         resources: [this.bucket.arnForObjects('*')],
-        conditions: {
-          ArnLike: { 'AWS:SourceArn': `arn:${stack.partition}:cloudfront::${stack.account}:distribution/*` },
-        },
+        conditions: { StringEquals: { 'AWS:SourceArn': distribution.distributionArn } },
       }),
     );
+    return policy;
   }
 
   /**

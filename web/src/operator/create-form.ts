@@ -2,7 +2,10 @@ import { h } from '../dom.js';
 import type { Act, Api } from './api.js';
 import type { Credentials, Stream } from './model.js';
 
-/** The new-stream form: name, ladder, latency mode, encryption; the credentials are shown on success. */
+/**
+ * The new-stream form: name, ladder, latency mode, encryption, visibility (the stage's default unless chosen,
+ * D36); the credentials are shown on success.
+ */
 export function createStreamForm(
   api: Api,
   act: Act,
@@ -21,12 +24,20 @@ export function createStreamForm(
     h('option', { value: 'standard' }, 'standard'),
   );
   const encrypted = h('input', { type: 'checkbox', checked: true, name: 'encrypted' });
+  const visibility = h(
+    'select',
+    { name: 'visibility' },
+    h('option', { value: '' }, 'stage default access'),
+    h('option', { value: 'public' }, 'public'),
+    h('option', { value: 'private' }, 'private (entitled viewers)'),
+  );
   const form = h(
     'form',
     { className: 'inline', id: 'create' },
     name,
     ladder,
     latency,
+    visibility,
     h('label', { className: 'muted' }, encrypted, ' encrypted'),
     h('button', { className: 'primary', type: 'submit' }, 'Create stream'),
   );
@@ -38,6 +49,7 @@ export function createStreamForm(
         ladder: ladder.value,
         latency: latency.value,
         encrypted: encrypted.checked,
+        ...(visibility.value ? { visibility: visibility.value } : {}),
         clientToken: crypto.randomUUID(),
       });
       name.value = '';

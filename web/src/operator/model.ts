@@ -20,6 +20,8 @@ export interface Stream {
   encrypted: boolean;
   /** Paused by an operator (kept until resumed); absent from an API older than decision D32. */
   paused?: boolean;
+  /** Who may watch (decision D36): `private` streams only viewers with an entitlement for them. */
+  visibility?: 'public' | 'private';
   status: StreamStatus;
   viewers: number;
 }

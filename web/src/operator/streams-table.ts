@@ -6,6 +6,7 @@ import type { Credentials, Stream } from './model.js';
 export const STREAM_HEADERS = [
   'State',
   'Stream',
+  'Access',
   'Input',
   'Bitrate',
   'SRT RTT / loss',
@@ -38,6 +39,7 @@ function streamRow(s: Stream, actions: RowActions): HTMLTableRowElement {
     { dataset: { stream: s.id, state: s.status.state } },
     h('td', {}, h('span', { className: `dot ${s.status.state}` }), ' ', s.status.state),
     h('td', {}, h('b', {}, s.name), h('div', { className: 'muted' }, cells.details)),
+    visibilityCell(s, actions),
     h('td', {}, cells.input),
     h('td', { className: 'bitrate' }, cells.bitrate),
     h('td', { className: 'srt' }, cells.srt),
@@ -45,6 +47,26 @@ function streamRow(s: Stream, actions: RowActions): HTMLTableRowElement {
     h('td', { className: 'viewers' }, cells.viewers),
     h('td', {}, cells.task),
     rowButtons(s, actions),
+  );
+}
+
+/** The stream's visibility (D36), and the button that flips it (takes effect for new sessions and the list). */
+function visibilityCell(s: Stream, { api, act }: RowActions): HTMLTableCellElement {
+  const visibility = s.visibility ?? 'public';
+  const other = visibility === 'public' ? 'private' : 'public';
+  return h(
+    'td',
+    { className: 'visibility', dataset: { visibility } },
+    visibility,
+    ' ',
+    h(
+      'button',
+      {
+        title: `Make ${other}`,
+        onclick: () => act(async () => void (await api('PATCH', `/streams/${s.id}`, { visibility: other }))),
+      },
+      `Make ${other}`,
+    ),
   );
 }
 

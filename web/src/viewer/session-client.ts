@@ -1,5 +1,6 @@
 // The session API over fetch: the session's bearer token, one call at a time.
 import { SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
+import { entitlementHeaders } from './entitlement.js';
 import type { SessionView } from './model.js';
 
 export type SessionAnswer =
@@ -9,6 +10,8 @@ export type SessionAnswer =
 export class SessionClient {
   /** The session's bearer token ('' before the session exists). */
   token = '';
+  /** The viewer's entitlement for private streams (D36), sent with every session call; heartbeats ignore it. */
+  entitlement: string | undefined;
   /** Session calls run one at a time: an overlapping heartbeat's answer could be shown after a newer update's,
    * and overlapping writes to one session make the server retry or answer 409 (compare-and-set, decision D14). */
   private calls: Promise<unknown> = Promise.resolve();
@@ -26,6 +29,7 @@ export class SessionClient {
       headers: {
         'content-type': 'application/json',
         ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...entitlementHeaders(this.entitlement),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });

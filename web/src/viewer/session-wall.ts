@@ -3,10 +3,11 @@
 import { SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
 import { HEARTBEAT } from '../../../core/sessions/heartbeat-policy.js';
 import { Backoff, HeartbeatSchedule, jittered } from '../heartbeat-schedule.js';
+import { entitlementFromFragment, entitlementFromMessage } from './entitlement.js';
 import { heartbeatBody } from './heartbeat.js';
 import { initialWall, type PublicStream, type SessionView, tileForPickedStream } from './model.js';
 import { SessionClient } from './session-client.js';
-import { fetchPublicStreams, renderStreamList } from './stream-list.js';
+import { fetchStreams, renderStreamList } from './stream-list.js';
 import { Tile } from './tile.js';
 
 /** Pixels between neighbouring tiles. */
@@ -37,6 +38,17 @@ export class Viewer {
     addEventListener('pagehide', () => {
       if (this.session) this.client.end(this.session.sessionId);
     });
+    this.client.entitlement = entitlementFromFragment(location.hash);
+    // Out of the address bar once read: a copied or shared URL does not carry the viewer's entitlement along.
+    if (this.client.entitlement) history.replaceState(null, '', location.pathname + location.search);
+    // The embedding page may hand one over (or a renewed one) at any time; only the parent window is listened to.
+    addEventListener('message', (event) => {
+      const entitlement =
+        event.source === parent && parent !== window ? entitlementFromMessage(event.data) : undefined;
+      if (!entitlement) return;
+      this.client.entitlement = entitlement;
+      void this.refreshStreams();
+    });
   }
 
   /** The stream list, then a session; tried until both work (an unreachable API delays the wall, never ends it). */
@@ -59,7 +71,14 @@ export class Viewer {
     if (!(await this.refreshStreams())) return undefined;
     const { layout, tiles } = initialWall(location.search, this.streams);
     this.layoutPicker.value = layout;
-    return this.api('POST', SESSIONS_PATH, { layout, tiles });
+    const answer = await this.client.send('POST', SESSIONS_PATH, { layout, tiles });
+    if (answer.ok) return answer.session;
+    this.budget.textContent = `error: ${answer.message}`;
+    if (answer.status !== 403) return undefined;
+    // A private stream in the URL that this viewer may not open (D36): the wall opens without it (only the streams
+    // the list offers) instead of retrying a refusal forever.
+    const listed = tiles.filter((id) => this.streams.some((s) => s.id === id));
+    return this.api('POST', SESSIONS_PATH, { layout, tiles: listed });
   }
 
   /** The stream list every HEARTBEAT.streamListMs (jittered; the edge caches it), backing off while it fails. */
@@ -74,7 +93,13 @@ export class Viewer {
   }
 
   private async refreshStreams(): Promise<boolean> {
-    const streams = await fetchPublicStreams();
+    const streams = await fetchStreams(this.client.entitlement);
+    if (streams === 'refused') {
+      // Expired or not for this stage: the public streams still play (a blank, retrying page would help nobody).
+      this.client.entitlement = undefined;
+      this.budget.textContent = 'entitlement refused (expired?): public streams only';
+      return this.refreshStreams();
+    }
     if (!streams) return false;
     this.streams = streams;
     renderStreamList(this.list, streams, (id) => void this.putStream(id));

@@ -1,11 +1,19 @@
-// The stream picker beside the wall: every public stream with its live dot; a click puts it on the wall.
-import { SESSIONS_PATH } from '../../../core/contracts/api-paths.js';
+// The stream picker beside the wall: every stream the viewer may watch with its live dot; a click puts it on the wall.
+import { STREAM_LIST_PATH } from '../../../core/contracts/api-paths.js';
+import { ENTITLED_STREAM_LIST_PATH } from '../../../core/contracts/stream-list.js';
 import { text } from '../dom.js';
+import { entitlementHeaders } from './entitlement.js';
 import type { PublicStream } from './model.js';
 
-/** The public stream list, or undefined when the session API does not answer it. */
-export async function fetchPublicStreams(): Promise<PublicStream[] | undefined> {
-  const response = await fetch(`${SESSIONS_PATH}/streams`);
+/**
+ * The stream list, or undefined when the session API does not answer it: the public one (cached at the edge), or
+ * with an entitlement the viewer's own (public and entitled private streams, never cached; D36). `refused`: the
+ * entitlement is expired or invalid (401).
+ */
+export async function fetchStreams(entitlement?: string): Promise<PublicStream[] | 'refused' | undefined> {
+  const path = entitlement ? ENTITLED_STREAM_LIST_PATH : STREAM_LIST_PATH;
+  const response = await fetch(path, { headers: entitlementHeaders(entitlement) });
+  if (entitlement && response.status === 401) return 'refused';
   if (!response.ok) return undefined;
   return ((await response.json()) as { streams: PublicStream[] }).streams;
 }

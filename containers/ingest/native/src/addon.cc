@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include "event-queue.h"
 #include "handshake-limiter.h"
 #include "streamid.h"
@@ -76,8 +78,23 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// SHA-256 of a presented publish key, lowercase hex: the table holds only hashes (decision D38), so a core dump or
+// a heap read of this process yields no key that would publish. Hashing a 192-bit random key needs no slow hash.
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string out(2 * length, '0');
+  for (unsigned int i = 0; i < length; i++) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
 struct StreamEntry {
-  std::string publishKey;
+  std::string publishKeyHash;  // SHA-256 hex of the publish key
   std::string passphrase;  // empty: unencrypted
   int keyLength = 16;
   int latencyMs = 0;       // 0: the listener's default
@@ -227,7 +244,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     std::string id = info[0].As<Napi::String>().Utf8Value();
     Napi::Object o = info[1].As<Napi::Object>();
     StreamEntry entry;
-    entry.publishKey = o.Get("publishKey").As<Napi::String>().Utf8Value();
+    entry.publishKeyHash = o.Get("publishKeyHash").As<Napi::String>().Utf8Value();
     Napi::Value pass = o.Get("passphrase");
     if (pass.IsString()) entry.passphrase = pass.As<Napi::String>().Utf8Value();
     if (o.Has("keyLength")) entry.keyLength = o.Get("keyLength").As<Napi::Number>().Int32Value();
@@ -235,8 +252,8 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     if (o.Has("allowed")) entry.allowed = o.Get("allowed").As<Napi::Boolean>().Value();
     std::lock_guard<std::mutex> lock(mu_);
     auto old = streams_.find(id);
-    if (old != streams_.end()) keyIndex_.erase(old->second.publishKey);
-    keyIndex_[entry.publishKey] = id;
+    if (old != streams_.end()) keyIndex_.erase(old->second.publishKeyHash);
+    keyIndex_[entry.publishKeyHash] = id;
     streams_[id] = std::move(entry);
     return info.Env().Undefined();
   }
@@ -246,7 +263,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = streams_.find(id);
     if (it != streams_.end()) {
-      keyIndex_.erase(it->second.publishKey);
+      keyIndex_.erase(it->second.publishKeyHash);
       streams_.erase(it);
     }
     return info.Env().Undefined();
@@ -351,17 +368,19 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
     if (!parsed.ok) return reject(SRT_REJX_BAD_REQUEST, "malformed streamid: " + parsed.reason, "");
     if (parsed.mode != "publish") return reject(SRT_REJX_BAD_MODE, "only m=publish is served", parsed.streamId);
 
+    // Hashed before taking the lock: the table holds hashes only.
+    const std::string presentedHash = Sha256Hex(parsed.publishKey);
     std::lock_guard<std::mutex> lock(mu_);
     std::string id = parsed.streamId;
     if (id.empty()) {
-      auto byKey = keyIndex_.find(parsed.publishKey);
+      auto byKey = keyIndex_.find(presentedHash);
       if (byKey == keyIndex_.end()) return reject(SRT_REJX_NOTFOUND, "unknown publish key", "");
       id = byKey->second;
     }
     auto it = streams_.find(id);
     if (it == streams_.end()) return reject(SRT_REJX_NOTFOUND, "unknown stream", id);
     const StreamEntry& entry = it->second;
-    if (!ConstantTimeEquals(entry.publishKey, parsed.publishKey)) {
+    if (!ConstantTimeEquals(entry.publishKeyHash, presentedHash)) {
       return reject(SRT_REJX_UNAUTHORIZED, "wrong publish key", id);
     }
     if (!entry.allowed) return reject(SRT_REJX_FORBIDDEN, "stream disabled", id);
@@ -633,7 +652,7 @@ class SrtServer : public Napi::ObjectWrap<SrtServer> {
   EventTsfn tsfn_;
   std::mutex mu_;
   std::map<std::string, StreamEntry> streams_;
-  std::map<std::string, std::string> keyIndex_;
+  std::map<std::string, std::string> keyIndex_;  // publish-key hash -> stream id
   std::map<SRTSOCKET, Reservation> reservations_;
   std::map<SRTSOCKET, std::shared_ptr<Connection>> conns_;
 };

@@ -24,7 +24,9 @@ export const REJECT = {
 export const SRT_REJ = { BADSECRET: 10, UNSECURE: 11 } as const;
 
 export interface NativeStreamEntry {
-  publishKey: string;
+  /** SHA-256 hex of the publish key (core/streams/secrets.ts hashPublishKey): the table never holds a key (D38). */
+  publishKeyHash: string;
+  /** The plain passphrase: libsrt derives the stream's AES key from it, so it must be opened before it gets here. */
   passphrase: string | null;
   keyLength: 16 | 24 | 32;
   latencyMs?: number;
