@@ -67,7 +67,8 @@ describe('private streams and viewer entitlements (D36)', () => {
   const keyServer = new KeyServer();
   const rsa = customerKey('cust-2026-a', 'rsa');
   const ec = customerKey('cust-2026-b', 'ec');
-  let clockMs = Date.parse('2026-12-01T08:00:00Z');
+  // Real time: the session store's Redis expiry is absolute, so a fixed date would expire sessions once it passed.
+  let clockMs = Date.now();
   const nowS = () => Math.floor(clockMs / 1000);
   let redis: Redis;
   let app: ReturnType<typeof sessionApp>;
