@@ -1,6 +1,16 @@
 import { h } from '../dom.js';
 import type { Credentials } from './model.js';
 
+/** A part this call did not issue: the stored one is kept, and cannot be read back (D38). */
+const UNCHANGED = '(unchanged: not shown again)';
+/** The URLs carry every part, so a rotation of one part of an encrypted stream cannot show them. */
+const NO_URL = '(unchanged parts are not shown again: rotate both to get a URL)';
+
+export function passphraseText(passphrase: string | null | undefined): string {
+  if (passphrase === null) return '(none: unencrypted)';
+  return passphrase ?? UNCHANGED;
+}
+
 /** The dialog that shows a stream's publish credentials, once, after create or rotate. */
 export function credentialsDialog(): {
   readonly dialog: HTMLDialogElement;
@@ -11,9 +21,10 @@ export function credentialsDialog(): {
     dialog.replaceChildren(
       h('h2', {}, `Credentials for ${title}`),
       h('p', { className: 'muted' }, 'Shown once. Copy them into the encoder now.'),
-      h('div', {}, 'SRT URL', h('code', { className: 'srt-url' }, c.srtUrl)),
-      h('div', {}, 'SRT URL (plain key as streamid)', h('code', {}, c.srtPlainKeyUrl)),
-      h('div', {}, 'Passphrase', h('code', {}, c.passphrase ?? '(none: unencrypted)')),
+      h('div', {}, 'SRT URL', h('code', { className: 'srt-url' }, c.srtUrl ?? NO_URL)),
+      h('div', {}, 'SRT URL (plain key as streamid)', h('code', {}, c.srtPlainKeyUrl ?? NO_URL)),
+      h('div', {}, 'Publish key', h('code', {}, c.publishKey ?? UNCHANGED)),
+      h('div', {}, 'Passphrase', h('code', {}, passphraseText(c.passphrase))),
       h('form', { method: 'dialog' }, h('button', { className: 'primary' }, 'Done')),
     );
     dialog.showModal();

@@ -4,11 +4,21 @@ export interface StreamStatus {
   /** `paused`: the encoder is connected, viewers see the slate (decision D32). */
   state: 'live' | 'paused' | 'idle' | 'error';
   taskId?: string;
-  input?: { codec?: string; width?: number; height?: number; fps?: number; bitrateKbps?: number };
+  input?: {
+    codec?: string;
+    width?: number;
+    height?: number;
+    fps?: number;
+    bitrateKbps?: number;
+    /** A/V sync, GOP and timing figures of the input (decision D42; null: not measured yet). */
+    stats?: InputStats;
+  };
   srt?: { rttMs?: number; lossPercent?: number };
   renditions: string[];
   /** The latest part's publish latency at the ingest, ms (functions/control schemas: `latencyMs`). */
   latencyMs?: number;
+  /** The latest picture, 320 px wide, refreshed every second while live (decision D41). */
+  thumbnailUrl?: string;
   error?: string;
 }
 
@@ -26,12 +36,16 @@ export interface Stream {
   viewers: number;
 }
 
-/** A stream's publish credentials: shown once, after create or rotate. */
+/**
+ * A stream's publish credentials: shown once, after create or rotate. Each part is present only when this call
+ * issued it (D38: Mirror keeps the key hashed and the passphrase sealed, so neither can be shown again); `passphrase`
+ * null means the stream is unencrypted.
+ */
 export interface Credentials {
-  publishKey: string;
-  passphrase: string | null;
-  srtUrl: string;
-  srtPlainKeyUrl: string;
+  publishKey?: string;
+  passphrase?: string | null;
+  srtUrl?: string;
+  srtPlainKeyUrl?: string;
 }
 
 export interface IngestTask {
@@ -52,4 +66,17 @@ export interface Ingest {
     minTasks: number;
     maxTasks: number;
   } | null;
+}
+
+/** `input.stats` of the stream status (core/media/av-stats.ts, INPUT_STATS_SHAPE). */
+export interface InputStats {
+  avOffsetMs: number | null;
+  avDriftMsPerMin: number | null;
+  startOffsetMs: number | null;
+  gop: { frames: number; ms: number; minFrames: number; maxFrames: number; stddevFrames: number } | null;
+  bFrames: boolean;
+  fps: number | null;
+  frameIntervalJitterMs: number | null;
+  continuityErrors: number;
+  queuePercent?: number;
 }
