@@ -3,9 +3,11 @@
  * hls.js player in Chromium through the edge, and the faults one after another, each measured over its own window.
  * `npm run faults` (bench/faults.ts) runs them all; test/local/faults.test.ts a short version.
  */
+
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { srtUrls } from '../core/adapters/streams/registry.js';
+import { isThumbnailKey } from '../core/contracts/names.js';
 import type { LadderPreset } from '../core/ladder.js';
 import { DEFAULT_CLIP } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
@@ -145,7 +147,10 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     let row = 0;
     const uris = new UriLedger();
     const puts = new PutLedger();
-    platform.s3?.onPut(({ key, etag }) => puts.record(key, etag, row));
+    // Thumbnails are rewritten in place by design (D41: short max-age, never immutable): every other name is written once.
+    platform.s3?.onPut(({ key, etag }) => {
+      if (!isThumbnailKey(key)) puts.record(key, etag, row);
+    });
     const encoder = new EncoderRig(srtUrl, link?.commandPrefix ?? []);
     stops.push(() => encoder.stop());
     encoder.start(firstClip);

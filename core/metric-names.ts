@@ -57,6 +57,18 @@ export const MetricNames = {
     gpuEncoderUtilizationPercent: 'GpuEncoderUtilizationPercent',
     /** NVDEC engine utilisation, percent (`utilization.decoder`), as GpuUtilizationPercent; absent where N/A. */
     gpuDecoderUtilizationPercent: 'GpuDecoderUtilizationPercent',
+    /** Input A/V offset, ms (audio PTS minus video PTS of media arriving together, decision D42); per stream. */
+    inputAvOffsetMs: 'InputAvOffsetMs',
+    /** Input A/V drift, ms per minute (slope of the offset over 2 minutes, decision D42); per stream. */
+    inputAvDriftMsPerMinute: 'InputAvDriftMsPerMinute',
+    /** Input GOP length (keyframe to keyframe), ms, latest GOP; per stream. */
+    inputGopMs: 'InputGopMs',
+    /** Standard deviation of the input's frame intervals (DTS), ms, last 300 frames; per stream. */
+    inputFrameJitterMs: 'InputFrameJitterMs',
+    /** MPEG-TS continuity counter errors in the input since the last stream line, count; per stream. */
+    inputContinuityErrors: 'InputContinuityErrors',
+    /** The ingest input queue's occupancy, percent of its bound (MIRROR_MAX_BUFFER_MB); per stream. */
+    inputQueuePercent: 'InputQueuePercent',
   },
   /** Emitted by the manifest function (service `manifest`), function level. */
   manifest: {

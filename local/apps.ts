@@ -5,6 +5,8 @@ import { LiveState } from '../core/adapters/live/live-state.js';
 import { RedisPartStore } from '../core/adapters/live/part-store.js';
 import { LiveWaiters } from '../core/adapters/live/waiters.js';
 import { createLogger } from '../core/adapters/log.js';
+import { LocalDiskStorage } from '../core/adapters/storage/local.js';
+import { LocalRecordingObjects } from '../core/adapters/storage/local-recordings.js';
 import type { SrtEndpoint } from '../core/adapters/streams/registry.js';
 import { mirrorSigningKey } from '../core/auth/keys.js';
 import type { HttpApp } from '../core/http.js';
@@ -60,6 +62,10 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
     authenticate: bearerAuthenticator(options.controlToken),
     viewerTokenKey: mirrorSigningKey(viewerTokenSecret),
     ...(options.playbackKeys ? { playbackKeys: options.playbackKeys } : {}),
+    // Recordings can be deleted on the local-disk twin (D40); on s3rver the delete answers 409 not_configured.
+    ...(options.storage instanceof LocalDiskStorage
+      ? { recordings: new LocalRecordingObjects(options.storage.root) }
+      : {}),
   });
   const live = new LiveState(redisOf('manifest'));
   // One subscriber connection per process carries every blocking request's wake-up.

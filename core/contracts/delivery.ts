@@ -184,6 +184,18 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   // Segments and init segments: storage alone; a missing one is a plain error answer cached for 1 s.
   { ...MEDIA, pathPattern: '*.m4s', origin: 'media' },
   { ...MEDIA, pathPattern: '*.mp4', origin: 'media' },
+  // Thumbnails (D41): rewritten in place every second, stored with a 1 s max-age that this policy honours (its
+  // minimum TTL is 0); no playback check, as the public stream list names them for the stream picker.
+  {
+    name: 'media',
+    pathPattern: '*.jpg',
+    origin: 'media',
+    cachePolicy: 'media',
+    originRequest: 'cacheKeyOnly',
+    allowedMethods: 'GET_HEAD_OPTIONS',
+    cachedMethods: 'GET_HEAD_OPTIONS',
+    compress: false,
+  },
   // Before `/api/*`: the one API answer that is the same for every viewer, cached; the rate limit still sees the
   // address of the viewer whose miss reaches the API.
   {

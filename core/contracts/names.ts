@@ -60,7 +60,7 @@ export function newBroadcastId(
 }
 
 /** What a media object is; each class has its own S3 lifecycle rule (decision D3). */
-export type MediaClass = 'part' | 'segment' | 'init' | 'recording';
+export type MediaClass = 'part' | 'segment' | 'init' | 'recording' | 'thumbnail';
 /** S3 object tag holding the MediaClass: the S3 adapter writes it, the bucket's lifecycle rules filter on it. */
 export const MEDIA_CLASS_TAG = 'mirror-class';
 
@@ -91,6 +91,63 @@ export const mediaKeys = {
   part: (streamId: string, rendition: string, broadcast: string, msn: number, part: number) =>
     inRendition(streamId, rendition, renditionFiles.part(broadcast, msn, part)),
 };
+
+/**
+ * A live stream's latest picture, one JPEG per width (decision D41): the one media name that is written again and
+ * again (each refresh replaces it), so it is never cached as immutable (THUMBNAIL_CACHE_CONTROL). In the stream's
+ * folder, outside any broadcast: its URL stays the same across reconnects, so the stream status can name it.
+ */
+export const thumbnailKey = (streamId: string, width: number) => `${streamId}/thumbnail-${width}.jpg`;
+/** Whether a storage key is a thumbnail: the one name written in place, never cached as immutable (D41). */
+export const isThumbnailKey = (key: string): boolean => /^[^/]+\/thumbnail-\d+\.jpg$/.test(key);
+/** The thumbnail the status and the stream list name: 320 px wide (the tile rung's size is the other one). */
+export const THUMBNAIL_WIDTH = 320;
+export const thumbnailPath = (streamId: string, width = THUMBNAIL_WIDTH) =>
+  `/${thumbnailKey(streamId, width)}`;
+/** About one refresh (1 s): a cache may serve a picture up to 2 s old, never a stale one for long. */
+export const THUMBNAIL_CACHE_CONTROL = 'public, max-age=1';
+
+/**
+ * Recordings (decision D40): one per broadcast, so the broadcast's folder holds them and no name is written twice.
+ * Chunks of many segments (objects of 1 MB or more kept for the retention) with their own init copies: the live
+ * init segments expire with the DVR window, a recording outlives it. Names inside the rendition's folder are
+ * relative to the recording's media playlist, which sits in the same broadcast folder.
+ */
+export const recordingFiles = {
+  init: (version: number) => `rec-init-${version}.mp4`,
+  chunk: (index: number) => `rec-${index}.m4s`,
+  playlist: 'recording.m3u8',
+};
+
+export const recordingKeys = {
+  init: (streamId: string, rendition: string, broadcast: string, version: number) =>
+    inRendition(streamId, rendition, `${broadcast}/${recordingFiles.init(version)}`),
+  chunk: (streamId: string, rendition: string, broadcast: string, index: number) =>
+    inRendition(streamId, rendition, `${broadcast}/${recordingFiles.chunk(index)}`),
+  playlist: (streamId: string, rendition: string, broadcast: string) =>
+    inRendition(streamId, rendition, `${broadcast}/${recordingFiles.playlist}`),
+  /** In the stream's folder next to the live multivariant; a broadcast id never reads `master`. */
+  multivariant: (streamId: string, broadcast: string) => `${streamId}/recording-${broadcast}.m3u8`,
+};
+
+/** From a recording's multivariant playlist (in the stream's folder) to a rendition's recording playlist. */
+export const recordingVariantUri = (rendition: string, broadcast: string) =>
+  `${rendition}/${broadcast}/${recordingFiles.playlist}`;
+
+/**
+ * A recording's id: its stream and broadcast joined by a dash. Broadcast ids hold no dash, so the last dash
+ * splits them back whatever dashes the stream id has.
+ */
+export const recordingId = (streamId: string, broadcast: string) => `${streamId}-${broadcast}`;
+
+export function parseRecordingId(id: string): { streamId: string; broadcast: string } | undefined {
+  const at = id.lastIndexOf('-');
+  if (at <= 0) return undefined;
+  const streamId = id.slice(0, at);
+  const broadcast = id.slice(at + 1);
+  if (!StreamId.safeParse(streamId).success || !BROADCAST_REGEX.test(broadcast)) return undefined;
+  return { streamId, broadcast };
+}
 
 /** URL paths of a stream's playlists. */
 export const playlistPaths = {

@@ -1,4 +1,5 @@
 import { LIVE_PREFIX, liveKeys } from '../live/keys.js';
+import { recordingIndexKeys } from '../recordings/entry.js';
 import { channels, KEY_PREFIX, streamKeys, taskKeys } from '../streams/keys.js';
 
 /**
@@ -74,6 +75,8 @@ const registryWriters = {
   [streamKeys.broadcasts(any)]: 'readwrite',
   [taskKeys.index]: 'readwrite',
   [`${LIVE_PREFIX}${any}`]: 'readwrite',
+  // The recordings index (D40): the ingest writes it, the control function lists and deletes.
+  [recordingIndexKeys.pattern]: 'readwrite',
 } as const satisfies Record<string, KeyAccess>;
 
 export const REDIS_ACCESS: Readonly<Record<RedisComponent, ComponentAccess>> = {

@@ -1,4 +1,4 @@
-import type { MediaClass } from '../contracts/names.js';
+import { type MediaClass, THUMBNAIL_CACHE_CONTROL } from '../contracts/names.js';
 
 /** Media object keys of decisions D2 and D16 are named in core/contracts/names.ts; storage users import them from here. */
 export {
@@ -14,8 +14,14 @@ export {
 
 /** Content-Type per object class: parts and segments are CMAF media segments, init is an MP4 header. */
 export function contentTypeOf(mediaClass: MediaClass): string {
+  if (mediaClass === 'thumbnail') return 'image/jpeg';
   return mediaClass === 'init' || mediaClass === 'recording' ? 'video/mp4' : 'video/iso.segment';
 }
 
 /** Media objects never change once written (new content gets a new key), so caches may keep them for a year. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** A thumbnail is rewritten in place (decision D41): the one class that is not immutable. */
+export function cacheControlOf(mediaClass: MediaClass): string {
+  return mediaClass === 'thumbnail' ? THUMBNAIL_CACHE_CONTROL : IMMUTABLE_CACHE_CONTROL;
+}

@@ -57,6 +57,8 @@ export const StreamRecord = z.object({
    * a deploy neither hides nor exposes a stream. Not defaulted here: the record keeps saying "never chosen".
    */
   visibility: z.optional(Visibility),
+  /** Each broadcast is recorded (decision D40) unless this is false; absent (older records) reads as true. */
+  record: z.optional(z.boolean()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

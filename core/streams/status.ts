@@ -1,3 +1,4 @@
+import { INPUT_STATS_SHAPE } from '../media/av-stats.js';
 import { STORAGE_STATES } from '../media/rendition-sink.js';
 import * as z from '../zod.js';
 
@@ -13,6 +14,8 @@ export const INPUT_REPORT_SHAPE = {
   height: z.optional(z.number()),
   fps: z.optional(z.number()),
   bitrateKbps: z.optional(z.number()),
+  /** A/V sync, GOP, timing, continuity and queue figures of the input (decision D42). */
+  stats: z.optional(z.object(INPUT_STATS_SHAPE)),
 };
 
 /**
@@ -61,6 +64,8 @@ export const IngestStatus = z.looseObject({
    * at the packager, ms (the PartPublishLatencyMs metric's value, highest rendition of the last report interval).
    */
   latencyMs: z.optional(z.number()),
+  /** URL path of the stream's latest picture, a 320 px JPEG refreshed every second (decision D41). */
+  thumbnailUrl: z.optional(z.string()),
   error: z.optional(z.string()),
   /** ISO time of the report. */
   updatedAt: z.optional(z.string()),

@@ -24,6 +24,7 @@ import { cacheRoutes } from './routes/cache.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { keyRoutes } from './routes/keys.js';
 import { type PlaybackKeyRotator, playbackKeyRoutes } from './routes/playback-keys.js';
+import { type RecordingObjects, recordingRoutes } from './routes/recordings.js';
 import { redisRoutes } from './routes/redis.js';
 import { streamControlRoutes } from './routes/stream-control.js';
 import { streamRoutes } from './routes/streams.js';
@@ -53,6 +54,8 @@ export interface ControlDeps {
   readonly keys?: DataKeyProvider;
   /** Rotates the playback keys (D37); absent where playback protection is off (its routes answer 409). */
   readonly playbackKeys?: PlaybackKeyRotator;
+  /** Recordings' media objects (D40); absent, deleting a recording answers 409 not_configured. */
+  readonly recordings?: RecordingObjects;
   readonly now?: () => Date;
 }
 
@@ -84,6 +87,7 @@ export function createControlApp(deps: ControlDeps): HttpApp & { readonly routes
     ...redisRoutes(context, deps.liveStateCluster),
     ...playbackKeyRoutes(context, deps.playbackKeys),
     ...auditRoutes(context),
+    ...recordingRoutes(context, deps.redis, deps.recordings, deps.invalidation),
   ];
   const router = createRouter(routes);
   const principalOf = async (route: AnyRoute, request: HttpRequest) => {

@@ -21,6 +21,8 @@ const StreamName = z.string().check(z.trim(), z.minLength(1), z.maxLength(200));
 const VISIBILITY_DOC =
   '`public`: listed and playable by anyone; `private`: only for viewers with an entitlement naming it (docs/api.md).';
 
+const RECORD_DOC = 'Record each broadcast as a VOD recording (decision D40); recording is on when absent.';
+
 export const CreateStreamBody = z.strictObject({
   id: z.optional(StreamId).check(z.meta({ description: 'Stream id; derived from the name when absent.' })),
   name: StreamName,
@@ -34,6 +36,7 @@ export const CreateStreamBody = z.strictObject({
   visibility: z
     .optional(Visibility)
     .check(z.meta({ description: `${VISIBILITY_DOC} Defaults to the stage's (private in prod).` })),
+  record: z.optional(z.boolean()).check(z.meta({ description: RECORD_DOC })),
   clientToken: z
     .optional(
       z
@@ -54,10 +57,11 @@ export const UpdateStreamBody = z
     latency: z.optional(SrtLatency),
     latencyProfile: z.optional(LatencyProfile).check(z.meta({ description: LATENCY_PROFILE_DOC })),
     visibility: z.optional(Visibility).check(z.meta({ description: VISIBILITY_DOC })),
+    record: z.optional(z.boolean()).check(z.meta({ description: RECORD_DOC })),
   })
   .check(
     z.refine((v) => Object.keys(v).length > 0, {
-      message: 'name at least one of name, ladder, latency, latencyProfile, visibility',
+      message: 'name at least one of name, ladder, latency, latencyProfile, visibility, record',
     }),
   );
 
@@ -140,6 +144,13 @@ export const StreamStatusSchema = z.object({
         'from the transcoder (highest rendition over the last 3 s; the PartPublishLatencyMs metric).',
     }),
   ),
+  thumbnailUrl: z.optional(z.string()).check(
+    z.meta({
+      description:
+        'Path of the live stream’s latest picture: a 320 px wide JPEG refreshed every second, cached 1 s ' +
+        '(`/{streamId}/thumbnail-320.jpg`; `thumbnail-640.jpg` is the tile rung’s size). Absent while idle.',
+    }),
+  ),
   error: z.optional(z.string()),
   updatedAt: z.optional(z.string()),
 });
@@ -153,6 +164,7 @@ export const StreamView = z.object({
   encrypted: z.boolean(),
   keyLength: KeyLength,
   visibility: Visibility,
+  record: z.boolean().check(z.meta({ description: RECORD_DOC })),
   paused: z.boolean().check(
     z.meta({
       description: 'Paused by an operator: kept across reconnects and task changes until resumed.',

@@ -21,6 +21,7 @@ export function statusView(
       height: status.input.height,
       fps: status.input.fps,
       bitrateKbps: status.input.bitrateKbps,
+      stats: status.input.stats,
     },
     srt: status?.srt && { rttMs: status.srt.rttMs, lossPercent: status.srt.lossPercent },
     renditions: status?.renditions ?? [],
@@ -36,6 +37,7 @@ export function statusView(
       })),
     },
     latencyMs: status?.latencyMs,
+    thumbnailUrl: status?.thumbnailUrl,
     error: status?.error,
     updatedAt: status?.updatedAt,
   };

@@ -114,6 +114,8 @@ export const PublicStreams = z.object({
       name: z.string(),
       live: z.boolean(),
       renditions: z.array(z.string()),
+      /** The live stream's latest picture, 320 px wide, refreshed every second (decision D41). */
+      thumbnailUrl: z.optional(z.string()),
     }),
   ),
   nextCursor: z.optional(z.string()),

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
-import { IMMUTABLE_CACHE_CONTROL } from '../../core/storage/index.js';
+import { cacheControlOf, IMMUTABLE_CACHE_CONTROL } from '../../core/storage/index.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.m4s': 'video/iso.segment',
@@ -14,6 +14,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.jpg': 'image/jpeg',
   '.ico': 'image/x-icon',
   '.ts': 'video/mp2t',
 };
@@ -68,10 +69,14 @@ function fileOrigin(
 
 /**
  * Media storage as an origin: the local-disk twin of the S3 bucket (keys equal paths, D2).
- * Media objects are immutable, so they carry the Cache-Control the S3 uploads carry.
+ * Media objects are immutable, so they carry the Cache-Control the S3 uploads carry; thumbnails (the only JPEGs)
+ * are rewritten in place and carry their short one (D41).
  */
 export function createMediaOrigin(mediaDir: string): HttpApp {
-  return fileOrigin(mediaDir, { indexDirectories: false, cacheControl: () => IMMUTABLE_CACHE_CONTROL });
+  return fileOrigin(mediaDir, {
+    indexDirectories: false,
+    cacheControl: (type) => (type === 'image/jpeg' ? cacheControlOf('thumbnail') : IMMUTABLE_CACHE_CONTROL),
+  });
 }
 
 /** The built web app: `/` and `/operator/` serve their index.html; HTML is revalidated, scripts briefly cached. */

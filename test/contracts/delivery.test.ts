@@ -51,6 +51,7 @@ const SAMPLE_PATHS: Record<string, string> = {
   [PART_PATH_PATTERN]: `/cam1/360p/${renditionFiles.part(BROADCAST, 5, 0)}`,
   '*.m4s': `/cam1/360p/${renditionFiles.segment(BROADCAST, 5)}`,
   '*.mp4': `/cam1/360p/${renditionFiles.init(BROADCAST, 1)}`,
+  '*.jpg': '/cam1/thumbnail-320.jpg',
   '/api/sessions/streams': '/api/sessions/streams',
   '/api/*': '/api/sessions/AbCdEfGhIjKlMnOp',
   [DEFAULT_PATH_PATTERN]: '/operator/',

@@ -38,6 +38,13 @@ describe('control API under fuzzing', () => {
     );
     expect(app.routes.map((r) => r.path)).toContain('/api/control/viewer-tokens');
     expect(app.routes.map((r) => r.path)).toContain('/api/control/playback-keys/rotate');
+    // Recordings (decision D40): the list, read and delete routes.
+    expect(app.routes.map((r) => r.path)).toEqual(
+      expect.arrayContaining([
+        '/api/control/streams/{streamId}/recordings',
+        '/api/control/recordings/{recordingId}',
+      ]),
+    );
     const keys = [
       'visibility',
       'streams',

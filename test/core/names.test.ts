@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BROADCAST_REGEX,
   BroadcastId,
+  isThumbnailKey,
   keyOf,
   type MediaPath,
   mediaKeys,
@@ -16,6 +17,7 @@ import {
   renditionFiles,
   STREAM_ID_REGEX,
   StreamId,
+  thumbnailKey,
 } from '../../core/contracts/names.js';
 import { LADDERS } from '../../core/ladder.js';
 import { streamIdOf } from '../../local/edge/routes.js';
@@ -173,5 +175,12 @@ describe('stream-id and rendition grammars', () => {
 
   it('every ladder rung name is a valid rendition name', () => {
     for (const rung of Object.values(LADDERS).flat()) expect(rung.name).toMatch(RENDITION_REGEX);
+  });
+
+  it('tells a thumbnail (written in place, D41) from every name written once', () => {
+    expect(isThumbnailKey(thumbnailKey('cam-1', 320))).toBe(true);
+    expect(isThumbnailKey('cam-1/360p/0123abcd9xyz/part-3-1.m4s')).toBe(false);
+    expect(isThumbnailKey('cam-1/360p/thumbnail-320.jpg')).toBe(false);
+    expect(isThumbnailKey('cam-1/thumbnail-320.jpg.m4s')).toBe(false);
   });
 });

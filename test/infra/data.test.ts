@@ -85,16 +85,16 @@ describe('media storage', () => {
     );
   });
 
-  it('moves recordings to a cheaper class, then expires them after the retention', () => {
-    expect(mediaBucket()[1].Properties.LifecycleConfiguration.Rules).toContainEqual(
-      expect.objectContaining({
-        TagFilters: [{ Key: 'mirror-class', Value: 'recording' }],
-        Transitions: [
-          { StorageClass: 'INTELLIGENT_TIERING', TransitionInDays: config.media.recordingTransitionDays },
-        ],
-        ExpirationInDays: config.media.recordingRetentionDays,
-      }),
+  it('keeps recordings in Standard (no transition, decision D40) and expires them after the retention', () => {
+    const rule = mediaBucket()[1].Properties.LifecycleConfiguration.Rules.find(
+      (r: { Id: string }) => r.Id === 'recordings',
     );
+    expect(rule).toEqual({
+      Id: 'recordings',
+      TagFilters: [{ Key: 'mirror-class', Value: 'recording' }],
+      ExpirationInDays: config.media.recordingRetentionDays,
+      Status: 'Enabled',
+    });
   });
 
   it('aborts incomplete multipart uploads after 1 day', () => {

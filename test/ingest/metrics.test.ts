@@ -55,6 +55,46 @@ describe('ingest EMF metrics', () => {
     expect(text()).not.toContain('No application metrics');
   });
 
+  it('adds the input A/V figures to the stream line, continuity errors as the increase since the last line', () => {
+    const sink = emfMetrics('metrics-test', 'task-1');
+    const input = (continuityErrors: number) => ({
+      avOffsetMs: 12.5,
+      avDriftMsPerMin: null,
+      startOffsetMs: 0,
+      gop: { frames: 30, ms: 1000, minFrames: 30, maxFrames: 30, stddevFrames: 0, count: 4 },
+      bFrames: false,
+      fps: 30,
+      frameIntervalJitterMs: 0.4,
+      arrivalJitterMs: 3,
+      continuityErrors,
+      videoFrames: 120,
+      audioPackets: 100,
+      queueBytes: 1000,
+      queuePercent: 0.1,
+    });
+    const stream = (continuityErrors: number) => ({
+      streamId: 'cam-1',
+      bitrateBps: 1,
+      lossPercent: 0,
+      rttMs: 1,
+      speed: null,
+      input: input(continuityErrors),
+    });
+    const m = MetricNames.ingest;
+    sink.report({ activeStreams: 1, capacity: 8 }, [stream(3)]);
+    sink.report({ activeStreams: 1, capacity: 8 }, [stream(5)]);
+    const [, first, , second] = lines();
+    expect(first).toMatchObject({
+      [m.inputAvOffsetMs]: 12.5,
+      [m.inputGopMs]: 1000,
+      [m.inputFrameJitterMs]: 0.4,
+      [m.inputContinuityErrors]: 3,
+      [m.inputQueuePercent]: 0.1,
+    });
+    expect(first).not.toHaveProperty(m.inputAvDriftMsPerMinute); // not measured yet: no value, not a zero
+    expect(second).toMatchObject({ [m.inputContinuityErrors]: 2 });
+  });
+
   it('flushes at 100 values (the EMF limit per metric) without waiting for the next report', () => {
     const sink = emfMetrics('metrics-test', 'task-1');
     for (let i = 0; i < 100; i++) sink.partPublished(published(0, i));

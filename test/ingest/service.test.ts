@@ -97,6 +97,14 @@ describe('ingest service: HEVC 1080p over SRT to LL-HLS parts', () => {
     });
     const stored = JSON.parse((await redis.get(streamKeys.status(cam.id))) ?? '{}');
     expect(stored).toMatchObject({ state: 'live', taskId: 'task-a', input: { codec: 'hevc' } });
+    // The input's figures through real SRT (decision D42): the clip's x265 keyint=15 (B-frames) at 30 fps, no lost
+    // packets. Only the shortest GOP is asserted: the pusher's `-stream_loop` copy drops the key flag at each loop.
+    await waitFor('input stats', () => service.status(cam.id)?.input?.stats?.gop, 10_000);
+    expect(service.status(cam.id)?.input?.stats).toMatchObject({
+      gop: { minFrames: 15 },
+      bFrames: true,
+      continuityErrors: 0,
+    });
     // The media are written under the connection's broadcast, which the stream's broadcast log records.
     const broadcast = (status as { broadcast: string }).broadcast;
     expect(stored.broadcast).toBe(broadcast);

@@ -119,7 +119,7 @@ describe('ffmpeg argument builder', () => {
       '-rc', 'cbr', '-b:v', '400k', '-maxrate', '450k', '-bufsize', '450k',
       '-bf', '0', '-rc-lookahead', '0', '-g', '15', '-forced-idr', '1',
       '-force_key_frames', 'expr:gte(t,n_forced*0.5-0.001)', '-profile:v', 'high',
-      '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-ar', '48000',
+      '-af', 'aresample=async=1000', '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-ar', '48000',
       '-f', 'mp4', '-movflags', '+frag_keyframe+empty_moov+default_base_moof+cmaf', '-frag_duration', '100000',
       '-flush_packets', '1', 'pipe:3',
     ]);

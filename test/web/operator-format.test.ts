@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmt, ingestTaskCells, streamCells } from '../../web/src/operator/format.js';
+import { fmt, ingestTaskCells, streamCells, syncText } from '../../web/src/operator/format.js';
 import type { Stream } from '../../web/src/operator/model.js';
 
 const LIVE: Stream = {
@@ -30,6 +30,7 @@ describe('operator figures', () => {
     expect(streamCells(LIVE)).toEqual({
       details: 'west · tile · low',
       input: 'h264 1280×720 @30',
+      sync: '–',
       bitrate: '2.5 Mbps',
       srt: '12 ms / 0.50 %',
       latency: '1234 ms',
@@ -49,6 +50,25 @@ describe('operator figures', () => {
     });
     const partial: Stream = { ...LIVE, status: { ...LIVE.status, input: { codec: 'hevc' } } };
     expect(streamCells(partial).input).toBe('hevc ?×? @–');
+  });
+
+  it('shows the input A/V and GOP figures on one line, dashes for those not measured yet (D42)', () => {
+    const stats = {
+      avOffsetMs: 12.4,
+      avDriftMsPerMin: -0.25,
+      startOffsetMs: 0,
+      gop: { frames: 30, ms: 1000, minFrames: 29, maxFrames: 31, stddevFrames: 0.5 },
+      bFrames: true,
+      fps: 30,
+      frameIntervalJitterMs: 0.3,
+      continuityErrors: 2,
+      queuePercent: 0.1,
+    };
+    expect(syncText(stats)).toBe(
+      'A/V +12 ms (-0.3 ms/min) · GOP 30f 1000 ms (29–31) · B-frames · jitter 0.3 ms · CC 2 · queue 0.1 %',
+    );
+    const early = { ...stats, avOffsetMs: null, avDriftMsPerMin: null, gop: null, bFrames: false };
+    expect(syncText(early)).toBe('A/V – (–) · GOP – · no B · jitter 0.3 ms · CC 2 · queue 0.1 %');
   });
 
   it('lists an ingest task as task, streams, capacity, CPU and GPU', () => {

@@ -10,7 +10,8 @@ import { TaskProtection } from './ecs-protection.js';
 import { emfMetrics } from './metrics.js';
 import { PartLatencies } from './service/part-latency.js';
 import { startIngestService } from './service.js';
-import { createPackagerSinks } from './sinks.js';
+import { createMediaStorage, createPackagerSinks } from './sinks.js';
+import { thumbnailSinks } from './thumbnails.js';
 
 const logger = createLogger('ingest');
 /** The service's logger shape over Powertools (which types its extra arguments as a tuple). */
@@ -48,6 +49,8 @@ const service = await startIngestService({
       partLatencies.record(part);
     },
   }),
+  // Each live stream's thumbnails, from its own ffmpeg (decision D41).
+  thumbnails: thumbnailSinks(createMediaStorage(env), log),
   partLatencies,
   srtPort: env.MIRROR_SRT_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,

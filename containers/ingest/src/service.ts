@@ -14,12 +14,14 @@ import { type IngestAdmission, RegistryFollower } from './registry.js';
 import { type CommandTarget, ingestCommandListener } from './service/commands.js';
 import { type DrainOptions, type DrainSummary, readTaskReports, runDrain } from './service/drain.js';
 import { startHealthServer } from './service/health.js';
+import { InputStatsTable } from './service/input-stats.js';
 import { LeaseKeeper } from './service/lease-keeper.js';
 import type { PartLatencies } from './service/part-latency.js';
 import { type IngestMetricsSink, Reporter } from './service/reporter.js';
 import { Sessions } from './service/sessions.js';
 import { startTicker } from './service/ticker.js';
 import { SrtListener } from './srt/server.js';
+import type { ThumbnailSinkFactory } from './thumbnails.js';
 import {
   chooseEncodePath,
   detectGpu,
@@ -27,7 +29,7 @@ import {
   type GpuProbe,
   type PathDecision,
 } from './transcode/gpu.js';
-import { StreamPipeline } from './transcode/pipeline.js';
+import { DEFAULT_MAX_BUFFER_BYTES, StreamPipeline } from './transcode/pipeline.js';
 
 export type { DrainOptions, DrainSummary } from './service/drain.js';
 export type { IngestMetricsSink, StreamMetrics } from './service/reporter.js';
@@ -41,6 +43,8 @@ export interface IngestConfig {
   readonly secretKeys?: DataKeyProvider;
   readonly taskId: string;
   readonly sinks: RenditionSinkFactory;
+  /** Each stream's thumbnail writer (decision D41); no thumbnails without it. */
+  readonly thumbnails?: ThumbnailSinkFactory;
   readonly srtPort: number;
   readonly srtHost?: string;
   /** 0 picks a free port; null disables the HTTP endpoint. */
@@ -114,19 +118,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     // Rejected handshakes are logged as one summary per interval (srt/reject-summary.ts), never one line each.
     logger: log,
   });
-  const reporter = new Reporter({
-    redis,
-    taskId: config.taskId,
-    capacity,
-    gpu: gpu.available,
-    address: config.address,
-    statusTtlMs: Math.max(5000, statusIntervalMs * 5),
-    srtStats: (id) => listener.stats(id),
-    storage: (id) => config.sinks.storage?.(id) ?? [],
-    metrics: config.metrics,
-    log,
-    latencyMs: (id) => config.partLatencies?.latencyMs(id),
-  });
+  const reporter = startReporter(config, listener, { capacity, gpu: gpu.available, statusIntervalMs, log });
   const sessions: Sessions = new Sessions({
     connections: listener,
     leases,
@@ -142,7 +134,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     },
     openPipeline: (streamId, onFatal, broadcast) =>
       new StreamPipeline({
-        ...pipelineOptions(config, log),
+        ...pipelineOptions(config, log, streamId, () => registry.get(streamId)?.visibility !== 'private'),
         streamId,
         ladder: registry.get(streamId)?.ladder ?? config.defaultLadder ?? DEFAULT_LADDER,
         // Each rendition's part target and the ladder's segment target (decision D28), read when the stream's
@@ -274,10 +266,41 @@ function commandTarget(sessions: Sessions): CommandTarget {
   };
 }
 
+/**
+ * The status, task and metrics reporter, and the per-connection input analysis it reads (decision D42): the
+ * listener's data also goes to a TS analyzer per connection, beside the session.
+ */
+function startReporter(
+  config: IngestConfig,
+  listener: SrtListener,
+  o: { capacity: number; gpu: boolean; statusIntervalMs: number; log: Logger },
+): Reporter {
+  const inputStats = new InputStatsTable();
+  listener.on('connection', (conn) => inputStats.opened(conn.id));
+  listener.on('data', (conn, data) => inputStats.data(conn.id, data));
+  listener.on('close', (conn) => inputStats.closed(conn.id));
+  return new Reporter({
+    redis: config.redis,
+    taskId: config.taskId,
+    capacity: o.capacity,
+    gpu: o.gpu,
+    address: config.address,
+    statusTtlMs: Math.max(5000, o.statusIntervalMs * 5),
+    srtStats: (id) => listener.stats(id),
+    storage: (id) => config.sinks.storage?.(id) ?? [],
+    metrics: config.metrics,
+    log: o.log,
+    latencyMs: (id) => config.partLatencies?.latencyMs(id),
+    inputStats: (id) => inputStats.snapshot(id),
+    inputQueueMaxBytes: config.maxBufferBytes ?? DEFAULT_MAX_BUFFER_BYTES,
+  });
+}
+
 /** The pipeline settings every stream of the task shares. */
-function pipelineOptions(config: IngestConfig, log: Logger) {
+function pipelineOptions(config: IngestConfig, log: Logger, streamId: string, isPublic: () => boolean) {
   return {
     sinks: config.sinks,
+    thumbnails: config.thumbnails?.(streamId, isPublic),
     maxBufferBytes: config.maxBufferBytes,
     hangTimeoutMs: config.hangTimeoutMs,
     ffmpegPath: config.ffmpegPath,

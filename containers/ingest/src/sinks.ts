@@ -8,13 +8,25 @@ import { S3Storage } from '../../../core/adapters/storage/s3.js';
 import { DEFAULT_LATENCY_PROFILE, PROFILE_TARGETS } from '../../../core/latency-profiles.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { Packager, type PackagerOptions } from '../../../core/packager/index.js';
+import { DEFAULT_RECORDING_RETENTION_DAYS } from '../../../core/recordings/entry.js';
 import type { MediaStorage } from '../../../core/storage/index.js';
 import type { IngestEnv } from './config.js';
+import { RecordingSinks, recordFlagFromRedis } from './recording/recorder.js';
 
 /** What the metrics take from the packager: each part's publish latency, and storage and publish failures. */
 export interface PackagerMetrics {
   readonly partPublished?: PackagerOptions['onPublish'];
   readonly packagerEvent?: PackagerOptions['onEvent'];
+}
+
+/** The stage's media storage (S3 or disk): the packager's and the thumbnails' (decision D41). */
+export function createMediaStorage(env: IngestEnv): MediaStorage {
+  return env.MIRROR_STORAGE === 's3'
+    ? new S3Storage(
+        new S3Client({ endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: Boolean(env.MIRROR_S3_ENDPOINT) }),
+        env.MIRROR_BUCKET!,
+      )
+    : new LocalDiskStorage(env.MIRROR_MEDIA_DIR);
 }
 
 /**
@@ -27,14 +39,8 @@ export function createPackagerSinks(
   logger: Logger,
   metrics: PackagerMetrics = {},
 ): RenditionSinkFactory {
-  const storage: MediaStorage =
-    env.MIRROR_STORAGE === 's3'
-      ? new S3Storage(
-          new S3Client({ endpoint: env.MIRROR_S3_ENDPOINT, forcePathStyle: Boolean(env.MIRROR_S3_ENDPOINT) }),
-          env.MIRROR_BUCKET!,
-        )
-      : new LocalDiskStorage(env.MIRROR_MEDIA_DIR);
-  return new Packager({
+  const storage = createMediaStorage(env);
+  const packager = new Packager({
     storage,
     live: new LiveState(redis, env.MIRROR_LIVE_TTL_S),
     // Parts in the live state's Redis, segments in storage (decision D33).
@@ -46,5 +52,13 @@ export function createPackagerSinks(
     logger,
     onPublish: metrics.partPublished,
     onEvent: metrics.packagerEvent,
+  });
+  // Every broadcast is also recorded, in chunks of 1 MB or more (decision D40).
+  return new RecordingSinks(packager, {
+    storage,
+    redis,
+    logger,
+    retentionDays: DEFAULT_RECORDING_RETENTION_DAYS,
+    records: recordFlagFromRedis(redis),
   });
 }

@@ -1,10 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  contentTypeOf,
-  IMMUTABLE_CACHE_CONTROL,
-  MEDIA_CLASS_TAG,
-  type MediaClass,
-} from '../../storage/keys.js';
+import { cacheControlOf, contentTypeOf, MEDIA_CLASS_TAG, type MediaClass } from '../../storage/keys.js';
 import { assertSafeKey, type MediaStorage } from '../../storage/storage.js';
 import { loadS3 } from '../aws-sdk.js';
 
@@ -62,7 +57,7 @@ export class S3Storage implements MediaStorage {
         Body: bytes,
         ContentLength: bytes.byteLength,
         ContentType: contentTypeOf(mediaClass),
-        CacheControl: IMMUTABLE_CACHE_CONTROL,
+        CacheControl: cacheControlOf(mediaClass),
         Tagging: `${MEDIA_CLASS_TAG}=${mediaClass}`,
       }),
       { abortSignal: AbortSignal.timeout(this.putTimeoutMs(bytes.byteLength)) },

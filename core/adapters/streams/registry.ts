@@ -51,6 +51,8 @@ export interface CreateStreamInput {
   readonly keyLength: 16 | 24 | 32;
   /** Who may watch (decision D36); absent reads as public. */
   readonly visibility?: Visibility;
+  /** Record each broadcast (decision D40); true when absent. */
+  readonly record?: boolean;
   /** Idempotency: the same token with the same input returns the same stream. */
   readonly clientToken?: string;
 }
@@ -61,6 +63,7 @@ export interface UpdateStreamInput {
   readonly latency?: SrtLatency;
   readonly latencyProfile?: LatencyProfile;
   readonly visibility?: Visibility;
+  readonly record?: boolean;
 }
 
 export interface RotateInput {
@@ -138,6 +141,7 @@ export class StreamRegistry {
       encrypted: input.encrypted,
       keyLength: input.keyLength,
       visibility: input.visibility,
+      record: input.record,
       createdAt: at,
       updatedAt: at,
     });

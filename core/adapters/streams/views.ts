@@ -33,6 +33,7 @@ export function publicView(record: StreamRecord) {
   return {
     ...record,
     paused: record.paused === true,
+    record: record.record !== false,
     encrypted: record.encrypted === true,
     visibility: record.visibility ?? 'public',
   };

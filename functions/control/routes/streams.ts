@@ -46,6 +46,7 @@ export function streamRoutes(context: ControlContext, defaultVisibility: Visibil
           encrypted: body.encrypted,
           keyLength: body.keyLength,
           visibility: body.visibility ?? defaultVisibility,
+          record: body.record,
           clientToken: body.clientToken,
         });
         // A replay (200) carries no credentials: they are shown once (decision D38).

@@ -24,6 +24,7 @@ async function watchable(
       // A paused stream publishes its slate (decision D32): still on air for a viewer.
       live: statuses[i]?.state === 'live' || statuses[i]?.state === 'paused',
       renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
+      ...(statuses[i]?.thumbnailUrl ? { thumbnailUrl: statuses[i]?.thumbnailUrl } : {}),
     }))
     .sort((a, b) => Number(b.live) - Number(a.live));
   return { streams, nextCursor: page.nextCursor };

@@ -8,7 +8,6 @@ import {
   BucketPolicy,
   type IBucket,
   ObjectOwnership,
-  StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { StorageEnv } from '../../../core/contracts/env.js';
@@ -21,7 +20,10 @@ const PART_EXPIRY_DAYS = 1;
 export interface MediaStorageProps {
   /** Segments and init segments expire after this many days (the DVR window, rounded up). */
   readonly dvrWindowDays: number;
-  /** Recordings move to Intelligent-Tiering after this many days. */
+  /**
+   * Unused since decision D40 (recordings stay in Standard: no transition pays within a 30-day retention); kept so
+   * the stage configuration keeps parsing until media.recordingTransitionDays is retired with the cost bench.
+   */
   readonly recordingTransitionDays: number;
   /** Recordings are deleted after this many days. */
   readonly recordingRetentionDays: number;
@@ -71,15 +73,15 @@ export class MediaStorage extends Construct {
         this.expireClass('part', PART_EXPIRY_DAYS),
         this.expireClass('segment', props.dvrWindowDays),
         this.expireClass('init', props.dvrWindowDays),
+        // Each refresh rewrites a thumbnail (D41), restarting its age: only an ended stream's last picture expires.
+        this.expireClass('thumbnail', 1),
+        // Recordings stay in Standard for their whole retention (decision D40): within 30 days Intelligent-Tiering
+        // never leaves its frequent tier (Standard's price) and charges a transition per object, Standard-IA
+        // bills 30 days minimum after a transition that can only come on day 30, and Glacier IR's retrieval
+        // charge passes its saving at the first playback. Chunks of 1 MB or more keep the PUTs small.
         {
           id: 'recordings',
           tagFilters: { [MEDIA_CLASS_TAG]: 'recording' },
-          transitions: [
-            {
-              storageClass: StorageClass.INTELLIGENT_TIERING,
-              transitionAfter: Duration.days(props.recordingTransitionDays),
-            },
-          ],
           expiration: Duration.days(props.recordingRetentionDays),
         },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },

@@ -35,6 +35,25 @@ export function dashboardRows(
       ]),
     ],
     [
+      // The input as the encoder sends it (decision D42): sync and timing problems show here before viewers see them.
+      graph(
+        'Input A/V offset (ms) and drift (ms/min) per stream',
+        [metrics.perStream(m.ingest.inputAvOffsetMs, 'Average', 'A/V offset ms')],
+        [metrics.perStream(m.ingest.inputAvDriftMsPerMinute, 'Average', 'drift ms/min')],
+      ),
+      graph(
+        'Input GOP (ms), frame jitter (ms); continuity errors, queue (%)',
+        [
+          metrics.perStream(m.ingest.inputGopMs, 'Maximum', 'GOP ms'),
+          metrics.perStream(m.ingest.inputFrameJitterMs, 'Maximum', 'frame jitter ms'),
+        ],
+        [
+          metrics.perStream(m.ingest.inputContinuityErrors, 'Sum', 'continuity errors'),
+          metrics.perStream(m.ingest.inputQueuePercent, 'Maximum', 'queue %'),
+        ],
+      ),
+    ],
+    [
       graph(
         'Parts published; parts lost',
         [metrics.ingest(m.ingest.partsPublished, 'Sum', 'parts published')],

@@ -1,5 +1,5 @@
 // The text of the operator page's figures. Pure: the tables only place these strings.
-import type { IngestTask, Stream } from './model.js';
+import type { IngestTask, InputStats, Stream } from './model.js';
 
 /** `value` with `digits` decimals and its unit, or an en dash when unknown. */
 export function fmt(value: number | undefined, unit = '', digits = 0): string {
@@ -11,6 +11,8 @@ export interface StreamCells {
   /** Id, ladder and latency mode, under the name. */
   readonly details: string;
   readonly input: string;
+  /** The input's A/V sync, GOP and timing figures, under the input (decision D42). */
+  readonly sync: string;
   readonly bitrate: string;
   readonly srt: string;
   readonly latency: string;
@@ -25,6 +27,7 @@ export function streamCells(s: Stream): StreamCells {
     input: input?.codec
       ? `${input.codec} ${input.width ?? '?'}×${input.height ?? '?'} @${fmt(input.fps)}`
       : '–',
+    sync: syncText(input?.stats),
     bitrate: fmt(input?.bitrateKbps !== undefined ? input.bitrateKbps / 1000 : undefined, ' Mbps', 1),
     srt: `${fmt(srt?.rttMs, ' ms')} / ${fmt(srt?.lossPercent, ' %', 2)}`,
     // The ingest's part publish latency: tens of ms, so in ms (seconds with 2 decimals read 0.03 s).
@@ -32,6 +35,25 @@ export function streamCells(s: Stream): StreamCells {
     viewers: String(s.viewers),
     task: taskId ?? '–',
   };
+}
+
+const orUndefined = (n: number | null | undefined): number | undefined => n ?? undefined;
+
+/** One compact line: A/V offset (drift), GOP frames and ms (min-max), B-frames, frame jitter, CC errors, queue. */
+export function syncText(s: InputStats | undefined): string {
+  if (!s) return '–';
+  const offset = s.avOffsetMs === null ? '–' : `${s.avOffsetMs > 0 ? '+' : ''}${s.avOffsetMs.toFixed(0)} ms`;
+  const gop = s.gop
+    ? `${s.gop.frames}f ${fmt(s.gop.ms, ' ms')} (${s.gop.minFrames}–${s.gop.maxFrames})`
+    : '–';
+  return [
+    `A/V ${offset} (${fmt(orUndefined(s.avDriftMsPerMin), ' ms/min', 1)})`,
+    `GOP ${gop}`,
+    s.bFrames ? 'B-frames' : 'no B',
+    `jitter ${fmt(orUndefined(s.frameIntervalJitterMs), ' ms', 1)}`,
+    `CC ${s.continuityErrors}`,
+    `queue ${fmt(s.queuePercent, ' %', 1)}`,
+  ].join(' · ');
 }
 
 /** An ingest task's row: task, streams, capacity, CPU, GPU. */

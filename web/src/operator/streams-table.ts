@@ -38,9 +38,15 @@ function streamRow(s: Stream, actions: RowActions): HTMLTableRowElement {
     'tr',
     { dataset: { stream: s.id, state: s.status.state } },
     h('td', {}, h('span', { className: `dot ${s.status.state}` }), ' ', s.status.state),
-    h('td', {}, h('b', {}, s.name), h('div', { className: 'muted' }, cells.details)),
+    h(
+      'td',
+      {},
+      thumbnail(s.status.thumbnailUrl),
+      h('b', {}, s.name),
+      h('div', { className: 'muted' }, cells.details),
+    ),
     visibilityCell(s, actions),
-    h('td', {}, cells.input),
+    h('td', {}, cells.input, h('div', { className: 'muted sync' }, cells.sync)),
     h('td', { className: 'bitrate' }, cells.bitrate),
     h('td', { className: 'srt' }, cells.srt),
     h('td', { className: 'latency' }, cells.latency),
@@ -48,6 +54,17 @@ function streamRow(s: Stream, actions: RowActions): HTMLTableRowElement {
     h('td', {}, cells.task),
     rowButtons(s, actions),
   );
+}
+
+/**
+ * The live stream's latest picture (D41), fetched again at each table refresh: it is cached 1 s, so each render
+ * shows one at most a couple of seconds old; hidden when it is not there yet (the first second of a publish).
+ */
+export function thumbnail(url: string | undefined): HTMLElement | string {
+  if (url === undefined) return '';
+  const img = h('img', { className: 'thumb', src: url, alt: '', width: 160, loading: 'lazy' });
+  img.onerror = () => img.remove();
+  return img;
 }
 
 /** The stream's visibility (D36), and the button that flips it (takes effect for new sessions and the list). */

@@ -31,6 +31,8 @@ export interface PublicStream {
   id: string;
   name: string;
   live: boolean;
+  /** The live stream's latest picture (decision D41). */
+  thumbnailUrl?: string;
 }
 
 /** How many tiles a layout has: `NxN` grids, picture-in-picture 2, otherwise (focus layouts) 5. */

@@ -18,6 +18,16 @@ export async function fetchStreams(entitlement?: string): Promise<PublicStream[]
   return ((await response.json()) as { streams: PublicStream[] }).streams;
 }
 
+/** A stream's latest picture (D41): removed when it is not there yet (the first second of a publish). */
+function thumbnail(url: string): HTMLImageElement {
+  const img = document.createElement('img');
+  img.className = 'thumb';
+  img.src = url;
+  img.alt = '';
+  img.onerror = () => img.remove();
+  return img;
+}
+
 export function renderStreamList(
   list: HTMLElement,
   streams: readonly PublicStream[],
@@ -28,6 +38,7 @@ export function renderStreamList(
       const li = document.createElement('li');
       li.dataset.stream = s.id;
       li.append(text('span', '', `dot ${s.live ? 'live' : 'offline'}`), text('span', s.name));
+      if (s.thumbnailUrl) li.prepend(thumbnail(s.thumbnailUrl));
       li.addEventListener('click', () => onPick(s.id));
       return li;
     }),

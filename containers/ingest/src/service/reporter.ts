@@ -1,6 +1,7 @@
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
 import { type Logger, silentLogger } from '../../../../core/logger.js';
+import type { AvStatsSnapshot } from '../../../../core/media/av-stats.js';
 import type { RenditionStorageReport, StorageState } from '../../../../core/media/rendition-sink.js';
 import { OutageNotice } from '../../../../core/outage.js';
 import { streamKeys, taskKeys } from '../../../../core/streams/keys.js';
@@ -17,7 +18,15 @@ export interface StreamMetrics {
   readonly lossPercent: number;
   readonly rttMs: number;
   readonly speed: number | null;
+  /** The input's A/V, GOP and timing figures (decision D42); absent before the first PES. */
+  readonly input?: InputStatsReport;
 }
+
+/** What `input.stats` in the status carries: the analyzer's figures and the ingest queue's occupancy. */
+export type InputStatsReport = AvStatsSnapshot & {
+  readonly queueBytes: number;
+  readonly queuePercent?: number;
+};
 
 export interface IngestMetricsSink {
   /** Called every metricsIntervalMs with the task's figures. */
@@ -77,6 +86,8 @@ export interface StreamSnapshot {
   readonly pipeline: PipelineStatus;
   readonly traffic: Traffic;
   readonly now: Date;
+  /** The input's A/V, GOP and timing figures (decision D42). */
+  readonly inputStats?: InputStatsReport;
   /** Each rendition's storage health (decision D21); absent where the sinks do not report it. */
   readonly storage?: readonly RenditionStorageReport[];
   /** The stream's latest part publish latency (service/part-latency.ts); absent when no part was published lately. */
@@ -111,6 +122,7 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
       height: p.input?.height,
       fps: p.input?.fps,
       bitrateKbps: Math.round(s.traffic.bitrateBps / 1000),
+      ...(s.inputStats === undefined ? {} : { stats: s.inputStats }),
     },
     srt: srt
       ? {
@@ -126,6 +138,7 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
         }
       : undefined,
     renditions: [...p.renditions],
+    ...(p.thumbnailUrl === undefined ? {} : { thumbnailUrl: p.thumbnailUrl }),
     ...(s.storage === undefined || s.storage.length === 0 ? {} : { storage: storageStatus(s.storage) }),
     transcode: {
       path: p.path,
@@ -189,6 +202,10 @@ export interface ReporterOptions {
   readonly log?: Logger;
   /** A stream's latest part publish latency, ms (the status's latencyMs). */
   readonly latencyMs?: (streamId: string) => number | undefined;
+  /** A connection's input statistics (the InputStatsTable's, decision D42). */
+  readonly inputStats?: (connectionId: number) => AvStatsSnapshot | undefined;
+  /** The bound of a stream's input queue, bytes: the occupancy percent's denominator. */
+  readonly inputQueueMaxBytes?: number;
 }
 
 type AnySession = Session<SessionPipeline>;
@@ -224,6 +241,7 @@ export class Reporter {
       now: new Date(),
       storage: this.options.storage?.(session.streamId),
       latencyMs: this.options.latencyMs?.(session.streamId),
+      inputStats: this.inputStatsOf(session),
     });
   }
 
@@ -285,6 +303,7 @@ export class Reporter {
           lossPercent: traffic.lossPercent,
           rttMs: traffic.srt?.rttMs ?? 0,
           speed: s.pipeline.status().speed,
+          input: this.inputStatsOf(s),
         };
       }),
     );
@@ -298,6 +317,18 @@ export class Reporter {
       return;
     }
     this.outage.succeeded();
+  }
+
+  private inputStatsOf(session: AnySession): InputStatsReport | undefined {
+    const stats = session.conn ? this.options.inputStats?.(session.conn.id) : undefined;
+    if (!stats) return undefined;
+    const queueBytes = session.pipeline.status().bufferedBytes;
+    const max = this.options.inputQueueMaxBytes;
+    return {
+      ...stats,
+      queueBytes,
+      ...(max ? { queuePercent: Math.round((1000 * queueBytes) / max) / 10 } : {}),
+    };
   }
 
   private trafficOf(session: AnySession): Traffic {

@@ -17,6 +17,8 @@ export interface TranscodeProfile {
   readonly segmentTargetMs: number;
   /** Seconds between progress reports on stderr. */
   readonly statsPeriodS?: number;
+  /** Thumbnail widths (decision D41): one JPEG output each, after the rungs' outputs, from the same decode. */
+  readonly thumbnailWidths?: readonly number[];
 }
 
 /** First extra stdio descriptor used for rung outputs (0-2 are stdin, stdout, stderr). */
@@ -28,6 +30,44 @@ export interface FfmpegInvocation {
   readonly args: readonly string[];
   /** rendition name -> stdio descriptor number carrying its fMP4 */
   readonly outputs: readonly { readonly rendition: string; readonly fd: number }[];
+  /** thumbnail width -> stdio descriptor carrying its JPEGs (image2pipe), after the rungs' descriptors */
+  readonly thumbnails: readonly { readonly width: number; readonly fd: number }[];
+}
+
+/** Seconds between thumbnails: well inside the 2 s refresh the issue asks for, at one small JPEG a second. */
+export const THUMBNAIL_INTERVAL_S = 1;
+/** mjpeg quality scale (2 best .. 31 worst): 5 keeps a 320 px picture near 10-15 KB. */
+const THUMBNAIL_QUALITY = '5';
+
+/**
+ * One thumbnail output (decision D41): another output of the same input stream, so ffmpeg's one decoder feeds it
+ * (no second decode). A picture a second on the output clock: input key frames can be many seconds apart (encoders
+ * default to 2-10 s GOPs), every decoded frame is a whole picture, and passthrough has no decoder to skip with.
+ * On the GPU path the frames are CUDA surfaces: scaled there (scale_cuda), then downloaded as nv12, so only the
+ * 320 px picture crosses PCIe once a second and the CPU only JPEG-encodes it.
+ */
+export function thumbnailArgs(path: TranscodePath, width: number, fd: number): string[] {
+  const every = `fps=1/${THUMBNAIL_INTERVAL_S}`;
+  const filter =
+    path === 'gpu'
+      ? `${every},scale_cuda=${width}:-2:format=nv12,hwdownload,format=nv12,format=yuvj420p`
+      : `${every},scale=${width}:-2,format=yuvj420p`;
+  return [
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    filter,
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    THUMBNAIL_QUALITY,
+    '-f',
+    'image2pipe',
+    '-flush_packets',
+    '1',
+    `pipe:${fd}`,
+  ];
 }
 
 /**
@@ -128,6 +168,10 @@ function inputArgs(profile: TranscodeProfile): string[] {
     'slice',
   ];
   if (profile.path === 'gpu') args.push('-hwaccel', 'cuda', '-hwaccel_output_format', 'cuda');
+  // Passthrough decodes only for its thumbnails (D41): key frames alone, as stream copy never uses the decoder.
+  if (profile.path === 'passthrough' && (profile.thumbnailWidths ?? []).length > 0) {
+    args.push('-skip_frame:v', 'nokey');
+  }
   args.push('-f', 'mpegts', '-i', 'pipe:0');
   return args;
 }
@@ -193,9 +237,17 @@ function audioArgs(profile: TranscodeProfile, rung: Rung): string[] {
   return softwareAudioArgs(rung);
 }
 
+/**
+ * Audio drift correction (decision D42): an encoder whose audio clock runs apart from its timestamps (a sound card
+ * 0.1 % fast, stamped by the wall clock) sends more or fewer samples than its PTS cover; played as they come, the
+ * sound drifts from the picture (6 ms a minute, 0.36 s an hour). swresample stretches or squeezes the samples to
+ * the timestamps by at most 1000 samples a second (2 % at 48 kHz; 0.1 % needs 48), and pads or trims beyond 0.1 s.
+ */
+export const AUDIO_DRIFT_FILTER = 'aresample=async=1000';
+
 /** The AAC encode of one rung (stereo, 48 kHz); exported with softwareVideoArgs for the same reason. */
 export function softwareAudioArgs(rung: Rung): string[] {
-  return ['-c:a', 'aac', '-b:a', `${rung.audioKbps}k`, '-ac', '2', '-ar', '48000'];
+  return ['-af', AUDIO_DRIFT_FILTER, '-c:a', 'aac', '-b:a', `${rung.audioKbps}k`, '-ac', '2', '-ar', '48000'];
 }
 
 /**
@@ -232,5 +284,10 @@ export function buildFfmpegArgs(profile: TranscodeProfile): FfmpegInvocation {
       `pipe:${fd}`,
     );
   });
-  return { args, outputs };
+  const thumbnails = (profile.thumbnailWidths ?? []).map((width, i) => ({
+    width,
+    fd: FIRST_OUTPUT_FD + profile.rungs.length + i,
+  }));
+  for (const { width, fd } of thumbnails) args.push(...thumbnailArgs(profile.path, width, fd));
+  return { args, outputs, thumbnails };
 }

@@ -1,3 +1,4 @@
+import { thumbnailPath } from '../../../../core/contracts/names.js';
 import { LADDERS, type LadderPreset, type Rung } from '../../../../core/ladder.js';
 import {
   DEFAULT_LATENCY_PROFILE,
@@ -13,6 +14,7 @@ import type {
   RenditionSink,
   RenditionSinkFactory,
 } from '../../../../core/media/rendition-sink.js';
+import { THUMBNAIL_WIDTHS, type ThumbnailSink, thumbnailOutputs } from '../thumbnails.js';
 import { ArrivalClock } from './arrival-clock.js';
 import { buildFfmpegArgs, type TranscodePath } from './ffmpeg-args.js';
 import { DRAIN_TIMEOUT_MS, FfmpegSupervisor, type RunPlan } from './ffmpeg-supervisor.js';
@@ -61,6 +63,8 @@ export interface PipelineOptions {
   readonly broadcast?: string;
   /** Opened paused (decision D32: the stream record says so): viewers get the slate from the first admitted byte. */
   readonly paused?: boolean;
+  /** Where the stream's thumbnails go (decision D41): extra outputs of the same ffmpeg. None without it. */
+  readonly thumbnails?: ThumbnailSink;
 }
 
 export interface PipelineStatus {
@@ -85,6 +89,8 @@ export interface PipelineStatus {
   readonly note: string | null;
   /** Viewers get the slate; the encoder's bytes are counted (bytesIn) and dropped (decision D32). */
   readonly paused?: boolean;
+  /** Where this stream's latest picture is (decision D41), while ffmpeg runs with thumbnail outputs. */
+  readonly thumbnailUrl?: string;
 }
 
 /**
@@ -319,6 +325,11 @@ export class StreamPipeline {
       error: this.error,
       note: this.note,
       paused: this.paused,
+      ...(this.options.thumbnails &&
+      (this.options.thumbnails.showing?.() ?? true) &&
+      this.lifecycle === 'running'
+        ? { thumbnailUrl: thumbnailPath(this.options.streamId) }
+        : {}),
     };
   }
 
@@ -401,6 +412,7 @@ export class StreamPipeline {
       partTargetMs: (rung) => targets(rung).partTargetMs,
       // One segment target across the ladder (the profile has one): keyframes align on every rung.
       segmentTargetMs: PROFILE_TARGETS[profile].segmentMs,
+      thumbnailWidths: this.options.thumbnails ? THUMBNAIL_WIDTHS : [],
     });
     const firstRun = this.generation === 0 && this.sinks.size === 0;
     this.generation += 1;
@@ -410,7 +422,7 @@ export class StreamPipeline {
     });
     return {
       args: invocation.args,
-      outputs,
+      outputs: [...outputs, ...thumbnailOutputs(this.options.thumbnails, invocation.thumbnails)],
       details: {
         path: this.path,
         renditions: invocation.outputs.map((o) => o.rendition),
