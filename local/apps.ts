@@ -7,6 +7,8 @@ import { LiveWaiters } from '../core/adapters/live/waiters.js';
 import { createLogger } from '../core/adapters/log.js';
 import { LocalDiskStorage } from '../core/adapters/storage/local.js';
 import { LocalRecordingObjects } from '../core/adapters/storage/local-recordings.js';
+import { S3Storage } from '../core/adapters/storage/s3.js';
+import { S3RecordingObjects } from '../core/adapters/storage/s3-recordings.js';
 import type { SrtEndpoint } from '../core/adapters/streams/registry.js';
 import { mirrorSigningKey } from '../core/auth/keys.js';
 import type { HttpApp } from '../core/http.js';
@@ -62,10 +64,7 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
     authenticate: bearerAuthenticator(options.controlToken),
     viewerTokenKey: mirrorSigningKey(viewerTokenSecret),
     ...(options.playbackKeys ? { playbackKeys: options.playbackKeys } : {}),
-    // Recordings can be deleted on the local-disk twin (D40); on s3rver the delete answers 409 not_configured.
-    ...(options.storage instanceof LocalDiskStorage
-      ? { recordings: new LocalRecordingObjects(options.storage.root) }
-      : {}),
+    ...recordingObjectsOf(options.storage),
   });
   const live = new LiveState(redisOf('manifest'));
   // One subscriber connection per process carries every blocking request's wake-up.
@@ -94,6 +93,14 @@ export function createApps(options: AppsOptions, teardown: Teardown): LocalApps 
       : {}),
   });
   return { control, manifest, session };
+}
+
+/** Recordings' delete (D40) on the media directory or on s3rver, as the control function's S3 port on AWS. */
+function recordingObjectsOf(storage: MediaStorage) {
+  if (storage instanceof LocalDiskStorage) return { recordings: new LocalRecordingObjects(storage.root) };
+  if (storage instanceof S3Storage)
+    return { recordings: new S3RecordingObjects(storage.client, storage.bucket) };
+  return {};
 }
 
 export interface EdgeOptions {

@@ -153,6 +153,9 @@ export const BLOCKING_PLAYLIST_MAX_AGE_S = 60;
  */
 export const PART_PATH_PATTERN = '*/part-*.m4s';
 
+/** A recording's rendition playlist (`.../{broadcast}/recording.m3u8`) and multivariant (`{stream}/recording-{b}.m3u8`). */
+export const RECORDING_PLAYLIST_PATTERNS = ['*/recording.m3u8', '*/recording-*.m3u8'] as const;
+
 const MEDIA = {
   name: 'media',
   cachePolicy: 'media',
@@ -168,6 +171,11 @@ const MEDIA = {
  * the rest. One response headers policy (CORS and SECURITY_HEADERS) applies to every behaviour.
  */
 export const BEHAVIOURS: readonly Behaviour[] = [
+  // Recordings' playlists (D40) before the live ones: VOD playlists written once when the broadcast ends, so
+  // storage alone serves them, immutable like the chunks (`rec-*.m4s`, `rec-init-*.mp4`) the media behaviours below
+  // already route there. `*` crosses slashes: stream ids starting with `recording-` are refused (StreamId), so no
+  // live playlist falls in here.
+  ...RECORDING_PLAYLIST_PATTERNS.map((pathPattern) => ({ ...MEDIA, pathPattern, origin: 'media' as const })),
   {
     name: 'playlist',
     pathPattern: '*.m3u8',

@@ -127,6 +127,9 @@ export const IngestClusterEnv = z.object({ MIRROR_ECS_CLUSTER: IngestScalingEnv.
 /** Bound by Delivery.bindInvalidationTo. */
 export const InvalidationEnv = z.object({ MIRROR_DISTRIBUTION_ID: z.optional(z.string()) });
 
+/** Bound by MediaStorage.bindRecordingDeleteTo: the bucket whose recordings the control API deletes (D40). */
+export const RecordingDeleteEnv = z.object({ MIRROR_RECORDINGS_BUCKET: z.optional(z.string()) });
+
 /** Only in the embedded default: on AWS, API Gateway (IAM or the operator JWT authorizer) decides who may call. */
 export const ControlTokenEnv = z.object({
   MIRROR_CONTROL_TOKEN: z.optional(z.string().check(z.minLength(16))),
@@ -248,6 +251,7 @@ export const ControlEnv = z.object({
   ...SrtEndpointEnv.shape,
   ...IngestScalingEnv.shape,
   ...InvalidationEnv.shape,
+  ...RecordingDeleteEnv.shape,
   ...ControlTokenEnv.shape,
   ...StreamDefaultsEnv.shape,
   ...ViewerTokenKeyEnv.shape,
@@ -319,6 +323,7 @@ export const ENV_BINDING = {
   MIRROR_MIN_TASKS: 'aws',
   MIRROR_MAX_TASKS: 'aws',
   MIRROR_DISTRIBUTION_ID: 'aws',
+  MIRROR_RECORDINGS_BUCKET: 'aws',
   MIRROR_CONTROL_TOKEN: 'local',
   MIRROR_GPU: 'aws',
   MIRROR_NVENC_SESSIONS_PER_GPU: 'aws',

@@ -23,6 +23,9 @@ export const StreamId = z.string().check(
     'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
   ),
   z.refine((id) => !(RESERVED_STREAM_IDS as readonly string[]).includes(id), 'is a reserved path'),
+  // The edge sends `*/recording-*.m3u8` to storage (recordings' multivariants, D40): such a stream's live playlists
+  // would match it.
+  z.refine((id) => !id.startsWith('recording-'), 'must not start with recording- (reserved for recordings)'),
 );
 
 /** Rendition names (ladder rung names such as `360p`) are the second path segment: 1 to 32 characters. */

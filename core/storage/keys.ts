@@ -12,8 +12,13 @@ export {
   parseMediaPath,
 } from '../contracts/names.js';
 
-/** Content-Type per object class: parts and segments are CMAF media segments, init is an MP4 header. */
-export function contentTypeOf(mediaClass: MediaClass): string {
+/**
+ * Content-Type per object class: parts and segments are CMAF media segments, init is an MP4 header. A recording's
+ * playlists (D40) share the `recording` class with its chunks, so `key` tells them apart: native players (Safari)
+ * go by the type.
+ */
+export function contentTypeOf(mediaClass: MediaClass, key = ''): string {
+  if (key.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
   if (mediaClass === 'thumbnail') return 'image/jpeg';
   return mediaClass === 'init' || mediaClass === 'recording' ? 'video/mp4' : 'video/iso.segment';
 }

@@ -10,10 +10,12 @@ import {
   loadEcs,
   loadElastiCache,
   loadLambda,
+  loadS3,
 } from '../../core/adapters/aws-sdk.js';
 import { createJsonLogger } from '../../core/adapters/json-logger.js';
 import { LambdaKeyRotator } from '../../core/adapters/playback-keys.js';
 import { connectRedis, readSecret } from '../../core/adapters/runtime.js';
+import { S3RecordingObjects } from '../../core/adapters/storage/s3-recordings.js';
 import { dataKeysFromEnv } from '../../core/adapters/streams/data-keys.js';
 import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { mirrorSigningKey } from '../../core/auth/keys.js';
@@ -74,6 +76,13 @@ const app = createControlApp({
     ? new CloudFrontInvalidation(
         lazyClient(loadCloudFront, (sdk) => new sdk.CloudFrontClient({})),
         env.MIRROR_DISTRIBUTION_ID,
+      )
+    : undefined,
+  // Recordings' delete (D40): reads their playlists and DeleteObjects in the media bucket.
+  recordings: env.MIRROR_RECORDINGS_BUCKET
+    ? new S3RecordingObjects(
+        lazyClient(loadS3, (sdk) => new sdk.S3Client({})),
+        env.MIRROR_RECORDINGS_BUCKET,
       )
     : undefined,
   // The PlaybackKeys function rotates (it alone may write the key ring and the KeyValueStore, D37).

@@ -90,6 +90,7 @@ export class PlatformStack extends Stack {
     secretsKey.bindSealer(control);
     secretsKey.bindOpener(this.ingest.containerTarget);
     props.storage.bindTo(manifest, 'read');
+    props.storage.bindRecordingDeleteTo(control);
     this.ingest.bindControlTo(control);
     // Who may watch (D36): default visibility, Mirror's entitlement key, the customer's keys.
     const viewerAccess = new ViewerAccess(this, 'ViewerAccess', {

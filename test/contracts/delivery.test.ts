@@ -52,6 +52,8 @@ const SAMPLE_PATHS: Record<string, string> = {
   '*.m4s': `/cam1/360p/${renditionFiles.segment(BROADCAST, 5)}`,
   '*.mp4': `/cam1/360p/${renditionFiles.init(BROADCAST, 1)}`,
   '*.jpg': '/cam1/thumbnail-320.jpg',
+  '*/recording.m3u8': `/cam1/360p/${BROADCAST}/recording.m3u8`,
+  '*/recording-*.m3u8': `/cam1/recording-${BROADCAST}.m3u8`,
   '/api/sessions/streams': '/api/sessions/streams',
   '/api/*': '/api/sessions/AbCdEfGhIjKlMnOp',
   [DEFAULT_PATH_PATTERN]: '/operator/',

@@ -5,21 +5,17 @@ import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-clo
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RecordingSinks } from '../../containers/ingest/src/recording/recorder.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { LocalRecordingObjects } from '../../core/adapters/storage/local-recordings.js';
 import { recordingId } from '../../core/contracts/names.js';
 import { CloudFrontInvalidation } from '../../functions/control/aws-ports.js';
 import { encodeTestSource } from '../support/media.js';
+import { recordBroadcasts } from '../support/recordings.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 import { call, controlApp, request } from './helpers.js';
 
 const B1 = 'mh3k2x9a7q4f';
 const B2 = 'mh3k4c1bx0z2';
-const quiet = { warn: () => undefined, info: () => undefined };
-const noSink = {
-  open: () => ({ write: () => undefined, restart: () => undefined, end: async () => undefined }),
-};
 
 async function files(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -45,21 +41,12 @@ describe('recordings API (real redis-server, local storage, real ffmpeg media)',
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('lists newest first by page, reads one, deletes every object, the index entry and the edge copies', async () => {
-    let now = Date.parse('2026-12-01T08:00:00Z');
-    const sinks = new RecordingSinks(noSink, {
-      storage: new LocalDiskStorage(dir),
-      redis,
-      logger: quiet,
-      retentionDays: 30,
-      clock: () => now,
-    });
-    for (const broadcast of [B1, B2]) {
-      // Both renditions open together, as the transcode pipeline opens its rungs: one recording per broadcast.
-      const open = ['720p', '360p'].map((rendition) => sinks.open('cam-1', rendition, { broadcast }));
-      for (const sink of open) sink.write(source);
-      await Promise.all(open.map((sink) => sink.end()));
-      now += 60_000;
-    }
+    const storage = new LocalDiskStorage(dir);
+    await recordBroadcasts(
+      { storage, redis, streamId: 'cam-1', renditions: ['720p', '360p'] },
+      [B1, B2],
+      source,
+    );
     const app = controlApp(redis, { recordings: new LocalRecordingObjects(dir), invalidation });
 
     const page1 = await call(

@@ -102,6 +102,13 @@ describe('storage', () => {
     expect(head.CacheControl).toBe(IMMUTABLE_CACHE_CONTROL);
     const partHead = await s3.client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: partKey }));
     expect(partHead.ContentType).toBe('video/iso.segment');
-    expect(tagging).toEqual(['mirror-class=init', 'mirror-class=part']);
+    // A recording's playlist shares the recording class with its chunks (D40), and is typed as a playlist.
+    const playlistKey = `cam-1/360p/${B}/recording.m3u8`;
+    await storage.put(playlistKey, bytes(100), 'recording');
+    const playlistHead = await s3
+      .client()
+      .send(new HeadObjectCommand({ Bucket: s3.bucket, Key: playlistKey }));
+    expect(playlistHead.ContentType).toBe('application/vnd.apple.mpegurl');
+    expect(tagging).toEqual(['mirror-class=init', 'mirror-class=part', 'mirror-class=recording']);
   });
 });

@@ -132,3 +132,28 @@ describe('the passphrases key (D38)', () => {
     ).toEqual(['KeyAdministration', 'OpenPassphrases', 'SealPassphrases']);
   });
 });
+
+describe('recording delete (D40)', () => {
+  const policies = Object.entries(data.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) =>
+    id.includes('DeleteRecordings'),
+  );
+
+  it('grants read and delete on the recording objects of the media bucket only', () => {
+    expect(policies).toHaveLength(1);
+    const [statement, ...others] = policies[0]![1].Properties.PolicyDocument.Statement as Json[];
+    expect(others).toEqual([]);
+    expect(statement!.Action).toEqual(['s3:DeleteObject', 's3:GetObject']);
+    const bucket = Object.keys(data.findResources('AWS::S3::Bucket')).find((id) =>
+      id.startsWith('MediaStorageMedia'),
+    );
+    expect(statement!.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/*/rec*']] });
+  });
+
+  it('is attached to the control function alone', () => {
+    const [policyId] = policies[0]!;
+    const holders = Object.entries(platform.findResources('AWS::IAM::Role'))
+      .filter(([, r]) => JSON.stringify(r.Properties.ManagedPolicyArns ?? []).includes(policyId))
+      .map(([id]) => id);
+    expect(holders).toEqual([roleOfFunction('control')]);
+  });
+});

@@ -39,7 +39,7 @@ export class S3Storage implements MediaStorage {
   private readonly getTimeoutMs: number;
 
   constructor(
-    private readonly client: S3ClientSource,
+    readonly client: S3ClientSource,
     readonly bucket: string,
     options: S3StorageOptions = {},
   ) {
@@ -56,7 +56,7 @@ export class S3Storage implements MediaStorage {
         Key: key,
         Body: bytes,
         ContentLength: bytes.byteLength,
-        ContentType: contentTypeOf(mediaClass),
+        ContentType: contentTypeOf(mediaClass, key),
         CacheControl: cacheControlOf(mediaClass),
         Tagging: `${MEDIA_CLASS_TAG}=${mediaClass}`,
       }),

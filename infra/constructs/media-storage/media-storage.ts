@@ -10,7 +10,7 @@ import {
   ObjectOwnership,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { StorageEnv } from '../../../core/contracts/env.js';
+import { RecordingDeleteEnv, StorageEnv } from '../../../core/contracts/env.js';
 import { MEDIA_CLASS_TAG, type MediaClass } from '../../../core/contracts/names.js';
 import { type BindTarget, bindEnvironment } from '../binding.js';
 
@@ -177,5 +177,28 @@ export class MediaStorage extends Construct {
   bindTo(target: BindTarget, access: 'read' | 'readWrite'): void {
     bindEnvironment(target, StorageEnv, { MIRROR_STORAGE: 's3', MIRROR_BUCKET: this.bucket.bucketName });
     target.role.addManagedPolicy(access === 'readWrite' ? this.writePolicy : this.readPolicy);
+  }
+
+  /**
+   * The control API's recording delete (D40): read and delete the recordings' objects only. Every recording name
+   * (core/contracts/names.ts) is `{stream}/recording-{b}.m3u8` or `{stream}/{rendition}/{b}/rec...`, so the
+   * resource `bucket/STAR/rec STAR` (an IAM `*` spans slashes) covers them and no live segment, part, init or playlist.
+   */
+  bindRecordingDeleteTo(target: BindTarget): void {
+    bindEnvironment(target, RecordingDeleteEnv, { MIRROR_RECORDINGS_BUCKET: this.bucket.bucketName });
+    const recordings = this.bucket.arnForObjects('*/rec*');
+    const policy = new ManagedPolicy(this, 'DeleteRecordings', {
+      description: 'Read and delete Mirror recording objects',
+      statements: [
+        new PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [recordings] }),
+      ],
+    });
+    const bucketLogicalId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement);
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketLogicalId}.Arn>/*/rec*]`,
+      reason:
+        'Recording keys are created at run time (stream and broadcast ids); the policy covers recording objects only.',
+    });
+    target.role.addManagedPolicy(policy);
   }
 }
