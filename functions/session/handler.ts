@@ -16,6 +16,17 @@ const env = readEnv(SessionEnv, process.env);
 const logger = createJsonLogger('session');
 // Viewer entitlements (D36): Mirror's own key (a secret read alongside the others) and the keys the stage trusts.
 const entitlements = entitlementVerifierFromEnv(env, (arn) => readSecret(arn));
+// Playback protection: the key ring the deployment keeps (D37); SessionEnv requires its ARN when protection is on.
+// Started before the other reads, so every secret of the cold start is fetched at once.
+const keysArn = env.MIRROR_PLAYBACK_KEYS_SECRET_ARN;
+const playbackSigner =
+  env.MIRROR_PLAYBACK_PROTECTION === 'on' && keysArn
+    ? ringSigner(
+        () => readSecret(keysArn),
+        Date.now,
+        (error) => logger.warn('playback key ring re-read failed; signing with the ring held', { error }),
+      )
+    : undefined;
 // The secrets at once: each read is a round trip to Secrets Manager inside the cold start.
 const [redis, secret, fromCloudFront] = await Promise.all([
   connectRedis(env.MIRROR_REDIS_URL, env.MIRROR_REDIS_AUTH_SECRET_ARN, logger, env),
@@ -28,22 +39,11 @@ const [redis, secret, fromCloudFront] = await Promise.all([
     : undefined,
 ]);
 
-// Playback protection: the key ring the deployment keeps (D37); SessionEnv requires its ARN when protection is on.
-const keysArn = env.MIRROR_PLAYBACK_KEYS_SECRET_ARN;
-const playbackSigner =
-  env.MIRROR_PLAYBACK_PROTECTION === 'on' && keysArn
-    ? await ringSigner(
-        () => readSecret(keysArn),
-        Date.now,
-        (error) => logger.warn('playback key ring re-read failed; signing with the ring held', { error }),
-      )
-    : undefined;
-
 const app = createSessionApp({
   redis,
   logger,
   secret,
-  playbackSigner,
+  playbackSigner: await playbackSigner,
   verifyEntitlement: await entitlements,
 });
 

@@ -38,11 +38,13 @@ const protection = TaskProtection.fromEnvironment(log);
 const metrics = env.MIRROR_METRICS === 'emf' ? emfMetrics(env.MIRROR_STAGE, taskId) : undefined;
 // Each part's publish latency goes to the metric and to the stream's status (the operator's latency column).
 const partLatencies = new PartLatencies();
+// One storage client for the packager, the recorder and the thumbnails (decisions D33, D40, D41).
+const storage = createMediaStorage(env);
 const service = await startIngestService({
   redis,
   secretKeys: dataKeysFromEnv(env),
   taskId,
-  sinks: createPackagerSinks(env, redis, logger, {
+  sinks: createPackagerSinks(env, storage, redis, logger, {
     packagerEvent: metrics?.packagerEvent,
     partPublished: (part) => {
       metrics?.partPublished(part);
@@ -50,7 +52,7 @@ const service = await startIngestService({
     },
   }),
   // Each live stream's thumbnails, from its own ffmpeg (decision D41).
-  thumbnails: thumbnailSinks(createMediaStorage(env), log),
+  thumbnails: thumbnailSinks(storage, log),
   partLatencies,
   srtPort: env.MIRROR_SRT_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,

@@ -35,11 +35,11 @@ export function createMediaStorage(env: IngestEnv): MediaStorage {
  */
 export function createPackagerSinks(
   env: IngestEnv,
+  storage: MediaStorage,
   redis: Redis,
   logger: Logger,
   metrics: PackagerMetrics = {},
 ): RenditionSinkFactory {
-  const storage = createMediaStorage(env);
   const packager = new Packager({
     storage,
     live: new LiveState(redis, env.MIRROR_LIVE_TTL_S),
