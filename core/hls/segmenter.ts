@@ -397,7 +397,14 @@ export class Segmenter {
       parts: open.parts,
     };
     this.segments.push(segment);
-    // Parts stay listed only on segments that start within PART_RETENTION_TARGETS target durations of the end.
+    while (this.segments.length > this.windowSegments) {
+      const leaving = this.segments.shift()!;
+      this.mediaSequence = leaving.msn + 1;
+      // DISCONTINUITY-SEQUENCE counts the discontinuities before the first listed segment.
+      if (leaving.discontinuity) this.discontinuitySequence++;
+    }
+    // Parts stay listed only on segments that start within PART_RETENTION_TARGETS target durations of the end,
+    // measured after the window moved: a long segment leaving it can lower the target duration.
     const retentionS = PART_RETENTION_TARGETS * this.targetDurationS();
     let fromEndS = 0;
     for (let i = this.segments.length - 1; i >= 0; i--) {
@@ -408,12 +415,6 @@ export class Segmenter {
         const { parts: _dropped, ...rest } = entry;
         this.segments[i] = rest;
       }
-    }
-    while (this.segments.length > this.windowSegments) {
-      const leaving = this.segments.shift()!;
-      this.mediaSequence = leaving.msn + 1;
-      // DISCONTINUITY-SEQUENCE counts the discontinuities before the first listed segment.
-      if (leaving.discontinuity) this.discontinuitySequence++;
     }
     return segment;
   }
