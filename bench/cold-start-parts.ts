@@ -18,6 +18,7 @@ export const PART_REFERENCES: Readonly<Record<string, string>> = {
   'part: ioredis (import)': "import { Redis } from 'ioredis';\nglobalThis.kept = Redis;\n",
   'part: ioredis + new Redis()':
     "import { Redis } from 'ioredis';\nglobalThis.kept = new Redis('redis://127.0.0.1:9', { lazyConnect: true });\n",
+  'part: RESP client + new (D47)': `import { createFunctionRedisClient } from ${root('core/adapters/runtime.ts')};\nglobalThis.kept = createFunctionRedisClient('redis://127.0.0.1:9');\nglobalThis.kept.on('error', () => undefined);\n`,
   'part: Powertools Logger + new':
     "import { Logger } from '@aws-lambda-powertools/logger';\nglobalThis.kept = new Logger({ serviceName: 'x' });\n",
   'part: JsonLogger + new (D34)': `import { createJsonLogger } from ${root('core/adapters/json-logger.ts')};\nglobalThis.kept = createJsonLogger('x');\n`,
@@ -45,28 +46,57 @@ const OUR_FOLDERS = new Set([
 ]);
 
 /**
- * The handlers as they were before D34, for a same-run comparison ("ref: <function> before D34"): Powertools Logger
- * (core/adapters/log.ts's createLogger) behind `createJsonLogger`, Powertools Metrics behind `EmfMetrics`, and
- * ioredis's Commander module without the line scripts/patch-ioredis.mjs adds.
+ * The handlers as they were before D47, for a same-run comparison ("ref: <function> on ioredis"): the RESP client
+ * replaced by ioredis with the options the functions had (core/adapters/redis.ts's createRedisClient, patched
+ * Commander, auto-pipelining). `new RespClient(url, options)` returns the ioredis client, as a constructor may.
  */
-export const BEFORE_D34: Plugin = {
-  name: 'before-d34',
+export const BEFORE_D47: Plugin = {
+  name: 'before-d47',
   setup(build) {
-    build.onResolve({ filter: /\/(json-logger|emf)\.js$/ }, (args) => ({
-      path: args.path.endsWith('emf.js') ? 'emf' : 'json-logger',
-      namespace: 'before-d34',
+    build.onResolve({ filter: /\/resp\/client\.js$/ }, () => ({
+      path: 'resp-client',
+      namespace: 'before-d47',
     }));
-    build.onLoad({ filter: /.*/, namespace: 'before-d34' }, (args) => ({
+    build.onLoad({ filter: /.*/, namespace: 'before-d47' }, () => ({
       contents:
-        args.path === 'emf'
-          ? "export { Metrics as EmfMetrics, MetricUnit } from '@aws-lambda-powertools/metrics';\n"
-          : `export { createLogger as createJsonLogger } from ${root('core/adapters/log.ts')};\n`,
-      loader: 'ts',
+        `import { createRedisClient } from ${root('core/adapters/redis.ts')};\n` +
+        'export function RespClient(url, o) {\n' +
+        '  return createRedisClient(url, { username: o.username, password: o.password, autoPipelining: true });\n' +
+        '}\n',
+      loader: 'js',
       resolveDir: REPO_ROOT,
     }));
-    build.onLoad({ filter: /ioredis\/built\/utils\/Commander\.js$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replace(/^Object\.create\(Commander\.prototype\);.*\n/m, ''),
+  },
+};
+
+/**
+ * The signed secret reads as they were before D47's amendment, for a same-run comparison ("ref: <function>, secrets
+ * on node:http"): core/adapters/http1.ts's post1 replaced by the node:http request it replaced.
+ */
+export const SECRETS_ON_NODE_HTTP: Plugin = {
+  name: 'secrets-on-node-http',
+  setup(build) {
+    build.onResolve({ filter: /\/http1\.js$/ }, () => ({ path: 'http1', namespace: 'node-http' }));
+    build.onLoad({ filter: /.*/, namespace: 'node-http' }, () => ({
+      contents:
+        "import { request as httpRequest } from 'node:http';\n" +
+        "import { request as httpsRequest } from 'node:https';\n" +
+        'export function post1(url, headers, body, o) {\n' +
+        "  const send = url.protocol === 'http:' ? httpRequest : httpsRequest;\n" +
+        '  return new Promise((resolve, reject) => {\n' +
+        "    const req = send(url, { method: 'POST', headers, timeout: o.timeoutMs }, (response) => {\n" +
+        '      const chunks = [];\n' +
+        "      response.on('data', (chunk) => chunks.push(chunk));\n" +
+        "      response.on('error', reject);\n" +
+        "      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));\n" +
+        '    });\n' +
+        "    req.on('timeout', () => req.destroy(o.onTimeout()));\n" +
+        "    req.on('error', reject);\n" +
+        '    req.end(body);\n' +
+        '  });\n' +
+        '}\n',
       loader: 'js',
+      resolveDir: REPO_ROOT,
     }));
   },
 };

@@ -83,7 +83,6 @@ export async function scenarioOf(
     MIRROR_REDIS_URL: redisUrl,
     MIRROR_REDIS_AUTH_SECRET_ARN: SECRET_ARN,
     MIRROR_STAGE: 'bench',
-    NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: name,
     POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
     POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -6,12 +6,14 @@
  * credentials, the secrets read from Secrets Manager ARNs served locally, a real redis-server and live state).
  * Goals: 300 KB and 50 ms of initialisation per bundle. References in the same run: an empty module (this machine's
  * floor under its load), the SDK packages each function imported at init before the amendment (the previous
- * approach), the S3 package as the manifest now loads it on its first part request, each function as it was before
- * D34 (Powertools Logger, ioredis unpatched), each function without source maps (what --enable-source-maps costs),
- * and each dependency alone (cold-start-parts.ts). Runs are interleaved
+ * approach), the S3 package as the manifest now loads it on its first part request, each function on ioredis as it
+ * was before D47, each function with --enable-source-maps and each with its secrets read over node:http (both as
+ * before D47's amendment: what each costs), and each dependency alone
+ * (cold-start-parts.ts). Runs are interleaved
  * (run i of every module, then run i + 1), so a change in the machine's load shifts every row alike.
  *
- * Run: npm run cold-start [-- --runs 10] [-- --profile]  (--profile: where each function's init CPU goes, D34)
+ * Run: npm run cold-start [-- --runs 10] [-- --profile] [-- --functions control,manifest,session]
+ * (--profile: where each function's init CPU goes, D34)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions, MAX_BUNDLE_BYTES } from '../infra/constructs/app-function/bundling.js';
 import { startRedis } from '../test/support/redis.js';
-import { BEFORE_D34, breakdown, PART_REFERENCES } from './cold-start-parts.js';
+import { BEFORE_D47, breakdown, PART_REFERENCES, SECRETS_ON_NODE_HTTP } from './cold-start-parts.js';
 import {
   type Scenario,
   SDK_REFERENCES,
@@ -35,10 +37,18 @@ const MAX_INIT_MS = 50;
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 10;
 const PROFILE = process.argv.includes('--profile');
+const onlyArg = process.argv.indexOf('--functions');
+/** `--functions control,manifest`: only these (default: every function with a scenario). */
+const ONLY = onlyArg > 0 ? process.argv[onlyArg + 1]?.split(',') : undefined;
 /** Profiled cold starts per function: the breakdown prints each cause's median over them. */
 const PROFILE_RUNS = 5;
-/** What AppFunction sets on every function (app-function.ts); references get it too, so the floor is comparable. */
-const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+/**
+ * What AppFunction sets on every function (app-function.ts): nothing since D47's amendment (no --enable-source-maps;
+ * the logger maps stacks, core/adapters/stack-map.ts). References get the same, so the floor is comparable.
+ */
+const LAMBDA_NODE_OPTIONS = '';
+/** The flag the functions ran with before D47's amendment, for the same-run reference rows. */
+const SOURCE_MAPS_NODE_OPTIONS = '--enable-source-maps';
 
 const CHILD = `
 const cpuMs = (since) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
@@ -112,7 +122,7 @@ interface Target {
   readonly file: string;
   readonly bytes: number;
   readonly scenario?: Scenario;
-  /** Replaces the scenario's NODE_OPTIONS (the no-source-maps rows); references get LAMBDA_NODE_OPTIONS. */
+  /** Replaces the scenario's NODE_OPTIONS (the source-maps rows); references get LAMBDA_NODE_OPTIONS. */
   readonly nodeOptions?: string;
 }
 
@@ -239,7 +249,7 @@ try {
   const client = redis.client();
   const rendition = await seed(client, join(dir, 'media'));
   const functions: Target[] = [];
-  for (const name of functionNames()) {
+  for (const name of functionNames().filter((n) => ONLY === undefined || ONLY.includes(n))) {
     const bundle = await buildFunctionBundle(name, join(dir, name));
     console.log(`${name}: ${largestInputs(bundle)}`);
     const scenario = await scenarioOf(name, client, redis.url, secrets.url, rendition);
@@ -247,12 +257,14 @@ try {
   }
   const references: Target[] = functions.map((f) => ({
     ...f,
-    name: `ref: ${f.name}, no source maps`,
-    nodeOptions: '',
+    name: `ref: ${f.name}, source maps`,
+    nodeOptions: SOURCE_MAPS_NODE_OPTIONS,
   }));
   for (const f of functions) {
-    const before = await buildFunctionBundle(f.name, join(dir, `${f.name}-before-d34`), [BEFORE_D34]);
-    references.push({ ...f, name: `ref: ${f.name} before D34`, file: before.file, bytes: before.bytes });
+    const before = await buildFunctionBundle(f.name, join(dir, `${f.name}-before-d47`), [BEFORE_D47]);
+    references.push({ ...f, name: `ref: ${f.name} on ioredis`, file: before.file, bytes: before.bytes });
+    const http = await buildFunctionBundle(f.name, join(dir, `${f.name}-node-http`), [SECRETS_ON_NODE_HTTP]);
+    references.push({ ...f, name: `ref: ${f.name}, node:http`, file: http.file, bytes: http.bytes });
   }
   for (const [name, source] of Object.entries({ ...SDK_REFERENCES, ...PART_REFERENCES })) {
     references.push({ name, ...(await buildReference(dir, name, source)) });

@@ -7,8 +7,9 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { srtUrls } from '../core/adapters/streams/registry.js';
-import { isThumbnailKey } from '../core/contracts/names.js';
+import { isDvrPlaylistKey, isThumbnailKey } from '../core/contracts/names.js';
 import type { LadderPreset } from '../core/ladder.js';
+import type { StreamCredentials } from '../core/streams/schema.js';
 import { DEFAULT_CLIP } from '../local/encoders/args.js';
 import { availableFont, ensureClip } from '../local/encoders/clip.js';
 import { EPHEMERAL_PORTS, type Platform, startPlatform } from '../local/platform.js';
@@ -126,7 +127,7 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
       keyLength: 16,
     });
     const srtUrl = srtUrls(
-      { ...record, ...credentials! },
+      { ...record, ...(credentials as StreamCredentials) },
       { host: link?.host ?? '127.0.0.1', port: platform.ports.srt },
     ).url;
     const clipsDir = join(options.dataDir, 'clips');
@@ -147,9 +148,10 @@ export async function runFaultSuite(options: SuiteOptions): Promise<SuiteResult>
     let row = 0;
     const uris = new UriLedger();
     const puts = new PutLedger();
-    // Thumbnails are rewritten in place by design (D41: short max-age, never immutable): every other name is written once.
+    // Thumbnails (D41) and DVR playlists (D43) are rewritten in place by design, served with a short max-age and
+    // never as immutable: every other name is written once.
     platform.s3?.onPut(({ key, etag }) => {
-      if (!isThumbnailKey(key)) puts.record(key, etag, row);
+      if (!isThumbnailKey(key) && !isDvrPlaylistKey(key)) puts.record(key, etag, row);
     });
     const encoder = new EncoderRig(srtUrl, link?.commandPrefix ?? []);
     stops.push(() => encoder.stop());

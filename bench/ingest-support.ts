@@ -6,6 +6,7 @@ import type { RenditionSink, RenditionSinkFactory } from '../core/media/renditio
 import { channels, streamKeys } from '../core/streams/keys.js';
 import type { LegacyStreamRecord as StreamRecord } from '../core/streams/schema.js';
 import { freeUdpPort, type Pusher, pushSrt } from '../test/ingest/media.js';
+import { createRtpStream, newSrtpParams, pushRtp } from '../test/rtp/media.js';
 import { type RedisServer, startRedis } from '../test/support/redis.js';
 
 /** Counts bytes per rendition instead of packaging: measures ingest and transcode alone. */
@@ -28,8 +29,15 @@ export interface Bench {
   service: IngestService;
   sinks: CountingSinks;
   port: number;
+  rtpPort: number;
   addStream(id: string, ladder: StreamRecord['ladder']): Promise<StreamRecord>;
   push(record: StreamRecord, clip: string): Pusher;
+  /** An RTP stream (decision D45) and its SRTP key. */
+  addRtpStream(id: string, ladder: StreamRecord['ladder']): Promise<string>;
+  /** ffmpeg sending the clip as MPEG-TS over SRTP to the RTP port. */
+  pushRtp(srtpKey: string, clip: string): Pusher;
+  /** Stops the encoders started so far (the service keeps running). */
+  stopPushers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,12 +46,14 @@ export async function startBench(capacity = 64): Promise<Bench> {
   const client = redis.client();
   const sinks = new CountingSinks();
   const port = await freeUdpPort();
+  const rtpPort = await freeUdpPort();
   const service = await startIngestService({
     redis: client,
     taskId: 'bench',
     sinks,
     srtPort: port,
     srtHost: '127.0.0.1',
+    rtpPort,
     healthPort: null,
     gpu: { available: false, detail: 'bench' },
     capacity,
@@ -55,6 +65,7 @@ export async function startBench(capacity = 64): Promise<Bench> {
     service,
     sinks,
     port,
+    rtpPort,
     async addStream(id, ladder) {
       const now = new Date().toISOString();
       const rec: StreamRecord = {
@@ -84,6 +95,20 @@ export async function startBench(capacity = 64): Promise<Bench> {
       });
       pushers.push(p);
       return p;
+    },
+    async addRtpStream(id, ladder) {
+      const key = newSrtpParams();
+      await createRtpStream(client, id, { srtpKey: key, ladder });
+      await new Promise((r) => setTimeout(r, 50));
+      return key;
+    },
+    pushRtp(srtpKey, clip) {
+      const p = pushRtp({ clip, port: rtpPort, srtp: srtpKey });
+      pushers.push(p);
+      return p;
+    },
+    async stopPushers() {
+      await Promise.all(pushers.splice(0).map((p) => p.stop()));
     },
     async stop() {
       await Promise.all(pushers.map((p) => p.stop()));

@@ -21,6 +21,11 @@ export interface HttpResponse {
   readonly body: string | Uint8Array;
   /** Set-Cookie values, one header each (a header map holds one): the session's per-stream playback cookies. */
   readonly cookies?: readonly string[];
+  /**
+   * A response written as it is produced (the operator events' Server-Sent Events, D44): `body` is then empty and
+   * the transport writes these chunks until the iterable ends, never caching or buffering them.
+   */
+  readonly stream?: AsyncIterable<string>;
 }
 
 export interface HttpApp {

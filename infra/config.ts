@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EntitlementSettings } from '../core/auth/settings.js';
+import { DEFAULT_RTP_PORT } from '../core/contracts/env.js';
 import { DEFAULT_WINDOW_SEGMENTS, MAX_WINDOW_SEGMENTS, MIN_WINDOW_SEGMENTS } from '../core/hls/constants.js';
 import { LADDERS, LadderPreset } from '../core/ladder.js';
 import { LONGEST_SEGMENT_TARGET_MS, SHORTEST_SEGMENT_TARGET_MS } from '../core/latency-profiles.js';
@@ -62,8 +63,10 @@ const ingestSchema = z
     /** Concurrent NVENC sessions one task runs per GPU (one per rung per stream). */
     nvencSessionsPerGpu: z.int().min(1).max(64),
     srtPort: port,
+    /** RTP ingest (decision D46): a second UDP listener on the same NLB, the same encoder CIDRs. */
+    rtpPort: port.default(DEFAULT_RTP_PORT),
     healthPort: port,
-    /** Who may send SRT to the load balancer. 0.0.0.0/0 means anyone (passphrases still apply). */
+    /** Who may send SRT or RTP to the load balancer. 0.0.0.0/0 means anyone (passphrases, SRTP keys still apply). */
     encoderCidrs: z.array(cidr).min(1),
     /**
      * Seconds a task has after SIGTERM to move its publishers (container stop timeout, MIRROR_DRAIN_S, the NLB's
@@ -78,6 +81,10 @@ const ingestSchema = z
     message: 'must be greater than or equal to minTasks',
   })
   .refine((v) => v.srtPort !== v.healthPort, { path: ['healthPort'], message: 'must differ from srtPort' })
+  .refine((v) => v.rtpPort !== v.srtPort && v.rtpPort !== v.healthPort, {
+    path: ['rtpPort'],
+    message: 'must differ from srtPort and healthPort',
+  })
   .superRefine((v, ctx) => {
     // Every stream of a task at its memory bounds must fit the task's share of the instance.
     if (instanceMemory(v.instanceType) === undefined) return; // reported on instanceType

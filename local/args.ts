@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_RTP_PORT } from '../core/contracts/env.js';
 import { LADDER_PRESETS, LadderPreset } from '../core/ladder.js';
 import { DEFAULT_OPTIONS, type PlatformOptions } from './platform.js';
 
@@ -11,6 +12,7 @@ export const USAGE = `Usage: npm start -- [options]
   --port N           HTTPS/HTTP2 port of the edge (default ${DEFAULT_OPTIONS.httpsPort})
   --http-port N      plain HTTP/1.1 port of the edge (default ${DEFAULT_OPTIONS.httpPort})
   --srt-port N       UDP port of the SRT ingest (default ${DEFAULT_OPTIONS.srtPort})
+  --rtp-port N       UDP port of the RTP ingest (default ${DEFAULT_RTP_PORT})
   --redis-port N     port of the private redis-server (default ${DEFAULT_OPTIONS.redisPort})
   --storage KIND     local | s3 (default local: media in .mirror/media; s3: the S3 implementation against
                      s3rver, objects in .mirror/s3, as on AWS)
@@ -29,6 +31,7 @@ const RunOptions = z.object({
   port: Port,
   'http-port': Port,
   'srt-port': Port,
+  'rtp-port': Port,
   'redis-port': Port,
   storage: z.enum(['local', 's3']),
   'status-every': z.coerce.number().min(0).max(3600),
@@ -51,6 +54,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
         port: { type: 'string', default: String(DEFAULT_OPTIONS.httpsPort) },
         'http-port': { type: 'string', default: String(DEFAULT_OPTIONS.httpPort) },
         'srt-port': { type: 'string', default: String(DEFAULT_OPTIONS.srtPort) },
+        'rtp-port': { type: 'string', default: String(DEFAULT_RTP_PORT) },
         'redis-port': { type: 'string', default: String(DEFAULT_OPTIONS.redisPort) },
         storage: { type: 'string', default: 'local' },
         'status-every': { type: 'string', default: '5' },
@@ -80,6 +84,7 @@ export function parseRunArgs(argv: readonly string[]): ParsedArgs {
       httpsPort: v.port,
       httpPort: v['http-port'],
       srtPort: v['srt-port'],
+      rtpPort: v['rtp-port'],
       redisPort: v['redis-port'],
       storage: v.storage,
       playbackProtection: values['playback-protection'] === true,

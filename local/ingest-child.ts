@@ -2,6 +2,7 @@ import type { SpawnOptions } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LadderPreset } from '../core/ladder.js';
+import { DEFAULT_RECORDING_RETENTION_DAYS } from '../core/recordings/entry.js';
 import { freeTcpPort } from './ports.js';
 import { type ChildExit, type Managed, signalAndWait, startManaged } from './processes.js';
 import { localSecretsKeyFile } from './redis.js';
@@ -17,6 +18,8 @@ export interface IngestChildOptions {
   readonly redisUrl: string;
   readonly storage: IngestStorage;
   readonly srtPort: number;
+  /** MIRROR_RTP_PORT: the RTP listener (decision D46). */
+  readonly rtpPort: number;
   readonly ladder: LadderPreset;
   readonly gpu: 'auto' | 'off';
   /** Where `ingest.log` goes (unless the logs are inherited). */
@@ -126,6 +129,7 @@ function spawnIngest(
         // The key file that opens the streams' sealed passphrases (KMS Decrypt on AWS, D38).
         MIRROR_SECRETS_KEY_FILE: localSecretsKeyFile(options.dataDir),
         MIRROR_SRT_PORT: String(options.srtPort),
+        MIRROR_RTP_PORT: String(options.rtpPort),
         MIRROR_HEALTH_PORT: String(healthPort),
         MIRROR_GPU: options.gpu,
         MIRROR_LADDER: options.ladder,
@@ -134,6 +138,8 @@ function spawnIngest(
         MIRROR_STAGE: 'local',
         MIRROR_METRICS: 'off',
         MIRROR_DRAIN_S: '5',
+        // As the stage sets it on AWS; locally nothing expires media, the index entries still expire.
+        MIRROR_RECORDING_RETENTION_DAYS: String(DEFAULT_RECORDING_RETENTION_DAYS),
         ...(options.liveTtlS === undefined ? {} : { MIRROR_LIVE_TTL_S: String(options.liveTtlS) }),
       },
     },

@@ -14,6 +14,7 @@ import {
 } from '../core/latency-profiles.js';
 import type { MediaStorage } from '../core/storage/index.js';
 import { createApps, serveEdge } from './apps.js';
+import { EdgeCache } from './edge/cache.js';
 import type { Edge } from './edge/edge.js';
 import { playbackViewerRequest } from './edge/viewer-request.js';
 import { directFeeds, srtFeeds } from './encoders/feeds.js';
@@ -25,7 +26,7 @@ import { localSecretsKeyFile, type RedisServerHandle, startLocalRedis } from './
 import { ROOT } from './root.js';
 import type { S3Handle } from './s3.js';
 import { mediaAsServed, type StorageKind, startStorage } from './storage.js';
-import { createStreams, type PlatformStream, type StreamSpec } from './synthetic-streams.js';
+import { createStreams, type PlatformStream, type RtpExample, type StreamSpec } from './synthetic-streams.js';
 import { Teardown } from './teardown.js';
 
 export type { IngestHandle } from './ingest-child.js';
@@ -37,7 +38,7 @@ export type { StorageKind } from './storage.js';
 export type { PlatformStream, StreamSpec } from './synthetic-streams.js';
 
 /** Every port picked free by the system: several platforms (tests, benchmarks) side by side on one machine. */
-export const EPHEMERAL_PORTS = { httpsPort: 0, httpPort: 0, srtPort: 0, redisPort: 0 } as const;
+export const EPHEMERAL_PORTS = { httpsPort: 0, httpPort: 0, srtPort: 0, rtpPort: 0, redisPort: 0 } as const;
 
 export interface PlatformOptions {
   /** Synthetic encoders to start (0 = none; push your own). */
@@ -55,6 +56,8 @@ export interface PlatformOptions {
   readonly httpPort: number;
   /** UDP port of the SRT listener; 0 picks a free one. */
   readonly srtPort: number;
+  /** UDP port of the RTP listener (decision D46); 0 or absent picks a free one (`npm start`: 5004). */
+  readonly rtpPort?: number;
   /** redis-server's port; 0 picks a free one. */
   readonly redisPort: number;
   /** Where media, the web build, clips and the certificate go (gitignored `.mirror/` by default). */
@@ -112,8 +115,11 @@ export interface Platform {
     readonly viewer: string;
     readonly operator: string;
     readonly srt: string;
+    readonly rtp: string;
   };
   readonly controlToken: string;
+  /** With ownStream and an ingest: the RTP stream for the operator's own RTP encoder (decision D46). */
+  readonly rtpExample?: RtpExample;
   readonly redisUrl: string;
   /** The media directory with `local` storage (empty with `s3`). */
   readonly mediaDir: string;
@@ -137,6 +143,7 @@ export interface Platform {
     readonly https: number;
     readonly http: number;
     readonly srt: number;
+    readonly rtp: number;
     readonly redis: number;
   };
   status(): Promise<StreamStatus[]>;
@@ -166,6 +173,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     https: options.httpsPort || (await freeTcpPort()),
     http: options.httpPort || (await freeTcpPort()),
     srt: options.srtPort || (await freeUdpPort()),
+    rtp: options.rtpPort || (await freeUdpPort()),
     redis: options.redisPort || (await freeTcpPort()),
   };
   const mediaDir = join(options.dataDir, 'media');
@@ -179,7 +187,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
   } = await startLocalRedis(ports.redis, teardown);
   // Each app as its own Redis user (D38), as on AWS: the manifest and session cannot read secrets.
   const componentRedis = Object.fromEntries(
-    (['control', 'manifest', 'session'] as const).map((app) => {
+    (['control', 'manifest', 'session', 'events'] as const).map((app) => {
       const client = createRedisClient(componentUrls[app], { autoPipelining: true });
       client.on('error', () => undefined); // outages reach the apps' callers (503), as on Lambda
       teardown.add(() => client.disconnect());
@@ -202,8 +210,21 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     upkeep.unref();
     teardown.add(() => clearInterval(upkeep));
   }
+  // One edge cache, shared by the edge and the control API's invalidations (a recording's delete, a purge).
+  const edgeCache = new EdgeCache();
   const apps = createApps(
-    { redis, componentRedis, keys, storage: media.storage, controlToken, srt, sessionSecret, playbackKeys },
+    {
+      redis,
+      componentRedis,
+      keys,
+      storage: media.storage,
+      controlToken,
+      srt,
+      rtpPort: ports.rtp,
+      sessionSecret,
+      playbackKeys,
+      edgeCache,
+    },
     teardown,
   );
   const { edge, server } = await serveEdge(
@@ -214,6 +235,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       httpsPort: ports.https,
       httpPort: ports.http,
       viewerRequest: playbackKeys ? playbackViewerRequest(playbackKeys.lookup) : undefined,
+      cache: edgeCache,
     },
     teardown,
   );
@@ -229,6 +251,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
         redisUrl: componentUrls.ingest,
         storage: media.ingest,
         srtPort: ports.srt,
+        rtpPort: ports.rtp,
         ladder,
         gpu,
         dataDir,
@@ -239,10 +262,11 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     );
   }
   const registry = new StreamRegistry(redis, undefined, { keys });
-  const { streams, feeds } = await createStreams(
+  const { streams, feeds, rtpExample } = await createStreams(
     {
       registry,
       srt,
+      rtp: { host: srt.host, port: ports.rtp },
       ladder: options.ladder,
       latencyProfile: options.latencyProfile ?? DEFAULT_LATENCY_PROFILE,
       specs: options.streamSpecs ?? [],
@@ -272,6 +296,7 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
       viewer: `${https}/`,
       operator: `${https}/operator/`,
       srt: `srt://127.0.0.1:${ports.srt}`,
+      rtp: `rtp://127.0.0.1:${ports.rtp}`,
     },
     controlToken,
     redisUrl,
@@ -281,10 +306,17 @@ async function start(options: PlatformOptions, teardown: Teardown, logger: Logge
     ...(media.s3 === undefined ? {} : { s3: media.s3 }),
     ...(ingest === undefined ? {} : { ingest }),
     streams,
+    ...(rtpExample === undefined ? {} : { rtpExample }),
     edge,
     registry,
     ...(playbackKeys === undefined ? {} : { playbackKeys }),
-    ports: { https: server.httpsPort, http: server.httpPort, srt: ports.srt, redis: ports.redis },
+    ports: {
+      https: server.httpsPort,
+      http: server.httpPort,
+      srt: ports.srt,
+      rtp: ports.rtp,
+      redis: ports.redis,
+    },
     pids: () => teardown.pids(),
     status,
     stop: () => teardown.run(),

@@ -38,6 +38,7 @@ failures.push(
     { name: 'edge HTTPS', port: options.httpsPort, kind: 'tcp', option: '--port' },
     { name: 'edge HTTP', port: options.httpPort, kind: 'tcp', option: '--http-port' },
     { name: 'SRT ingest', port: options.srtPort, kind: 'udp', option: '--srt-port' },
+    { name: 'RTP ingest', port: options.rtpPort ?? 0, kind: 'udp', option: '--rtp-port' },
     { name: 'redis-server', port: options.redisPort, kind: 'tcp', option: '--redis-port' },
   ])),
 );
@@ -87,6 +88,9 @@ if (platform.s3 !== undefined) {
   );
 }
 lines.push(`  SRT ingest  ${platform.urls.srt}  (one UDP port; the streamid names the stream)`);
+lines.push(
+  `  RTP ingest  ${platform.urls.rtp}  (one UDP port; the SRTP key the packets authenticate with names the stream)`,
+);
 if (own !== undefined) {
   // The query is raw (see srtUrls): `new URL` would take the streamid's `#!::` for a fragment.
   const query = new URLSearchParams(own.srtUrl.slice(own.srtUrl.indexOf('?') + 1));
@@ -96,6 +100,14 @@ if (own !== undefined) {
     `  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -preset veryfast -tune zerolatency -g 15 -c:a aac -f mpegts -pes_payload_size 0 '${own.srtUrl}'`,
     `  OBS: Settings > Stream > Service "Custom...", Server "${own.srtUrl}", Stream Key empty`,
     `       (the parts: streamid ${query.get('streamid') ?? ''}, passphrase ${query.get('passphrase') ?? ''}, pbkeylen ${query.get('pbkeylen') ?? ''})`,
+  );
+}
+if (platform.rtpExample !== undefined) {
+  const rtp = platform.rtpExample;
+  lines.push(
+    '',
+    `Or over RTP (MPEG-TS, SRTP) to the stream "${rtp.id}", at ${rtp.url} (it plays at ${platform.urls.http}/${rtp.id}/master.m3u8):`,
+    `  ${rtp.command}`,
   );
 }
 lines.push('', 'Ctrl-C stops everything.', '');

@@ -1,6 +1,7 @@
 import { type SrtEndpoint, type StreamRegistry, srtUrls } from '../core/adapters/streams/registry.js';
 import { type LadderPreset, smallestRung } from '../core/ladder.js';
 import type { LatencyProfile } from '../core/latency-profiles.js';
+import { encoderCommand, type RtpDestination, rtpUrl } from '../core/streams/rtp-sdp.js';
 import type { StreamCredentials } from '../core/streams/schema.js';
 import { DEFAULT_CLIP } from './encoders/args.js';
 import { availableFont, ensureClip } from './encoders/clip.js';
@@ -17,6 +18,15 @@ export interface PlatformStream {
   readonly rendition: string;
 }
 
+/** The RTP stream `npm start` creates for the operator's own RTP encoder (decision D46). */
+export interface RtpExample {
+  readonly id: string;
+  /** `rtp://host:port` */
+  readonly url: string;
+  /** A ready ffmpeg command (MPEG-TS over SRTP): carries the SRTP key, print it to the operator, never log it. */
+  readonly command: string;
+}
+
 /** One synthetic camera's own ladder or delivery profile, over the platform's. */
 export interface StreamSpec {
   readonly ladder?: LadderPreset;
@@ -26,6 +36,8 @@ export interface StreamSpec {
 export interface StreamsOptions {
   readonly registry: StreamRegistry;
   readonly srt: SrtEndpoint;
+  /** The RTP listener; with ownStream, `studio-rtp` is created for it. */
+  readonly rtp?: RtpDestination;
   readonly ladder: LadderPreset;
   readonly latencyProfile: LatencyProfile;
   /** Per synthetic camera, in order; cameras beyond the list take the platform's ladder and profile. */
@@ -46,7 +58,7 @@ export interface StreamsOptions {
 export async function createStreams(
   options: StreamsOptions,
   teardown: Teardown,
-): Promise<{ streams: PlatformStream[]; feeds: Feed[] }> {
+): Promise<{ streams: PlatformStream[]; feeds: Feed[]; rtpExample?: RtpExample }> {
   const streams: PlatformStream[] = [];
   const feeds: Feed[] = [];
   teardown.add(() => Promise.all(feeds.map((feed) => feed.stop())));
@@ -65,7 +77,29 @@ export async function createStreams(
     feed.start();
   }
   if (options.ownStream) streams.push(await register(options, 'studio', 'Your own encoder', false));
-  return { streams, feeds };
+  const rtpExample = options.ownStream && options.rtp ? await registerRtp(options, options.rtp) : undefined;
+  return { streams, feeds, ...(rtpExample ? { rtpExample } : {}) };
+}
+
+/** `studio-rtp`: MPEG-TS over RTP with SRTP, the simplest RTP setup an encoder offers. */
+async function registerRtp(options: StreamsOptions, destination: RtpDestination): Promise<RtpExample> {
+  const { record, credentials } = await options.registry.create({
+    id: 'studio-rtp',
+    name: 'Your own RTP encoder',
+    ladder: options.ladder,
+    latency: 'low',
+    latencyProfile: options.latencyProfile,
+    encrypted: true,
+    keyLength: 16,
+    protocol: 'rtp',
+    rtp: { payload: 'mp2t' },
+  });
+  const srtpKey = credentials?.srtpKey ?? null;
+  return {
+    id: record.id,
+    url: rtpUrl(destination),
+    command: encoderCommand({ streamId: record.id, payload: 'mp2t', destination, srtpKey }),
+  };
 }
 
 /** A low-latency encrypted stream on the platform's ladder, shown with the smallest rung (what a tile plays). */

@@ -1,3 +1,4 @@
+import { dvrSegmentTargetMs } from '../../core/dvr/window.js';
 import { LADDERS, type Rung } from '../../core/ladder.js';
 import type { LatencyProfile } from '../../core/latency-profiles.js';
 import { partTtlMs } from '../../core/packager/part-store.js';
@@ -334,6 +335,15 @@ function storageLines(
       usdPerHour: gbMonthPerHour(dvrDays) * prices.s3.standardGbMonth.usd,
       note: `segments kept ${dvrDays} day(s) (media.dvrWindowS ${stage.media.dvrWindowS} s, whole days)`,
     },
+    // The DVR window (D43): every rung again as DVR segments, same lifecycle, a PUT per DVR segment and per playlist
+    // rewrite (bench/dvr-cost.ts has the viewer side).
+    {
+      key: 's3.dvr_window',
+      usdPerHour:
+        gbMonthPerHour(dvrDays) * prices.s3.standardGbMonth.usd +
+        dvrPutsPerHour(audience.streams, ladder.length, stage.media.dvrWindowS) * prices.s3.put.usd,
+      note: `DVR segments of ${dvrSegmentTargetMs(stage.media.dvrWindowS) / 1000} s kept ${dvrDays} day(s); ${fmt(dvrPutsPerHour(1, ladder.length, stage.media.dvrWindowS))} PUT/h per stream`,
+    },
   ];
   if (audience.record)
     lines.push(recordingsPerHour(stage.media, ladder[0]!, segmentMs, audience.streams, prices));
@@ -387,4 +397,9 @@ function computeLines(stage: CostStage, audience: Audience, prices: Prices): Cos
       note: `${NAT_GATEWAYS} NAT gateway`,
     },
   ];
+}
+
+/** DVR PUTs per hour (D43): per rung, one DVR segment and one rewrite of its DVR playlist per DVR segment. */
+function dvrPutsPerHour(streams: number, rungs: number, dvrWindowS: number): number {
+  return (streams * rungs * 2 * 3_600_000) / dvrSegmentTargetMs(dvrWindowS);
 }

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { RedisPort as Redis } from '../resp/port.js';
 import { KEY_PREFIX } from '../streams/keys.js';
 
 /** Redis stream holding the audit trail of state-changing control calls (capped, newest last). */

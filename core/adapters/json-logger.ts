@@ -1,5 +1,6 @@
 import { Console } from 'node:console';
 import type { Logger } from '../logger.js';
+import { bundleStackMapper, type StackMapper } from './stack-map.js';
 
 /**
  * The Lambda functions' logger (decision D34): the JSON lines Powertools Logger writes for the calls Mirror makes,
@@ -63,14 +64,15 @@ function codeLocation(stack: string | undefined): string {
   return '';
 }
 
-function formatError(error: Error): Record<string, unknown> {
-  const { name, message, stack, cause, ...own } = error as Error & { cause?: unknown };
+function formatError(error: Error, mapStack: StackMapper | undefined): Record<string, unknown> {
+  const { name, message, cause, ...own } = error as Error & { cause?: unknown };
+  const stack = mapStack && error.stack !== undefined ? mapStack(error.stack) : error.stack;
   const formatted: Record<string, unknown> = {
     name,
     location: codeLocation(stack),
     message,
     stack,
-    cause: cause instanceof Error ? formatError(cause) : cause,
+    cause: cause instanceof Error ? formatError(cause, mapStack) : cause,
   };
   for (const key in error) {
     if (!['name', 'message', 'stack', 'cause'].includes(key))
@@ -80,10 +82,12 @@ function formatError(error: Error): Record<string, unknown> {
 }
 
 /** Powertools' JSON replacer: errors formatted, bigints as strings, a value already on the path dropped. */
-function replacer(): (this: unknown, key: string, value: unknown) => unknown {
+function replacer(
+  mapStack: StackMapper | undefined,
+): (this: unknown, key: string, value: unknown) => unknown {
   const ancestors: unknown[] = [];
   return function (this: unknown, _key, value) {
-    const replaced = value instanceof Error ? formatError(value) : value;
+    const replaced = value instanceof Error ? formatError(value, mapStack) : value;
     if (typeof replaced === 'bigint') return replaced.toString();
     if (typeof replaced === 'object' && replaced !== null) {
       while (ancestors.length > 0 && ancestors.at(-1) !== this) ancestors.pop();
@@ -103,12 +107,15 @@ export interface JsonLoggerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where lines go (tests); a private Console on stdout and stderr by default. */
   readonly sink?: Sink;
+  /** Rewrites errors' stacks (and so their location) before they are written: bundle positions to source ones. */
+  readonly mapStack?: StackMapper;
 }
 
 export class JsonLogger implements Logger {
   private readonly threshold: number;
   private readonly env: NodeJS.ProcessEnv;
   private out: Sink | undefined;
+  private readonly mapStack: StackMapper | undefined;
 
   constructor(
     private readonly service: string,
@@ -118,6 +125,7 @@ export class JsonLogger implements Logger {
     const level = options.level ?? 'INFO';
     this.threshold = thresholdOf(level, this.env);
     this.out = options.sink;
+    this.mapStack = options.mapStack;
     const alc = alcLevel(this.env);
     const configured = levelOf(level);
     if (alc !== undefined && configured !== undefined && LEVELS[alc] > LEVELS[configured]) {
@@ -169,12 +177,19 @@ export class JsonLogger implements Logger {
     // Built on the first line, not at cold start: most instances never log.
     this.out ??= new Console({ stdout: process.stdout, stderr: process.stderr });
     this.out[level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error'](
-      JSON.stringify(item, replacer()),
+      JSON.stringify(item, replacer(this.mapStack)),
     );
   }
 }
 
-/** A function's logger, at MIRROR_LOG_LEVEL (INFO by default), as core/adapters/log.ts's createLogger configures Powertools. */
+/**
+ * A function's logger, at MIRROR_LOG_LEVEL (INFO by default), as core/adapters/log.ts's createLogger configures
+ * Powertools. Bundled, this module's URL is the bundle's, so errors' stacks are mapped through the `.map` file
+ * shipped beside it, on the first error logged (the functions run without --enable-source-maps: D47, amended).
+ */
 export function createJsonLogger(serviceName: string): JsonLogger {
-  return new JsonLogger(serviceName, { level: process.env.MIRROR_LOG_LEVEL ?? 'INFO' });
+  return new JsonLogger(serviceName, {
+    level: process.env.MIRROR_LOG_LEVEL ?? 'INFO',
+    mapStack: bundleStackMapper(import.meta.url),
+  });
 }

@@ -1,8 +1,16 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { RedisPort } from '../resp/port.js';
 import { loadSecretsManager } from './aws-sdk.js';
-import { createRedisClient, logRedisOutages } from './redis.js';
 import { iamPasswordProvider } from './redis-iam.js';
+import {
+  logRedisOutages,
+  REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_CONNECT_TIMEOUT_MS,
+  REDIS_MAX_PENDING,
+  reconnectOnRedisError,
+  redisRetryDelayMs,
+} from './redis-policy.js';
+import { RespClient } from './resp/client.js';
 import { endpointSetting, environmentCredentials, getSecretStringSigned } from './secrets.js';
 
 /**
@@ -31,26 +39,42 @@ async function readWithSdk(arn: string): Promise<string | undefined> {
 }
 
 /**
- * One Redis connection per function instance. `rediss://` URLs use TLS (ElastiCache in-transit encryption);
- * the AUTH token comes from Secrets Manager when an ARN is given. Connect and command timeouts, bounded retries
- * and READONLY reconnects come from the shared options (redis.ts): a request fails fast with a 503 rather than
- * waiting out the Lambda timeout on a Redis that is failing over. With `log`, an outage is logged once (and its
- * end), not at every reconnection attempt.
+ * One Redis connection per function instance, on the functions' RESP client (resp/client.ts, D47: ioredis's
+ * module load was 41 ms of every cold start). `rediss://` URLs use TLS (ElastiCache in-transit encryption); the
+ * password is an IAM token signed at every connection, or the secret's value when an ARN is given. Connect and
+ * command timeouts, the backoff and READONLY reconnects come from the shared policy (redis-policy.ts, D18): a
+ * request fails fast with a 503 rather than waiting out the Lambda timeout on a Redis that is failing over. With
+ * `log`, an outage is logged once (and its end), not at every reconnection attempt.
  */
 export async function connectRedis(
   url: string,
   authSecretArn?: string,
   log?: Pick<Logger, 'warn' | 'info'>,
   identity: RedisIdentityEnv = {},
-): Promise<Redis> {
+): Promise<RedisPort> {
   const password = await redisPassword(identity, authSecretArn);
-  const redis = createRedisClient(url, {
-    username: identity.MIRROR_REDIS_USER,
-    password,
-    autoPipelining: true,
-  });
+  const redis = createFunctionRedisClient(url, { username: identity.MIRROR_REDIS_USER, password });
   if (log) logRedisOutages(redis, log, 'functions');
   return redis;
+}
+
+/** The functions' RESP client on `url` with D18's policy (timeouts, backoff, READONLY) and D47's bound. */
+export function createFunctionRedisClient(
+  url: string,
+  auth: {
+    readonly username?: string | undefined;
+    readonly password?: string | (() => string) | undefined;
+  } = {},
+): RespClient {
+  return new RespClient(url, {
+    ...(auth.username === undefined ? {} : { username: auth.username }),
+    ...(auth.password === undefined ? {} : { password: auth.password }),
+    connectTimeoutMs: REDIS_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS,
+    retryDelayMs: (attempt) => redisRetryDelayMs(attempt),
+    reconnectOnError: reconnectOnRedisError,
+    maxPending: REDIS_MAX_PENDING,
+  });
 }
 
 /** The environment naming a process's Redis user and how it authenticates (RedisEnv, decision D38). */

@@ -4,7 +4,7 @@
  * laptop works behind CloudFront and a drift fails test/contracts/delivery.test.ts instead of a deployment.
  */
 
-import { API_PREFIX, STREAM_LIST_PATH } from './api-paths.js';
+import { API_PREFIX, OPERATOR_EVENTS_PATH, STREAM_LIST_PATH } from './api-paths.js';
 import { FRESHNESS_QUERY } from './playlist-freshness.js';
 import { STREAM_LIST_TTL_SECONDS } from './stream-list.js';
 
@@ -108,10 +108,10 @@ export type CachePolicyName = keyof typeof CACHE_POLICIES;
  * storage alone: segments and init segments are stored before any playlist names them, so a miss on one is final and
  * must not cost a Lambda invocation.
  */
-export type OriginName = 'manifest' | 'media' | 'api' | 'webApp';
+export type OriginName = 'manifest' | 'media' | 'api' | 'webApp' | 'events';
 
 /** What the local edge calls a behaviour's traffic (its stats and routes use these names). */
-export type BehaviourName = 'playlist' | 'media' | 'streamList' | 'api' | 'web';
+export type BehaviourName = 'playlist' | 'media' | 'streamList' | 'events' | 'api' | 'web';
 
 export interface Behaviour {
   readonly name: BehaviourName;
@@ -156,6 +156,12 @@ export const PART_PATH_PATTERN = '*/part-*.m4s';
 /** A recording's rendition playlist (`.../{broadcast}/recording.m3u8`) and multivariant (`{stream}/recording-{b}.m3u8`). */
 export const RECORDING_PLAYLIST_PATTERNS = ['*/recording.m3u8', '*/recording-*.m3u8'] as const;
 
+/**
+ * The DVR playlists (D43): `{stream}/dvr.m3u8` and `{stream}/{rendition}/dvr.m3u8`, written by the ingest into
+ * media storage. `*` crosses slashes; no live name ends in `/dvr.m3u8`.
+ */
+export const DVR_PLAYLIST_PATTERN = '*/dvr.m3u8';
+
 const MEDIA = {
   name: 'media',
   cachePolicy: 'media',
@@ -176,6 +182,18 @@ export const BEHAVIOURS: readonly Behaviour[] = [
   // already route there. `*` crosses slashes: stream ids starting with `recording-` are refused (StreamId), so no
   // live playlist falls in here.
   ...RECORDING_PLAYLIST_PATTERNS.map((pathPattern) => ({ ...MEDIA, pathPattern, origin: 'media' as const })),
+  // DVR playlists (D43) before the live ones: storage alone, like the DVR segments they list, with the playback check
+  // of every other media path. Rewritten in place at each DVR segment and stored with a 2 s max-age, which the
+  // playlist policy honours (min TTL 0); that policy, not the media one, for its Accept-Encoding key: CloudFront
+  // compresses only where the cache key has it, and a 4 h DVR playlist is 98 KB of text, 4-9 KB compressed. Named
+  // `playlist`: the local edge takes a route's cache policy from the first behaviour of that name.
+  {
+    ...MEDIA,
+    name: 'playlist',
+    pathPattern: DVR_PLAYLIST_PATTERN,
+    origin: 'media',
+    cachePolicy: 'playlist',
+  },
   {
     name: 'playlist',
     pathPattern: '*.m3u8',
@@ -215,6 +233,19 @@ export const BEHAVIOURS: readonly Behaviour[] = [
     allowedMethods: 'GET_HEAD',
     cachedMethods: 'GET_HEAD',
     compress: true,
+  },
+  // Before `/api/*`: the operator events (D44) stream from a function URL in response-streaming mode; API Gateway
+  // would buffer the whole response. Uncached; every viewer header reaches it (the credential header, Last-Event-ID);
+  // not compressed, as compression would hold events back.
+  {
+    name: 'events',
+    pathPattern: OPERATOR_EVENTS_PATH,
+    origin: 'events',
+    cachePolicy: 'uncached',
+    originRequest: 'allViewerExceptHost',
+    allowedMethods: 'GET_HEAD',
+    cachedMethods: 'GET_HEAD',
+    compress: false,
   },
   {
     name: 'api',

@@ -100,13 +100,22 @@ export const mediaKeys = {
  * again (each refresh replaces it), so it is never cached as immutable (THUMBNAIL_CACHE_CONTROL). In the stream's
  * folder, outside any broadcast: its URL stays the same across reconnects, so the stream status can name it.
  */
-export const thumbnailKey = (streamId: string, width: number) => `${streamId}/thumbnail-${width}.jpg`;
+export const thumbnailKey = (streamId: string, width: number, capability?: string) =>
+  capability === undefined
+    ? `${streamId}/thumbnail-${width}.jpg`
+    : `${streamId}/thumbnail-${capability}-${width}.jpg`;
+/**
+ * A private stream's pictures (D41, amended) are named with a capability: 128 random bits (22 base64url
+ * characters) new with each transcode pipeline, known only to the stream's status (operators, entitled viewers).
+ */
+export const THUMBNAIL_CAPABILITY_PATTERN = '[A-Za-z0-9_-]{22}';
+const THUMBNAIL_KEY = new RegExp(`^[^/]+/thumbnail-(?:${THUMBNAIL_CAPABILITY_PATTERN}-)?\\d+\\.jpg$`);
 /** Whether a storage key is a thumbnail: the one name written in place, never cached as immutable (D41). */
-export const isThumbnailKey = (key: string): boolean => /^[^/]+\/thumbnail-\d+\.jpg$/.test(key);
+export const isThumbnailKey = (key: string): boolean => THUMBNAIL_KEY.test(key);
 /** The thumbnail the status and the stream list name: 320 px wide (the tile rung's size is the other one). */
 export const THUMBNAIL_WIDTH = 320;
-export const thumbnailPath = (streamId: string, width = THUMBNAIL_WIDTH) =>
-  `/${thumbnailKey(streamId, width)}`;
+export const thumbnailPath = (streamId: string, width = THUMBNAIL_WIDTH, capability?: string) =>
+  `/${thumbnailKey(streamId, width, capability)}`;
 /** About one refresh (1 s): a cache may serve a picture up to 2 s old, never a stale one for long. */
 export const THUMBNAIL_CACHE_CONTROL = 'public, max-age=1';
 
@@ -151,6 +160,37 @@ export function parseRecordingId(id: string): { streamId: string; broadcast: str
   if (!StreamId.safeParse(streamId).success || !BROADCAST_REGEX.test(broadcast)) return undefined;
   return { streamId, broadcast };
 }
+
+/**
+ * The DVR time-shift (decision D43): a sliding window of long segments (`dvr-{n}.m4s`, several live segments each)
+ * per rendition, with their own init copies, in the broadcast's folder like every other media object; the DVR
+ * playlists sit outside any broadcast (`/{stream}/dvr.m3u8`, `/{stream}/{rendition}/dvr.m3u8`) so their URL stays
+ * the same across reconnects. They are rewritten in place at each DVR segment: never cached as immutable.
+ */
+export const DVR_PLAYLIST = 'dvr.m3u8';
+export const dvrFiles = {
+  init: (broadcast: string, version: number) => `${broadcast}/dvr-init-${version}.mp4`,
+  chunk: (broadcast: string, index: number) => `${broadcast}/dvr-${index}.m4s`,
+};
+export const dvrKeys = {
+  init: (streamId: string, rendition: string, broadcast: string, version: number) =>
+    inRendition(streamId, rendition, dvrFiles.init(broadcast, version)),
+  chunk: (streamId: string, rendition: string, broadcast: string, index: number) =>
+    inRendition(streamId, rendition, dvrFiles.chunk(broadcast, index)),
+  playlist: (streamId: string, rendition: string) => inRendition(streamId, rendition, DVR_PLAYLIST),
+  multivariant: (streamId: string) => `${streamId}/${DVR_PLAYLIST}`,
+};
+/** The DVR multivariant's URL path: what `dvrUrl` names in the stream status and the session's tiles. */
+export const dvrPath = (streamId: string) => `/${dvrKeys.multivariant(streamId)}`;
+/** From the DVR multivariant (in the stream's folder) to a rendition's DVR playlist. */
+export const dvrVariantUri = (rendition: string) => `${rendition}/${DVR_PLAYLIST}`;
+/** Whether a storage key is a DVR playlist: rewritten in place, so cached briefly (DVR_PLAYLIST_CACHE_CONTROL). */
+export const isDvrPlaylistKey = (key: string): boolean => /^\/?[^/]+\/(?:[^/]+\/)?dvr\.m3u8$/.test(key);
+/**
+ * A DVR playlist changes once per DVR segment (6 s at the default window): a cache may keep it 2 s, a third of
+ * that, so a player sees a new segment at most 2 s late and the origin answers each edge at most every 2 s.
+ */
+export const DVR_PLAYLIST_CACHE_CONTROL = 'public, max-age=2';
 
 /** URL paths of a stream's playlists. */
 export const playlistPaths = {

@@ -14,8 +14,14 @@ import { channels, KEY_PREFIX, streamKeys, taskKeys } from '../streams/keys.js';
  * credentials". Channel rights cannot tell SUBSCRIBE from PUBLISH; the command list does (manifest may only listen).
  */
 
-export type RedisComponent = 'ingest' | 'manifest' | 'session' | 'control';
-export const REDIS_COMPONENTS: readonly RedisComponent[] = ['ingest', 'manifest', 'session', 'control'];
+export type RedisComponent = 'ingest' | 'manifest' | 'session' | 'control' | 'events';
+export const REDIS_COMPONENTS: readonly RedisComponent[] = [
+  'ingest',
+  'manifest',
+  'session',
+  'control',
+  'events',
+];
 
 export type KeyAccess = 'read' | 'write' | 'readwrite';
 
@@ -118,8 +124,18 @@ export const REDIS_ACCESS: Readonly<Record<RedisComponent, ComponentAccess>> = {
       [ADAPTER_KEY_PATTERNS.viewers]: 'read',
       [ADAPTER_KEY_PATTERNS.audit]: 'readwrite',
     },
-    channels: [channels.streamChanges, channels.ingestCommands],
+    channels: [channels.streamChanges, channels.ingestCommands, channels.operatorEvents],
     commands: ['+@read', '+@write', ...SCRIPTS, '+publish'],
+  },
+  /**
+   * The operator events function (D44): listens on the events channel, and samples viewer counts (the public session
+   * function that writes them may not publish): the stream index (ids) and the viewer sets, read with ZRANGE and a
+   * MULTI of ZCOUNTs, nothing else. No record, no status, no secret, no write: the rest it relays from the channel.
+   */
+  events: {
+    keys: { [streamKeys.index]: 'read', [ADAPTER_KEY_PATTERNS.viewers]: 'read' },
+    channels: [channels.operatorEvents],
+    commands: [...SUBSCRIBE, '+zrange', '+zcount', '+multi', '+exec'],
   },
   /**
    * The ingest tasks: the live state and media bookkeeping they publish, leases, status and task reports; the
@@ -131,7 +147,12 @@ export const REDIS_ACCESS: Readonly<Record<RedisComponent, ComponentAccess>> = {
       [streamKeys.lease(any)]: 'readwrite',
       [taskKeys.report(any)]: 'readwrite',
     },
-    channels: [channels.streamChanges, channels.ingestCommands, liveKeys.notify(any)],
+    channels: [
+      channels.streamChanges,
+      channels.ingestCommands,
+      liveKeys.notify(any),
+      channels.operatorEvents,
+    ],
     commands: ['+@read', '+@write', ...SCRIPTS, ...SUBSCRIBE, '+publish'],
   },
 };

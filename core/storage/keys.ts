@@ -1,4 +1,9 @@
-import { type MediaClass, THUMBNAIL_CACHE_CONTROL } from '../contracts/names.js';
+import {
+  DVR_PLAYLIST_CACHE_CONTROL,
+  isDvrPlaylistKey,
+  type MediaClass,
+  THUMBNAIL_CACHE_CONTROL,
+} from '../contracts/names.js';
 
 /** Media object keys of decisions D2 and D16 are named in core/contracts/names.ts; storage users import them from here. */
 export {
@@ -26,7 +31,11 @@ export function contentTypeOf(mediaClass: MediaClass, key = ''): string {
 /** Media objects never change once written (new content gets a new key), so caches may keep them for a year. */
 export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 
-/** A thumbnail is rewritten in place (decision D41): the one class that is not immutable. */
-export function cacheControlOf(mediaClass: MediaClass): string {
+/**
+ * Thumbnails (decision D41) and DVR playlists (D43, told apart by `key`) are rewritten in place: the only objects
+ * that are not immutable.
+ */
+export function cacheControlOf(mediaClass: MediaClass, key = ''): string {
+  if (isDvrPlaylistKey(key)) return DVR_PLAYLIST_CACHE_CONTROL;
   return mediaClass === 'thumbnail' ? THUMBNAIL_CACHE_CONTROL : IMMUTABLE_CACHE_CONTROL;
 }

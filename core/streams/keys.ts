@@ -50,4 +50,6 @@ export const channels = {
   streamChanges: `${KEY_PREFIX}streams:changes`,
   /** Commands to ingest tasks, JSON IngestCommand (for example: disconnect a publisher). */
   ingestCommands: `${KEY_PREFIX}ingest:commands`,
+  /** The operator page's live updates, JSON OperatorEvent (core/events/operator-events.ts, decision D44). */
+  operatorEvents: `${KEY_PREFIX}events`,
 } as const;

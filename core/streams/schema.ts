@@ -29,6 +29,34 @@ export const SRT_LATENCY_MS: Record<SrtLatency, number> = { low: 120, standard: 
 export const Visibility = z.enum(['public', 'private']);
 export type Visibility = z.infer<typeof Visibility>;
 
+/** The contribution protocol (issue 15, decision D46): SRT, or RTP on its own UDP port. Absent in a record = srt. */
+export const IngestProtocol = z.enum(['srt', 'rtp']);
+export type IngestProtocol = z.infer<typeof IngestProtocol>;
+
+/**
+ * What an RTP encoder sends: `mp2t`, MPEG-TS over RTP (RFC 2250, PT 33, `ffmpeg -f rtp_mpegts`); `h264`/`hevc`,
+ * elementary video (RFC 6184/7798) with AAC audio (RFC 3640) as two RTP streams described by an SDP.
+ */
+export const RtpPayload = z.enum(['mp2t', 'h264', 'hevc']);
+export type RtpPayload = z.infer<typeof RtpPayload>;
+
+/** At most this many plain-RTP sources per stream: an allow-list, not a routing table (bounded per stream). */
+export const MAX_PLAIN_SOURCES = 16;
+
+/** One source an operator allows to send plain RTP: an IPv4/IPv6 address or CIDR block. */
+export const PlainSource = z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()]);
+
+export const RtpSettings = z.object({
+  payload: RtpPayload,
+  /**
+   * Present = the operator explicitly allows plain RTP (no SRTP: no authentication, no encryption) for this stream,
+   * from these source addresses only; absent = SRTP required (decision D46). Never empty: an empty list would read
+   * as "plain allowed" while admitting nobody.
+   */
+  plainSources: z.optional(z.array(PlainSource).check(z.minLength(1), z.maxLength(MAX_PLAIN_SOURCES))),
+});
+export type RtpSettings = z.infer<typeof RtpSettings>;
+
 export const StreamRecord = z.object({
   id: StreamId,
   name: z.string().check(z.minLength(1), z.maxLength(200)),
@@ -59,6 +87,10 @@ export const StreamRecord = z.object({
   visibility: z.optional(Visibility),
   /** Each broadcast is recorded (decision D40) unless this is false; absent (older records) reads as true. */
   record: z.optional(z.boolean()),
+  /** Absent (every record written before RTP existed) = srt. */
+  protocol: z.optional(IngestProtocol),
+  /** RTP streams only: what the encoder sends and whether plain RTP is allowed (decision D46). */
+  rtp: z.optional(RtpSettings),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -77,6 +109,11 @@ export type LegacyStreamRecord = StreamRecord & LegacySecrets;
 export interface StreamCredentials {
   readonly publishKey: string;
   readonly passphrase: string | null;
+  /**
+   * RTP streams: the SRTP master key and salt (`-srtp_out_params`, core/streams/secrets.ts SRTP_KEY_BYTES); null when
+   * the operator allows plain RTP instead; absent for SRT streams.
+   */
+  readonly srtpKey?: string | null;
 }
 
 /** A record from its stored JSON: inline legacy secrets dropped (they only say `encrypted`). */

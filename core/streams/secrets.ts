@@ -46,6 +46,11 @@ export const StreamSecret = z.object({
   /** The sealed SRT passphrase; null = unencrypted ingest. */
   passphrase: z.nullable(Envelope),
   /**
+   * RTP streams (decision D46): the sealed SRTP master key+salt (srtpKeyContext, apart from the passphrase's);
+   * null = plain RTP allowed by the operator; absent = an SRT stream (or one written before RTP existed).
+   */
+  srtp: z.optional(z.nullable(Envelope)),
+  /**
    * Incremented by every rotation. A clientToken remembers the generation it created, so a replay can tell that
    * the credentials changed since (and returns none either way: nothing here can be shown twice).
    */
@@ -126,6 +131,53 @@ export async function openPassphrase(
   envelope: Envelope,
 ): Promise<string> {
   const context = secretContext(streamId);
+  const dataKey = await keys.decrypt(Buffer.from(envelope.edk, 'base64url'), context);
+  try {
+    return open(envelope, dataKey, context);
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/**
+ * SRTP master key (16 bytes, AES-128) followed by the master salt (14 bytes) of AES_CM_128_HMAC_SHA1_80 (RFC 3711
+ * 8.2, RFC 4568 6.1): 30 bytes, 40 characters of standard base64, the form ffmpeg's `-srtp_out_params` and SDES
+ * `inline:` take.
+ */
+export const SRTP_KEY_BYTES = 30;
+export const SrtpKey = z.string().check(z.regex(/^[A-Za-z0-9+/]{40}$/, '40 base64 characters (30 bytes)'));
+
+/** A fresh SRTP master key+salt. */
+export function newSrtpKey(): string {
+  return randomBytes(SRTP_KEY_BYTES).toString('base64');
+}
+
+/**
+ * The context an SRTP key is sealed under: the stream's, plus a suffix, so that an SRTP envelope moved into the
+ * passphrase's field (or back) fails to open instead of turning one secret into the other. Stream ids hold no
+ * `:`, so no id's passphrase context equals another's SRTP context; and it still matches the KMS key policy's
+ * `mirror:stream:*` condition (infra/constructs/secrets-key).
+ */
+export const srtpKeyContext = (streamId: string): string => `${secretContext(streamId)}:srtp`;
+
+/** Seals an SRTP master key+salt for `streamId` with a fresh data key from `keys`. */
+export async function sealSrtpKey(keys: DataKeyProvider, streamId: string, key: string): Promise<Envelope> {
+  const context = srtpKeyContext(streamId);
+  const dataKey = await keys.generate(context);
+  try {
+    return seal(key, dataKey, context);
+  } finally {
+    dataKey.plaintext.fill(0);
+  }
+}
+
+/** Opens a stream's sealed SRTP master key+salt (the base64 form) through `keys` (the ingest's provider). */
+export async function openSrtpKey(
+  keys: DataKeyProvider,
+  streamId: string,
+  envelope: Envelope,
+): Promise<string> {
+  const context = srtpKeyContext(streamId);
   const dataKey = await keys.decrypt(Buffer.from(envelope.edk, 'base64url'), context);
   try {
     return open(envelope, dataKey, context);

@@ -56,6 +56,33 @@ export const IngestStatus = z.looseObject({
       dropped: z.optional(z.number()),
     }),
   ),
+  /** The publisher's contribution protocol (issue 15, decision D45); absent while nobody publishes. */
+  protocol: z.optional(z.enum(['srt', 'rtp'])),
+  /** An RTP publisher's reception figures as RFC 3550 defines them (decision D45). */
+  rtp: z.optional(
+    z.looseObject({
+      ssrc: z.optional(z.number()),
+      srtp: z.optional(z.boolean()),
+      /** Cumulative packets lost. */
+      lost: z.optional(z.number()),
+      /** Lost over expected in the last receiver-report interval, 0..1. */
+      fractionLost: z.optional(z.number()),
+      /** Interarrival jitter, ms. */
+      jitterMs: z.optional(z.number()),
+      reordered: z.optional(z.number()),
+      packetsReceived: z.optional(z.number()),
+      /** Packets that came after the reorder buffer gave their place up: dropped. */
+      late: z.optional(z.number()),
+      /** Packets with the stream's SSRC that failed SRTP authentication: dropped, never decoded. */
+      authFailures: z.optional(z.number()),
+      /** Refused by SRTP's replay window (duplicates, or later than 64 packets). */
+      replays: z.optional(z.number()),
+      /** Payloads that were not whole TS packets. */
+      malformed: z.optional(z.number()),
+      /** Other sources that authenticated for the stream while it was live: refused (one publisher per stream). */
+      refusedSources: z.optional(z.number()),
+    }),
+  ),
   /** Rendition names currently produced (from the ladder). */
   renditions: z.optional(z.array(z.string())),
   storage: z.optional(z.looseObject(STORAGE_REPORT_SHAPE)),

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
-import { redisFailure } from '../../core/adapters/redis.js';
+import { redisFailure } from '../../core/adapters/redis-policy.js';
 import type { SrtEndpoint } from '../../core/adapters/streams/registry.js';
 import { openApiRoute } from '../../core/api/openapi.js';
 import {
@@ -15,6 +14,7 @@ import {
 import type { mirrorSigningKey } from '../../core/auth/keys.js';
 import type { HttpApp, HttpRequest } from '../../core/http.js';
 import type { Logger } from '../../core/logger.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import type { Visibility } from '../../core/streams/schema.js';
 import type { DataKeyProvider } from '../../core/streams/secrets.js';
 import { controlContext } from './context.js';
@@ -35,6 +35,8 @@ export interface ControlDeps {
   readonly logger: Logger;
   /** The SRT listener encoders call (NLB name on AWS, the local ingest port in the embedded default). */
   readonly srt: SrtEndpoint;
+  /** The RTP port on the same host (decision D46); DEFAULT_RTP_PORT when absent. */
+  readonly rtpPort?: number;
   /**
    * Who is calling, or undefined to refuse with 401. On AWS, API Gateway's IAM authorization has already
    * run and the handler passes the caller's ARN; locally a bearer token is compared.

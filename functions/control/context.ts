@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { z } from 'zod';
 import { AuditLog } from '../../core/adapters/audit.js';
+import { type OperatorEventPublisher, redisEventPublisher } from '../../core/adapters/events.js';
 import { viewerCounts } from '../../core/adapters/sessions/viewers.js';
 import {
   publicView,
@@ -17,8 +17,11 @@ import {
   route,
   toApiError,
 } from '../../core/api/router.js';
+import { DEFAULT_RTP_PORT } from '../../core/contracts/env.js';
 import { type HttpResponse, jsonResponse } from '../../core/http.js';
 import type { Logger } from '../../core/logger.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
+import { encoderCommand, encoderSdp, renderSdp, rtpUrl, SRTP_SUITE } from '../../core/streams/rtp-sdp.js';
 import type { StreamCredentials, StreamRecord } from '../../core/streams/schema.js';
 import type { DataKeyProvider } from '../../core/streams/secrets.js';
 import type * as S from './schemas.js';
@@ -54,14 +57,21 @@ export interface ControlContextDeps {
   readonly redis: Redis;
   readonly logger: Logger;
   readonly srt: SrtEndpoint;
+  /** The RTP port on the SRT host (decision D46); DEFAULT_RTP_PORT when absent. */
+  readonly rtpPort?: number;
   readonly keys?: DataKeyProvider;
   readonly now?: () => Date;
+  /** Where a change is told to the operator pages (D44); the events channel on `redis` by default. */
+  readonly events?: OperatorEventPublisher;
 }
 
 export function controlContext(deps: ControlContextDeps): ControlContext {
   const registry = new StreamRegistry(deps.redis, deps.now, { keys: deps.keys });
   const audit = new AuditLog(deps.redis, deps.logger);
   const now = deps.now ?? (() => new Date());
+  // The RTP listener shares the SRT listener's host (one NLB, a second UDP listener on AWS).
+  const rtpDestination = { host: deps.srt.host, port: deps.rtpPort ?? DEFAULT_RTP_PORT };
+  const publish = deps.events ?? redisEventPublisher(deps.redis, deps.logger);
 
   const view = async (records: readonly StreamRecord[]) => {
     const ids = records.map((r) => r.id);
@@ -72,7 +82,7 @@ export function controlContext(deps: ControlContextDeps): ControlContext {
     ]);
     return records.map((record, i) => ({
       ...publicView(record),
-      status: statusView(statuses[i], leases[i]),
+      status: statusView(statuses[i], leases[i], record.id),
       viewers: viewers[i] ?? 0,
     }));
   };
@@ -85,6 +95,10 @@ export function controlContext(deps: ControlContextDeps): ControlContext {
     streamResponse: async (record) => jsonResponse(200, { stream: await one(record) }),
     async withCredentials(record, issued = {}) {
       const stream = await one(record);
+      if (record.protocol === 'rtp') {
+        if (issued.srtpKey === undefined) return { stream };
+        return { stream, credentials: rtpCredentials(record, issued.srtpKey, rtpDestination) };
+      }
       if (issued.publishKey === undefined && issued.passphrase === undefined) return { stream };
       // URLs only when every part they carry was issued now (an unencrypted stream needs no passphrase).
       const passphrase = issued.passphrase ?? (record.encrypted === true ? undefined : null);
@@ -121,10 +135,34 @@ export function controlContext(deps: ControlContextDeps): ControlContext {
             status: response.status,
             at: now().toISOString(),
           });
+          // Every state-changing route is audited, so this one place tells the operator pages of each change (D44).
+          if (response.status < 300)
+            publish({ type: 'stream', streamId: call.params.streamId, action: spec.operationId });
           return response;
         },
       });
     },
+  };
+}
+
+/**
+ * An RTP stream's credentials as issued (decision D46): the destination, the SRTP key (null: plain RTP), the SDP for
+ * elementary payloads and a ready ffmpeg command; the SDP and the command carry the key, so they too are shown once.
+ */
+function rtpCredentials(
+  record: StreamRecord,
+  srtpKey: string | null,
+  destination: { readonly host: string; readonly port: number },
+): z.infer<typeof S.Credentials> {
+  const settings = { streamId: record.id, payload: record.rtp?.payload ?? 'mp2t', destination, srtpKey };
+  const sdp = encoderSdp(settings);
+  return {
+    keyLength: record.keyLength,
+    srtpKey,
+    ...(srtpKey === null ? {} : { srtpSuite: SRTP_SUITE }),
+    rtpUrl: rtpUrl(destination),
+    ...(sdp === undefined ? {} : { sdp: renderSdp(sdp) }),
+    ffmpeg: encoderCommand(settings),
   };
 }
 

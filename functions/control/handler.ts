@@ -52,6 +52,7 @@ const app = createControlApp({
   redis,
   logger,
   srt: { host: env.MIRROR_SRT_HOST, port: env.MIRROR_SRT_PORT },
+  rtpPort: env.MIRROR_RTP_PORT,
   defaultVisibility: env.MIRROR_DEFAULT_VISIBILITY,
   keys,
   viewerTokenKey: viewerTokenSecret ? mirrorSigningKey(viewerTokenSecret) : undefined,

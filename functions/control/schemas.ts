@@ -2,7 +2,15 @@ import { MAX_ENTITLED_STREAMS, MAX_ENTITLEMENT_TTL_S } from '../../core/auth/ent
 import { DEFAULT_LADDER, LadderPreset } from '../../core/ladder.js';
 import { DEFAULT_LATENCY_PROFILE, LatencyProfile } from '../../core/latency-profiles.js';
 import { STORAGE_STATES } from '../../core/media/rendition-sink.js';
-import { KeyLength, SrtLatency, StreamId, Visibility } from '../../core/streams/schema.js';
+import {
+  IngestProtocol,
+  KeyLength,
+  RtpPayload,
+  RtpSettings,
+  SrtLatency,
+  StreamId,
+  Visibility,
+} from '../../core/streams/schema.js';
 import { INPUT_REPORT_SHAPE, TASK_LOAD_SHAPE } from '../../core/streams/status.js';
 import * as z from '../../core/zod.js';
 
@@ -23,6 +31,25 @@ const VISIBILITY_DOC =
 
 const RECORD_DOC = 'Record each broadcast as a VOD recording (decision D40); recording is on when absent.';
 
+const PROTOCOL_DOC =
+  '`srt` (default): SRT caller to the SRT port. `rtp`: RTP to the RTP port (decision D46), SRTP-protected unless ' +
+  '`rtp.plainSources` lists the addresses allowed to send plain RTP.';
+const PLAIN_SOURCES_DOC =
+  'Allow plain RTP (no SRTP: neither authenticated nor encrypted) for this stream, from these IPv4/IPv6 addresses ' +
+  'or CIDR blocks only (1 to 16). Absent: SRTP required; the create answers the SRTP key once.';
+
+/** The RTP settings as a create takes them: payload defaults to MPEG-TS (the simplest encoder setup). */
+const RtpBody = z.strictObject({
+  payload: z._default(RtpPayload, 'mp2t').check(
+    z.meta({
+      description:
+        '`mp2t`: MPEG-TS over RTP (RFC 2250, `ffmpeg -f rtp_mpegts`). `h264`/`hevc`: elementary video with AAC ' +
+        'audio as two RTP streams described by the SDP the create answers.',
+    }),
+  ),
+  plainSources: z.optional(RtpSettings.shape.plainSources).check(z.meta({ description: PLAIN_SOURCES_DOC })),
+});
+
 export const CreateStreamBody = z.strictObject({
   id: z.optional(StreamId).check(z.meta({ description: 'Stream id; derived from the name when absent.' })),
   name: StreamName,
@@ -37,6 +64,10 @@ export const CreateStreamBody = z.strictObject({
     .optional(Visibility)
     .check(z.meta({ description: `${VISIBILITY_DOC} Defaults to the stage's (private in prod).` })),
   record: z.optional(z.boolean()).check(z.meta({ description: RECORD_DOC })),
+  protocol: z._default(IngestProtocol, 'srt').check(z.meta({ description: PROTOCOL_DOC })),
+  rtp: z
+    .optional(RtpBody)
+    .check(z.meta({ description: 'RTP streams only; `{ "payload": "mp2t" }` when absent.' })),
   clientToken: z
     .optional(
       z
@@ -69,13 +100,20 @@ export const RotateBody = z
   .strictObject({
     publishKey: z._default(z.boolean(), true),
     passphrase: z._default(z.boolean(), true),
+    srtpKey: z.optional(z.boolean()).check(
+      z.meta({
+        description:
+          'RTP streams: a new SRTP key unless false (their only credential: publishKey and passphrase are ignored ' +
+          'for them). 409 for a stream that sends plain RTP.',
+      }),
+    ),
     disconnect: z
       ._default(z.boolean(), false)
       .check(z.meta({ description: 'Also drop the current publisher.' })),
   })
   .check(
-    z.refine((v) => v.publishKey || v.passphrase, {
-      message: 'rotate at least one of publishKey, passphrase',
+    z.refine((v) => v.publishKey || v.passphrase || v.srtpKey === true, {
+      message: 'rotate at least one of publishKey, passphrase, srtpKey',
       path: ['publishKey'],
     }),
   );
@@ -113,6 +151,28 @@ export const StreamStatusSchema = z.object({
   ),
   input: z.optional(z.object(INPUT_REPORT_SHAPE)),
   srt: z.optional(z.object({ rttMs: z.optional(z.number()), lossPercent: z.optional(z.number()) })),
+  protocol: z
+    .optional(IngestProtocol)
+    .check(z.meta({ description: 'The connected publisher’s protocol; absent while idle.' })),
+  rtp: z.optional(
+    z
+      .object({
+        srtp: z.optional(z.boolean()),
+        lost: z.optional(z.number()),
+        fractionLost: z.optional(z.number()),
+        jitterMs: z.optional(z.number()),
+        reordered: z.optional(z.number()),
+        authFailures: z.optional(z.number()),
+      })
+      .check(
+        z.meta({
+          description:
+            'An RTP publisher’s reception (RFC 3550): cumulative `lost` packets, `fractionLost` (0..1) over the ' +
+            'last report interval, interarrival `jitterMs`, `reordered` packets, and `authFailures`: packets that ' +
+            'failed SRTP authentication, dropped unread.',
+        }),
+      ),
+  ),
   renditions: z.array(z.string()),
   storage: z
     .optional(
@@ -151,6 +211,14 @@ export const StreamStatusSchema = z.object({
         '(`/{streamId}/thumbnail-320.jpg`; `thumbnail-640.jpg` is the tile rung’s size). Absent while idle.',
     }),
   ),
+  dvrUrl: z.optional(z.string()).check(
+    z.meta({
+      description:
+        'Path of the stream’s DVR multivariant playlist (`/{streamId}/dvr.m3u8`): a sliding window of ' +
+        '`media.dvrWindowS` (4 h by default) that stock players seek back in; the live LL-HLS playlist stays ' +
+        '`master.m3u8`. Same playback token as the stream’s other paths. Absent while idle.',
+    }),
+  ),
   error: z.optional(z.string()),
   updatedAt: z.optional(z.string()),
 });
@@ -165,6 +233,8 @@ export const StreamView = z.object({
   keyLength: KeyLength,
   visibility: Visibility,
   record: z.boolean().check(z.meta({ description: RECORD_DOC })),
+  protocol: IngestProtocol.check(z.meta({ description: PROTOCOL_DOC })),
+  rtp: z.optional(z.object({ payload: RtpPayload, plainSources: z.optional(z.array(z.string())) })),
   paused: z.boolean().check(
     z.meta({
       description: 'Paused by an operator: kept across reconnects and task changes until resumed.',
@@ -190,6 +260,33 @@ export const Credentials = z.object({
   ),
   srtPlainKeyUrl: z.optional(
     z.string().check(z.meta({ description: 'The same with the plain publish key as streamid.' })),
+  ),
+  srtpKey: z.optional(z.nullable(z.string())).check(
+    z.meta({
+      description:
+        'RTP streams: the SRTP master key and salt (30 bytes, base64: ffmpeg `-srtp_out_params`, SDES `inline:`); ' +
+        'null when the stream sends plain RTP.',
+    }),
+  ),
+  srtpSuite: z.optional(z.literal('AES_CM_128_HMAC_SHA1_80')),
+  rtpUrl: z.optional(
+    z
+      .string()
+      .check(z.meta({ description: 'RTP streams: where to send, `rtp://host:port` (SRTP or plain).' })),
+  ),
+  sdp: z.optional(
+    z.string().check(
+      z.meta({
+        description:
+          'RTP `h264`/`hevc` streams: the SDP the encoder should use (video PT 96, AAC PT 97, both to the RTP ' +
+          'port; carries the SRTP key as `a=crypto`). Absent for `mp2t`, which needs none.',
+      }),
+    ),
+  ),
+  ffmpeg: z.optional(
+    z
+      .string()
+      .check(z.meta({ description: 'RTP streams: a ready ffmpeg command (a test pattern and a tone).' })),
   ),
 });
 

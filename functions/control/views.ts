@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { dvrPath } from '../../core/contracts/names.js';
 import type { IngestStatus } from '../../core/streams/status.js';
 import type * as S from './schemas.js';
 
@@ -9,8 +10,10 @@ import type * as S from './schemas.js';
 export function statusView(
   status: IngestStatus | undefined,
   lease: string | undefined,
+  streamId?: string,
 ): z.infer<typeof S.StreamStatusSchema> {
   const state = status?.state ?? (lease ? 'live' : 'idle');
+  const onAir = state === 'live' || state === 'paused';
   return {
     state,
     taskId: status?.taskId ?? lease,
@@ -24,6 +27,16 @@ export function statusView(
       stats: status.input.stats,
     },
     srt: status?.srt && { rttMs: status.srt.rttMs, lossPercent: status.srt.lossPercent },
+    protocol: status?.protocol,
+    // Named fields only: the ingest's report is a loose object (its SSRC, say, is not the API's).
+    rtp: status?.rtp && {
+      srtp: status.rtp.srtp,
+      lost: status.rtp.lost,
+      fractionLost: status.rtp.fractionLost,
+      jitterMs: status.rtp.jitterMs,
+      reordered: status.rtp.reordered,
+      authFailures: status.rtp.authFailures,
+    },
     renditions: status?.renditions ?? [],
     // Beside `state`: a stream can be live while a rendition cannot publish (decision D21).
     storage: status?.storage?.state && {
@@ -38,6 +51,8 @@ export function statusView(
     },
     latencyMs: status?.latencyMs,
     thumbnailUrl: status?.thumbnailUrl,
+    // The ingest writes every live stream's DVR window (D43): its playlist is there while the stream is on air.
+    dvrUrl: onAir && streamId !== undefined ? dvrPath(streamId) : undefined,
     error: status?.error,
     updatedAt: status?.updatedAt,
   };

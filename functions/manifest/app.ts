@@ -1,5 +1,4 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { Redis } from 'ioredis';
 import { LiveState } from '../../core/adapters/live/live-state.js';
 import { RedisPartStore } from '../../core/adapters/live/part-store.js';
 import { LiveWaiters } from '../../core/adapters/live/waiters.js';
@@ -21,6 +20,7 @@ import { RecentlyLive } from '../../core/hls/recently-live.js';
 import { errorResponse, type HttpApp, type HttpRequest, type HttpResponse } from '../../core/http.js';
 import type { StreamSnapshot } from '../../core/live/index.js';
 import { type PartStore, partOfSegment } from '../../core/packager/part-store.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import type { MediaStorage } from '../../core/storage/index.js';
 import { blockingPlaylists, type WaitRecord } from './blocking-playlist.js';
 import {

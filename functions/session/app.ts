@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { shippedOpenApiDocument } from '../../core/adapters/openapi-document.js';
-import { redisFailure } from '../../core/adapters/redis.js';
+import { redisFailure } from '../../core/adapters/redis-policy.js';
 import { BURST, RATE_PER_SECOND, RateLimiter } from '../../core/adapters/sessions/ratelimit.js';
 import { openApiRoute } from '../../core/api/openapi.js';
 import {
@@ -14,6 +13,7 @@ import type { EntitlementVerifier } from '../../core/auth/keys.js';
 import { rateLimitSubject, VIEWER_ADDRESS_HEADER, viewerIp } from '../../core/contracts/viewer-address.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import type { Logger } from '../../core/logger.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { sessionContext } from './context.js';
 import type { PlaybackSigner } from './respond.js';
 import { createSessionRoute, endSessionRoute, getSessionRoute } from './routes/sessions.js';

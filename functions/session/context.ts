@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { SessionStore } from '../../core/adapters/sessions/store.js';
 import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import type { EntitlementVerifier } from '../../core/auth/keys.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { type SessionAccess, sessionAccess } from './access.js';
 import { type SessionAllocation, sessionAllocation } from './allocation.js';
 import { type EntitlementOf, entitlementReader } from './entitlements.js';

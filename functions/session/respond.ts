@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { SessionRecord } from '../../core/adapters/sessions/store.js';
-import { playlistPaths } from '../../core/contracts/names.js';
+import { dvrPath, playlistPaths } from '../../core/contracts/names.js';
 import { type HttpResponse, jsonResponse } from '../../core/http.js';
 import { heartbeatIntervalMs } from '../../core/sessions/heartbeat-policy.js';
 import { layoutTiles } from '../../core/sessions/layouts.js';
@@ -72,6 +72,7 @@ function sessionView(
         rect: rects[index] ?? { x: 0, y: 0, w: 0, h: 0 },
         rendition,
         master: streamId === null ? null : playlistPaths.multivariant(streamId),
+        dvr: streamId === null ? null : dvrPath(streamId),
         playlist: streamId === null || rendition === null ? null : playlistPaths.media(streamId, rendition),
       };
     }),

@@ -81,6 +81,7 @@ export const TileView = z.object({
     .nullable(z.string())
     .check(z.meta({ description: 'Rendition to play; null: nothing fits the budget.' })),
   master: z.nullable(z.string()).check(z.meta({ description: 'Multivariant playlist path.' })),
+  dvr: z.nullable(z.string()).check(z.meta({ description: 'DVR multivariant playlist path (D43).' })),
   playlist: z.nullable(z.string()).check(z.meta({ description: 'Media playlist path of the rendition.' })),
 });
 
@@ -116,6 +117,8 @@ export const PublicStreams = z.object({
       renditions: z.array(z.string()),
       /** The live stream's latest picture, 320 px wide, refreshed every second (decision D41). */
       thumbnailUrl: z.optional(z.string()),
+      /** The live stream's DVR multivariant playlist (decision D43). */
+      dvrUrl: z.optional(z.string()),
     }),
   ),
   nextCursor: z.optional(z.string()),

@@ -13,6 +13,7 @@ import type { LiveState } from '../constructs/live-state/live-state.js';
 import type { MediaStorage } from '../constructs/media-storage/media-storage.js';
 import { Observability } from '../constructs/observability/observability.js';
 import { OperatorAuth } from '../constructs/operator-auth/operator-auth.js';
+import { OperatorEvents } from '../constructs/operator-events/operator-events.js';
 import { PlaybackKeys } from '../constructs/playback-keys/playback-keys.js';
 import { SecretsKey } from '../constructs/secrets-key/secrets-key.js';
 import { ViewerAccess } from '../constructs/viewer-access/viewer-access.js';
@@ -45,6 +46,8 @@ export class PlatformStack extends Stack {
   /** Playback protection's keys, when the stage turns it on. */
   readonly playbackKeys?: PlaybackKeys;
   readonly operatorAuth: OperatorAuth;
+  /** The operator page's live updates (D44). */
+  readonly operatorEvents: OperatorEvents;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
@@ -60,12 +63,15 @@ export class PlatformStack extends Stack {
       maxTasks: cfg.maxTasks,
       nvencSessionsPerGpu: cfg.nvencSessionsPerGpu,
       srtPort: cfg.srtPort,
+      rtpPort: cfg.rtpPort,
       healthPort: cfg.healthPort,
       encoderCidrs: cfg.encoderCidrs,
       drainSeconds: cfg.drainSeconds,
       packaging: {
         ladder: media.ladder,
         windowSegments: media.windowSegments,
+        dvrWindowS: media.dvrWindowS,
+        recordingRetentionDays: media.recordingRetentionDays,
       },
     });
     props.storage.bindTo(this.ingest.containerTarget, 'readWrite');
@@ -100,6 +106,13 @@ export class PlatformStack extends Stack {
     });
     viewerAccess.bindControl(control);
     viewerAccess.bindSession(session);
+    // The operator page's live updates (D44): its own Redis user, which may only listen on the events channel.
+    this.operatorEvents = new OperatorEvents(this, 'OperatorEvents', {
+      vpc: props.vpc,
+      stage: props.stage,
+      functionsDir: props.functionsDir,
+    });
+    props.liveState.bindTo(this.operatorEvents.function, 'events');
 
     // Playback protection (D37): retained keys the deployment loads into the edge's KeyValueStore and rotates.
     this.playbackKeys = props.delivery.playbackProtection
@@ -112,6 +125,7 @@ export class PlatformStack extends Stack {
       mediaBucket: props.storage.bucket,
       logBucket: props.storage.logBucket,
       manifestUrl: this.api.manifestUrl,
+      eventsUrl: this.operatorEvents.url,
       apiDomainName: this.api.apiDomainName,
       apiOriginHeaders: this.api.originVerifyHeaders,
       webSource: props.webSource,
@@ -134,6 +148,7 @@ export class PlatformStack extends Stack {
       retain: props.retainData,
     });
     this.api.addOperatorRoutes(this.operatorAuth.issuerUrl, [this.operatorAuth.client.userPoolClientId]);
+    this.operatorEvents.trustOperators(this.operatorAuth.issuerUrl);
     this.delivery.addWebJson('operator/config.json', this.operatorAuth.pageConfig(OPERATOR_PATH));
     // The operator sign-in fetches tokens from the Cognito domain: the pages' CSP allows it (D39).
     this.delivery.allowPageConnect(this.operatorAuth.hostedUiUrl);
@@ -146,7 +161,9 @@ export class PlatformStack extends Stack {
       distributionId: this.delivery.distribution.distributionId,
       httpApiId: this.api.httpApi.apiId,
       manifestFunctionName: manifest.function.functionName,
-      functionNames: [manifest, session, control].map((f) => f.function.functionName),
+      functionNames: [manifest, session, control, this.operatorEvents.function].map(
+        (f) => f.function.functionName,
+      ),
       redisNodeIds: props.liveState.nodeIds,
     });
 

@@ -139,6 +139,19 @@ export class EdgeCache {
     }
   }
 
+  /** Removes one path's entries: the path itself and the path under any query string. */
+  invalidateObject(path: string): number {
+    let removed = 0;
+    for (const key of this.#entries.keys()) {
+      if (key === path || key.startsWith(`${path}?`)) {
+        this.#entries.delete(key);
+        removed++;
+      }
+    }
+    this.stats.entries = this.#entries.size;
+    return removed;
+  }
+
   /** Like a CloudFront invalidation: removes every entry whose key starts with the prefix. */
   invalidate(prefix: string): number {
     let removed = 0;

@@ -16,6 +16,8 @@ export interface EdgeOrigins {
   readonly session?: HttpApp;
   /** The built web app. */
   readonly web?: HttpApp;
+  /** The operator events (Server-Sent Events, D44): its responses stream (HttpResponse.stream). */
+  readonly events?: HttpApp;
 }
 
 export interface EdgeResponse extends HttpResponse {
@@ -59,6 +61,7 @@ export class Edge {
     media: 0,
     parts: 0,
     streamList: 0,
+    events: 0,
     control: 0,
     session: 0,
     api: 0,
@@ -68,6 +71,7 @@ export class Edge {
     playlist: 0,
     media: 0,
     streamList: 0,
+    events: 0,
     control: 0,
     session: 0,
     api: 0,
@@ -177,6 +181,10 @@ export class Edge {
     if (cache !== 'uncached') extra['x-cache'] = `${cache === 'miss' ? 'Miss' : 'Hit'} from mirror-edge`;
     const body = request.method === 'HEAD' ? '' : response.body;
     const cookies = response.cookies ? { cookies: response.cookies } : {};
+    // A streamed answer (the operator events, D44) passes through as it is produced, as CloudFront passes chunks on. A
+    // HEAD's is started and ended at once, so that the origin lets go of what it holds for it (its subscription).
+    if (response.stream && request.method === 'HEAD') void endStream(response.stream);
+    const stream = response.stream && request.method !== 'HEAD' ? { stream: response.stream } : {};
     return {
       status: response.status,
       headers: { ...response.headers, ...extra },
@@ -184,6 +192,7 @@ export class Edge {
       route,
       cache,
       ...cookies,
+      ...stream,
     };
   }
 
@@ -192,6 +201,10 @@ export class Edge {
     try {
       switch (route) {
         case 'playlist':
+          // DVR playlists (D43) are written to storage; live ones come from the manifest function.
+          if (behaviourFor(request.path).origin === 'media') {
+            return await this.#origins.media.handle(request, signal);
+          }
           return await this.#origins.manifest.handle(request, signal);
         case 'media': {
           // Parts: the manifest function (the behaviour's origin is `manifest`, D33), counted apart as well.
@@ -207,6 +220,8 @@ export class Edge {
           return await missing(this.#origins.session, 'session').handle(request, signal);
         case 'control':
           return await missing(this.#origins.control, 'control').handle(request, signal);
+        case 'events':
+          return await missing(this.#origins.events, 'events').handle(request, signal);
         case 'api':
           return errorBody(404, 'not_found', `no API at ${request.path}`);
         case 'web':
@@ -259,6 +274,10 @@ function withViewerAddress(
     connection ?? (request.sourceIp === undefined ? undefined : formatViewerAddress(request.sourceIp, 0));
   if (forward && address !== undefined) headers[VIEWER_ADDRESS_HEADER] = address;
   return { ...request, headers };
+}
+
+async function endStream(stream: AsyncIterable<string>): Promise<void> {
+  for await (const _ of stream) break;
 }
 
 function withHeaders(response: HttpResponse, headers: Record<string, string>): HttpResponse {

@@ -11,6 +11,7 @@ import {
   type Http2ServerResponse,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { writeEventStream } from '../../core/adapters/sse-writer.js';
 import { formatViewerAddress } from '../../core/contracts/viewer-address.js';
 import type { HttpRequest } from '../../core/http.js';
 import type { TlsMaterial } from './cert.js';
@@ -129,6 +130,15 @@ async function serve(edge: Edge, req: AnyRequest, res: AnyResponse): Promise<voi
       : formatViewerAddress(socket.remoteAddress, socket.remotePort ?? 0);
   const response = await edge.handle(request, abort.signal, clientId);
   if (abort.signal.aborted) return;
+  if (response.stream) {
+    // Server-Sent Events (D44): headers now, then each chunk as it comes; no length, no buffering.
+    res.statusCode = response.status;
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (!HOP_BY_HOP.has(name) && name !== 'content-length') res.setHeader(name, value);
+    }
+    await writeEventStream(res as ServerResponse, response.stream, abort);
+    return;
+  }
   const bytes = typeof response.body === 'string' ? Buffer.from(response.body) : response.body;
   res.statusCode = response.status;
   for (const [name, value] of Object.entries(response.headers)) {

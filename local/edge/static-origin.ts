@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import { isDvrPlaylistKey } from '../../core/contracts/names.js';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
 import { cacheControlOf, IMMUTABLE_CACHE_CONTROL } from '../../core/storage/index.js';
 
@@ -43,7 +44,7 @@ function resolveInside(root: string, path: string): string | undefined {
 /** Serves the files under `dir` for GET and HEAD; `cacheControl` gives the Cache-Control of a file of that type. */
 function fileOrigin(
   dir: string,
-  options: { indexDirectories: boolean; cacheControl: (contentType: string) => string },
+  options: { indexDirectories: boolean; cacheControl: (contentType: string, path: string) => string },
 ): HttpApp {
   const root = normalize(dir);
   return {
@@ -57,7 +58,7 @@ function fileOrigin(
         const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
         return {
           status: 200,
-          headers: { 'content-type': type, 'cache-control': options.cacheControl(type) },
+          headers: { 'content-type': type, 'cache-control': options.cacheControl(type, request.path) },
           body,
         };
       } catch {
@@ -75,7 +76,13 @@ function fileOrigin(
 export function createMediaOrigin(mediaDir: string): HttpApp {
   return fileOrigin(mediaDir, {
     indexDirectories: false,
-    cacheControl: (type) => (type === 'image/jpeg' ? cacheControlOf('thumbnail') : IMMUTABLE_CACHE_CONTROL),
+    // DVR playlists (D43) are rewritten in place too, told apart by their name.
+    cacheControl: (type, path) =>
+      isDvrPlaylistKey(path)
+        ? cacheControlOf('segment', path)
+        : type === 'image/jpeg'
+          ? cacheControlOf('thumbnail')
+          : IMMUTABLE_CACHE_CONTROL,
   });
 }
 

@@ -54,7 +54,9 @@ const SAMPLE_PATHS: Record<string, string> = {
   '*.jpg': '/cam1/thumbnail-320.jpg',
   '*/recording.m3u8': `/cam1/360p/${BROADCAST}/recording.m3u8`,
   '*/recording-*.m3u8': `/cam1/recording-${BROADCAST}.m3u8`,
+  '*/dvr.m3u8': '/cam1/360p/dvr.m3u8',
   '/api/sessions/streams': '/api/sessions/streams',
+  '/api/operator/events': '/api/operator/events',
   '/api/*': '/api/sessions/AbCdEfGhIjKlMnOp',
   [DEFAULT_PATH_PATTERN]: '/operator/',
 };
@@ -175,6 +177,7 @@ describe('the CloudFront distribution is the table', () => {
       media: [/MediaStorageMedia.*RegionalDomainName/],
       api: [/ApiHttp.*ApiEndpoint/],
       webApp: [/DeliveryWeb/],
+      events: [/OperatorEventsFunctionFunctionUrl/],
     };
     const members: string[] = group ? group.Members.Items.map((m: Json) => m.OriginId) : [target];
     expect(members.map(domain)).toEqual(expected[behaviour.origin].map((re) => expect.stringMatching(re)));
@@ -240,6 +243,7 @@ function harness(options: { mediaStatus?: number; cacheControl?: string; viewerR
     control: [],
     session: [],
     web: [],
+    events: [],
   };
   const origin = (name: keyof EdgeOrigins, status = 200): HttpApp => ({
     async handle(request) {
@@ -257,6 +261,7 @@ function harness(options: { mediaStatus?: number; cacheControl?: string; viewerR
       control: origin('control'),
       session: origin('session'),
       web: origin('web'),
+      events: origin('events'),
     },
     {
       now: () => now,
@@ -276,6 +281,7 @@ const LOCAL_ORIGINS: Record<OriginName, (keyof EdgeOrigins)[]> = {
   media: ['media'],
   api: ['session'],
   webApp: ['web'],
+  events: ['events'],
 };
 
 /** The local edge keeps no copy of the web app (routes.ts says why); every other behaviour caches per its policy. */

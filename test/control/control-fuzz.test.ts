@@ -23,6 +23,13 @@ describe('control API under fuzzing', () => {
     for (const id of ['cam-1', 'cam-2']) {
       await call(app, request('POST', '/api/control/streams', { id, name: id }));
     }
+    // RTP streams (decision D46), one SRTP, one plain: rotate and get meet both kinds.
+    await call(app, request('POST', '/api/control/streams', { id: 'rtp-1', name: 'r', protocol: 'rtp' }));
+    const plain = { payload: 'h264', plainSources: ['192.0.2.0/24'] };
+    await call(
+      app,
+      request('POST', '/api/control/streams', { id: 'rtp-2', name: 'r', protocol: 'rtp', rtp: plain }),
+    );
   });
 
   it('answers thousands of malformed requests without a 5xx, every 4xx naming the field', async () => {
@@ -62,6 +69,9 @@ describe('control API under fuzzing', () => {
       'disconnect',
       'reason',
       'desiredCount',
+      'protocol',
+      'rtp',
+      'srtpKey',
     ];
     const valid = [
       { name: 'ok' },
@@ -74,11 +84,21 @@ describe('control API under fuzzing', () => {
       { visibility: 'public' },
       { streams: ['cam-1'], ttlSeconds: 60 },
       { streams: '*', ttlSeconds: 86_400, subject: 'viewer' },
+      { name: 'ok', protocol: 'rtp' },
+      {
+        name: 'ok',
+        protocol: 'rtp',
+        rtp: { payload: 'hevc', plainSources: ['2001:db8::/32', '198.51.100.7'] },
+      },
+      { name: 'ok', protocol: 'rtp', rtp: { payload: 'h264', plainSources: ['not-an-address'] } },
+      { name: 'ok', protocol: 'srt', rtp: { payload: 'mp2t' } },
+      { srtpKey: true, publishKey: false, passphrase: false },
+      { srtpKey: false },
     ];
     const requests = requestArb({
       path: pathArb(
         app.routes.map((r) => r.path),
-        { streamId: ['cam-1', 'cam-2', 'missing'] },
+        { streamId: ['cam-1', 'cam-2', 'rtp-1', 'rtp-2', 'missing'] },
         '/api/control',
       ),
       body: bodyArb(keys, valid),

@@ -3,8 +3,8 @@ import type {
   APIGatewayProxyEventV2WithIAMAuthorizer,
   APIGatewayProxyEventV2WithJWTAuthorizer,
 } from 'aws-lambda';
-import type { Redis } from 'ioredis';
 import type { HttpApp, HttpRequest, HttpResponse } from '../../core/http.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { bearerAuthenticator, type ControlDeps, createControlApp } from '../../functions/control/app.js';
 import type {
   EdgeInvalidation,

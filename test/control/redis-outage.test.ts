@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../core/adapters/redis.js';
 import { connectRedis } from '../../core/adapters/runtime.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { type ControlledRedis, controlledRedis, outageAnswers } from '../support/redis-control.js';
 import { call, capturingLogger, controlApp, request } from './helpers.js';
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Leases } from '../../containers/ingest/src/lease.js';
 import { RegistryFollower } from '../../containers/ingest/src/registry.js';
 import { AUDIT_STREAM } from '../../core/adapters/audit.js';
+import { sampleViewers } from '../../core/adapters/events.js';
 import { createRedisClient } from '../../core/adapters/redis.js';
 import { RateLimiter, rateLimitKey } from '../../core/adapters/sessions/ratelimit.js';
 import { sessionKey } from '../../core/adapters/sessions/store.js';
@@ -28,6 +29,7 @@ const PASSWORDS = {
   manifest: 'pw-manifest-01',
   session: 'pw-session-012',
   control: 'pw-control-012',
+  events: 'pw-events-0123',
 };
 
 let server: RedisServer;
@@ -157,6 +159,32 @@ describe('component users on redis-server', () => {
     await expect(session.zadd(liveKeys.streams, 1, 'x')).rejects.toThrow(NOPERM);
     await expect(session.publish(channels.ingestCommands, '{}')).rejects.toThrow(NOPERM);
     await expect(session.call('FLUSHALL')).rejects.toThrow(NOPERM);
+  });
+
+  it('lets the events user sample viewer counts and listen, but not read records or secrets, nor write', async () => {
+    const events = as.events;
+    // What the events server reads each second (D44): the stream index, then the viewer sets.
+    expect(await sampleViewers(events)).toEqual(new Map([['cam-acl', 1]]));
+    const listener = events.duplicate();
+    await listener.subscribe(channels.operatorEvents);
+    listener.disconnect();
+    await expect(events.get(streamKeys.secret('cam-acl'))).rejects.toThrow(NOPERM);
+    await expect(events.hgetall(streamKeys.secret('cam-acl'))).rejects.toThrow(NOPERM);
+    await expect(events.get(streamKeys.record('cam-acl'))).rejects.toThrow(NOPERM);
+    await expect(events.get(streamKeys.status('cam-acl'))).rejects.toThrow(NOPERM);
+    await expect(events.get(sessionKey('sess-1'))).rejects.toThrow(NOPERM);
+    await expect(events.zrange(liveKeys.streams, '0', '-1')).rejects.toThrow(NOPERM);
+    // Reading commands beyond the two it needs, on its own keys: refused too.
+    await expect(events.zrangebyscore(viewerKeys.byStream('cam-acl'), 0, '+inf')).rejects.toThrow(NOPERM);
+    await expect(events.zadd(viewerKeys.byStream('cam-acl'), Date.now() + 60_000, 'forged')).rejects.toThrow(
+      NOPERM,
+    );
+    await expect(events.zrem(viewerKeys.byStream('cam-acl'), 'sess-1')).rejects.toThrow(NOPERM);
+    await expect(events.del(streamKeys.index)).rejects.toThrow(NOPERM);
+    await expect(events.publish(channels.operatorEvents, '{}')).rejects.toThrow(NOPERM);
+    await expect(events.eval('return 1', 0)).rejects.toThrow(NOPERM);
+    await expect(events.scan('0')).rejects.toThrow(NOPERM);
+    expect(await viewerCounts(admin, ['cam-acl'])).toEqual([1]);
   });
 
   it('lets the control user delete a stream with its secret and live state', async () => {

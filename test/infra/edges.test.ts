@@ -73,7 +73,10 @@ describe('the API answers CloudFront only', () => {
   });
 
   it('leaves the manifest function URL to CloudFront alone: IAM auth, invoke permission for this distribution', () => {
-    const url = onlyResource(plain.platform, 'AWS::Lambda::Url').properties;
+    // The manifest's; the operator events' URL (D44) is checked in test/infra/operator-events.test.ts.
+    const url = Object.values(plain.platform.findResources('AWS::Lambda::Url')).find((u) =>
+      JSON.stringify(u.Properties.TargetFunctionArn).includes('ApiManifest'),
+    )!.Properties;
     expect(url.AuthType).toBe('AWS_IAM');
     const distributionId = onlyResource(plain.platform, 'AWS::CloudFront::Distribution').logicalId;
     const invokers = Object.values(plain.platform.findResources('AWS::Lambda::Permission')).filter(

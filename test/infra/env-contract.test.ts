@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ControlEnv,
   ENV_BINDING,
+  EventsEnv,
   IngestEnv,
   type KeysBoundAs,
   keysBoundAs,
@@ -56,6 +57,7 @@ const FUNCTIONS: Readonly<Record<string, Contract>> = {
   manifest: ManifestEnv,
   session: SessionEnv,
   control: ControlEnv,
+  events: EventsEnv,
 };
 
 const STAGES: ReadonlyArray<readonly [string, string, unknown]> = [

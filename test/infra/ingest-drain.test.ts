@@ -16,7 +16,7 @@ const { platform } = synthStage('dev', { ingest: { drainSeconds: DRAIN_S } });
 
 const attributes = (): Record<string, string> => {
   const tg = Object.values(platform.findResources('AWS::ElasticLoadBalancingV2::TargetGroup')).find(
-    (r: Json) => r.Properties.Protocol === 'UDP',
+    (r: Json) => r.Properties.Protocol === 'UDP' && r.Properties.Port === 9000,
   ) as Json;
   return Object.fromEntries(tg.Properties.TargetGroupAttributes.map((a: Json) => [a.Key, a.Value]));
 };

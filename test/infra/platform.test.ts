@@ -114,6 +114,7 @@ describe('ingest', () => {
         Match.objectLike({
           PortMappings: [
             Match.objectLike({ ContainerPort: 9000, Protocol: 'udp' }),
+            Match.objectLike({ ContainerPort: 5004, Protocol: 'udp' }), // RTP (test/infra/rtp-ingest)
             Match.objectLike({ ContainerPort: 8081, Protocol: 'tcp' }),
           ],
           StopTimeout: 120,
@@ -157,7 +158,7 @@ describe('ingest', () => {
   });
 
   it('listens for SRT on UDP and forwards to ip targets', () => {
-    const tg = logicalIdOf('AWS::ElasticLoadBalancingV2::TargetGroup', { Protocol: 'UDP' });
+    const tg = logicalIdOf('AWS::ElasticLoadBalancingV2::TargetGroup', { Protocol: 'UDP', Port: 9000 });
     platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Protocol: 'UDP',
       Port: 9000,
@@ -194,6 +195,8 @@ describe('ingest', () => {
     const sgId = sg[0]['Fn::GetAtt'][0];
     expect(platform.findResources('AWS::EC2::SecurityGroup')[sgId]!.Properties.SecurityGroupIngress).toEqual([
       expect.objectContaining({ CidrIp: ENCODERS, IpProtocol: 'udp', FromPort: 9000, ToPort: 9000 }),
+      // RTP's listener, the same allow-list (test/infra/rtp-ingest).
+      expect.objectContaining({ CidrIp: ENCODERS, IpProtocol: 'udp', FromPort: 5004, ToPort: 5004 }),
     ]);
   });
 
@@ -246,7 +249,8 @@ describe('functions', () => {
           POWERTOOLS_SERVICE_NAME: service,
           POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
           MIRROR_STAGE: 'dev',
-          NODE_OPTIONS: '--enable-source-maps',
+          // D47, amended: no --enable-source-maps (its cost lands in every cold start); the logger maps stacks.
+          NODE_OPTIONS: Match.absent(),
           MIRROR_REDIS_URL: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith(['rediss://'])] }),
           MIRROR_REDIS_USER: Match.anyValue(),
           MIRROR_REDIS_IAM_GROUP: Match.anyValue(),
@@ -364,10 +368,12 @@ describe('functions', () => {
       JSON.stringify(r.Properties.GroupId).includes('LiveStateSecurityGroup'),
     );
     const sources = rules.map((r) => r.Properties.SourceSecurityGroupId['Fn::GetAtt'][0]).sort();
-    expect(sources).toHaveLength(4);
+    expect(sources).toHaveLength(5);
     expect(sources.filter((s: string) => /^Api(Manifest|Session|Control)SecurityGroup/.test(s))).toHaveLength(
       3,
     );
+    // The operator events function (D44), as its own Redis user.
+    expect(sources.filter((s: string) => /^OperatorEventsFunctionSecurityGroup/.test(s))).toHaveLength(1);
     expect(sources.filter((s: string) => /^IngestTaskSecurityGroup/.test(s))).toHaveLength(1);
     for (const r of rules)
       expect(r.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 6380, ToPort: 6380 });

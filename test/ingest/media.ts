@@ -59,22 +59,17 @@ export function pushSrt(options: {
   if (options.passphrase)
     params.push(`passphrase=${options.passphrase}`, `pbkeylen=${options.keyLength ?? 16}`);
   const url = `srt://127.0.0.1:${options.port}?${params.join('&')}`;
-  const proc = spawn(
-    'ffmpeg',
-    [
-      ...FFMPEG_QUIET,
-      '-re',
-      ...(options.loop === false ? [] : ['-stream_loop', '-1']),
-      '-i',
-      options.clip,
-      '-c',
-      'copy',
-      '-f',
-      'mpegts',
-      url,
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  return spawnPusher([...clipCopyInput(options.clip, options.loop), '-f', 'mpegts', url]);
+}
+
+/** The clip in real time, looped unless `loop` is false, its streams copied (what every pusher sends). */
+export function clipCopyInput(clip: string, loop?: boolean): string[] {
+  return ['-re', ...(loop === false ? [] : ['-stream_loop', '-1']), '-i', clip, '-c', 'copy'];
+}
+
+/** ffmpeg with these arguments (after FFMPEG_QUIET) as a Pusher: its stderr kept, stopped gracefully. */
+export function spawnPusher(args: readonly string[]): Pusher {
+  const proc = spawn('ffmpeg', [...FFMPEG_QUIET, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => {
     err += d.toString();

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it, vi } from 'vitest';
+import { RTP_CONNECTION_ID_BASE } from '../../containers/ingest/src/rtp/flow.js';
 import {
   buildStreamStatus,
   buildTaskReport,
@@ -125,6 +126,7 @@ describe('stream status (mirror:status:{id})', () => {
         bufferBytes: 64_000,
         queueDroppedBytes: 0,
       },
+      protocol: 'srt',
       renditions: ['360p'],
       transcode: {
         path: 'software',
@@ -145,6 +147,26 @@ describe('stream status (mirror:status:{id})', () => {
       updatedAt: '2030-01-02T03:04:05.678Z',
     });
     expect(IngestStatus.safeParse(JSON.parse(JSON.stringify(status))).success).toBe(true);
+  });
+
+  it('an RTP publisher says protocol rtp and carries its RFC 3550 figures (D45)', () => {
+    const rtp = {
+      ...{
+        ssrc: 9,
+        srtp: true,
+        packetsReceived: 1000,
+        lost: 20,
+        fractionLost: 0.02,
+        jitterMs: 4.5,
+        reordered: 3,
+      },
+      ...{ late: 0, authFailures: 5, replays: 0, malformed: 0, refusedSources: 1 },
+    };
+    const conn = { id: RTP_CONNECTION_ID_BASE + 1, streamId: 'cam', peer: '192.0.2.1:5004' };
+    const status = buildStreamStatus({ ...base, conn, traffic: initialTraffic(0), rtp });
+    expect(status).toMatchObject({ state: 'live', protocol: 'rtp', rtp, srt: undefined });
+    expect(IngestStatus.parse(JSON.parse(JSON.stringify(status))).rtp).toEqual(rtp);
+    expect(buildStreamStatus({ ...base, conn: null })).not.toHaveProperty('protocol');
   });
 
   it('is idle without a connection, and has no SRT block before the first stats', () => {

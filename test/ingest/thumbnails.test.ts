@@ -13,7 +13,7 @@ import { buildFfmpegArgs } from '../../containers/ingest/src/transcode/ffmpeg-ar
 import { StreamPipeline } from '../../containers/ingest/src/transcode/pipeline.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { behaviourFor, CACHE_POLICIES } from '../../core/contracts/delivery.js';
-import { THUMBNAIL_CACHE_CONTROL, thumbnailKey } from '../../core/contracts/names.js';
+import { isThumbnailKey, THUMBNAIL_CACHE_CONTROL, thumbnailKey } from '../../core/contracts/names.js';
 import { TILE_RUNG } from '../../core/ladder.js';
 import type { MediaStorage } from '../../core/storage/index.js';
 import { Edge } from '../../local/edge/edge.js';
@@ -208,22 +208,31 @@ describe('ThumbnailWriter', () => {
     expect(writer.dropped).toBe(8);
   });
 
-  it('stores no picture while the stream is private (thumbnails have no playback check, D36/D41)', async () => {
+  it('stores a private stream’s pictures under a capability name only its status names (D36, D41 amended)', async () => {
     const keys: string[] = [];
     const store: MediaStorage = { put: async (key) => void keys.push(key), get: async () => undefined };
     let visible = true;
     const writer = new ThumbnailWriter(store, 'cam', undefined, () => visible);
+    const other = new ThumbnailWriter(store, 'cam', undefined, () => false);
     writer.write(320, Buffer.from('public'));
     await writer.idle();
-    expect(writer.showing()).toBe(true);
-    // Made private while live: the next pictures are withheld, and the status stops naming the URL.
+    expect(writer.path()).toBe('/cam/thumbnail-320.jpg');
+    // Made private while live: the next pictures leave the public name for this pipeline's capability one.
     visible = false;
     writer.write(320, Buffer.from('private-1'));
     writer.write(640, Buffer.from('private-2'));
     await writer.idle();
-    expect(keys).toEqual(['cam/thumbnail-320.jpg']);
-    expect(writer.withheld).toBe(2);
-    expect(writer.showing()).toBe(false);
+    const capability = /^\/cam\/thumbnail-([A-Za-z0-9_-]{22})-320\.jpg$/.exec(writer.path())?.[1];
+    expect(capability).toBeDefined();
+    expect(keys).toEqual([
+      'cam/thumbnail-320.jpg',
+      `cam/thumbnail-${capability}-320.jpg`,
+      `cam/thumbnail-${capability}-640.jpg`,
+    ]);
+    expect(writer.privatePictures).toBe(2);
+    expect(keys.every(isThumbnailKey)).toBe(true);
+    // Another pipeline (a reconnect, a restart) has another capability: a leaked URL dies with its pipeline.
+    expect(other.path()).not.toBe(writer.path());
   });
 });
 

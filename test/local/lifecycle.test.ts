@@ -38,6 +38,8 @@ describe('npm start (local/run.ts)', () => {
         '0',
         '--srt-port',
         '0',
+        '--rtp-port',
+        '0',
         '--redis-port',
         '0',
         '--status-every',
@@ -87,6 +89,11 @@ describe('npm start (local/run.ts)', () => {
     expect(output).toContain('OBS: Settings > Stream');
     expect(output).toMatch(
       /\(the parts: streamid #!::r=studio,m=publish,s=\S+, passphrase \S+, pbkeylen 16\)/,
+    );
+    // RTP (decision D46): the listener, and a ready MPEG-TS over SRTP command for `studio-rtp` with its 40-char key.
+    expect(output).toMatch(/RTP ingest\s+rtp:\/\/127\.0\.0\.1:\d+/);
+    expect(output).toMatch(
+      /ffmpeg -re .* -f rtp_mpegts -srtp_out_suite AES_CM_128_HMAC_SHA1_80 -srtp_out_params '?[A-Za-z0-9+/]{40}'? srtp:\/\/127\.0\.0\.1:\d+/,
     );
 
     // The viewer page over HTTP/2 (TLS, self-signed), the control API with the printed token.

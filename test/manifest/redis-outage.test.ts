@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_COMMAND_TIMEOUT_MS } from '../../core/adapters/redis.js';
 import { connectRedis } from '../../core/adapters/runtime.js';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import type { HttpRequest } from '../../core/http.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { createManifestApp, manifestDepsFromRedis } from '../../functions/manifest/app.js';
 import { type ControlledRedis, controlledRedis, outageAnswers } from '../support/redis-control.js';
 

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import type { HttpRequest } from '../../core/http.js';
+import type { RedisPort as Redis } from '../../core/resp/port.js';
 import { createSessionApp, type SessionDeps } from '../../functions/session/app.js';
 import { capturingLogger, request } from '../control/helpers.js';
 

@@ -59,6 +59,10 @@ describe('the playback CloudFront Function (D37)', () => {
       '/cam-2/360p/playlist.m3u8',
       '/cam-2/360p/b/seg-1.m4s',
       '/cam-2/360p/b/init-1.mp4',
+      // The DVR window's playlists and segments (D43).
+      '/cam-2/dvr.m3u8',
+      '/cam-2/360p/dvr.m3u8',
+      '/cam-2/360p/b/dvr-1.m4s',
     ]) {
       expect(await allowed(event(uri, token)), uri).toBe(false);
       expect(await allowed(event(uri, undefined, token)), uri).toBe(false);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
+import { StreamRegistry } from '../../core/adapters/streams/registry.js';
 import { ENTITLEMENT_HEADER } from '../../core/auth/entitlement.js';
 import { signJwt } from '../../core/auth/jwt.js';
 import { mirrorSigningKey } from '../../core/auth/keys.js';
@@ -26,6 +27,11 @@ describe('session API under fuzzing', () => {
   useRedisServer(async (_server, redis) => {
     app = sessionApp(redis, { ...PROTECTED, rateLimit: UNLIMITED, verifyEntitlement: FUZZ_VERIFIER });
     await createStreams(redis, ['a', 'b']);
+    // An RTP stream's record (decision D46: protocol, rtp) read by the session API like any other.
+    await new StreamRegistry(redis).create({
+      ...{ id: 'c', name: 'c', ladder: 'full', latency: 'low', encrypted: false, keyLength: 16 },
+      ...{ protocol: 'rtp', rtp: { payload: 'h264', plainSources: ['192.0.2.1'] } },
+    });
     const created = await call(
       app,
       withToken('', 'POST', '/api/sessions', { layout: '2x2', tiles: ['a', 'b'] }),
@@ -50,8 +56,10 @@ describe('session API under fuzzing', () => {
       { layout: '2x2', tiles: ['a', 'b'] },
       { layout: '5x5', tiles: ['a', null, 'b'], focus: 2 },
       { layout: 'pip', tiles: ['a', 'b'] },
+      { layout: '2x2', tiles: ['c', 'a'] },
       { focus: 1 },
       { tile: { index: 3, streamId: 'b' } },
+      { tile: { index: 1, streamId: 'c' } },
       { layout: 'focus-strip' },
       { bandwidthKbps: 8000, tiles: [tile, tile, tile, tile] },
       { bandwidthKbps: 100, tiles: [tile] },

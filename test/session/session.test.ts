@@ -213,6 +213,8 @@ describe('session API against a real redis-server', () => {
       name: 'A',
       live: true,
       renditions: ['1080p', '720p', '360p'],
+      // A live stream's DVR window (D43).
+      dvrUrl: '/a/dvr.m3u8',
     });
     expect(r.json.streams).toHaveLength(5);
     expect(JSON.stringify(r.json)).not.toMatch(/publishKey|passphrase/);

@@ -59,8 +59,17 @@ describe('thumbnailUrl in the viewer stream list (D41)', () => {
     });
     expect(r.status).toBe(200);
     expect(PublicStreams.parse(r.json).streams).toEqual([
-      { id: 'a', name: 'A', live: true, renditions: ['360p'], thumbnailUrl: '/a/thumbnail-320.jpg' },
+      {
+        id: 'a',
+        name: 'A',
+        live: true,
+        renditions: ['360p'],
+        thumbnailUrl: '/a/thumbnail-320.jpg',
+        dvrUrl: '/a/dvr.m3u8',
+      },
       expect.not.objectContaining({ thumbnailUrl: expect.anything() }),
     ]);
+    // Idle: no DVR window to name either (D43).
+    expect(PublicStreams.parse(r.json).streams[1]).not.toHaveProperty('dvrUrl');
   });
 });

@@ -9,6 +9,7 @@ import { type Api, createApi } from './operator/api.js';
 import { showDashboard, stopRefresh } from './operator/dashboard.js';
 import { showCognitoLogin, showTokenLogin } from './operator/login.js';
 import { page } from './operator/page.js';
+import { showRecordings } from './operator/recordings-panel.js';
 import {
   finishSignIn,
   forgetAll,
@@ -36,8 +37,14 @@ function onRefused(): void {
   }
 }
 
+/** The signed-in page: the dashboard, and the recordings card below it (D40). */
+function openDashboard(): void {
+  void showDashboard(api);
+  showRecordings(api);
+}
+
 function showLogin(problem?: string): void {
-  showTokenLogin(() => void showDashboard(api), problem);
+  showTokenLogin(openDashboard, problem);
 }
 
 page.logout.addEventListener('click', () => {
@@ -52,13 +59,13 @@ async function start(): Promise<void> {
   cognito = await loadAuthConfig();
   api = createApi(cognito, onRefused);
   if (!cognito) {
-    if (hasControlToken()) void showDashboard(api);
+    if (hasControlToken()) openDashboard();
     else showLogin();
     return;
   }
   const problem = await finishSignIn(cognito);
   if (problem) showCognitoLogin(cognito, problem);
-  else if (hasUsableTokens()) void showDashboard(api);
+  else if (hasUsableTokens()) openDashboard();
   else await startSignIn(cognito);
 }
 

@@ -34,29 +34,40 @@ function sh(args: string[], allowFail = false): string {
   return r.stdout;
 }
 
-export function teardownNetns(): void {
-  sh(['ip', 'netns', 'del', NS], true);
-  sh(['ip', 'link', 'del', HOST_IF], true);
+/** One encoder namespace and its veth link to the host; trials that may run at once use different ones. */
+export interface NetnsLink {
+  readonly ns: string;
+  readonly hostIf: string;
+  readonly nsIf: string;
+  readonly hostIp: string;
+  readonly nsIp: string;
+}
+export const SRT_LINK: NetnsLink = { ns: NS, hostIf: HOST_IF, nsIf: NS_IF, hostIp: HOST_IP, nsIp: NS_IP };
+
+export function teardownNetns(link: NetnsLink = SRT_LINK): void {
+  sh(['ip', 'netns', 'del', link.ns], true);
+  sh(['ip', 'link', 'del', link.hostIf], true);
 }
 
-export function setupNetns(lossPercent: number): void {
-  teardownNetns();
-  sh(['ip', 'netns', 'add', NS]);
-  sh(['ip', 'link', 'add', HOST_IF, 'type', 'veth', 'peer', 'name', NS_IF]);
-  sh(['ip', 'link', 'set', NS_IF, 'netns', NS]);
-  sh(['ip', 'addr', 'add', `${HOST_IP}/24`, 'dev', HOST_IF]);
-  sh(['ip', 'link', 'set', HOST_IF, 'up']);
-  sh(['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', `${NS_IP}/24`, 'dev', NS_IF]);
-  sh(['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', NS_IF, 'up']);
-  sh(['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
+export function setupNetns(lossPercent: number, link: NetnsLink = SRT_LINK): void {
+  const { ns, hostIf, nsIf } = link;
+  teardownNetns(link);
+  sh(['ip', 'netns', 'add', ns]);
+  sh(['ip', 'link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf]);
+  sh(['ip', 'link', 'set', nsIf, 'netns', ns]);
+  sh(['ip', 'addr', 'add', `${link.hostIp}/24`, 'dev', hostIf]);
+  sh(['ip', 'link', 'set', hostIf, 'up']);
+  sh(['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', `${link.nsIp}/24`, 'dev', nsIf]);
+  sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up']);
+  sh(['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
   const rules = [
     'add table inet mirror',
     'add chain inet mirror out { type filter hook output priority 0; }',
     'add chain inet mirror in { type filter hook input priority 0; }',
-    `add rule inet mirror out oifname ${NS_IF} meta l4proto udp numgen random mod 100 < ${lossPercent} counter drop`,
-    `add rule inet mirror in iifname ${NS_IF} meta l4proto udp numgen random mod 100 < ${lossPercent} counter drop`,
+    `add rule inet mirror out oifname ${nsIf} meta l4proto udp numgen random mod 100 < ${lossPercent} counter drop`,
+    `add rule inet mirror in iifname ${nsIf} meta l4proto udp numgen random mod 100 < ${lossPercent} counter drop`,
   ];
-  for (const rule of rules) sh(['ip', 'netns', 'exec', NS, 'nft', ...rule.split(' ')]);
+  for (const rule of rules) sh(['ip', 'netns', 'exec', ns, 'nft', ...rule.split(' ')]);
 }
 
 /** Forwards datagrams between callers and one upstream, each direction after `delayMs`. */

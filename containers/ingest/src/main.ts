@@ -55,6 +55,8 @@ const service = await startIngestService({
   thumbnails: thumbnailSinks(storage, log),
   partLatencies,
   srtPort: env.MIRROR_SRT_PORT,
+  // MPEG-TS over RTP/SRTP for the streams created with protocol rtp (decision D45).
+  rtpPort: env.MIRROR_RTP_PORT,
   healthPort: env.MIRROR_HEALTH_PORT,
   gpuMode: env.MIRROR_GPU,
   defaultLadder: env.MIRROR_LADDER,

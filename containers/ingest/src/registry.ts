@@ -14,6 +14,7 @@ import {
   type Envelope,
   hashPublishKey,
   openPassphrase,
+  openSrtpKey,
   processDataKeys,
   StreamSecret,
 } from '../../../core/streams/secrets.js';
@@ -21,10 +22,14 @@ import {
 /** The part of the Logger port the follower uses. */
 export type RegistryLogger = Pick<Logger, 'info' | 'warn'>;
 
-/** What the native admission table needs of a stream's secrets: the key's hash and the opened passphrase. */
+/**
+ * What admission needs of a stream's secrets: the key's hash and the opened passphrase (the native SRT table), and
+ * for an RTP stream its opened SRTP master key+salt (the RTP receiver; null: none, or plain RTP allowed).
+ */
 export interface IngestAdmission {
   readonly publishKeyHash: string;
   readonly passphrase: string | null;
+  readonly srtpKey: string | null;
 }
 
 export interface RegistryTarget {
@@ -45,7 +50,7 @@ export class RegistryFollower {
   /** What restore() writes back: the secret records, and the inline secrets of legacy records. */
   private readonly secrets = new Map<string, StreamSecret>();
   private readonly legacy = new Map<string, LegacySecrets>();
-  /** Opened passphrases by stream, with the envelope they came from: a refresh with the same seal calls no KMS. */
+  /** Opened secrets by stream and kind, with the envelope they came from: a refresh with the same seal calls no KMS. */
   private readonly opened = new Map<string, { readonly seal: string; readonly passphrase: string }>();
   /** The newest refresh per stream: an older one finishing later (a slow KMS call) is not applied over it. */
   private readonly latest = new Map<string, number>();
@@ -170,21 +175,32 @@ export class RegistryFollower {
       this.secrets.set(streamId, secret);
       this.legacy.delete(streamId);
       const passphrase = secret.passphrase === null ? null : await this.open(streamId, secret.passphrase);
-      return { publishKeyHash: secret.publishKeyHash, passphrase };
+      const srtpKey = secret.srtp ? await this.open(streamId, secret.srtp, 'srtp') : null;
+      return { publishKeyHash: secret.publishKeyHash, passphrase, srtpKey };
     }
     const legacy = legacySecrets(json);
     if (!legacy) return undefined;
     this.legacy.set(streamId, legacy);
-    return { publishKeyHash: hashPublishKey(legacy.publishKey), passphrase: legacy.passphrase };
+    return {
+      publishKeyHash: hashPublishKey(legacy.publishKey),
+      passphrase: legacy.passphrase,
+      srtpKey: null,
+    };
   }
 
-  private async open(streamId: string, envelope: Envelope): Promise<string> {
+  private async open(
+    streamId: string,
+    envelope: Envelope,
+    kind: 'passphrase' | 'srtp' = 'passphrase',
+  ): Promise<string> {
     const seal = `${envelope.edk}.${envelope.ct}`;
-    const cached = this.opened.get(streamId);
+    const cacheKey = kind === 'srtp' ? `${streamId}\nsrtp` : streamId;
+    const cached = this.opened.get(cacheKey);
     if (cached?.seal === seal) return cached.passphrase;
-    const passphrase = await openPassphrase(this.keys ?? processDataKeys, streamId, envelope);
-    this.opened.set(streamId, { seal, passphrase });
-    return passphrase;
+    const opener = kind === 'srtp' ? openSrtpKey : openPassphrase;
+    const value = await opener(this.keys ?? processDataKeys, streamId, envelope);
+    this.opened.set(cacheKey, { seal, passphrase: value });
+    return value;
   }
 
   private forget(streamId: string): void {
@@ -192,6 +208,7 @@ export class RegistryFollower {
     this.secrets.delete(streamId);
     this.legacy.delete(streamId);
     this.opened.delete(streamId);
+    this.opened.delete(`${streamId}\nsrtp`);
     this.latest.delete(streamId);
   }
 

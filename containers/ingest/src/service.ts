@@ -11,6 +11,7 @@ import type { IngestStatus } from '../../../core/streams/status.js';
 import { type CommandRunner, type GpuSampler, startGpuSampler } from './gpu-utilization.js';
 import { Leases } from './lease.js';
 import { type IngestAdmission, RegistryFollower } from './registry.js';
+import { isRtpConnection, RtpReceiver, type RtpReceiverOptions } from './rtp/receiver.js';
 import { type CommandTarget, ingestCommandListener } from './service/commands.js';
 import { type DrainOptions, type DrainSummary, readTaskReports, runDrain } from './service/drain.js';
 import { startHealthServer } from './service/health.js';
@@ -18,7 +19,7 @@ import { InputStatsTable } from './service/input-stats.js';
 import { LeaseKeeper } from './service/lease-keeper.js';
 import type { PartLatencies } from './service/part-latency.js';
 import { type IngestMetricsSink, Reporter } from './service/reporter.js';
-import { Sessions } from './service/sessions.js';
+import { type ConnectionCloser, Sessions } from './service/sessions.js';
 import { startTicker } from './service/ticker.js';
 import { SrtListener } from './srt/server.js';
 import type { ThumbnailSinkFactory } from './thumbnails.js';
@@ -47,6 +48,10 @@ export interface IngestConfig {
   readonly thumbnails?: ThumbnailSinkFactory;
   readonly srtPort: number;
   readonly srtHost?: string;
+  /** The RTP port (decision D45): MPEG-TS over RTP/SRTP for RTP streams; no RTP receiver without it. */
+  readonly rtpPort?: number;
+  /** RTP receiver tuning (silence timeout, reorder bounds, RTCP interval); defaults in rtp/receiver.ts. */
+  readonly rtp?: Omit<RtpReceiverOptions, 'port' | 'host' | 'logger'>;
   /** 0 picks a free port; null disables the HTTP endpoint. */
   readonly healthPort?: number | null;
   readonly gpuMode?: GpuMode;
@@ -80,6 +85,8 @@ export interface IngestConfig {
 
 export interface IngestService {
   readonly srtPort: number;
+  /** The RTP receiver (its counters for tests and diagnostics); null without rtpPort. */
+  readonly rtp: RtpReceiver | null;
   readonly healthPort: number | null;
   readonly taskId: string;
   /** Live status of a stream published here (what is written to mirror:status:{id}). */
@@ -118,9 +125,15 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
     // Rejected handshakes are logged as one summary per interval (srt/reject-summary.ts), never one line each.
     logger: log,
   });
-  const reporter = startReporter(config, listener, { capacity, gpu: gpu.available, statusIntervalMs, log });
+  const { rtp, connections } = rtpReceiver(config, listener, log);
+  const reporter = startReporter(config, listener, rtp, {
+    capacity,
+    gpu: gpu.available,
+    statusIntervalMs,
+    log,
+  });
   const sessions: Sessions = new Sessions({
-    connections: listener,
+    connections,
     leases,
     reconnectGraceMs: config.reconnectGraceMs ?? 10_000,
     log,
@@ -149,12 +162,10 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       }),
     broadcasts: new RedisBroadcastLog(redis, { taskId: config.taskId }),
   });
-  const registry = followRegistry(redis, subscriber, listener, sessions, log, config.secretKeys);
-  listener.on('connection', (conn) => sessions.connected(conn));
-  listener.on('data', (conn, data) => sessions.received(conn, data));
-  listener.on('close', (conn, reason) => sessions.closed(conn, reason));
+  const registry = followRegistry(redis, subscriber, { listener, rtp }, sessions, log, config.secretKeys);
+  feedSessions(sessions, [listener, rtp]);
 
-  const leaseKeeper = new LeaseKeeper(leases, listener, log);
+  const leaseKeeper = new LeaseKeeper(leases, connections, log);
   const statusTicker = startTicker(
     statusIntervalMs,
     () => statusTick(sessions, leaseKeeper, reporter, config.onActiveStreams),
@@ -167,11 +178,12 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   const gpuSampleIntervalMs = config.gpuSampleIntervalMs ?? 10_000;
   const gpuSampler = startGpuMetrics(config, chooseEncodePath(gpuMode, gpu), gpuSampleIntervalMs, log);
   // Commands from the control API (disconnect a publisher; pause, resume, restart its pipeline).
-  subscriber.on('message', ingestCommandListener(commandTarget(sessions), log));
+  subscriber.on('message', ingestCommandListener(commandTarget(sessions, reporter), log));
 
   await registry.start();
   await subscriber.subscribe(channels.ingestCommands);
   listener.listen();
+  await rtp?.listen();
   // Up from a successful bind until stop(): health answers 503 without it (this task cannot take callers).
   let srtListening = true;
   const health =
@@ -191,6 +203,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   log.info('ingest service started', {
     taskId: config.taskId,
     srtPort: config.srtPort,
+    rtpPort: config.rtpPort ?? null,
     healthPort: health?.port ?? null,
     gpu: gpu.available,
     gpuMode,
@@ -202,6 +215,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   let draining: Promise<DrainSummary> | null = null;
   const service: IngestService = {
     srtPort: config.srtPort,
+    rtp,
     healthPort: health?.port ?? null,
     taskId: config.taskId,
     status(streamId) {
@@ -215,6 +229,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       draining ??= (async () => {
         sessions.beginDrain();
         listener.setAccepting(false);
+        rtp?.setAccepting(false);
         // Other tasks' drains must not count this one as room; the status tick keeps writing it so.
         await reporter.writeTaskReport(sessions.publishing().length, true);
         log.info('draining', { taskId: config.taskId, publishers: sessions.publishing().length, ...options });
@@ -222,7 +237,7 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
           {
             taskId: config.taskId,
             sessions,
-            connections: listener,
+            connections,
             peers: () => readTaskReports(redis),
             log,
           },
@@ -239,10 +254,12 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
       stopping ??= (async () => {
         sessions.beginDrain();
         listener.setAccepting(false);
+        rtp?.setAccepting(false);
         statusTicker.stop();
         clearInterval(metricsTimer);
         await gpuSampler?.stop();
         await listener.stop();
+        await rtp?.stop();
         srtListening = false;
         // The task goes away, not the streams: their encoders reconnect to another task (no EXT-X-ENDLIST).
         await Promise.all([...sessions.values()].map((s) => sessions.end(s, { handover: true })));
@@ -257,11 +274,43 @@ export async function startIngestService(config: IngestConfig): Promise<IngestSe
   return service;
 }
 
+/** An RTP source feeds the same session table as an SRT caller: same pipeline, lease, status and commands. */
+function feedSessions(sessions: Sessions, sources: readonly (SrtListener | RtpReceiver | null)[]): void {
+  for (const source of sources) {
+    source?.on('connection', (conn) => sessions.connected(conn));
+    source?.on('data', (conn, data) => sessions.received(conn, data));
+    source?.on('close', (conn, reason) => sessions.closed(conn, reason));
+  }
+}
+
+/** The RTP receiver (decision D45), if configured, and the one closer over both protocols' connection ids. */
+function rtpReceiver(
+  config: IngestConfig,
+  listener: SrtListener,
+  log: Logger,
+): { rtp: RtpReceiver | null; connections: ConnectionCloser } {
+  const shared = { host: config.srtHost, ffmpegPath: config.ffmpegPath, logger: log };
+  const rtp =
+    config.rtpPort === undefined ? null : new RtpReceiver({ ...config.rtp, ...shared, port: config.rtpPort });
+  // One id space for both protocols (rtp/flow.ts RTP_CONNECTION_ID_BASE): a close goes to the one that owns the id.
+  const connections: ConnectionCloser = {
+    close: (id, reason) => (isRtpConnection(id) ? rtp?.close(id, reason) : listener.close(id, reason)),
+  };
+  return { rtp, connections };
+}
+
 /** What the command channel acts on: the sessions' connections and pipelines (decision D32). */
-function commandTarget(sessions: Sessions): CommandTarget {
+function commandTarget(sessions: Sessions, reporter: Pick<Reporter, 'writeStatus'>): CommandTarget {
   return {
     disconnect: (streamId, reason) => sessions.disconnect(streamId, reason),
-    setPaused: (streamId, paused) => sessions.get(streamId)?.pipeline.setPaused(paused) ?? null,
+    setPaused: (streamId, paused) => {
+      const session = sessions.get(streamId);
+      const done = session?.pipeline.setPaused(paused) ?? null;
+      // The status says paused (or live) from this moment: written now, so the operator pages see it within the
+      // second (D44), not at the next status tick.
+      if (session) void reporter.writeStatus(session);
+      return done;
+    },
     restart: (streamId) => sessions.get(streamId)?.pipeline.restart() ?? null,
   };
 }
@@ -273,12 +322,15 @@ function commandTarget(sessions: Sessions): CommandTarget {
 function startReporter(
   config: IngestConfig,
   listener: SrtListener,
+  rtp: RtpReceiver | null,
   o: { capacity: number; gpu: boolean; statusIntervalMs: number; log: Logger },
 ): Reporter {
   const inputStats = new InputStatsTable();
-  listener.on('connection', (conn) => inputStats.opened(conn.id));
-  listener.on('data', (conn, data) => inputStats.data(conn.id, data));
-  listener.on('close', (conn) => inputStats.closed(conn.id));
+  for (const source of [listener, rtp]) {
+    source?.on('connection', (conn) => inputStats.opened(conn.id));
+    source?.on('data', (conn, data) => inputStats.data(conn.id, data));
+    source?.on('close', (conn) => inputStats.closed(conn.id));
+  }
   return new Reporter({
     redis: config.redis,
     taskId: config.taskId,
@@ -286,7 +338,8 @@ function startReporter(
     gpu: o.gpu,
     address: config.address,
     statusTtlMs: Math.max(5000, o.statusIntervalMs * 5),
-    srtStats: (id) => listener.stats(id),
+    srtStats: (id) => (isRtpConnection(id) ? null : listener.stats(id)),
+    rtpStats: (id) => rtp?.stats(id) ?? null,
     storage: (id) => config.sinks.storage?.(id) ?? [],
     metrics: config.metrics,
     log: o.log,
@@ -308,11 +361,14 @@ function pipelineOptions(config: IngestConfig, log: Logger, streamId: string, is
   };
 }
 
-/** Mirrors the stream registry into the listener's admission table; a deleted stream's publisher is closed. */
+/**
+ * Mirrors the stream registry into the SRT listener's admission table and, for RTP streams, the RTP receiver's keys;
+ * a deleted stream's publisher is closed.
+ */
 function followRegistry(
   redis: Redis,
   subscriber: Redis,
-  listener: SrtListener,
+  { listener, rtp }: { listener: SrtListener; rtp: RtpReceiver | null },
   sessions: Sessions,
   log: Logger,
   keys: DataKeyProvider | undefined,
@@ -333,9 +389,18 @@ function followRegistry(
           keyLength: record.keyLength,
           latencyMs: SRT_LATENCY_MS[record.latency],
         });
+        // An RTP stream with neither an SRTP key nor a plain-RTP allow-list admits nobody over RTP.
+        const rtpAdmits = admission.srtpKey !== null || (record.rtp?.plainSources?.length ?? 0) > 0;
+        if (record.protocol === 'rtp' && rtpAdmits) {
+          const { plainSources, payload } = record.rtp ?? {};
+          rtp?.setStream(record.id, { srtpKey: admission.srtpKey, plainSources, payload });
+        } else {
+          rtp?.deleteStream(record.id);
+        }
       },
       remove(streamId: string) {
         listener.deleteStream(streamId);
+        rtp?.deleteStream(streamId);
         sessions.disconnect(streamId, 'stream deleted');
       },
     },

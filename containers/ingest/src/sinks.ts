@@ -8,9 +8,9 @@ import { S3Storage } from '../../../core/adapters/storage/s3.js';
 import { DEFAULT_LATENCY_PROFILE, PROFILE_TARGETS } from '../../../core/latency-profiles.js';
 import type { RenditionSinkFactory } from '../../../core/media/rendition-sink.js';
 import { Packager, type PackagerOptions } from '../../../core/packager/index.js';
-import { DEFAULT_RECORDING_RETENTION_DAYS } from '../../../core/recordings/entry.js';
 import type { MediaStorage } from '../../../core/storage/index.js';
 import type { IngestEnv } from './config.js';
+import { DvrSinks } from './dvr/dvr-sinks.js';
 import { RecordingSinks, recordFlagFromRedis } from './recording/recorder.js';
 
 /** What the metrics take from the packager: each part's publish latency, and storage and publish failures. */
@@ -53,12 +53,15 @@ export function createPackagerSinks(
     onPublish: metrics.partPublished,
     onEvent: metrics.packagerEvent,
   });
+  // The DVR time-shift window of long segments, whatever the record flag (decision D43).
+  const dvr = new DvrSinks(packager, { storage, logger, windowS: env.MIRROR_DVR_WINDOW_S });
   // Every broadcast is also recorded, in chunks of 1 MB or more (decision D40).
-  return new RecordingSinks(packager, {
+  return new RecordingSinks(dvr, {
     storage,
     redis,
     logger,
-    retentionDays: DEFAULT_RECORDING_RETENTION_DAYS,
+    // media.recordingRetentionDays, as the bucket's lifecycle: entries and objects expire together.
+    retentionDays: env.MIRROR_RECORDING_RETENTION_DAYS,
     records: recordFlagFromRedis(redis),
   });
 }

@@ -1,4 +1,5 @@
-import { THUMBNAIL_WIDTH, thumbnailKey } from '../../../core/contracts/names.js';
+import { randomBytes } from 'node:crypto';
+import { THUMBNAIL_WIDTH, thumbnailKey, thumbnailPath } from '../../../core/contracts/names.js';
 import { TILE_RUNG } from '../../../core/ladder.js';
 import type { Logger } from '../../../core/logger.js';
 import type { MediaStorage } from '../../../core/storage/index.js';
@@ -82,8 +83,8 @@ export class ThumbnailWriter {
   stored = 0;
   dropped = 0;
   failed = 0;
-  /** Pictures not stored because the stream was private when they were taken. */
-  withheld = 0;
+  /** Pictures stored under the capability name because the stream was private when they were taken. */
+  privatePictures = 0;
 
   constructor(
     private readonly storage: MediaStorage,
@@ -91,17 +92,16 @@ export class ThumbnailWriter {
     private readonly log?: Logger,
     /**
      * Whether the stream may have a picture at its public URL now: thumbnails are served without a playback check
-     * (the public stream list names them), so a private stream (D36) gets none. Asked for every picture, so a
-     * stream made private while live stops being shown within a second.
+     * (the public stream list names them), so a private stream's (D36) go under a capability name instead (D41,
+     * amended). Asked for every picture, so a stream made private while live leaves its public URL within a second.
      */
     private readonly isPublic: () => boolean = () => true,
+    /** This writer's capability: 128 random bits, new with each pipeline, so a leaked URL dies with it. */
+    private readonly capability: string = randomBytes(16).toString('base64url'),
   ) {}
 
   write(width: number, jpeg: Buffer): void {
-    if (!this.isPublic()) {
-      this.withheld += 1;
-      return;
-    }
+    if (!this.isPublic()) this.privatePictures += 1;
     if (this.inFlight.has(width)) {
       if (this.waiting.has(width)) this.dropped += 1;
       this.waiting.set(width, jpeg);
@@ -113,7 +113,12 @@ export class ThumbnailWriter {
 
   /** Whether the stream's pictures are being stored, so its status may name their URL. */
   showing(): boolean {
-    return this.isPublic();
+    return true;
+  }
+
+  /** The 320 px picture's URL path the status names: the public one, or the capability one while private. */
+  path(width = THUMBNAIL_WIDTH): string {
+    return thumbnailPath(this.streamId, width, this.isPublic() ? undefined : this.capability);
   }
 
   /** Resolves once nothing is in flight (tests, drain). */
@@ -125,7 +130,9 @@ export class ThumbnailWriter {
     let next: Buffer | undefined = jpeg;
     while (next !== undefined) {
       try {
-        await this.storage.put(thumbnailKey(this.streamId, width), next, 'thumbnail');
+        // The name is chosen when the picture is stored: a stream made private meanwhile gets the capability one.
+        const key = thumbnailKey(this.streamId, width, this.isPublic() ? undefined : this.capability);
+        await this.storage.put(key, next, 'thumbnail');
         this.stored += 1;
       } catch (error) {
         // A thumbnail is replaced within a second: a failed put is counted and logged, never retried.
@@ -155,7 +162,8 @@ export function thumbnailOutputs(
 }
 
 /** The pipeline's view of its stream's writer. */
-export type ThumbnailSink = Pick<ThumbnailWriter, 'write'> & Partial<Pick<ThumbnailWriter, 'showing'>>;
+export type ThumbnailSink = Pick<ThumbnailWriter, 'write'> &
+  Partial<Pick<ThumbnailWriter, 'showing' | 'path'>>;
 /** One writer per stream (service.ts makes them from the media storage). */
 export type ThumbnailSinkFactory = (streamId: string, isPublic?: () => boolean) => ThumbnailSink;
 

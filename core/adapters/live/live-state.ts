@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { LIVE_TTL_S, liveKeys, RENDITION_FIELD_PREFIX } from '../../live/keys.js';
 import {
   type LiveStatePort,
@@ -8,6 +7,7 @@ import {
   type StreamSnapshot,
   sequenceEnd,
 } from '../../live/state.js';
+import type { RedisPort as Redis } from '../../resp/port.js';
 
 export interface PublishNotice {
   readonly streamId: string;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { LIVE_PREFIX } from '../../live/keys.js';
 import type { PartStore } from '../../packager/part-store.js';
+import type { RedisPort as Redis } from '../../resp/port.js';
 
 /** A part's key: under the live state's prefix (decision D5), named by its media key (unique per broadcast, D16). */
 export const partKey = (mediaKey: string): string => `${LIVE_PREFIX}part:${mediaKey}`;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { LIVE_PREFIX, liveKeys } from '../../live/keys.js';
 import type { StreamSnapshot } from '../../live/state.js';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import type { LiveState } from './live-state.js';
 
 interface Waiter {

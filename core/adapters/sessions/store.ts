@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { DomainError } from '../../api/errors.js';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import { Layout } from '../../sessions/layouts.js';
 import { KEY_PREFIX } from '../../streams/keys.js';
 import * as z from '../../zod.js';

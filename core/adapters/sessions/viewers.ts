@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import { KEY_PREFIX } from '../../streams/keys.js';
 
 /**

@@ -57,7 +57,7 @@ export class S3Storage implements MediaStorage {
         Body: bytes,
         ContentLength: bytes.byteLength,
         ContentType: contentTypeOf(mediaClass, key),
-        CacheControl: cacheControlOf(mediaClass),
+        CacheControl: cacheControlOf(mediaClass, key),
         Tagging: `${MEDIA_CLASS_TAG}=${mediaClass}`,
       }),
       { abortSignal: AbortSignal.timeout(this.putTimeoutMs(bytes.byteLength)) },

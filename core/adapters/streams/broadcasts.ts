@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import { BROADCAST_HISTORY, BroadcastEntry, type BroadcastLog } from '../../streams/broadcasts.js';
 import { streamKeys } from '../../streams/keys.js';
 

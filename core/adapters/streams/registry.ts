@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { DomainError } from '../../api/errors.js';
 import type { LadderPreset } from '../../ladder.js';
 import type { LatencyProfile } from '../../latency-profiles.js';
 import { liveKeys } from '../../live/keys.js';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import { channels, streamKeys, taskKeys } from '../../streams/keys.js';
 import {
   type IngestCommand,
+  type IngestProtocol,
   legacySecrets,
   parseStreamRecord,
+  type RtpSettings,
   type SrtLatency,
   type StreamChange,
   type StreamCredentials,
@@ -19,13 +21,8 @@ import {
 import type { DataKeyProvider, StreamSecret } from '../../streams/secrets.js';
 import { IngestStatus, TaskReport } from '../../streams/status.js';
 import { definedOnly, deriveId, hashInput, parseJson } from './registry-support.js';
-import {
-  CAS_SCRIPT,
-  newPassphrase,
-  newPublishKey,
-  type StoredSecret,
-  StreamSecretStore,
-} from './secret-store.js';
+import { newCredentials, rotateParts, rtpSettings, shown } from './rtp-streams.js';
+import { CAS_SCRIPT, type StoredSecret, StreamSecretStore } from './secret-store.js';
 
 /** A typed registry failure, mapped to an HTTP status by the API edge. `field` names the input at fault. */
 export class RegistryError extends DomainError {
@@ -53,6 +50,10 @@ export interface CreateStreamInput {
   readonly visibility?: Visibility;
   /** Record each broadcast (decision D40); true when absent. */
   readonly record?: boolean;
+  /** Contribution protocol (decision D46); srt when absent. */
+  readonly protocol?: IngestProtocol;
+  /** RTP streams: payload and plain-RTP allow-list; `{ payload: 'mp2t' }` when absent. Refused for SRT streams. */
+  readonly rtp?: RtpSettings;
   /** Idempotency: the same token with the same input returns the same stream. */
   readonly clientToken?: string;
 }
@@ -69,6 +70,8 @@ export interface UpdateStreamInput {
 export interface RotateInput {
   readonly publishKey: boolean;
   readonly passphrase: boolean;
+  /** RTP streams: a new SRTP key, their only credential (rotateParts, rtp-streams.ts); default true. */
+  readonly srtpKey?: boolean;
 }
 
 export interface ListPage {
@@ -87,7 +90,8 @@ const newEpoch = (): string => randomBytes(8).toString('hex');
 export interface CreateResult {
   readonly record: StreamRecord;
   readonly created: boolean;
-  readonly credentials?: StreamCredentials;
+  /** SRT: publish key and passphrase; RTP: `srtpKey` (null: plain RTP) and a null passphrase (rtp-streams.ts). */
+  readonly credentials?: Partial<StreamCredentials>;
 }
 
 /** What rotate answers: the new credentials; a part not rotated is absent (it cannot be read back). */
@@ -127,10 +131,8 @@ export class StreamRegistry {
     }
     const at = this.now().toISOString();
     const id = input.id ?? deriveId(input.name);
-    const credentials: StreamCredentials = {
-      publishKey: newPublishKey(),
-      passphrase: input.encrypted ? newPassphrase() : null,
-    };
+    const rtp = rtpSettings(input);
+    const credentials = newCredentials(input.encrypted, rtp);
     const secret = await this.secrets.issue(id, credentials, 1);
     const record = StreamRecord.parse({
       id,
@@ -138,10 +140,11 @@ export class StreamRegistry {
       ladder: input.ladder,
       latency: input.latency,
       latencyProfile: input.latencyProfile,
-      encrypted: input.encrypted,
-      keyLength: input.keyLength,
+      encrypted: rtp ? credentials.srtpKey !== null : input.encrypted,
+      keyLength: rtp ? 16 : input.keyLength,
       visibility: input.visibility,
       record: input.record,
+      ...(rtp ? { protocol: 'rtp', rtp } : {}),
       createdAt: at,
       updatedAt: at,
     });
@@ -171,7 +174,7 @@ export class StreamRegistry {
       .set(streamKeys.epoch, newEpoch(), 'NX')
       .publish(channels.streamChanges, change('upsert', id))
       .exec();
-    return { record, created: true, credentials };
+    return { record, created: true, credentials: shown(record, credentials) };
   }
 
   /** Where a stream's secrets are (the control's rotate reads them back; the ingest's follower opens them). */
@@ -295,20 +298,21 @@ export class StreamRegistry {
     return record;
   }
 
-  /** New publish key and/or passphrase. The old key stops resolving at once. */
+  /** New publish key and/or passphrase (SRT), or SRTP key (RTP). The old key stops resolving at once. */
   async rotate(id: string, what: RotateInput): Promise<RotateResult> {
     const found = await this.secrets.read(id);
     if (found === undefined) throw new RegistryError('not_found', `stream ${id} does not exist`, 'streamId');
-    const { issued, secret } = await this.secrets.rotate(id, found, what);
+    const rtp = (await this.require(id)).protocol === 'rtp';
+    const { issued, secret } = await this.secrets.rotate(id, found, rotateParts(id, rtp, found, what));
     // Rewritten through the schema: a record written before D38 loses its inline secrets here.
     const record = await this.mutate(id, (current) => ({
       ...current,
-      encrypted: secret.passphrase !== null,
+      encrypted: rtp ? (secret.srtp ?? null) !== null : secret.passphrase !== null,
     }));
     if (found.legacyKey !== undefined) await this.redis.del(streamKeys.byPublishKey(found.legacyKey));
     // Announced after the secret is current, so a subscriber re-reading sees the new key.
     await this.redis.publish(channels.streamChanges, change('upsert', id));
-    return { record, credentials: issued };
+    return { record, credentials: shown(record, issued) };
   }
 
   private async mutate(id: string, apply: (record: StreamRecord) => StreamRecord): Promise<StreamRecord> {

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisPort as Redis } from '../../resp/port.js';
 import { streamKeys } from '../../streams/keys.js';
 import { legacySecrets, parseStreamRecord, type StreamCredentials } from '../../streams/schema.js';
 import {
   type DataKeyProvider,
   hashPublishKey,
+  newSrtpKey,
   processDataKeys,
   StreamSecret,
   sealPassphrase,
+  sealSrtpKey,
 } from '../../streams/secrets.js';
 
 // Compare-and-set: replace a JSON record only if nobody changed it since we read it.
@@ -51,12 +53,16 @@ export class StreamSecretStore {
     this.keys = keys ?? processDataKeys;
   }
 
-  /** The secret record for freshly issued credentials: the key's hash, the passphrase sealed. */
+  /** The secret record for freshly issued credentials: the key's hash, the passphrase and SRTP key sealed. */
   async issue(id: string, credentials: StreamCredentials, generation: number): Promise<StreamSecret> {
+    const { srtpKey } = credentials;
     return {
       v: 1,
       publishKeyHash: hashPublishKey(credentials.publishKey),
       passphrase: credentials.passphrase === null ? null : await this.seal(id, credentials.passphrase),
+      ...(srtpKey === undefined
+        ? {}
+        : { srtp: srtpKey === null ? null : await sealSrtpKey(this.keys, id, srtpKey) }),
       generation,
     };
   }
@@ -87,12 +93,16 @@ export class StreamSecretStore {
   async rotate(
     id: string,
     found: StoredSecret,
-    what: { readonly publishKey: boolean; readonly passphrase: boolean },
+    what: { readonly publishKey: boolean; readonly passphrase: boolean; readonly srtpKey?: boolean },
   ): Promise<{ issued: Partial<StreamCredentials>; secret: StreamSecret }> {
     const previous = found.secret;
-    const issued: { publishKey?: string; passphrase?: string } = {};
+    const issued: { publishKey?: string; passphrase?: string; srtpKey?: string } = {};
     if (what.publishKey || previous === undefined) issued.publishKey = newPublishKey();
     if (what.passphrase) issued.passphrase = newPassphrase();
+    if (what.srtpKey === true) issued.srtpKey = newSrtpKey();
+    // Kept as stored when not renewed (absent for SRT streams: the field stays absent).
+    const srtp =
+      issued.srtpKey !== undefined ? await sealSrtpKey(this.keys, id, issued.srtpKey) : previous?.srtp;
     const passphrase =
       issued.passphrase !== undefined
         ? await this.seal(id, issued.passphrase)
@@ -106,6 +116,7 @@ export class StreamSecretStore {
           ? hashPublishKey(issued.publishKey)
           : (previous as StreamSecret).publishKeyHash,
       passphrase,
+      ...(srtp === undefined ? {} : { srtp }),
       generation: (previous?.generation ?? 0) + 1,
     };
     await this.redis.set(streamKeys.secret(id), JSON.stringify(secret));

@@ -36,5 +36,7 @@ export function publicView(record: StreamRecord) {
     record: record.record !== false,
     encrypted: record.encrypted === true,
     visibility: record.visibility ?? 'public',
+    // Records written before RTP existed are SRT streams (decision D46).
+    protocol: record.protocol ?? 'srt',
   };
 }

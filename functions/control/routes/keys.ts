@@ -11,7 +11,7 @@ export function keyRoutes({ registry, withCredentials, auditedRoute }: ControlCo
       method: 'POST',
       path: '/api/control/streams/{streamId}/rotate',
       operationId: 'rotateStreamKeys',
-      summary: 'New publish key and/or passphrase; returns them once',
+      summary: 'New publish key and/or passphrase (SRT) or SRTP key (RTP); returns them once',
       params: S.StreamPathParams,
       body: S.RotateBody,
       response: { status: 200, description: 'New credentials', schema: S.StreamWithCredentials },

@@ -1,8 +1,14 @@
-import type { Redis } from 'ioredis';
 import { type AnyRoute, ApiError, route } from '../../../core/api/router.js';
 import { parseRecordingId, recordingKeys } from '../../../core/contracts/names.js';
 import { jsonResponse } from '../../../core/http.js';
-import { RECORDING_STATUSES, RecordingEntry, recordingIndexKeys } from '../../../core/recordings/entry.js';
+import {
+  countedObjectNames,
+  RECORDING_STATUSES,
+  RecordingEntry,
+  recordingIndexKeys,
+  settledEntry,
+} from '../../../core/recordings/entry.js';
+import type { RedisPort as Redis } from '../../../core/resp/port.js';
 import * as z from '../../../core/zod.js';
 import { type ControlContext, notConfigured } from '../context.js';
 import type { EdgeInvalidation } from '../ports.js';
@@ -56,9 +62,22 @@ function view(e: RecordingEntry): z.infer<typeof RecordingView> {
 }
 
 async function entryOf(redis: Redis, id: string): Promise<RecordingEntry> {
-  const raw = await redis.get(recordingIndexKeys.entry(id));
-  if (raw === null) throw new ApiError(404, 'not_found', `no recording ${id}`, 'recordingId');
-  return RecordingEntry.parse(JSON.parse(raw));
+  const [raw, alive] = await redis.mget(recordingIndexKeys.entry(id), recordingIndexKeys.alive(id));
+  if (raw === null || raw === undefined)
+    throw new ApiError(404, 'not_found', `no recording ${id}`, 'recordingId');
+  return settledEntry(RecordingEntry.parse(JSON.parse(raw)), alive !== null && alive !== undefined);
+}
+
+/**
+ * Entries of one page as readers see them: one still `recording` whose recorder stopped renewing its alive key
+ * ended `failed` (D40, amended). The alive keys are read only for those (at most one page of them).
+ */
+async function settledEntries(redis: Redis, raws: readonly (string | null)[]): Promise<RecordingEntry[]> {
+  const entries = raws.flatMap((raw) => (raw === null ? [] : [RecordingEntry.parse(JSON.parse(raw))]));
+  const open = entries.filter((e) => e.status === 'recording');
+  const alive = open.length === 0 ? [] : await redis.mget(open.map((e) => recordingIndexKeys.alive(e.id)));
+  const living = new Set(open.filter((_, i) => alive[i] !== null && alive[i] !== undefined).map((e) => e.id));
+  return entries.map((e) => settledEntry(e, living.has(e.id)));
 }
 
 /** Every object key of a complete recording, read from its playlists (they list each chunk and init segment). */
@@ -74,6 +93,13 @@ async function objectKeys(objects: RecordingObjects, e: RecordingEntry): Promise
       if (map !== null) keys.push(folder + map[1]);
       else if (line !== '' && !line.startsWith('#') && !line.includes('/')) keys.push(folder + line.trim());
     }
+  }
+  // A recording whose recorder died has no playlists: its entry counts the objects stored (D40, amended). A
+  // complete one's playlists name them all; its count would only add the keys one past the end.
+  for (const { rendition, names } of e.status === 'complete' ? [] : countedObjectNames(e)) {
+    const playlistKey = recordingKeys.playlist(e.streamId, rendition, e.broadcast);
+    const folder = playlistKey.slice(0, playlistKey.lastIndexOf('/') + 1);
+    keys.push(...names.map((name) => folder + name));
   }
   return [...new Set(keys)];
 }
@@ -112,7 +138,7 @@ export function recordingRoutes(
         const raws =
           page.length === 0 ? [] : await redis.mget(page.map((id) => recordingIndexKeys.entry(id)));
         // An id whose entry expired is skipped: the sorted set is trimmed lazily.
-        const entries = raws.flatMap((raw) => (raw === null ? [] : [RecordingEntry.parse(JSON.parse(raw))]));
+        const entries = await settledEntries(redis, raws);
         const last = entries.at(-1);
         const nextCursor = ids.length > query.limit && last !== undefined ? String(last.start) : null;
         return jsonResponse(200, { recordings: entries.map(view), nextCursor });

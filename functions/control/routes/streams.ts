@@ -27,7 +27,7 @@ export function streamRoutes(context: ControlContext, defaultVisibility: Visibil
       method: 'POST',
       path: '/api/control/streams',
       operationId: 'createStream',
-      summary: 'Create a stream; returns its SRT URL and secrets once',
+      summary: 'Create a stream; returns its SRT URL or RTP destination, and its secrets, once',
       body: S.CreateStreamBody,
       response: {
         status: 201,
@@ -47,6 +47,8 @@ export function streamRoutes(context: ControlContext, defaultVisibility: Visibil
           keyLength: body.keyLength,
           visibility: body.visibility ?? defaultVisibility,
           record: body.record,
+          protocol: body.protocol,
+          rtp: body.rtp,
           clientToken: body.clientToken,
         });
         // A replay (200) carries no credentials: they are shown once (decision D38).

@@ -1,6 +1,7 @@
 import { type AnyRoute, ApiError, route } from '../../../core/api/router.js';
 import { ENTITLEMENT_HEADER, type Entitlement, mayWatch } from '../../../core/auth/entitlement.js';
 import { STREAM_LIST_PATH } from '../../../core/contracts/api-paths.js';
+import { dvrPath } from '../../../core/contracts/names.js';
 import { ENTITLED_STREAM_LIST_PATH, STREAM_LIST_TTL_SECONDS } from '../../../core/contracts/stream-list.js';
 import { jsonResponse } from '../../../core/http.js';
 import { ladderFor } from '../../../core/ladder.js';
@@ -25,6 +26,7 @@ async function watchable(
       live: statuses[i]?.state === 'live' || statuses[i]?.state === 'paused',
       renditions: statuses[i]?.renditions ?? ladderFor(s.ladder).map((r) => r.name),
       ...(statuses[i]?.thumbnailUrl ? { thumbnailUrl: statuses[i]?.thumbnailUrl } : {}),
+      ...(statuses[i]?.state === 'live' || statuses[i]?.state === 'paused' ? { dvrUrl: dvrPath(s.id) } : {}),
     }))
     .sort((a, b) => Number(b.live) - Number(a.live));
   return { streams, nextCursor: page.nextCursor };

@@ -30,7 +30,8 @@ export interface AppFunctionProps {
 
 /**
  * Mirror's house Lambda function: Node 22 on ARM64, bundled by the local esbuild (never Docker) as FUNCTION_BUNDLING
- * says (minified ESM with source maps), JSON logs into a log group with retention, Powertools environment, in the VPC's private subnets with
+ * says (minified ESM with a source map beside it, read by the logger when it writes an error's stack, not by Node at
+ * cold start: D47, amended), JSON logs into a log group with retention, Powertools environment, in the VPC's private subnets with
  * its own security group. Exposes itself as a BindTarget so other constructs can `bindTo` it; every MIRROR_*
  * variable comes through such a binding (core/contracts/env.ts), never as a free-form map.
  */
@@ -60,7 +61,6 @@ export class AppFunction extends Construct implements BindTarget {
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: 'Mirror',
         POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -34,7 +34,7 @@ export const FUNCTION_BUNDLING = {
   sourcesContent: false,
   // The runtime ships SDK v3 (NodejsFunction's default for Node 18+, stated here so the bench cannot differ).
   externalModules: ['@aws-sdk/*'],
-  // ESM bundles need a require() for the CommonJS dependencies esbuild inlines (ioredis).
+  // ESM bundles need a require() for CommonJS code: the AWS SDK loader below (ioredis, before D47).
   banner:
     "import { createRequire as __mirrorCreateRequire } from 'node:module';const require = __mirrorCreateRequire(import.meta.url);",
   // A constant for esbuild, not a Lambda variable: the branch that generates the OpenAPI document is dead code.

@@ -40,6 +40,8 @@ export interface DeliveryProps {
   readonly logBucket: IBucket;
   /** The manifest function's URL: playlists, and held requests for parts not yet in S3. */
   readonly manifestUrl: IFunctionUrl;
+  /** The operator events function's URL (response streaming, D44): `/api/operator/events`. */
+  readonly eventsUrl: IFunctionUrl;
   /** Host name of the HTTP API behind `/api/*`. */
   readonly apiDomainName: string;
   /** Headers CloudFront adds to every API request (the origin-verify secret, D39). */

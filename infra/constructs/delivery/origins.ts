@@ -14,6 +14,8 @@ import type { OriginName } from '../../../core/contracts/delivery.js';
 export interface DeliveryOriginsProps {
   readonly mediaBucket: IBucket;
   readonly manifestUrl: IFunctionUrl;
+  /** The operator events function (D44). */
+  readonly eventsUrl: IFunctionUrl;
   readonly apiDomainName: string;
   /** Headers CloudFront adds to every API request: the origin-verify secret (core/contracts/origin-verify.ts, D39). */
   readonly apiOriginHeaders?: Readonly<Record<string, string>>;
@@ -51,5 +53,11 @@ export function createOrigins(scope: Construct, props: DeliveryOriginsProps): Re
       originSslProtocols: [OriginSslPolicy.TLS_V1_2],
     }),
     webApp: S3BucketOrigin.withOriginAccessControl(props.webBucket),
+    // The operator events (D44): the same origin access control, so only this distribution may invoke the URL. The
+    // read timeout is the longest wait between two chunks: the stream sends a heartbeat every HEARTBEAT_MS (15 s).
+    events: FunctionUrlOrigin.withOriginAccessControl(props.eventsUrl, {
+      originAccessControl: functionUrlAccess,
+      readTimeout: Duration.seconds(30),
+    }),
   };
 }

@@ -2,15 +2,7 @@ import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { AdjustmentType } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { AutoScalingGroup, BlockDeviceVolume, EbsDeviceVolumeType } from 'aws-cdk-lib/aws-autoscaling';
 import { Metric } from 'aws-cdk-lib/aws-cloudwatch';
-import {
-  Connections,
-  InstanceType,
-  type IVpc,
-  Peer,
-  Port,
-  SecurityGroup,
-  SubnetType,
-} from 'aws-cdk-lib/aws-ec2';
+import { Connections, InstanceType, type IVpc, SecurityGroup, SubnetType } from 'aws-cdk-lib/aws-ec2';
 import {
   AmiHardwareType,
   AsgCapacityProvider,
@@ -26,12 +18,7 @@ import {
   LogDrivers,
   NetworkMode,
 } from 'aws-cdk-lib/aws-ecs';
-import {
-  NetworkLoadBalancer,
-  NetworkTargetGroup,
-  Protocol,
-  TargetType,
-} from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type { NetworkLoadBalancer } from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { ManagedPolicy, Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -40,6 +27,9 @@ import {
   IngestScalingEnv,
   IngestTaskEnv,
   PackagingEnv,
+  RecordingEnv,
+  RtpEndpointEnv,
+  RtpIngestEnv,
   SrtEndpointEnv,
   StageEnv,
 } from '../../../core/contracts/env.js';
@@ -53,6 +43,7 @@ import {
 import type { MediaConfig } from '../../config.js';
 import { ECS_RESERVED_MEMORY_MIB, ingestMemoryFor } from '../../instance-memory.js';
 import { type BindTarget, bindEnvironment, environmentOf } from '../binding.js';
+import { addUdpLoadBalancer } from './udp-load-balancer.js';
 
 /** Path the task answers on its health port: 200 while it accepts new sessions, 503 once it drains. */
 export const HEALTH_CHECK_PATH = '/health';
@@ -67,7 +58,10 @@ const SCALE_OUT_FAST_AT = 90;
 const SCALE_IN_BELOW = 30;
 
 /** The stage's packaging settings the ingest service cuts parts and segments with. */
-export type IngestPackaging = Pick<MediaConfig, 'ladder' | 'windowSegments'>;
+export type IngestPackaging = Pick<
+  MediaConfig,
+  'ladder' | 'windowSegments' | 'recordingRetentionDays' | 'dvrWindowS'
+>;
 
 export interface IngestProps {
   readonly vpc: IVpc;
@@ -80,8 +74,10 @@ export interface IngestProps {
   readonly maxTasks: number;
   readonly nvencSessionsPerGpu: number;
   readonly srtPort: number;
+  /** The RTP ingest port (decision D46): a second UDP listener on the same NLB. */
+  readonly rtpPort: number;
   readonly healthPort: number;
-  /** CIDRs allowed to reach the SRT port. */
+  /** CIDRs allowed to reach the SRT and RTP ports. */
   readonly encoderCidrs: readonly string[];
   /**
    * Seconds a task has after SIGTERM (container stop timeout, MIRROR_DRAIN_S, and how long the NLB keeps the flows
@@ -233,6 +229,7 @@ export class Ingest extends Construct {
       logging: LogDrivers.awsLogs({ streamPrefix: 'ingest', logGroup }),
       portMappings: [
         { containerPort: props.srtPort, protocol: EcsProtocol.UDP, name: 'srt' },
+        { containerPort: props.rtpPort, protocol: EcsProtocol.UDP, name: 'rtp' },
         { containerPort: props.healthPort, protocol: EcsProtocol.TCP, name: 'health' },
       ],
       environment: {
@@ -248,10 +245,16 @@ export class Ingest extends Construct {
           MIRROR_DRAIN_S: String(props.drainSeconds),
           MIRROR_MAX_BUFFER_MB: String(memory.inputBufferMiB),
         }),
+        ...environmentOf(RtpIngestEnv, { MIRROR_RTP_PORT: String(props.rtpPort) }),
         ...environmentOf(IngestClusterEnv, { MIRROR_ECS_CLUSTER: this.cluster.clusterName }),
         ...environmentOf(PackagingEnv, {
           MIRROR_WINDOW_SEGMENTS: String(props.packaging.windowSegments),
           MIRROR_LADDER: props.packaging.ladder,
+          MIRROR_DVR_WINDOW_S: String(props.packaging.dvrWindowS),
+        }),
+        // The recordings index expires with the objects the bucket's lifecycle expires (D40).
+        ...environmentOf(RecordingEnv, {
+          MIRROR_RECORDING_RETENTION_DAYS: String(props.packaging.recordingRetentionDays),
         }),
       },
     });
@@ -301,83 +304,24 @@ export class Ingest extends Construct {
     });
   }
 
-  /** The internet-facing NLB: SRT over UDP from the encoder CIDRs to the tasks, health-checked over HTTP. */
+  /** The internet-facing NLB: SRT and RTP over UDP from the encoder CIDRs to the tasks (udp-load-balancer.ts). */
   private addSrtLoadBalancer(taskSecurityGroup: SecurityGroup): NetworkLoadBalancer {
     const { props } = this;
-    const nlbSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    return addUdpLoadBalancer(this, {
       vpc: props.vpc,
-      description: 'Mirror SRT ingest: encoders only',
-      allowAllOutbound: false,
+      listeners: [
+        { id: 'Srt', label: 'SRT', port: props.srtPort },
+        { id: 'Rtp', label: 'RTP', port: props.rtpPort },
+      ],
+      healthPort: props.healthPort,
+      healthCheckPath: HEALTH_CHECK_PATH,
+      encoderCidrs: props.encoderCidrs,
+      drainSeconds: props.drainSeconds,
+      deregistrationDelayS: DEREGISTRATION_DELAY_S,
+      taskSecurityGroup,
+      service: this.service,
+      container: this.container,
     });
-    for (const cidr of props.encoderCidrs) {
-      nlbSecurityGroup.addIngressRule(Peer.ipv4(cidr), Port.udp(props.srtPort), `SRT from ${cidr}`);
-    }
-    if (props.encoderCidrs.includes('0.0.0.0/0')) {
-      Validations.of(nlbSecurityGroup).acknowledge({
-        id: 'AwsSolutions-EC23',
-        reason:
-          'This stage admits SRT from any address (encoderCidrs 0.0.0.0/0); each stream still needs its publish passphrase. Restrict encoderCidrs in production.',
-      });
-    }
-    const loadBalancer = new NetworkLoadBalancer(this, 'LoadBalancer', {
-      vpc: props.vpc,
-      internetFacing: true,
-      vpcSubnets: { subnetType: SubnetType.PUBLIC },
-      securityGroups: [nlbSecurityGroup],
-      crossZoneEnabled: true,
-    });
-    Validations.of(loadBalancer).acknowledge({
-      id: 'AwsSolutions-ELB2',
-      reason: 'NLB access logs are only written for TLS listeners; SRT is UDP. Flow logs cover the VPC side.',
-    });
-    taskSecurityGroup.connections.allowFrom(nlbSecurityGroup, Port.udp(props.srtPort), 'SRT from the NLB');
-    taskSecurityGroup.connections.allowFrom(
-      nlbSecurityGroup,
-      Port.tcp(props.healthPort),
-      'NLB health checks',
-    );
-
-    const targetGroup = new NetworkTargetGroup(this, 'SrtTargets', {
-      vpc: props.vpc,
-      port: props.srtPort,
-      protocol: Protocol.UDP,
-      targetType: TargetType.IP,
-      // ECS deregisters a task and waits out this delay before SIGTERM; the task cannot tell it is deregistered,
-      // so a long delay only postpones the drain. Its flows are not cut at the end: they stay with the task
-      // through its SIGTERM drain, which closes each publisher with a reason once another task has room
-      // (containers/ingest/src/service/drain.ts, decision D19).
-      deregistrationDelay: Duration.seconds(DEREGISTRATION_DELAY_S),
-      connectionTermination: false,
-      healthCheck: {
-        protocol: Protocol.HTTP,
-        port: String(props.healthPort),
-        path: HEALTH_CHECK_PATH,
-        interval: Duration.seconds(10),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
-      },
-    });
-    // A draining task answers 503 (no new flows for it) but keeps its publishers for the stop timeout; by default
-    // the NLB would cut every flow of an unhealthy target at once. After the interval, flows of a task that is
-    // still unhealthy (stopped, or crashed) are cut, so an encoder that reuses its source port is not pinned to it.
-    targetGroup.setAttribute('target_health_state.unhealthy.connection_termination.enabled', 'false');
-    targetGroup.setAttribute(
-      'target_health_state.unhealthy.draining_interval_seconds',
-      String(props.drainSeconds),
-    );
-    targetGroup.addTarget(
-      this.service.loadBalancerTarget({
-        containerName: this.container.containerName,
-        containerPort: props.srtPort,
-        protocol: EcsProtocol.UDP,
-      }),
-    );
-    loadBalancer.addListener('Srt', {
-      port: props.srtPort,
-      protocol: Protocol.UDP,
-      defaultTargetGroups: [targetGroup],
-    });
-    return loadBalancer;
   }
 
   /** Task count between minTasks and maxTasks, stepped on the share of NVENC session slots in use. */
@@ -427,6 +371,7 @@ export class Ingest extends Construct {
       MIRROR_SRT_HOST: this.loadBalancer.loadBalancerDnsName,
       MIRROR_SRT_PORT: String(this.props.srtPort),
     });
+    bindEnvironment(target, RtpEndpointEnv, { MIRROR_RTP_PORT: String(this.props.rtpPort) });
     target.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ecs:UpdateService', 'ecs:DescribeServices'],

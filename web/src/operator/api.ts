@@ -10,15 +10,21 @@ export function isUnauthorized(error: unknown): boolean {
   return error instanceof ApiFailure && error.message === 'unauthorized';
 }
 
-/** One call: the JSON answer, undefined for 204; an ApiFailure with the API's message otherwise. */
-export type Api = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+/**
+ * One call: the JSON answer, undefined for 204; an ApiFailure with the API's message otherwise. `credential` serves
+ * the live updates (operator/live-updates.ts, D44), which read their stream outside this client.
+ */
+export type Api = (<T>(method: string, path: string, body?: unknown) => Promise<T>) & {
+  /** `Bearer <token>` as the API calls send it. */
+  readonly credential?: () => string;
+};
 
 /** An operator action from the page: API calls, then the dashboard refreshes; a failure shows in the banner. */
 export type Act = (run: () => Promise<void>) => Promise<void>;
 
 /** The client; on a 401 it forgets the refused credential and calls `onRefused` (sign in again). */
 export function createApi(cognito: OperatorAuthConfig | undefined, onRefused: () => void): Api {
-  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${cognito?.apiBase ?? CONTROL_PATH}${path}`, {
       method,
       headers: {
@@ -40,4 +46,5 @@ export function createApi(cognito: OperatorAuthConfig | undefined, onRefused: ()
       );
     return json;
   };
+  return Object.assign(call, { credential: () => authorization(cognito) });
 }

@@ -24,6 +24,13 @@ export function createStreamForm(
     h('option', { value: 'standard' }, 'standard'),
   );
   const encrypted = h('input', { type: 'checkbox', checked: true, name: 'encrypted' });
+  // SRT, or RTP with SRTP by payload (decision D46); plain RTP needs a source list: the API only.
+  const protocol = h(
+    'select',
+    { name: 'protocol' },
+    h('option', { value: 'srt' }, 'SRT'),
+    ...['mp2t', 'h264', 'hevc'].map((p) => h('option', { value: p }, `RTP ${p === 'mp2t' ? 'MPEG-TS' : p}`)),
+  );
   const visibility = h(
     'select',
     { name: 'visibility' },
@@ -37,6 +44,7 @@ export function createStreamForm(
     name,
     ladder,
     latency,
+    protocol,
     visibility,
     h('label', { className: 'muted' }, encrypted, ' encrypted'),
     h('button', { className: 'primary', type: 'submit' }, 'Create stream'),
@@ -50,6 +58,7 @@ export function createStreamForm(
         latency: latency.value,
         encrypted: encrypted.checked,
         ...(visibility.value ? { visibility: visibility.value } : {}),
+        ...(protocol.value === 'srt' ? {} : { protocol: 'rtp', rtp: { payload: protocol.value } }),
         clientToken: crypto.randomUUID(),
       });
       name.value = '';

@@ -11,6 +11,18 @@ export function passphraseText(passphrase: string | null | undefined): string {
   return passphrase ?? UNCHANGED;
 }
 
+/** An RTP stream's credentials (decision D46): where to send, the SRTP key, the SDP and a ready command. */
+function rtpParts(c: Credentials): HTMLElement[] {
+  return [
+    h('p', { className: 'muted' }, 'Shown once. Copy them into the encoder now.'),
+    h('div', {}, 'RTP destination', h('code', { className: 'rtp-url' }, c.rtpUrl ?? '')),
+    h('div', {}, 'SRTP key (AES_CM_128_HMAC_SHA1_80)', h('code', {}, c.srtpKey ?? '(none: plain RTP)')),
+    ...(c.sdp === undefined ? [] : [h('div', {}, 'SDP', h('pre', {}, h('code', {}, c.sdp)))]),
+    h('div', {}, 'ffmpeg', h('code', {}, c.ffmpeg ?? '')),
+    h('form', { method: 'dialog' }, h('button', { className: 'primary' }, 'Done')),
+  ];
+}
+
 /** The dialog that shows a stream's publish credentials, once, after create or rotate. */
 export function credentialsDialog(): {
   readonly dialog: HTMLDialogElement;
@@ -18,6 +30,11 @@ export function credentialsDialog(): {
 } {
   const dialog = h('dialog', { id: 'credentials' });
   const show = (title: string, c: Credentials) => {
+    if (c.rtpUrl !== undefined) {
+      dialog.replaceChildren(h('h2', {}, `Credentials for ${title}`), ...rtpParts(c));
+      dialog.showModal();
+      return;
+    }
     dialog.replaceChildren(
       h('h2', {}, `Credentials for ${title}`),
       h('p', { className: 'muted' }, 'Shown once. Copy them into the encoder now.'),

@@ -21,7 +21,7 @@ export interface StreamCells {
 }
 
 export function streamCells(s: Stream): StreamCells {
-  const { input, srt, latencyMs, taskId } = s.status;
+  const { input, srt, rtp, latencyMs, taskId } = s.status;
   return {
     details: `${s.id} · ${s.ladder} · ${s.latency}`,
     input: input?.codec
@@ -29,12 +29,24 @@ export function streamCells(s: Stream): StreamCells {
       : '–',
     sync: syncText(input?.stats),
     bitrate: fmt(input?.bitrateKbps !== undefined ? input.bitrateKbps / 1000 : undefined, ' Mbps', 1),
-    srt: `${fmt(srt?.rttMs, ' ms')} / ${fmt(srt?.lossPercent, ' %', 2)}`,
+    // One link column: an RTP publisher's figures where an SRT one's would be (decision D46).
+    srt: rtp ? rtpText(rtp) : `${fmt(srt?.rttMs, ' ms')} / ${fmt(srt?.lossPercent, ' %', 2)}`,
     // The ingest's part publish latency: tens of ms, so in ms (seconds with 2 decimals read 0.03 s).
     latency: fmt(latencyMs, ' ms'),
     viewers: String(s.viewers),
     task: taskId ?? '–',
   };
+}
+
+/** An RTP publisher's reception (RFC 3550): lost (fraction lost), jitter, reordered, SRTP authentication failures. */
+export function rtpText(r: NonNullable<Stream['status']['rtp']>): string {
+  const fraction = r.fractionLost === undefined ? undefined : r.fractionLost * 100;
+  return [
+    `RTP lost ${fmt(r.lost)} (${fmt(fraction, ' %', 2)})`,
+    `jitter ${fmt(r.jitterMs, ' ms', 1)}`,
+    `reordered ${fmt(r.reordered)}`,
+    `auth failures ${fmt(r.authFailures)}`,
+  ].join(' · ');
 }
 
 const orUndefined = (n: number | null | undefined): number | undefined => n ?? undefined;

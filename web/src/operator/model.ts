@@ -14,12 +14,25 @@ export interface StreamStatus {
     stats?: InputStats;
   };
   srt?: { rttMs?: number; lossPercent?: number };
+  /** The connected publisher's protocol (decision D46); absent while idle. */
+  protocol?: 'srt' | 'rtp';
+  /** An RTP publisher's reception (RFC 3550): cumulative loss, fraction lost 0..1, jitter, SRTP auth failures. */
+  rtp?: {
+    srtp?: boolean;
+    lost?: number;
+    fractionLost?: number;
+    jitterMs?: number;
+    reordered?: number;
+    authFailures?: number;
+  };
   renditions: string[];
   /** The latest part's publish latency at the ingest, ms (functions/control schemas: `latencyMs`). */
   latencyMs?: number;
   /** The latest picture, 320 px wide, refreshed every second while live (decision D41). */
   thumbnailUrl?: string;
   error?: string;
+  /** When the ingest wrote it: the live updates keep the newer of a pushed and a fetched status (D44). */
+  updatedAt?: string;
 }
 
 export interface Stream {
@@ -46,6 +59,11 @@ export interface Credentials {
   passphrase?: string | null;
   srtUrl?: string;
   srtPlainKeyUrl?: string;
+  /** RTP streams (decision D46): the SRTP key (null: plain RTP), destination, SDP (h264/hevc), ffmpeg command. */
+  srtpKey?: string | null;
+  rtpUrl?: string;
+  sdp?: string;
+  ffmpeg?: string;
 }
 
 export interface IngestTask {

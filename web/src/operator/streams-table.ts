@@ -9,7 +9,7 @@ export const STREAM_HEADERS = [
   'Access',
   'Input',
   'Bitrate',
-  'SRT RTT / loss',
+  'SRT RTT / loss · RTP',
   'Latency',
   'Viewers',
   'Task',

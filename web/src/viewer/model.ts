@@ -15,6 +15,8 @@ export interface TileView {
   /** The rendition to play; null pauses the tile (it does not fit the bandwidth). */
   rendition: string | null;
   master: string | null;
+  /** The stream's DVR multivariant playlist (decision D43): what the tile's DVR mode plays. */
+  dvr?: string | null;
 }
 
 export interface SessionView {

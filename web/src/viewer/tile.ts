@@ -1,7 +1,9 @@
 // One tile of the wall: a video with its overlay, playing what the session's answer says. Its figures are
 // published as data-* attributes for tests and diagnostics.
 import type { TileDelivery } from '../bandwidth.js';
-import { text } from '../dom.js';
+import { h, text } from '../dom.js';
+import { behindLabel, SCRUB_STEPS, scrubPosition, scrubTime } from './dvr-model.js';
+import { seekWindow, startDvrPlayer } from './dvr-player.js';
 import type { TileRect, TileView } from './model.js';
 import { type DeliveryMark, deliveryBetween, overlayFigures, placement, tileState } from './tile-model.js';
 import {
@@ -35,6 +37,20 @@ export class Tile {
   private stalls = 0;
   private resyncs = 0;
   private fatalErrors: string[] = [];
+  /** `live`: the LL-HLS playlist; `dvr`: the DVR window's (decision D43), seekable back to its start. */
+  mode: 'live' | 'dvr' = 'live';
+  private master: string | null = null;
+  private dvr: string | null = null;
+  private readonly dvrButton = h('button', { type: 'button', className: 'dvr-toggle', textContent: 'DVR' });
+  private readonly liveButton = h('button', { type: 'button', className: 'go-live', textContent: 'Go live' });
+  private readonly scrubber = h('input', {
+    type: 'range',
+    className: 'scrubber',
+    min: '0',
+    max: String(SCRUB_STEPS),
+  });
+  private readonly behind = text('span', '', 'behind');
+  private readonly dvrBar = h('div', { className: 'dvr-bar' });
 
   constructor(
     readonly index: number,
@@ -46,7 +62,13 @@ export class Tile {
     this.video.autoplay = true;
     this.overlay.className = 'overlay';
     this.audio.className = 'audio';
-    this.el.append(this.video, this.overlay, this.audio);
+    this.dvrBar.append(this.dvrButton, this.scrubber, this.behind, this.liveButton);
+    this.el.append(this.video, this.overlay, this.audio, this.dvrBar);
+    // The bar's controls act on this tile only: a click on them does not also focus it.
+    this.dvrBar.addEventListener('click', (event) => event.stopPropagation());
+    this.dvrButton.addEventListener('click', () => this.enterDvr());
+    this.liveButton.addEventListener('click', () => this.goLive());
+    this.scrubber.addEventListener('input', () => this.seekDvr(Number(this.scrubber.value)));
     this.el.addEventListener('click', () => onClick(index));
     this.el.dataset.index = String(index);
     this.video.addEventListener('playing', () => {
@@ -81,8 +103,11 @@ export class Tile {
       this.resyncs = 0;
       this.fatalErrors = [];
       this.el.dataset.stream = view.streamId ?? '';
+      this.master = view.master;
+      this.mode = 'live';
       if (view.master) this.load(view.master);
     }
+    this.dvr = view.dvr ?? null;
     this.el.dataset.name = name;
     if (view.rendition !== this.rendition) {
       this.rendition = view.rendition;
@@ -99,10 +124,36 @@ export class Tile {
     this.audio.textContent = focused && this.streamId ? 'audio' : '';
   }
 
-  private load(master: string): void {
+  /** Plays the DVR window (decision D43) from its newest segments; the scrubber then seeks back in it. */
+  enterDvr(): void {
+    if (this.dvr === null || this.mode === 'dvr') return;
+    this.destroyPlayer();
+    this.mode = 'dvr';
+    this.load(this.dvr);
+    this.render();
+  }
+
+  /** One action back to the live LL-HLS playlist, at its live edge. */
+  goLive(): void {
+    if (this.mode === 'live' || this.master === null) return;
+    this.destroyPlayer();
+    this.mode = 'live';
+    this.load(this.master);
+    this.render();
+  }
+
+  /** Scrubber position (0..SCRUB_STEPS) to a time within the DVR window. */
+  seekDvr(position: number): void {
+    const window = seekWindow(this.video);
+    if (this.mode !== 'dvr' || window === undefined) return;
+    this.video.currentTime = scrubTime(position, window);
+  }
+
+  private load(url: string): void {
     this.fatal = false;
     this.lastProgressAt = Date.now();
-    const player = startPlayer(this.video, master, {
+    const start = this.mode === 'dvr' ? startDvrPlayer : startPlayer;
+    const player = start(this.video, url, {
       onManifest: () => this.pinLevel(),
       onLevelSwitched: () => this.render(),
       onFatal: (error) => {
@@ -112,7 +163,7 @@ export class Tile {
         setTimeout(() => {
           if (this.player === player && this.streamId) {
             this.destroyPlayer();
-            this.load(master);
+            this.load(url);
           }
         }, RETRY_MS);
       },
@@ -179,7 +230,8 @@ export class Tile {
 
   /** Jumps to the live sync point when too far behind it (tile-model.ts RESYNC_BEHIND_S). */
   private resync(): void {
-    if (!this.player || this.video.paused || this.rendition === null) return;
+    // Time-shifted playback is meant to be behind: only the live mode keeps to the live edge.
+    if (!this.player || this.video.paused || this.rendition === null || this.mode === 'dvr') return;
     if (resyncIfBehind(this.player.hls, this.video)) this.resyncs++;
   }
 
@@ -192,7 +244,25 @@ export class Tile {
     }
     this.el.dataset.currentTime = t.toFixed(2);
     this.el.dataset.playing = this.playingRendition() ?? '';
+    this.renderDvr();
     this.render();
+  }
+
+  /** The DVR bar: the toggle while live, the scrubber and "Go live" while time-shifted; its figures as data-*. */
+  private renderDvr(): void {
+    this.el.dataset.mode = this.mode;
+    this.dvrBar.hidden = this.dvr === null || this.streamId === null;
+    this.dvrButton.hidden = this.mode === 'dvr';
+    this.scrubber.hidden = this.liveButton.hidden = this.behind.hidden = this.mode === 'live';
+    const window = this.mode === 'dvr' ? seekWindow(this.video) : undefined;
+    this.el.dataset.dvrStart = window ? window.start.toFixed(2) : '';
+    this.el.dataset.dvrEnd = window ? window.end.toFixed(2) : '';
+    if (window === undefined) return;
+    // Not while the viewer drags it.
+    if (document.activeElement !== this.scrubber) {
+      this.scrubber.value = String(scrubPosition(this.video.currentTime, window));
+    }
+    this.behind.textContent = behindLabel(this.video.currentTime, window);
   }
 
   private render(): void {
@@ -212,7 +282,15 @@ export class Tile {
     this.overlay.append(
       text('span', '', `dot ${state === 'live' ? 'live' : 'offline'}`),
       text('span', this.el.dataset.name ?? this.streamId ?? '', 'name'),
-      text('span', overlayFigures(state, this.playingRendition() ?? this.rendition ?? '', latency), 'fig'),
+      text(
+        'span',
+        // Time-shifted, the latency is how far back the viewer went: say so rather than `live`.
+        overlayFigures(state, this.playingRendition() ?? this.rendition ?? '', latency).replace(
+          /^live/,
+          this.mode === 'dvr' ? 'DVR' : 'live',
+        ),
+        'fig',
+      ),
     );
     if (latency !== null) this.el.dataset.latencyMs = String(Math.round(latency));
     const pdt = this.pdtLatencyMs();

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { FragmentSplitter } from '../../../../core/cmaf/index.js';
 import { newBroadcastId, recordingId, recordingKeys } from '../../../../core/contracts/names.js';
+import { OPERATOR_EVENTS_CHANNEL, recordingEvent } from '../../../../core/events/operator-events.js';
 import { LADDERS } from '../../../../core/ladder.js';
 import type { RenditionTargets } from '../../../../core/latency-profiles.js';
 import type { Logger } from '../../../../core/logger.js';
@@ -15,15 +16,22 @@ import {
   type RecordedObject,
   RecordingChunker,
 } from '../../../../core/recordings/chunking.js';
-import { type RecordingEntry, recordingIndexKeys } from '../../../../core/recordings/entry.js';
+import {
+  RECORDING_ALIVE_TTL_FACTOR,
+  RECORDING_HEARTBEAT_MS,
+  RecordingEntry,
+  recordingIndexKeys,
+} from '../../../../core/recordings/entry.js';
 import {
   type ListedChunk,
   MAX_LISTED_CHUNKS,
   renderRecordingMultivariant,
   renderVodPlaylist,
 } from '../../../../core/recordings/playlist.js';
+import { parseVodPlaylist, type ResumePoint, resumePoint } from '../../../../core/recordings/resume.js';
 import type { MediaStorage } from '../../../../core/storage/index.js';
 import { streamKeys } from '../../../../core/streams/keys.js';
+import { retried } from './retried.js';
 
 export interface RecorderOptions {
   readonly storage: MediaStorage;
@@ -39,6 +47,8 @@ export interface RecorderOptions {
   /** A rendition's bitrate (bits/s), which sets its chunk duration; the ladder rung of that name by default. */
   readonly bitrateBps?: (rendition: string) => number;
   readonly clock?: () => number;
+  /** How often the alive key is renewed (RECORDING_HEARTBEAT_MS); tests shorten it. */
+  readonly heartbeatMs?: number;
 }
 
 /**
@@ -46,8 +56,6 @@ export interface RecorderOptions {
  * and ends `failed`. The memory bound while storage is slow: a few chunks of any rung, 20 s of a 6 Mbit/s one.
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
-const PUT_ATTEMPTS = 3;
-
 /** The `record` flag from the stream's record in Redis (absent record or flag: recording on). */
 export function recordFlagFromRedis(redis: Redis): (streamId: string) => Promise<boolean> {
   return async (streamId) => {
@@ -66,10 +74,17 @@ function ladderBitrateBps(rendition: string): number {
 /** One broadcast's recording across its renditions: the index entry and, when the last rendition ends, the multivariant. */
 class Recording {
   readonly id: string;
-  readonly startMs: number;
+  /** The first recorded media's time: an earlier recorder's, when this one continues its recording. */
+  startMs: number;
   readonly renditions = new Map<string, { chunks: ListedChunk[]; codecs: readonly string[] }>();
+  /** Per rendition: chunks and init versions stored so far (the index's `objects`). */
+  readonly stored = new Map<string, { chunks: number; inits: number }>();
   open = 0;
   failed = false;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** What earlier recorders of this broadcast stored, counted in this one's entry (their chunks are not listed here). */
+  private prior = { bytes: 0, durationS: 0 };
+  private earlierEntry: Promise<RecordingEntry | undefined> | undefined;
 
   constructor(
     private readonly options: RecorderOptions,
@@ -97,20 +112,68 @@ class Recording {
       broadcast: this.broadcast,
       start: this.startMs,
       ...(status === 'recording' ? {} : { end: this.clock() }),
-      durationS: Math.round(durationS * 1000) / 1000,
-      bytes,
+      durationS: Math.round((this.prior.durationS + durationS) * 1000) / 1000,
+      bytes: this.prior.bytes + bytes,
       renditions: [...this.renditions.keys()],
       status,
       ...(status === 'complete'
         ? { playbackPath: `/${recordingKeys.multivariant(this.streamId, this.broadcast)}` }
         : {}),
+      updated: this.clock(),
+      objects: Object.fromEntries(this.stored),
     };
+  }
+
+  /**
+   * The entry an earlier recorder of this broadcast left (a takeover that kept the broadcast id), read once before
+   * this one writes anything: its start, sizes and object counts carry over, so the entry goes on counting every
+   * stored object (a delete enumerates them from it) and the by-stream score stays the broadcast's start.
+   */
+  earlier(): Promise<RecordingEntry | undefined> {
+    this.earlierEntry ??= this.options.redis.get(recordingIndexKeys.entry(this.id)).then((raw) => {
+      if (raw === null) return undefined;
+      const entry = RecordingEntry.parse(JSON.parse(raw));
+      this.startMs = entry.start;
+      this.prior = { bytes: entry.bytes, durationS: entry.durationS };
+      for (const [rendition, counts] of Object.entries(entry.objects ?? {}))
+        if (!this.stored.has(rendition)) this.stored.set(rendition, { ...counts });
+      return entry;
+    });
+    // A failed read is tried again by the next caller, not remembered.
+    this.earlierEntry.catch(() => {
+      this.earlierEntry = undefined;
+    });
+    return this.earlierEntry;
+  }
+
+  /**
+   * Keeps the alive key while the broadcast is recorded: a reader that finds an entry in `recording` without it
+   * knows its recorder died without ending it (D40, amended). One SET per recording per heartbeat.
+   */
+  private keepAlive(): void {
+    if (this.heartbeat !== undefined) return;
+    const every = this.options.heartbeatMs ?? RECORDING_HEARTBEAT_MS;
+    const renew = () =>
+      this.options.redis
+        .set(recordingIndexKeys.alive(this.id), '1', 'PX', every * RECORDING_ALIVE_TTL_FACTOR)
+        .catch(() => undefined);
+    void renew();
+    this.heartbeat = setInterval(() => void renew(), every);
+    this.heartbeat.unref();
+  }
+
+  /** Stops the heartbeat; the final entry (complete or failed) no longer needs the alive key. */
+  stopKeepAlive(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    void this.options.redis.del(recordingIndexKeys.alive(this.id)).catch(() => undefined);
   }
 
   /** Index entry write; a Redis failure costs the listing, never the recording's media. */
   async index(status: RecordingEntry['status']): Promise<void> {
     const retentionMs = this.options.retentionDays * 86_400_000;
     const byStream = recordingIndexKeys.byStream(this.streamId);
+    if (status === 'recording') this.keepAlive();
     try {
       await this.options.redis
         .multi()
@@ -118,6 +181,8 @@ class Recording {
         .zadd(byStream, this.startMs, this.id)
         .zremrangebyscore(byStream, '-inf', `(${this.clock() - retentionMs}`)
         .pexpire(byStream, retentionMs)
+        // The operator pages' live update (D44), in the same round trip as the entry it announces.
+        .publish(OPERATOR_EVENTS_CHANNEL, recordingEvent(this.streamId, this.id, status))
         .exec();
     } catch (error) {
       this.options.logger.warn('recording index write failed', {
@@ -137,6 +202,8 @@ class RenditionRecorder {
   private writes: Promise<void> = Promise.resolve();
   private pending = 0;
   private broken = false;
+  /** Where this run's names start and what the stored playlist listed before it; known before any write. */
+  private from: ResumePoint | undefined;
 
   constructor(
     private readonly owner: RecordingSinks,
@@ -146,8 +213,9 @@ class RenditionRecorder {
     private readonly enabled: Promise<boolean>,
   ) {
     this.chunker = new RecordingChunker(chunkTargetMs(bitrateBps));
-    // Every write waits for the stream's record flag; switched off, they are dropped (and nothing is indexed).
-    this.writes = enabled.then(() => undefined);
+    // Every write waits for the stream's record flag (switched off, they are dropped and nothing is indexed), then
+    // for what is stored of this broadcast already, so no name an earlier recorder wrote is written again.
+    this.writes = enabled.then((on) => (on ? this.resume() : undefined));
     recording.open += 1;
     recording.renditions.set(rendition, { chunks: this.chunks, codecs: this.codecs });
   }
@@ -172,6 +240,27 @@ class RenditionRecorder {
     }
   }
 
+  /**
+   * Reads the broadcast's stored playlist for this rendition and its index entry (decision D40, amended): this
+   * run's chunks and inits are numbered past both, and its playlist lists the earlier chunks first. Unreadable
+   * after retries, this rendition records nothing rather than risk writing over stored names.
+   */
+  private async resume(): Promise<void> {
+    const { streamId, broadcast } = this.recording;
+    try {
+      const [entry, stored] = await Promise.all([
+        retried(() => this.recording.earlier()),
+        retried(() =>
+          this.owner.options.storage.get(recordingKeys.playlist(streamId, this.rendition, broadcast)),
+        ),
+      ]);
+      const listed = stored === undefined ? [] : (parseVodPlaylist(new TextDecoder().decode(stored)) ?? []);
+      this.from = resumePoint(listed, entry, this.rendition);
+    } catch (error) {
+      this.fail('stored recording unreadable', error);
+    }
+  }
+
   restart(): void {
     this.splitter = new FragmentSplitter();
     this.broken = false;
@@ -189,7 +278,8 @@ class RenditionRecorder {
     }
     const { streamId, broadcast } = r;
     if (this.chunks.length > 0) {
-      const playlist = new TextEncoder().encode(renderVodPlaylist(this.chunks));
+      const listed = [...(this.from?.listed ?? []), ...this.chunks];
+      const playlist = new TextEncoder().encode(renderVodPlaylist(listed));
       if (!(await this.put(recordingKeys.playlist(streamId, this.rendition, broadcast), playlist)))
         r.failed = true;
     }
@@ -201,11 +291,12 @@ class RenditionRecorder {
     const master = new TextEncoder().encode(renderRecordingMultivariant(broadcast, renditions));
     if (!(await this.put(recordingKeys.multivariant(streamId, broadcast), master))) r.failed = true;
     await r.index(r.failed ? 'failed' : 'complete');
+    r.stopKeepAlive();
   }
 
   private store(objects: readonly RecordedObject[]): void {
     for (const o of objects) {
-      if (o.kind === 'chunk' && this.chunks.length >= MAX_LISTED_CHUNKS) {
+      if (o.kind === 'chunk' && this.chunks.length + (this.from?.listed.length ?? 0) >= MAX_LISTED_CHUNKS) {
         this.fail('chunk limit');
         return;
       }
@@ -215,47 +306,50 @@ class RenditionRecorder {
       }
       this.pending += o.bytes.byteLength;
       this.writes = this.writes.then(async () => {
-        if (!(await this.enabled)) {
+        const from = this.from;
+        if (!(await this.enabled) || from === undefined) {
           this.pending -= o.bytes.byteLength;
           return;
         }
         const { streamId, broadcast } = this.recording;
+        // The chunker numbers this run from 0 and 1; stored names continue after the earlier recorders'.
+        const index = from.chunkOffset + (o.kind === 'chunk' ? o.index : 0);
+        const version = from.initOffset + (o.kind === 'init' ? o.version : o.initVersion);
         const key =
           o.kind === 'init'
-            ? recordingKeys.init(streamId, this.rendition, broadcast, o.version)
-            : recordingKeys.chunk(streamId, this.rendition, broadcast, o.index);
+            ? recordingKeys.init(streamId, this.rendition, broadcast, version)
+            : recordingKeys.chunk(streamId, this.rendition, broadcast, index);
         const stored = await this.put(key, o.bytes);
         this.pending -= o.bytes.byteLength;
         if (!stored) return this.fail('write failed');
+        const counts = this.recording.stored.get(this.rendition) ?? { chunks: 0, inits: 0 };
+        if (o.kind === 'init') counts.inits = Math.max(counts.inits, version);
+        else counts.chunks = Math.max(counts.chunks, index + 1);
+        this.recording.stored.set(this.rendition, counts);
         if (o.kind !== 'chunk') return;
-        const first = this.chunks.length === 0;
         this.chunks.push({
-          index: o.index,
+          index,
           durationS: o.durationS,
-          initVersion: o.initVersion,
-          discontinuity: o.discontinuity,
+          initVersion: version,
+          // The earlier recorder's last chunk and this run's first come from different producer runs.
+          discontinuity: o.discontinuity || (o.index === 0 && from.listed.length > 0),
           bytes: o.bytes.byteLength,
         });
-        // The entry is rewritten as chunks land (one SET per chunk, >= 6 s apart), so a listing shows progress.
-        if (first || this.chunks.length % 10 === 0) await this.recording.index('recording');
+        // The entry is rewritten as each chunk lands (chunks are >= 6 s apart per rendition), so a listing shows
+        // progress and, should this process die, the entry counts every object a delete must remove.
+        await this.recording.index('recording');
       });
     }
   }
 
   private async put(key: string, bytes: Uint8Array): Promise<boolean> {
-    for (let attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
-      try {
-        await this.owner.options.storage.put(key, bytes, 'recording');
-        return true;
-      } catch (error) {
-        if (attempt === PUT_ATTEMPTS) {
-          this.owner.options.logger.warn('recording write failed', { key, error: String(error) });
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-      }
+    try {
+      await retried(() => this.owner.options.storage.put(key, bytes, 'recording'));
+      return true;
+    } catch (error) {
+      this.owner.options.logger.warn('recording write failed', { key, error: String(error) });
+      return false;
     }
-    return false;
   }
 
   private fail(reason: string, error?: unknown): void {

@@ -1,5 +1,7 @@
 import { loadavg } from 'node:os';
 import type { Redis } from 'ioredis';
+import { type OperatorEventPublisher, redisEventPublisher } from '../../../../core/adapters/events.js';
+import { alarmTransition } from '../../../../core/events/operator-events.js';
 import { type Logger, silentLogger } from '../../../../core/logger.js';
 import type { AvStatsSnapshot } from '../../../../core/media/av-stats.js';
 import type { RenditionStorageReport, StorageState } from '../../../../core/media/rendition-sink.js';
@@ -7,6 +9,7 @@ import { OutageNotice } from '../../../../core/outage.js';
 import { streamKeys, taskKeys } from '../../../../core/streams/keys.js';
 import type { IngestStatus, TaskReport } from '../../../../core/streams/status.js';
 import type { GpuUtilization } from '../gpu-utilization.js';
+import { isRtpConnection, type RtpFlowStats } from '../rtp/flow.js';
 import type { SrtConnection, SrtStats } from '../srt/server.js';
 import type { PipelineStatus } from '../transcode/pipeline.js';
 import type { Session, SessionPipeline } from './sessions.js';
@@ -92,6 +95,8 @@ export interface StreamSnapshot {
   readonly storage?: readonly RenditionStorageReport[];
   /** The stream's latest part publish latency (service/part-latency.ts); absent when no part was published lately. */
   readonly latencyMs?: number;
+  /** An RTP publisher's reception figures (decision D45). */
+  readonly rtp?: RtpFlowStats;
 }
 
 const STORAGE_SEVERITY: Record<StorageState, number> = { ok: 0, degraded: 1, 'init-failed': 2 };
@@ -137,6 +142,8 @@ export function buildStreamStatus(s: StreamSnapshot): IngestStatus {
           queueDroppedBytes: srt.queueDroppedBytes,
         }
       : undefined,
+    ...(s.conn ? { protocol: isRtpConnection(s.conn.id) ? 'rtp' : 'srt' } : {}),
+    ...(s.rtp === undefined ? {} : { rtp: { ...s.rtp } }),
     renditions: [...p.renditions],
     ...(p.thumbnailUrl === undefined ? {} : { thumbnailUrl: p.thumbnailUrl }),
     ...(s.storage === undefined || s.storage.length === 0 ? {} : { storage: storageStatus(s.storage) }),
@@ -206,6 +213,10 @@ export interface ReporterOptions {
   readonly inputStats?: (connectionId: number) => AvStatsSnapshot | undefined;
   /** The bound of a stream's input queue, bytes: the occupancy percent's denominator. */
   readonly inputQueueMaxBytes?: number;
+  /** Where each written status (and alarm transition) is told to the operator pages (D44); `redis` by default. */
+  readonly events?: OperatorEventPublisher;
+  /** An RTP connection's reception figures (the RtpReceiver's, decision D45). */
+  readonly rtpStats?: (connectionId: number) => RtpFlowStats | null;
 }
 
 type AnySession = Session<SessionPipeline>;
@@ -219,9 +230,13 @@ export class Reporter {
   /** Kept per session object, so a reconnect continues the same counters. */
   private readonly traffic = new WeakMap<AnySession, Traffic>();
   private readonly outage: OutageNotice;
+  private readonly events: OperatorEventPublisher;
+  /** Each reported stream's last state, for alarm transitions; one entry per stream of this task, dropped at its end. */
+  private readonly lastReported = new Map<string, IngestStatus>();
 
   constructor(private readonly options: ReporterOptions) {
     this.outage = new OutageNotice(options.log ?? silentLogger, 'status and task report writes');
+    this.events = options.events ?? redisEventPublisher(options.redis, options.log);
   }
 
   sample(session: AnySession): void {
@@ -242,22 +257,35 @@ export class Reporter {
       storage: this.options.storage?.(session.streamId),
       latencyMs: this.options.latencyMs?.(session.streamId),
       inputStats: this.inputStatsOf(session),
+      rtp: (session.conn && this.options.rtpStats?.(session.conn.id)) || undefined,
     });
   }
 
   async writeStatus(session: AnySession): Promise<void> {
+    const status = this.status(session);
     await this.quietly(() =>
       this.options.redis.set(
         streamKeys.status(session.streamId),
-        JSON.stringify(this.status(session)),
+        JSON.stringify(status),
         'PX',
         this.options.statusTtlMs,
       ),
     );
+    this.tellOperators(session.streamId, status);
   }
 
   async clearStatus(streamId: string): Promise<void> {
     await this.options.redis.del(streamKeys.status(streamId));
+    this.lastReported.delete(streamId);
+    this.events({ type: 'status', streamId, status: { state: 'idle' } });
+  }
+
+  /** The operator pages' live update (D44): the status as written, and an alarm when it crossed into or out of trouble. */
+  private tellOperators(streamId: string, status: IngestStatus): void {
+    const alarm = alarmTransition(this.lastReported.get(streamId), status);
+    this.lastReported.set(streamId, status);
+    this.events({ type: 'status', streamId, status });
+    if (alarm) this.events({ type: 'alarm', streamId, ...alarm });
   }
 
   async writeTaskReport(streams: number, draining: boolean): Promise<void> {
@@ -297,10 +325,12 @@ export class Reporter {
       { activeStreams: publishing.length, capacity: this.options.capacity },
       publishing.map((s) => {
         const traffic = this.trafficOf(s);
+        // An RTP publisher's loss is RFC 3550's fraction lost of the last report interval (it has no SRT counters).
+        const rtp = s.conn ? this.options.rtpStats?.(s.conn.id) : null;
         return {
           streamId: s.streamId,
           bitrateBps: traffic.bitrateBps,
-          lossPercent: traffic.lossPercent,
+          lossPercent: rtp ? 100 * rtp.fractionLost : traffic.lossPercent,
           rttMs: traffic.srt?.rttMs ?? 0,
           speed: s.pipeline.status().speed,
           input: this.inputStatsOf(s),

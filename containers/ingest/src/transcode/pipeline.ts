@@ -328,7 +328,7 @@ export class StreamPipeline {
       ...(this.options.thumbnails &&
       (this.options.thumbnails.showing?.() ?? true) &&
       this.lifecycle === 'running'
-        ? { thumbnailUrl: thumbnailPath(this.options.streamId) }
+        ? { thumbnailUrl: this.options.thumbnails.path?.() ?? thumbnailPath(this.options.streamId) }
         : {}),
     };
   }
