@@ -28,8 +28,24 @@ export interface SynthOptions {
   readonly cloudFormationValidation?: boolean;
 }
 
-/** Builds and synthesizes one stage (with cdk-nag, as `cdk synth` does) into a fresh temporary directory. */
+/**
+ * Synthesized stages by their arguments. `npm test` runs the infra files in one module graph per worker
+ * (`--no-isolate`), so files asking for the same stage share one synthesis (several seconds of CPU each); the
+ * templates are only read.
+ */
+const synthesized = new Map<string, Synthesized>();
+
+/** Builds and synthesizes one stage (with cdk-nag, as `cdk synth` does) into a fresh temporary directory, once. */
 export function synthStage(stage: string, overrides?: unknown, options: SynthOptions = {}): Synthesized {
+  const key = JSON.stringify([stage, overrides ?? null, options]);
+  const known = synthesized.get(key);
+  if (known !== undefined) return known;
+  const done = synthesizeStage(stage, overrides, options);
+  synthesized.set(key, done);
+  return done;
+}
+
+function synthesizeStage(stage: string, overrides: unknown, options: SynthOptions): Synthesized {
   const app = new App({
     context: cdkJsonContext(),
     outdir: mkdtempSync(join(tmpdir(), `mirror-cdk-${stage}-`)),

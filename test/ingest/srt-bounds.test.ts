@@ -172,7 +172,11 @@ describe('the queue towards JavaScript', () => {
     const brief = probe(`${KEY}-3`, { holdMs: 100 });
     blockEventLoop(1000);
     const peak = listener.queueStats().peakDataBytes;
+    // The native side goes on receiving (and dropping) while JavaScript reads: the per-connection figures are
+    // bracketed by the total read just before and just after them.
+    const droppedBefore = listener.queueStats().droppedDataBytes;
     const stats = [...ids.values()].map((id) => listener.stats(id)!);
+    const droppedAfter = listener.queueStats().droppedDataBytes;
     await Promise.all([...feeds, brief]);
     await waitFor('three closes', () => closed.length === 3);
 
@@ -182,7 +186,9 @@ describe('the queue towards JavaScript', () => {
       expect(s.queueDroppedBytes).toBeGreaterThan(0);
       expect(s.queueDroppedChunks).toBeGreaterThan(0);
     }
-    expect(listener.queueStats().droppedDataBytes).toBe(stats.reduce((n, s) => n + s.queueDroppedBytes, 0));
+    const droppedPerConnection = stats.reduce((n, s) => n + s.queueDroppedBytes, 0);
+    expect(droppedPerConnection).toBeGreaterThanOrEqual(droppedBefore);
+    expect(droppedPerConnection).toBeLessThanOrEqual(droppedAfter);
     expect(delivered).toBeGreaterThan(0);
     expect(opened.sort()).toEqual(['cam-1', 'cam-2', 'cam-3']);
     expect(closed.sort()).toEqual(['cam-1', 'cam-2', 'cam-3']);
