@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_RESPONSE_BYTES, post1 } from '../../core/adapters/http1.js';
+import { localhostCertificate } from '../support/tls.js';
 
 // D47, amended: the functions' signed Secrets Manager reads go over this client instead of node:http (7 ms of CPU
 // less at cold start). Real servers: node:http's own (Content-Length, chunked), raw sockets for framings and faults it
@@ -128,29 +126,7 @@ describe('post1', () => {
   });
 
   it('speaks TLS with the name checked against the certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mirror-http1-tls-'));
-    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = localhostCertificate('mirror-http1-tls-');
     const port = await listen(
       createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, (req, res) => {
         req.resume();

@@ -1,8 +1,6 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -17,6 +15,7 @@ import type { RedisPort } from '../../core/resp/port.js';
 import { defineComponentUsers } from '../../local/redis.js';
 import { freePort } from '../support/ports.js';
 import { type ControlledRedis, controlledRedis } from '../support/redis-control.js';
+import { localhostCertificate } from '../support/tls.js';
 
 // The functions' RESP client (D47) against real redis-servers: the commands the adapters use, with the replies
 // ioredis gives; pipelining; pub/sub across reconnects; AUTH as a component's ACL user with a password read at every
@@ -301,29 +300,7 @@ describe('D18: outages and failovers', () => {
 
 describe('TLS (rediss://, ElastiCache in-transit encryption)', () => {
   it('speaks RESP over TLS, checking the server certificate', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mirror-resp-tls-'));
-    const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = localhostCertificate('mirror-resp-tls-');
     const port = await freePort();
     const proc = spawn(
       'redis-server',
