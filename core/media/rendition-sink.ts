@@ -78,3 +78,32 @@ export interface EndOptions {
   /** The stream continues on another producer: publish what is complete without ending the playlist. */
   readonly handover?: boolean;
 }
+
+/** What a tee feeds beside a rendition's sink: the same bytes and restarts, ended with it. */
+export interface SideSink {
+  write(chunk: Uint8Array): void;
+  restart(start?: ProducerStart): void;
+  end(): Promise<void>;
+}
+
+/**
+ * `main` goes on exactly as before (its storage report included) and `side` (the recorder, the DVR) sees what it
+ * sees, after it; `end` waits for both.
+ */
+export function teeSink(main: RenditionSink, side: SideSink): RenditionSink {
+  const tee: RenditionSink = {
+    write: (chunk) => {
+      main.write(chunk);
+      side.write(chunk);
+    },
+    restart: (start) => {
+      main.restart(start);
+      side.restart(start);
+    },
+    end: async (options) => {
+      await Promise.all([main.end(options), side.end()]);
+    },
+  };
+  if (main.storage !== undefined) tee.storage = () => main.storage!();
+  return tee;
+}

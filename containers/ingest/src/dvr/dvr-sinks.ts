@@ -10,14 +10,15 @@ import {
 } from '../../../../core/dvr/window.js';
 import type { RenditionTargets } from '../../../../core/latency-profiles.js';
 import type { Logger } from '../../../../core/logger.js';
-import type {
-  EndOptions,
-  ProducerStart,
-  RenditionSink,
-  RenditionSinkFactory,
+import {
+  type ProducerStart,
+  type RenditionSink,
+  type RenditionSinkFactory,
+  teeSink,
 } from '../../../../core/media/rendition-sink.js';
 import { type RecordedObject, RecordingChunker } from '../../../../core/recordings/chunking.js';
 import type { MediaStorage } from '../../../../core/storage/index.js';
+import { retried } from '../retried.js';
 
 export interface DvrOptions {
   readonly storage: MediaStorage;
@@ -32,7 +33,6 @@ export interface DvrOptions {
  * (the next one is a discontinuity). A few 6 s segments of any rung.
  */
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
-const PUT_ATTEMPTS = 3;
 const encoder = new TextEncoder();
 
 /** One stream's DVR multivariant: its renditions' figures, rewritten when a listed figure changes. */
@@ -265,21 +265,7 @@ export class DvrSinks implements RenditionSinkFactory {
       start?.broadcast ?? newBroadcastId(this.clock()),
       start,
     );
-    const wrapped: RenditionSink = {
-      write: (chunk) => {
-        sink.write(chunk);
-        dvr.write(chunk);
-      },
-      restart: (next) => {
-        sink.restart(next);
-        dvr.restart(next);
-      },
-      end: async (options?: EndOptions) => {
-        await Promise.all([sink.end(options), dvr.end()]);
-      },
-    };
-    if (sink.storage !== undefined) wrapped.storage = () => sink.storage!();
-    return wrapped;
+    return teeSink(sink, dvr);
   }
 
   storage(streamId: string) {
@@ -292,18 +278,12 @@ export class DvrSinks implements RenditionSinkFactory {
 
   /** A failed put is retried twice, then logged: the DVR lists only what was stored. */
   async put(key: string, bytes: Uint8Array, mediaClass: 'segment' | 'init'): Promise<boolean> {
-    for (let attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
-      try {
-        await this.options.storage.put(key, bytes, mediaClass);
-        return true;
-      } catch (error) {
-        if (attempt === PUT_ATTEMPTS) {
-          this.options.logger.warn('dvr write failed', { key, error: String(error) });
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-      }
+    try {
+      await retried(() => this.options.storage.put(key, bytes, mediaClass));
+      return true;
+    } catch (error) {
+      this.options.logger.warn('dvr write failed', { key, error: String(error) });
+      return false;
     }
-    return false;
   }
 }

@@ -5,11 +5,11 @@ import { OPERATOR_EVENTS_CHANNEL, recordingEvent } from '../../../../core/events
 import { LADDERS } from '../../../../core/ladder.js';
 import type { RenditionTargets } from '../../../../core/latency-profiles.js';
 import type { Logger } from '../../../../core/logger.js';
-import type {
-  EndOptions,
-  ProducerStart,
-  RenditionSink,
-  RenditionSinkFactory,
+import {
+  type ProducerStart,
+  type RenditionSink,
+  type RenditionSinkFactory,
+  teeSink,
 } from '../../../../core/media/rendition-sink.js';
 import {
   chunkTargetMs,
@@ -31,7 +31,7 @@ import {
 import { parseVodPlaylist, type ResumePoint, resumePoint } from '../../../../core/recordings/resume.js';
 import type { MediaStorage } from '../../../../core/storage/index.js';
 import { streamKeys } from '../../../../core/streams/keys.js';
-import { retried } from './retried.js';
+import { retried } from '../retried.js';
 
 export interface RecorderOptions {
   readonly storage: MediaStorage;
@@ -393,24 +393,16 @@ export class RecordingSinks implements RenditionSinkFactory {
     // A failed look-up records: a recording too many is deleted with one call, one missed is gone.
     const enabled = Promise.resolve(decided).catch(() => true);
     let recorder = this.recorder(streamId, rendition, start?.broadcast, enabled);
-    const wrapped: RenditionSink = {
-      write: (chunk) => {
-        sink.write(chunk);
-        recorder.write(chunk);
-      },
+    return teeSink(sink, {
+      write: (chunk) => recorder.write(chunk),
       restart: (next) => {
-        sink.restart(next);
         if (next?.broadcast === undefined || next.broadcast === recorder.broadcast) return recorder.restart();
         // A reconnect: the old broadcast's recording ends, the new one starts.
         void recorder.end();
         recorder = this.recorder(streamId, rendition, next.broadcast, enabled);
       },
-      end: async (options?: EndOptions) => {
-        await Promise.all([sink.end(options), recorder.end()]);
-      },
-    };
-    if (sink.storage !== undefined) wrapped.storage = () => sink.storage!();
-    return wrapped;
+      end: () => recorder.end(),
+    });
   }
 
   storage(streamId: string) {
