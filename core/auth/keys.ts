@@ -2,7 +2,7 @@ import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type Ke
 import { UnavailableError } from '../api/errors.js';
 import { ApiError } from '../api/router.js';
 import { type ClaimRules, ENTITLEMENT_HEADER, type Entitlement, readClaims } from './entitlement.js';
-import { type JwtAlg, parseJwt, verifyJwt } from './jwt.js';
+import { type JwtAlg, type JwtParts, parseJwt, verifyJwt } from './jwt.js';
 
 /** One key an entitlement may be verified with, and what it requires of the claims. */
 export interface VerificationKey {
@@ -11,6 +11,17 @@ export interface VerificationKey {
   /** A JWK's `alg`, when it names one: the key then verifies that algorithm only. */
   readonly alg?: string;
   readonly rules: ClaimRules;
+}
+
+/**
+ * The first of `candidates` that verifies `jwt`'s signature; a key whose JWK names an `alg` only for tokens of that
+ * algorithm (no algorithm confusion).
+ */
+export function verifyingKey(
+  jwt: JwtParts,
+  candidates: readonly VerificationKey[],
+): VerificationKey | undefined {
+  return candidates.find((k) => (k.alg === undefined || k.alg === jwt.header.alg) && verifyJwt(jwt, k.key));
 }
 
 /** Keys per source (inline set, JWKS document): bounds the work one token can cause and the cache. */
@@ -125,11 +136,11 @@ export function entitlementVerifier(
   return async (token: string): Promise<Entitlement> => {
     const jwt = parseJwt(token);
     if (typeof jwt === 'string') throw refuse(jwt);
-    const { alg, kid } = jwt.header;
+    const { kid } = jwt.header;
     // A key without an id (PEM) is tried for any token; one with an id only for tokens naming it.
     const named = (k: VerificationKey) => kid === undefined || k.kid === undefined || k.kid === kid;
     const candidates = [...fixed.filter(named), ...((await jwks?.find(kid)) ?? [])];
-    const key = candidates.find((k) => (k.alg === undefined || k.alg === alg) && verifyJwt(jwt, k.key));
+    const key = verifyingKey(jwt, candidates);
     if (!key)
       throw refuse(
         candidates.length === 0 ? `no key with kid ${kid?.slice(0, 64)}` : 'signature does not verify',

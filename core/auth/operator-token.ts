@@ -1,6 +1,6 @@
 import { CLOCK_SKEW_S } from './entitlement.js';
-import { parseJwt, verifyJwt } from './jwt.js';
-import type { JwksKeys } from './keys.js';
+import { parseJwt } from './jwt.js';
+import { type JwksKeys, verifyingKey } from './keys.js';
 
 /**
  * The operators' Cognito access tokens, verified the way API Gateway's JWT authorizer verifies them for
@@ -27,7 +27,7 @@ export function operatorTokenVerifier(rules: OperatorTokenRules, jwks: JwksKeys,
     const jwt = parseJwt(token);
     if (typeof jwt === 'string') return { ok: false, reason: jwt };
     const keys = await jwks.find(jwt.header.kid);
-    const key = keys.find((k) => (k.alg === undefined || k.alg === jwt.header.alg) && verifyJwt(jwt, k.key));
+    const key = verifyingKey(jwt, keys);
     if (!key) return { ok: false, reason: 'signature does not verify' };
     const { iss, exp, client_id: clientId, aud, token_use: use } = jwt.payload;
     if (iss !== rules.issuer) return { ok: false, reason: 'iss is not the operator user pool' };
