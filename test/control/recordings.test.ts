@@ -1,17 +1,13 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { LocalRecordingObjects } from '../../core/adapters/storage/local-recordings.js';
 import { recordingId } from '../../core/contracts/names.js';
 import { CloudFrontInvalidation } from '../../functions/control/aws-ports.js';
-import { encodeTestSource } from '../support/media.js';
-import { recordBroadcasts } from '../support/recordings.js';
-import { useRedisServer } from '../support/redis-hooks.js';
+import { recordBroadcasts, useRecordingScratch } from '../support/recordings.js';
 import { call, controlApp, request } from './helpers.js';
 
 const B1 = 'mh3k2x9a7q4f';
@@ -29,18 +25,10 @@ describe('recordings API (real redis-server, local storage, real ffmpeg media)',
     'E2EXAMPLE',
     () => 'ref-1',
   );
-  let redis: Redis;
-  let dir: string;
-  let source: Uint8Array;
-  useRedisServer((_server, client) => {
-    redis = client;
-  });
-  beforeAll(async () => {
-    [dir, source] = await Promise.all([mkdtemp(join(tmpdir(), 'mirror-rec-api-')), encodeTestSource(3)]);
-  }, 30_000);
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const scratch = useRecordingScratch('mirror-rec-api-');
 
   it('lists newest first by page, reads one, deletes every object, the index entry and the edge copies', async () => {
+    const { redis, dir, source } = scratch;
     const storage = new LocalDiskStorage(dir);
     await recordBroadcasts(
       { storage, redis, streamId: 'cam-1', renditions: ['720p', '360p'] },

@@ -1,8 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { recordingId, recordingKeys } from '../../core/contracts/names.js';
 import type { HttpRequest } from '../../core/http.js';
@@ -12,9 +8,7 @@ import { Edge } from '../../local/edge/edge.js';
 import { createMediaOrigin } from '../../local/edge/static-origin.js';
 import { Teardown } from '../../local/teardown.js';
 import { TOKEN } from '../control/helpers.js';
-import { encodeTestSource } from '../support/media.js';
-import { recordBroadcasts } from '../support/recordings.js';
-import { useRedisServer } from '../support/redis-hooks.js';
+import { recordBroadcasts, useRecordingScratch } from '../support/recordings.js';
 
 const B = 'mh3k2x9a7q4f';
 const get = (path: string): HttpRequest => ({ method: 'GET', path, query: {}, headers: {} });
@@ -25,24 +19,16 @@ const get = (path: string): HttpRequest => ({ method: 'GET', path, query: {}, he
  * objects are cached as immutable, so without the purge the edge would serve them for a year after the delete.
  */
 describe('recording delete purges the local edge (apps as npm start wires them, real redis-server)', () => {
-  let redis: Redis;
-  let dir: string;
-  let source: Uint8Array;
+  const scratch = useRecordingScratch('mirror-rec-purge-');
   const teardown = new Teardown((error) => {
     throw error;
   });
-  useRedisServer((_server, client) => {
-    redis = client;
-  });
-  beforeAll(async () => {
-    [dir, source] = await Promise.all([mkdtemp(join(tmpdir(), 'mirror-rec-purge-')), encodeTestSource(3)]);
-  }, 30_000);
   afterAll(async () => {
     await teardown.run();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('answers 404 for a previously cached recording playlist, chunk and init after the delete', async () => {
+    const { redis, dir, source } = scratch;
     const storage = new LocalDiskStorage(dir);
     await recordBroadcasts({ storage, redis, streamId: 'cam-1', renditions: ['360p'] }, [B], source);
     const cache = new EdgeCache();

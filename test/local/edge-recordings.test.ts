@@ -1,17 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LocalDiskStorage } from '../../core/adapters/storage/local.js';
 import { behaviourFor } from '../../core/contracts/delivery.js';
 import { recordingKeys, StreamId } from '../../core/contracts/names.js';
 import type { HttpApp, HttpRequest } from '../../core/http.js';
 import { Edge } from '../../local/edge/edge.js';
 import { createMediaOrigin } from '../../local/edge/static-origin.js';
-import { encodeTestSource } from '../support/media.js';
-import { recordBroadcasts } from '../support/recordings.js';
-import { useRedisServer } from '../support/redis-hooks.js';
+import { recordBroadcasts, useRecordingScratch } from '../support/recordings.js';
 
 const B = 'mh3k2x9a7q4f';
 const get = (path: string): HttpRequest => ({ method: 'GET', path, query: {}, headers: {} });
@@ -25,16 +19,7 @@ const urisOf = (playlist: string) =>
     );
 
 describe('recordings through the local edge (D40: storage alone, as the CloudFront behaviours route them)', () => {
-  let redis: Redis;
-  let dir: string;
-  let source: Uint8Array;
-  useRedisServer((_server, client) => {
-    redis = client;
-  });
-  beforeAll(async () => {
-    [dir, source] = await Promise.all([mkdtemp(join(tmpdir(), 'mirror-rec-edge-')), encodeTestSource(3)]);
-  }, 30_000);
-  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const scratch = useRecordingScratch('mirror-rec-edge-');
 
   it('routes recording playlists, chunks and init segments to media storage, not the live manifest function', () => {
     for (const path of [
@@ -52,6 +37,7 @@ describe('recordings through the local edge (D40: storage alone, as the CloudFro
   });
 
   it('serves a finished recording: multivariant, playlists and every chunk 200 through the edge', async () => {
+    const { redis, dir, source } = scratch;
     const storage = new LocalDiskStorage(dir);
     await recordBroadcasts({ storage, redis, streamId: 'cam-1', renditions: ['720p', '360p'] }, [B], source);
 
