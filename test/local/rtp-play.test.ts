@@ -33,6 +33,10 @@ describe('RTP/MPEG-TS with SRTP through the whole platform (decisions D45, D46)'
       port,
       srtp: key,
     });
+    // The player opens once the stream is live, as a viewer's would: under the whole suite going live can take
+    // longer than hls.js's first manifest load waits, which would be a fatal error of the test's making.
+    const master = `${platform.urls.http}/${example!.id}/master.m3u8`;
+    await expect.poll(async () => (await fetch(master)).status, { timeout: 30_000, interval: 250 }).toBe(200);
     const browser = await launchChromium();
     try {
       const page = await openStockHost(browser.context, platform.urls.https);
