@@ -101,6 +101,25 @@ export const SECRETS_ON_NODE_HTTP: Plugin = {
   },
 };
 
+/**
+ * The secret reads as they were before D48, for a same-run comparison ("ref: <function>, secrets one by one"): the
+ * coalescing reader (core/adapters/secret-batch.ts) replaced by one GetSecretValue per read.
+ */
+export const SECRETS_ONE_BY_ONE: Plugin = {
+  name: 'secrets-one-by-one',
+  setup(build) {
+    build.onResolve({ filter: /\/secret-batch\.js$/ }, () => ({
+      path: 'secret-batch',
+      namespace: 'one-by-one',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'one-by-one' }, () => ({
+      contents: `export { getSecretStringSigned as readSecretStringCoalesced } from ${root('core/adapters/secrets.ts')};\n`,
+      loader: 'js',
+      resolveDir: REPO_ROOT,
+    }));
+  },
+};
+
 interface ProfileNode {
   readonly id: number;
   readonly callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };

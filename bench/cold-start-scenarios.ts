@@ -1,4 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { LiveState } from '../core/adapters/live/live-state.js';
@@ -8,6 +10,7 @@ import { createSessionApp } from '../functions/session/app.js';
 import { apiGatewayEvent, capturingLogger } from '../test/control/helpers.js';
 import { functionUrlEvent, SyntheticRendition } from '../test/manifest/helpers.js';
 import { createStreams, withToken } from '../test/session/helpers.js';
+import { localhostCertificate } from '../test/support/tls.js';
 
 /**
  * What the cold-start bench (cold-start.ts) needs per function: its environment as on AWS, with the secrets read
@@ -15,7 +18,10 @@ import { createStreams, withToken } from '../test/session/helpers.js';
  * representative first request: a playlist for manifest, a heartbeat for session, a stream list for control.
  */
 
-export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mirror/bench-AbCdEf';
+/** A secret's ARN in the bench's account: one per secret a function reads, as on AWS (D48 batches distinct ids). */
+const secretArn = (name: string) =>
+  `arn:aws:secretsmanager:eu-west-1:123456789012:secret:mirror/bench-${name}-AbCdEf`;
+export const SECRET_ARN = secretArn('redis-auth');
 /** The session-signing secret the stand-in serves (the bench creates the heartbeat's session with it). */
 const SESSION_SECRET = 'b'.repeat(64);
 /** The origin-verify value CloudFront adds to API requests (D39); the heartbeat carries it. */
@@ -24,6 +30,7 @@ const ORIGIN_VERIFY = 'o'.repeat(40);
 /**
  * One JSON secret that reads as every secret a function reads at cold start: the Redis AUTH token (`password`), the
  * session secret (`secret`), the origin-verify values (`current`) and the playback key ring (`version`, `keys`).
+ * The stand-in serves it under every ARN.
  */
 const BENCH_SECRET = {
   password: 'bench-auth-token',
@@ -34,19 +41,42 @@ const BENCH_SECRET = {
 };
 
 /**
- * Secrets Manager's GetSecretValue answered locally, one JSON secret holding the Redis AUTH token and the session
- * secret. The bench's redis-server has no password: ioredis warns and goes on, after the same AUTH round trip.
+ * Secrets Manager's GetSecretValue and BatchGetSecretValue answered locally, every ARN holding BENCH_SECRET. The
+ * bench's redis-server has no password: the RESP client goes on after the same AUTH round trip. With `tls` (the
+ * bench's `--secrets-tls`), over HTTPS with a self-signed certificate the functions trust through `env`
+ * (NODE_EXTRA_CA_CERTS): a TLS handshake per connection, as on AWS.
  */
-export async function startSecretsStandIn(): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    req.resume();
+export async function startSecretsStandIn(
+  tls = false,
+): Promise<{ url: string; server: Server; env: Record<string, string> }> {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const operation = String(req.headers['x-amz-target']).replace(/^secretsmanager\./, '');
+      const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        SecretId?: string;
+        SecretIdList?: string[];
+      };
+      const entry = (id: string) => ({ ARN: id, SecretString: JSON.stringify(BENCH_SECRET) });
+      const answer =
+        operation === 'BatchGetSecretValue'
+          ? { SecretValues: (input.SecretIdList ?? []).map(entry), Errors: [] }
+          : entry(input.SecretId ?? SECRET_ARN);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ ARN: SECRET_ARN, SecretString: JSON.stringify(BENCH_SECRET) }));
+      res.end(JSON.stringify(answer));
     });
-  });
+  };
+  const certificate = tls ? localhostCertificate('mirror-bench-secrets-') : undefined;
+  const server = certificate
+    ? createTlsServer({ cert: readFileSync(certificate.cert), key: readFileSync(certificate.key) }, serve)
+    : createServer(serve);
+  if (certificate) server.on('close', () => rmSync(certificate.dir, { recursive: true, force: true }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  const port = (server.address() as AddressInfo).port;
+  return certificate
+    ? { url: `https://localhost:${port}`, server, env: { NODE_EXTRA_CA_CERTS: certificate.cert } }
+    : { url: `http://127.0.0.1:${port}`, server, env: {} };
 }
 
 export interface Scenario {
@@ -107,10 +137,10 @@ export async function scenarioOf(
   if (name === 'session') {
     const env = {
       ...common,
-      MIRROR_SESSION_SECRET_ARN: SECRET_ARN,
+      MIRROR_SESSION_SECRET_ARN: secretArn('session'),
       MIRROR_PLAYBACK_PROTECTION: 'on',
-      MIRROR_PLAYBACK_KEYS_SECRET_ARN: SECRET_ARN,
-      MIRROR_ORIGIN_VERIFY_SECRET_ARN: SECRET_ARN,
+      MIRROR_PLAYBACK_KEYS_SECRET_ARN: secretArn('playback-keys'),
+      MIRROR_ORIGIN_VERIFY_SECRET_ARN: secretArn('origin-verify'),
     };
     readEnv(SessionEnv, env);
     const app = createSessionApp({ redis, logger: capturingLogger([]), secret: SESSION_SECRET });

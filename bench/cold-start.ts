@@ -8,12 +8,14 @@
  * floor under its load), the SDK packages each function imported at init before the amendment (the previous
  * approach), the S3 package as the manifest now loads it on its first part request, each function on ioredis as it
  * was before D47, each function with --enable-source-maps and each with its secrets read over node:http (both as
- * before D47's amendment: what each costs), and each dependency alone
+ * before D47's amendment: what each costs), each with its secrets read one GetSecretValue at a time (before D48),
+ * and each dependency alone
  * (cold-start-parts.ts). Runs are interleaved
  * (run i of every module, then run i + 1), so a change in the machine's load shifts every row alike.
  *
- * Run: npm run cold-start [-- --runs 10] [-- --profile] [-- --functions control,manifest,session]
- * (--profile: where each function's init CPU goes, D34)
+ * Run: npm run cold-start [-- --runs 10] [-- --profile] [-- --functions control,manifest,session] [-- --secrets-tls]
+ * (--profile: where each function's init CPU goes, D34; --secrets-tls: the Secrets Manager stand-in over HTTPS, a
+ * TLS handshake per connection as on AWS, D48)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +25,13 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { esbuildOptions, MAX_BUNDLE_BYTES } from '../infra/constructs/app-function/bundling.js';
 import { startRedis } from '../test/support/redis.js';
-import { BEFORE_D47, breakdown, PART_REFERENCES, SECRETS_ON_NODE_HTTP } from './cold-start-parts.js';
+import {
+  BEFORE_D47,
+  breakdown,
+  PART_REFERENCES,
+  SECRETS_ON_NODE_HTTP,
+  SECRETS_ONE_BY_ONE,
+} from './cold-start-parts.js';
 import {
   type Scenario,
   SDK_REFERENCES,
@@ -244,7 +252,7 @@ const cache = join(REPO_ROOT, 'node_modules', '.cache');
 mkdirSync(cache, { recursive: true });
 const dir = mkdtempSync(join(cache, 'mirror-cold-start-'));
 const redis = await startRedis();
-const secrets = await startSecretsStandIn();
+const secrets = await startSecretsStandIn(process.argv.includes('--secrets-tls'));
 try {
   const client = redis.client();
   const rendition = await seed(client, join(dir, 'media'));
@@ -253,6 +261,7 @@ try {
     const bundle = await buildFunctionBundle(name, join(dir, name));
     console.log(`${name}: ${largestInputs(bundle)}`);
     const scenario = await scenarioOf(name, client, redis.url, secrets.url, rendition);
+    Object.assign(scenario.env, secrets.env);
     functions.push({ name, file: bundle.file, bytes: bundle.bytes, scenario });
   }
   const references: Target[] = functions.map((f) => ({
@@ -265,6 +274,13 @@ try {
     references.push({ ...f, name: `ref: ${f.name} on ioredis`, file: before.file, bytes: before.bytes });
     const http = await buildFunctionBundle(f.name, join(dir, `${f.name}-node-http`), [SECRETS_ON_NODE_HTTP]);
     references.push({ ...f, name: `ref: ${f.name}, node:http`, file: http.file, bytes: http.bytes });
+    const single = await buildFunctionBundle(f.name, join(dir, `${f.name}-one-by-one`), [SECRETS_ONE_BY_ONE]);
+    references.push({
+      ...f,
+      name: `ref: ${f.name}, secrets one by one`,
+      file: single.file,
+      bytes: single.bytes,
+    });
   }
   for (const [name, source] of Object.entries({ ...SDK_REFERENCES, ...PART_REFERENCES })) {
     references.push({ name, ...(await buildReference(dir, name, source)) });

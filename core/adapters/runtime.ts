@@ -11,18 +11,20 @@ import {
   redisRetryDelayMs,
 } from './redis-policy.js';
 import { RespClient } from './resp/client.js';
-import { endpointSetting, environmentCredentials, getSecretStringSigned } from './secrets.js';
+import { readSecretStringCoalesced } from './secret-batch.js';
+import { endpointSetting, environmentCredentials } from './secrets.js';
 
 /**
  * A secret's string value from Secrets Manager (JSON secrets: the named key, else the whole string). On Lambda (the
  * credentials are in the environment) one signed request without the SDK, which costs a cold start 85-150 ms of CPU
- * to load (secrets.ts, D26 amended); elsewhere (the ingest task's role comes from the ECS credentials endpoint) the
- * SDK with its full credential chain.
+ * to load (secrets.ts, D26 amended), and reads made together (a cold start's) one BatchGetSecretValue request
+ * (secret-batch.ts, D48); elsewhere (the ingest task's role comes from the ECS credentials endpoint) the SDK with
+ * its full credential chain.
  */
 export async function readSecret(arn: string, jsonKey?: string): Promise<string> {
   const credentials = environmentCredentials();
   const value = credentials
-    ? await getSecretStringSigned(arn, credentials, { endpoint: endpointSetting() })
+    ? await readSecretStringCoalesced(arn, credentials, { endpoint: endpointSetting() })
     : await readWithSdk(arn);
   if (!value) throw new Error(`secret ${arn} has no string value`);
   if (jsonKey && value.trimStart().startsWith('{')) {

@@ -8,7 +8,8 @@ import { post1 } from './http1.js';
  * protocol (`X-Amz-Target: secretsmanager.GetSecretValue`) signed with Signature Version 4 from the credentials
  * Lambda puts in the environment; test/core/secrets-sigv4.test.ts checks the signature against the SDK's own signer.
  * The same IAM permission (secretsmanager:GetSecretValue on the ARN) and the same network path (the regional
- * endpoint) as the SDK; rotation behaves as before: the value is read once per instance, at cold start.
+ * endpoint) as the SDK; rotation behaves as before: the value is read once per instance, at cold start. Reads
+ * issued together go out as one BatchGetSecretValue, signed the same way (secret-batch.ts, D48).
  */
 
 export interface AwsCredentials {
@@ -61,7 +62,19 @@ export function signGetSecretValue(
   credentials: AwsCredentials,
   now: Date = new Date(),
 ): SignedRequest {
-  const body = JSON.stringify({ SecretId: secretId });
+  return signSecretsManager('GetSecretValue', { SecretId: secretId }, host, region, credentials, now);
+}
+
+/** A Secrets Manager `operation` with its JSON `input`, signed as signGetSecretValue signs (BatchGetSecretValue). */
+export function signSecretsManager(
+  operation: string,
+  input: unknown,
+  host: string,
+  region: string,
+  credentials: AwsCredentials,
+  now: Date = new Date(),
+): SignedRequest {
+  const body = JSON.stringify(input);
   const amzDate = now
     .toISOString()
     .replace(/[-:]/g, '')
@@ -71,7 +84,7 @@ export function signGetSecretValue(
     'content-type': 'application/x-amz-json-1.1',
     host,
     'x-amz-date': amzDate,
-    'x-amz-target': 'secretsmanager.GetSecretValue',
+    'x-amz-target': `secretsmanager.${operation}`,
   };
   if (credentials.sessionToken) headers['x-amz-security-token'] = credentials.sessionToken;
   const names = Object.keys(headers).sort();
@@ -104,6 +117,8 @@ export class SecretReadError extends Error {
     message: string,
     /** Worth another attempt: throttling, a 5xx, a network error or timeout. */
     readonly retryable: boolean,
+    /** The service's error type (`ResourceNotFoundException`), or `HTTP <status>` where it named none. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'SecretReadError';
@@ -113,8 +128,16 @@ export class SecretReadError extends Error {
 /** Per attempt; the SDK has none by default, but a cold start must not hang on a held socket. */
 const ATTEMPT_TIMEOUT_MS = 3000;
 /** The SDK's standard retry mode also makes 3 attempts. */
-const ATTEMPTS = 3;
+export const ATTEMPTS = 3;
 const BACKOFF_MS = 100;
+
+/** Worth another attempt: anything but a refusal the service named as final (a network error is retryable). */
+export const isRetryable = (error: unknown): boolean =>
+  !(error instanceof SecretReadError) || error.retryable;
+
+/** The pause before attempt `attempt + 1`, doubling. */
+export const backoff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
 
 export interface SignedReadOptions {
   /** Where to send it; the secret's regional endpoint by default (a test points it at a local server). */
@@ -133,28 +156,32 @@ export async function getSecretStringSigned(
   for (let attempt = 1; ; attempt++) {
     const signed = signGetSecretValue(arn, url.host, region, credentials, options.now?.());
     try {
-      const answer = JSON.parse(await post(url, signed)) as { SecretString?: string };
+      const answer = JSON.parse(await postSigned(url, signed, 'GetSecretValue')) as {
+        SecretString?: string;
+      };
       return answer.SecretString;
     } catch (error) {
-      const retryable = !(error instanceof SecretReadError) || error.retryable;
-      if (!retryable || attempt >= ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BACKOFF_MS * 2 ** (attempt - 1)));
+      if (!isRetryable(error) || attempt >= ATTEMPTS) throw error;
+      await backoff(attempt);
     }
   }
 }
 
-// On a socket of its own, not node:http: its first request costs about 7 ms more CPU at every cold start (http1.ts).
-async function post(url: URL, signed: SignedRequest): Promise<string> {
+/**
+ * `signed` POSTed to `url`: the 2xx body, else the service's refusal named after `operation`. On a socket of its
+ * own, not node:http: its first request costs about 7 ms more CPU at every cold start (http1.ts).
+ */
+export async function postSigned(url: URL, signed: SignedRequest, operation: string): Promise<string> {
   const response = await post1(url, signed.headers, signed.body, {
     timeoutMs: ATTEMPT_TIMEOUT_MS,
     onTimeout: () => new SecretReadError('Secrets Manager did not answer in time', true),
   });
   if (response.status >= 200 && response.status < 300) return response.body;
-  throw refusal(response.status, response.body);
+  throw refusal(operation, response.status, response.body);
 }
 
 /** Secrets Manager's error body: `{"__type": "...#ResourceNotFoundException", "message": "..."}`. */
-function refusal(status: number, text: string): SecretReadError {
+function refusal(operation: string, status: number, text: string): SecretReadError {
   let type = `HTTP ${status}`;
   let message = '';
   try {
@@ -166,7 +193,8 @@ function refusal(status: number, text: string): SecretReadError {
   }
   const retryable = status >= 500 || status === 429 || /Throttl/.test(type);
   return new SecretReadError(
-    `Secrets Manager GetSecretValue: ${type}${message ? `: ${message}` : ''}`,
+    `Secrets Manager ${operation}: ${type}${message ? `: ${message}` : ''}`,
     retryable,
+    type,
   );
 }

@@ -1,5 +1,6 @@
+import { Validations } from 'aws-cdk-lib';
 import type { Connections } from 'aws-cdk-lib/aws-ec2';
-import type { IGrantable, IRole } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { z } from 'zod';
 import { ENV_BINDING, type EnvKey, type KeysBoundAs } from '../../core/contracts/env.js';
@@ -71,4 +72,22 @@ export function bindSecret<S extends z.ZodRawShape>(
 ): void {
   assertBindable(fragment, name);
   target.addSecret?.(name, secret);
+}
+
+/**
+ * Lets a function read the secrets of its cold start in one BatchGetSecretValue request (decision D48,
+ * core/adapters/secret-batch.ts). The action takes no resource-level permission, so it is granted on `*`; it
+ * discloses nothing by itself: Secrets Manager authorises each secret of a batch against GetSecretValue on that
+ * secret's ARN, which each secret's own `grantRead` gives. Only for functions that read several secrets at once (a
+ * role without it still works: the functions fall back to one GetSecretValue per secret).
+ */
+export function grantBatchSecretReads(target: Pick<BindTarget, 'role' | 'grantPrincipal'>): void {
+  target.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+  );
+  Validations.of(target.role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'secretsmanager:BatchGetSecretValue takes no resource-level permission; each secret it returns still needs GetSecretValue, granted per ARN (D48).',
+  });
 }

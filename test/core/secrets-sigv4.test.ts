@@ -1,48 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis, readSecret } from '../../core/adapters/runtime.js';
 import { signGetSecretValue } from '../../core/adapters/secrets.js';
 import { freePort } from '../support/ports.js';
-import { Sha256 } from '../support/sdk-sha256.js';
+import {
+  CREDENTIALS,
+  type SignedCall,
+  sdkAuthorization,
+  startSecretsManager,
+} from '../support/secrets-manager.js';
 
-// Secrets Manager has no local peer: the server below checks each request as the service would (the signature
-// recomputed by the SDK's own signer over the headers the request says it signed) and answers in its JSON protocol.
+// Secrets Manager has no local peer: the server (test/support/secrets-manager.ts) checks each request as the
+// service would (the signature recomputed by the SDK's own signer) and answers in its JSON protocol.
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mirror/redis-auth-AbCdEf';
-const CREDENTIALS = {
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-  sessionToken: 'session-token-example',
-};
-
-const signer = new SignatureV4({
-  service: 'secretsmanager',
-  region: 'eu-west-1',
-  credentials: CREDENTIALS,
-  sha256: Sha256,
-  // Signs the headers it is given, no more: x-amz-content-sha256 is S3's and optional elsewhere.
-  applyChecksum: false,
-});
-
-/** What the SDK's signer makes of `headers` and `body` (the signed headers only) signed at x-amz-date. */
-async function sdkAuthorization(
-  host: string,
-  headers: Record<string, string>,
-  body: string,
-): Promise<string> {
-  const d = headers['x-amz-date']!;
-  const date = new Date(
-    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 11)}:${d.slice(11, 13)}:${d.slice(13)}`,
-  );
-  const signed = await signer.sign(
-    { method: 'POST', protocol: 'https:', hostname: host, path: '/', query: {}, headers, body },
-    { signingDate: date },
-  );
-  return signed.headers.authorization!;
-}
 
 describe('Secrets Manager GetSecretValue without the SDK (signed request)', () => {
   it('signs exactly as the SDK signer does', async () => {
@@ -72,14 +44,7 @@ describe('Secrets Manager GetSecretValue without the SDK (signed request)', () =
     const script: [number, unknown][] = [];
     const seen: string[] = [];
     beforeAll(async () => {
-      server = createServer((req, res) => {
-        void verify(req).then(([status, answer]) => {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(answer));
-        });
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      ({ server, endpoint } = await startSecretsManager(answer));
       vi.stubEnv('AWS_ACCESS_KEY_ID', CREDENTIALS.accessKeyId);
       vi.stubEnv('AWS_SECRET_ACCESS_KEY', CREDENTIALS.secretAccessKey);
       vi.stubEnv('AWS_SESSION_TOKEN', CREDENTIALS.sessionToken);
@@ -97,20 +62,11 @@ describe('Secrets Manager GetSecretValue without the SDK (signed request)', () =
       await new Promise((resolve) => server.close(resolve));
     });
 
-    async function verify(req: IncomingMessage): Promise<[number, unknown]> {
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      const authorization = req.headers.authorization ?? '';
-      const names = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
-      const signedHeaders = Object.fromEntries(names.map((n) => [n, String(req.headers[n])]));
-      const expected = await sdkAuthorization(String(req.headers.host), signedHeaders, body);
-      seen.push(String(req.headers['x-amz-target']));
-      if (authorization !== expected || !names.includes('x-amz-target')) {
-        return [400, { __type: 'InvalidSignatureException', message: 'signature mismatch' }];
-      }
+    function answer({ operation, input }: SignedCall): [number, unknown] {
+      seen.push(`secretsmanager.${operation}`);
       const next = script.shift();
       if (next) return next;
-      expect(JSON.parse(body)).toEqual({ SecretId: ARN });
+      expect(input).toEqual({ SecretId: ARN });
       return [
         200,
         { ARN, Name: 'mirror/redis-auth', SecretString: JSON.stringify({ password: 'auth-token-1' }) },

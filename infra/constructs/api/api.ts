@@ -21,7 +21,7 @@ import { OriginVerifyEnv, SessionSecretEnv } from '../../../core/contracts/env.j
 import { ORIGIN_VERIFY_CURRENT_KEY, ORIGIN_VERIFY_HEADER } from '../../../core/contracts/origin-verify.js';
 import { type ViewerApiSizing, viewerApiSizing } from '../../../core/sessions/api-sizing.js';
 import { AppFunction } from '../app-function/app-function.js';
-import { bindEnvironment } from '../binding.js';
+import { bindEnvironment, grantBatchSecretReads } from '../binding.js';
 
 export interface ApiProps {
   readonly vpc: IVpc;
@@ -113,6 +113,8 @@ export class Api extends Construct {
       MIRROR_SESSION_SECRET_ARN: this.sessionSecret.secretArn,
     });
     this.sessionSecret.grantRead(this.session);
+    // Its cold start reads up to four secrets (this one, origin verify, viewer-token key, key ring) at once (D48).
+    grantBatchSecretReads(this.session);
 
     this.originVerifySecret = this.createOriginVerifySecret(props.originVerifyVersion);
     this.originVerifyHeaders = {
