@@ -13,3 +13,12 @@ import { config } from 'zod/mini';
 config(en());
 
 export * from 'zod/mini';
+
+/** Memoised factory (D48): what code reads concretely (`.shape`, `.check`) is built on first call, not at cold start. */
+export function once<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => {
+    built ??= { value: build() };
+    return built.value;
+  };
+}

@@ -1,6 +1,6 @@
 import { jsonResponse } from '../http.js';
 import * as z from '../zod.js';
-import { type AnyRoute, type RouteSpec, route } from './router.js';
+import { type AnyRoute, type RouteSpec, route, type SchemaRef, schemaOf } from './router.js';
 
 export interface OpenApiInfo {
   readonly title: string;
@@ -32,8 +32,8 @@ const STATUS_TEXT: Record<number, string> = {
   503: 'The live state store (Redis) is unreachable or failing over; retry after Retry-After seconds',
 };
 
-function schemaOf(schema: z.ZodMiniType, io: 'input' | 'output') {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+function jsonSchemaOf(schema: SchemaRef, io: 'input' | 'output') {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schemaOf(schema), {
     target: 'draft-2020-12',
     io,
     unrepresentable: 'any',
@@ -47,10 +47,10 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
   for (const r of routes) {
     const parameters: unknown[] = [];
     for (const [name, schema] of Object.entries(r.params ?? {})) {
-      parameters.push({ name, in: 'path', required: true, schema: schemaOf(schema, 'input') });
+      parameters.push({ name, in: 'path', required: true, schema: jsonSchemaOf(schema, 'input') });
     }
     if (r.query) {
-      const json = schemaOf(r.query, 'input') as {
+      const json = jsonSchemaOf(r.query, 'input') as {
         properties?: Record<string, unknown>;
         required?: string[];
       };
@@ -62,7 +62,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
       [String(r.response.status)]: r.response.schema
         ? {
             description: r.response.description,
-            content: { 'application/json': { schema: schemaOf(r.response.schema, 'output') } },
+            content: { 'application/json': { schema: jsonSchemaOf(r.response.schema, 'output') } },
           }
         : { description: r.response.description },
     };
@@ -84,7 +84,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: OpenApiInfo): Re
     if (r.body) {
       operation.requestBody = {
         required: true,
-        content: { 'application/json': { schema: schemaOf(r.body, 'input') } },
+        content: { 'application/json': { schema: jsonSchemaOf(r.body, 'input') } },
       };
     }
     if (info.security) operation.security = r.public ? [] : [{ [info.security.name]: [] }];

@@ -29,6 +29,18 @@ export interface RouteContext<B, Q> {
   readonly principal: string;
 }
 
+/**
+ * A route's schema, or a memoised factory of it (`z.once`, decision D48): a factory is called on the first request
+ * that matches the route (or the first OpenAPI generation), so composing the route table at cold start builds no
+ * schema. A factory must return the same schema every call.
+ */
+export type SchemaRef<T = unknown> = z.ZodMiniType<T> | (() => z.ZodMiniType<T>);
+
+/** The schema a SchemaRef names, built now if it is a factory. */
+export function schemaOf<T>(ref: SchemaRef<T>): z.ZodMiniType<T> {
+  return typeof ref === 'function' ? ref() : ref;
+}
+
 export interface RouteSpec<B = unknown, Q = unknown> {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** OpenAPI-style template, e.g. `/api/control/streams/{streamId}`. */
@@ -37,14 +49,14 @@ export interface RouteSpec<B = unknown, Q = unknown> {
   readonly summary: string;
   /** Public routes skip authentication (the OpenAPI document marks the others as secured). */
   readonly public?: boolean;
-  readonly params?: Readonly<Record<string, z.ZodMiniType<string>>>;
-  readonly body?: z.ZodMiniType<B>;
-  readonly query?: z.ZodMiniType<Q>;
+  readonly params?: Readonly<Record<string, SchemaRef<string>>>;
+  readonly body?: SchemaRef<B>;
+  readonly query?: SchemaRef<Q>;
   /** Success status and the schema of its body, for the OpenAPI document. */
   readonly response: {
     readonly status: number;
     readonly description: string;
-    readonly schema?: z.ZodMiniType;
+    readonly schema?: SchemaRef;
   };
   /** Error statuses this route can answer besides 400, for the OpenAPI document. */
   readonly errors?: readonly number[];
@@ -114,7 +126,7 @@ export function createRouter(routes: readonly AnyRoute[]): Router {
           }
           const schema = c.route.params?.[name];
           if (schema) {
-            const parsed = schema.safeParse(value);
+            const parsed = schemaOf(schema).safeParse(value);
             if (!parsed.success) throw invalid(parsed.error, name);
           }
           params[name] = value;
@@ -194,8 +206,8 @@ function parseBody(body: string | undefined): unknown {
   }
 }
 
-function validate<T>(schema: z.ZodMiniType<T>, value: unknown, where: 'body' | 'query'): T {
-  const parsed = schema.safeParse(value);
+function validate<T>(schema: SchemaRef<T>, value: unknown, where: 'body' | 'query'): T {
+  const parsed = schemaOf(schema).safeParse(value);
   if (parsed.success) return parsed.data;
   throw invalid(parsed.error, where);
 }

@@ -17,16 +17,26 @@ export const STREAM_ID_PATTERN = '[a-z0-9][a-z0-9-]{0,62}';
 export const STREAM_ID_REGEX = new RegExp(`^${STREAM_ID_PATTERN}$`);
 /** First path segments kept for the web app, the APIs and health checks: a stream of that id would collide. */
 export const RESERVED_STREAM_IDS = ['api', 'app', 'assets', 'viewer', 'operator', 'health'] as const;
-export const StreamId = z.string().check(
-  z.regex(
-    STREAM_ID_REGEX,
-    'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
+/**
+ * The concrete schema, for a reader that adds its own metadata (`.check(z.meta(...))`: on the lazy it would move in
+ * the JSON Schema); everyone else uses the lazy StreamId, built on first use (decision D48).
+ */
+export const streamIdSchema = z.once(() =>
+  z.string().check(
+    z.regex(
+      STREAM_ID_REGEX,
+      'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit',
+    ),
+    z.refine((id) => !(RESERVED_STREAM_IDS as readonly string[]).includes(id), 'is a reserved path'),
+    // The edge sends `*/recording-*.m3u8` to storage (recordings' multivariants, D40): such a stream's live playlists
+    // would match it.
+    z.refine(
+      (id) => !id.startsWith('recording-'),
+      'must not start with recording- (reserved for recordings)',
+    ),
   ),
-  z.refine((id) => !(RESERVED_STREAM_IDS as readonly string[]).includes(id), 'is a reserved path'),
-  // The edge sends `*/recording-*.m3u8` to storage (recordings' multivariants, D40): such a stream's live playlists
-  // would match it.
-  z.refine((id) => !id.startsWith('recording-'), 'must not start with recording- (reserved for recordings)'),
 );
+export const StreamId = /* @__PURE__ */ z.lazy(streamIdSchema);
 
 /** Rendition names (ladder rung names such as `360p`) are the second path segment: 1 to 32 characters. */
 export const RENDITION_PATTERN = '[A-Za-z0-9][A-Za-z0-9_-]{0,31}';
@@ -40,9 +50,9 @@ export const RENDITION_REGEX = new RegExp(`^${RENDITION_PATTERN}$`);
  */
 export const BROADCAST_PATTERN = '[0-9a-z]{8,24}';
 export const BROADCAST_REGEX = new RegExp(`^${BROADCAST_PATTERN}$`);
-export const BroadcastId = z
-  .string()
-  .check(z.regex(BROADCAST_REGEX, 'must be 8-24 lowercase letters or digits'));
+export const BroadcastId = /* @__PURE__ */ z.lazy(() =>
+  z.string().check(z.regex(BROADCAST_REGEX, 'must be 8-24 lowercase letters or digits')),
+);
 /** Characters of the time part: base36 ms fills 8 until the year 5188, so ids also sort by start time. */
 const BROADCAST_TIME_CHARS = 8;
 /** Random characters after the time: 36^4 (1.7 million) ids per millisecond, with no counter to store or lose. */

@@ -12,7 +12,8 @@ export const OPERATOR_EVENTS_CHANNEL = channels.operatorEvents;
 /** Largest event relayed: a status is about 1-2 KB; anything far larger is a bug, not a reason to buffer it. */
 export const MAX_EVENT_BYTES = 16 * 1024;
 
-const StreamId = z.string().check(z.minLength(1), z.maxLength(128));
+/** Built on first use (decision D48), like the event schema: only the events function parses events. */
+const StreamId = /* @__PURE__ */ z.lazy(() => z.string().check(z.minLength(1), z.maxLength(128)));
 
 /**
  * `status`: an ingest task wrote a stream's status (state, input figures, SRT, latency; about once a second while
@@ -21,26 +22,28 @@ const StreamId = z.string().check(z.minLength(1), z.maxLength(128));
  * the route's operationId. `recording`: a recording's index entry changed (started, completed, failed, deleted).
  * `alarm`: a stream went into `error` or its storage degraded (`raised`), or came back (`cleared`).
  */
-export const OperatorEvent = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('status'),
-    streamId: StreamId,
-    status: z.record(z.string(), z.unknown()),
-  }),
-  z.object({ type: z.literal('stream'), streamId: z.optional(StreamId), action: z.string() }),
-  z.object({
-    type: z.literal('recording'),
-    streamId: StreamId,
-    recordingId: z.string(),
-    status: z.string(),
-  }),
-  z.object({
-    type: z.literal('alarm'),
-    streamId: StreamId,
-    alarm: z.enum(['raised', 'cleared']),
-    reason: z.string(),
-  }),
-]);
+export const OperatorEvent = /* @__PURE__ */ z.lazy(() =>
+  z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('status'),
+      streamId: StreamId,
+      status: z.record(z.string(), z.unknown()),
+    }),
+    z.object({ type: z.literal('stream'), streamId: z.optional(StreamId), action: z.string() }),
+    z.object({
+      type: z.literal('recording'),
+      streamId: StreamId,
+      recordingId: z.string(),
+      status: z.string(),
+    }),
+    z.object({
+      type: z.literal('alarm'),
+      streamId: StreamId,
+      alarm: z.enum(['raised', 'cleared']),
+      reason: z.string(),
+    }),
+  ]),
+);
 export type OperatorEvent = z.infer<typeof OperatorEvent>;
 
 /** The event from a channel message, or undefined for anything malformed or oversized (dropped, never relayed). */

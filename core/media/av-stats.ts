@@ -62,9 +62,10 @@ export interface AvStatsSnapshot {
 
 /**
  * The figures in the stream status (`input.stats`) and its API schema: the snapshot plus the ingest queue's
- * occupancy (bytes between the socket and the transcoder, and that as a percent of its bound).
+ * occupancy (bytes between the socket and the transcoder, and that as a percent of its bound). A factory built on
+ * first use (decision D48): the schemas that spread it are lazy, so no function builds it at cold start.
  */
-export const INPUT_STATS_SHAPE = {
+export const inputStatsShape = z.once(() => ({
   avOffsetMs: z.nullable(z.number()),
   avDriftMsPerMin: z.nullable(z.number()),
   startOffsetMs: z.nullable(z.number()),
@@ -87,7 +88,7 @@ export const INPUT_STATS_SHAPE = {
   audioPackets: z.number(),
   queueBytes: z.optional(z.number()),
   queuePercent: z.optional(z.number()),
-};
+}));
 
 /** A bounded FIFO: the oldest value goes when full. */
 class Window<T> {

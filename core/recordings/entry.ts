@@ -18,27 +18,30 @@ export const recordingIndexKeys = {
 
 export const RECORDING_STATUSES = ['recording', 'complete', 'failed'] as const;
 
-export const RecordingEntry = z.object({
-  id: z.string(),
-  streamId: z.string(),
-  broadcast: z.string(),
-  /** Epoch ms of the first and (once ended) last recorded media. */
-  start: z.number(),
-  end: z.optional(z.number()),
-  durationS: z.number(),
-  bytes: z.number(),
-  renditions: z.array(z.string()),
-  status: z.enum(RECORDING_STATUSES),
-  /** The recording's multivariant playlist path (URL path = storage key), once it ended. */
-  playbackPath: z.optional(z.string()),
-  /** Epoch ms of the entry's last write: a crashed recording's end is taken from it. */
-  updated: z.optional(z.number()),
-  /**
-   * Per rendition, how many chunks (`rec-0` to `rec-{chunks-1}`) and init versions (`rec-init-1` on) were stored:
-   * a recording whose recorder died has no playlists to list them, and its delete enumerates them from here.
-   */
-  objects: z.optional(z.record(z.string(), z.object({ chunks: z.number(), inits: z.number() }))),
-});
+/** Built on first use (decision D48): a function that never reads a recording builds none of it. */
+export const RecordingEntry = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    id: z.string(),
+    streamId: z.string(),
+    broadcast: z.string(),
+    /** Epoch ms of the first and (once ended) last recorded media. */
+    start: z.number(),
+    end: z.optional(z.number()),
+    durationS: z.number(),
+    bytes: z.number(),
+    renditions: z.array(z.string()),
+    status: z.enum(RECORDING_STATUSES),
+    /** The recording's multivariant playlist path (URL path = storage key), once it ended. */
+    playbackPath: z.optional(z.string()),
+    /** Epoch ms of the entry's last write: a crashed recording's end is taken from it. */
+    updated: z.optional(z.number()),
+    /**
+     * Per rendition, how many chunks (`rec-0` to `rec-{chunks-1}`) and init versions (`rec-init-1` on) were stored:
+     * a recording whose recorder died has no playlists to list them, and its delete enumerates them from here.
+     */
+    objects: z.optional(z.record(z.string(), z.object({ chunks: z.number(), inits: z.number() }))),
+  }),
+);
 export type RecordingEntry = z.infer<typeof RecordingEntry>;
 
 /** Default retention of recordings (media.recordingRetentionDays): the index keeps entries as long. */

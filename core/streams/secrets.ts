@@ -24,38 +24,45 @@ export function publishKeyMatches(presented: string, storedHash: string): boolea
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-const Base64Url = z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'base64url'));
+// Built on first use (decision D48): lazies marked pure (a bundle that never reads one drops it), and the factories
+// they share, so no function builds a secret's schema at cold start.
+const base64Url = z.once(() => z.string().check(z.regex(/^[A-Za-z0-9_-]+$/, 'base64url')));
 
 /** AES-256-GCM under a data key; the data key itself travels encrypted (`edk`, opaque to all but its provider). */
-export const Envelope = z.object({
-  alg: z.literal('A256GCM'),
-  /** The data key as its provider encrypted it (a KMS CiphertextBlob, or the local key file's wrap). */
-  edk: Base64Url,
-  /** 96-bit GCM nonce, fresh per envelope. */
-  iv: Base64Url,
-  ct: Base64Url,
-  /** 128-bit GCM tag. */
-  tag: Base64Url,
-});
+const envelope = z.once(() =>
+  z.object({
+    alg: z.literal('A256GCM'),
+    /** The data key as its provider encrypted it (a KMS CiphertextBlob, or the local key file's wrap). */
+    edk: base64Url(),
+    /** 96-bit GCM nonce, fresh per envelope. */
+    iv: base64Url(),
+    ct: base64Url(),
+    /** 128-bit GCM tag. */
+    tag: base64Url(),
+  }),
+);
+export const Envelope = /* @__PURE__ */ z.lazy(envelope);
 export type Envelope = z.infer<typeof Envelope>;
 
 /** JSON at `mirror:secret:{id}`: readable by the control and ingest users only (core/contracts/redis-acl.ts). */
-export const StreamSecret = z.object({
-  v: z.literal(1),
-  publishKeyHash: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'SHA-256 hex')),
-  /** The sealed SRT passphrase; null = unencrypted ingest. */
-  passphrase: z.nullable(Envelope),
-  /**
-   * RTP streams (decision D46): the sealed SRTP master key+salt (srtpKeyContext, apart from the passphrase's);
-   * null = plain RTP allowed by the operator; absent = an SRT stream (or one written before RTP existed).
-   */
-  srtp: z.optional(z.nullable(Envelope)),
-  /**
-   * Incremented by every rotation. A clientToken remembers the generation it created, so a replay can tell that
-   * the credentials changed since (and returns none either way: nothing here can be shown twice).
-   */
-  generation: z.int().check(z.minimum(1)),
-});
+export const StreamSecret = /* @__PURE__ */ z.lazy(() =>
+  z.object({
+    v: z.literal(1),
+    publishKeyHash: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'SHA-256 hex')),
+    /** The sealed SRT passphrase; null = unencrypted ingest. */
+    passphrase: z.nullable(envelope()),
+    /**
+     * RTP streams (decision D46): the sealed SRTP master key+salt (srtpKeyContext, apart from the passphrase's);
+     * null = plain RTP allowed by the operator; absent = an SRT stream (or one written before RTP existed).
+     */
+    srtp: z.optional(z.nullable(envelope())),
+    /**
+     * Incremented by every rotation. A clientToken remembers the generation it created, so a replay can tell that
+     * the credentials changed since (and returns none either way: nothing here can be shown twice).
+     */
+    generation: z.int().check(z.minimum(1)),
+  }),
+);
 export type StreamSecret = z.infer<typeof StreamSecret>;
 
 /** A data key as a provider hands it out: the plaintext (used once, then dropped) and its encrypted form. */
@@ -145,7 +152,9 @@ export async function openPassphrase(
  * `inline:` take.
  */
 export const SRTP_KEY_BYTES = 30;
-export const SrtpKey = z.string().check(z.regex(/^[A-Za-z0-9+/]{40}$/, '40 base64 characters (30 bytes)'));
+export const SrtpKey = /* @__PURE__ */ z.lazy(() =>
+  z.string().check(z.regex(/^[A-Za-z0-9+/]{40}$/, '40 base64 characters (30 bytes)')),
+);
 
 /** A fresh SRTP master key+salt. */
 export function newSrtpKey(): string {

@@ -32,7 +32,7 @@ export interface ControlContext {
   readonly registry: StreamRegistry;
   readonly audit: AuditLog;
   /** Streams as the API shows them: the public record, its live status and its viewers. */
-  view(records: readonly StreamRecord[]): Promise<z.infer<typeof S.StreamView>[]>;
+  view(records: readonly StreamRecord[]): Promise<z.infer<ReturnType<typeof S.StreamView>>[]>;
   /** 200 with `{ stream }`. */
   streamResponse(record: StreamRecord): Promise<HttpResponse>;
   /**
@@ -42,7 +42,7 @@ export interface ControlContext {
   withCredentials(
     record: StreamRecord,
     issued?: Partial<StreamCredentials>,
-  ): Promise<z.infer<typeof S.StreamWithCredentials>>;
+  ): Promise<z.infer<ReturnType<typeof S.StreamWithCredentials>>>;
   /**
    * A state-changing route: each call's outcome, success or a typed refusal, is written to the audit log
    * under the route's operationId, with the caller and `target` (what it acted on; never a secret). An
@@ -86,7 +86,8 @@ export function controlContext(deps: ControlContextDeps): ControlContext {
       viewers: viewers[i] ?? 0,
     }));
   };
-  const one = async (record: StreamRecord) => (await view([record]))[0] as z.infer<typeof S.StreamView>;
+  const one = async (record: StreamRecord) =>
+    (await view([record]))[0] as z.infer<ReturnType<typeof S.StreamView>>;
 
   return {
     registry,
@@ -153,7 +154,7 @@ function rtpCredentials(
   record: StreamRecord,
   srtpKey: string | null,
   destination: { readonly host: string; readonly port: number },
-): z.infer<typeof S.Credentials> {
+): z.infer<ReturnType<typeof S.Credentials>> {
   const settings = { streamId: record.id, payload: record.rtp?.payload ?? 'mp2t', destination, srtpKey };
   const sdp = encoderSdp(settings);
   return {

@@ -34,6 +34,9 @@ export function entitlementReader(verify: EntitlementVerifier | undefined): Enti
 /**
  * The stage's verifier: Mirror's own public key (from the viewer-token secret) and the customer's keys
  * (`settings`, inline and JWKS). Undefined when the stage trusts no key: entitlements are then refused.
+ * Mirror's key is derived on the first entitlement a request carries, not at cold start (decision D48): deriving an
+ * Ed25519 key costs 2-4 ms of a fresh process's CPU, and heartbeats, most of an instance's requests, never verify
+ * one. The customer's inline keys are parsed here, so a malformed MIRROR_ENTITLEMENTS still fails the cold start.
  */
 export function stageEntitlementVerifier(
   settings: EntitlementSettings | undefined,
@@ -41,15 +44,22 @@ export function stageEntitlementVerifier(
   now: () => number,
   load: (url: string) => () => Promise<unknown> = jwksLoader,
 ): EntitlementVerifier | undefined {
-  const fixed: VerificationKey[] = [];
-  if (mirrorSecret) {
-    const { publicKey, kid, alg } = mirrorSigningKey(mirrorSecret);
-    fixed.push({ key: publicKey, kid, alg, rules: { issuer: MIRROR_ISSUER } });
-  }
   const rules = { issuer: settings?.issuer, audience: settings?.audience };
-  if (settings?.keys) fixed.push(...parseKeys(settings.keys, rules));
+  const inline = settings?.keys ? parseKeys(settings.keys, rules) : [];
   const jwks = settings?.jwksUrl ? new JwksKeys(load(settings.jwksUrl), rules, now) : undefined;
-  return fixed.length > 0 || jwks ? entitlementVerifier(fixed, jwks, now) : undefined;
+  if (!mirrorSecret && inline.length === 0 && !jwks) return undefined;
+  let verifier: EntitlementVerifier | undefined;
+  return (token) => {
+    verifier ??= entitlementVerifier([...mirrorKeys(mirrorSecret), ...inline], jwks, now);
+    return verifier(token);
+  };
+}
+
+/** Mirror's own verification key, from the viewer-token secret; none without the secret. */
+function mirrorKeys(mirrorSecret: string | undefined): VerificationKey[] {
+  if (!mirrorSecret) return [];
+  const { publicKey, kid, alg } = mirrorSigningKey(mirrorSecret);
+  return [{ key: publicKey, kid, alg, rules: { issuer: MIRROR_ISSUER } }];
 }
 
 /** From the session function's environment; a malformed MIRROR_ENTITLEMENTS fails the cold start, naming it. */

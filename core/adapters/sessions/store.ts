@@ -26,29 +26,32 @@ export const SessionId = z
   .string()
   .check(z.regex(/^[A-Za-z0-9_-]{16}$/, 'must be a session id this API returned'));
 
-export const SessionRecord = z.object({
-  id: z.string(),
-  /**
-   * Raised by one on every write; a write lands only if the stored record still has the version it was
-   * computed from. Records written before versions existed read as 0.
-   */
-  version: z._default(z.number().check(z.int(), z.minimum(0)), 0),
-  layout: Layout,
-  /** Stream per tile; null = empty tile. Always as long as the layout has tiles. */
-  tiles: z.array(z.nullable(z.string())),
-  focus: z.nullable(z.number().check(z.int())),
-  createdAt: z.string(),
-  expiresAtMs: z.number(),
-  allocation: z.object({
-    renditions: z.array(z.nullable(z.string())),
-    changedAtMs: z.number(),
+/** Built on its first parse (decision D48): initialisation reads no session, a request does. */
+export const SessionRecord = z.lazy(() =>
+  z.object({
+    id: z.string(),
+    /**
+     * Raised by one on every write; a write lands only if the stored record still has the version it was
+     * computed from. Records written before versions existed read as 0.
+     */
+    version: z._default(z.number().check(z.int(), z.minimum(0)), 0),
+    layout: Layout,
+    /** Stream per tile; null = empty tile. Always as long as the layout has tiles. */
+    tiles: z.array(z.nullable(z.string())),
+    focus: z.nullable(z.number().check(z.int())),
+    createdAt: z.string(),
+    expiresAtMs: z.number(),
+    allocation: z.object({
+      renditions: z.array(z.nullable(z.string())),
+      changedAtMs: z.number(),
+    }),
+    bandwidthKbps: z.number(),
+    /** Device-pixel tile sizes from the last heartbeat. */
+    tileSizes: z.array(z.object({ widthPx: z.number(), heightPx: z.number() })),
+    /** Tiles that dropped over 10% of their frames since the previous heartbeat. */
+    struggling: z.optional(z.array(z.boolean())),
   }),
-  bandwidthKbps: z.number(),
-  /** Device-pixel tile sizes from the last heartbeat. */
-  tileSizes: z.array(z.object({ widthPx: z.number(), heightPx: z.number() })),
-  /** Tiles that dropped over 10% of their frames since the previous heartbeat. */
-  struggling: z.optional(z.array(z.boolean())),
-});
+);
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
 export const sessionKey = (id: string) => `${KEY_PREFIX}session:${id}`;

@@ -13,22 +13,26 @@ export interface PlaybackKeyRotator {
   run(action: 'rotate' | 'describe'): Promise<KeyActionResult | RotationRefusal>;
 }
 
-const KeyView = z.object({
-  kid: z.string(),
-  createdAt: z.string(),
-  activeFrom: z.string(),
-  state: z.enum(['signing', 'pending', 'retiring']).check(
-    z.meta({
-      description:
-        '`signing`: tokens are signed with it; `pending`: signs from `activeFrom`; `retiring`: still verified until its last token expires.',
-    }),
-  ),
-});
-const PlaybackKeysView = z.object({
-  keys: z.array(KeyView),
-  added: z.optional(z.string()).check(z.meta({ description: 'The kid the rotation added.' })),
-  retired: z.array(z.string()),
-});
+// Memoised factories (decision D48), held uncalled by the route specs like functions/control/schemas.ts.
+const keyView = () =>
+  z.object({
+    kid: z.string(),
+    createdAt: z.string(),
+    activeFrom: z.string(),
+    state: z.enum(['signing', 'pending', 'retiring']).check(
+      z.meta({
+        description:
+          '`signing`: tokens are signed with it; `pending`: signs from `activeFrom`; `retiring`: still verified until its last token expires.',
+      }),
+    ),
+  });
+const PlaybackKeysView = z.once(() =>
+  z.object({
+    keys: z.array(keyView()),
+    added: z.optional(z.string()).check(z.meta({ description: 'The kid the rotation added.' })),
+    retired: z.array(z.string()),
+  }),
+);
 
 function answer(result: KeyActionResult | RotationRefusal) {
   if ('refused' in result) {

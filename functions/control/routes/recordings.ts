@@ -20,34 +20,43 @@ export interface RecordingObjects {
   delete(keys: readonly string[]): Promise<void>;
 }
 
-const RecordingIdParam = z.string().check(
-  z.maxLength(100),
-  z.refine((id) => parseRecordingId(id) !== undefined, 'must be a recording id ({streamId}-{broadcast})'),
-  z.meta({ description: 'Recording id: the stream id and the broadcast id joined by a dash.' }),
+// Memoised factories (decision D48), held uncalled by the route specs like functions/control/schemas.ts.
+const RecordingIdParam = z.once(() =>
+  z.string().check(
+    z.maxLength(100),
+    z.refine((id) => parseRecordingId(id) !== undefined, 'must be a recording id ({streamId}-{broadcast})'),
+    z.meta({ description: 'Recording id: the stream id and the broadcast id joined by a dash.' }),
+  ),
 );
 
-const RecordingView = z.object({
-  id: z.string(),
-  streamId: z.string(),
-  start: z.string().check(z.meta({ description: 'ISO 8601 start of the broadcast' })),
-  end: z.nullable(z.string()),
-  durationS: z.number(),
-  bytes: z.number(),
-  renditions: z.array(z.string()),
-  status: z.enum(RECORDING_STATUSES),
-  playbackUrl: z.nullable(
-    z.string().check(z.meta({ description: 'Multivariant VOD playlist path, once ended' })),
-  ),
-});
-const RecordingList = z.object({ recordings: z.array(RecordingView), nextCursor: z.nullable(z.string()) });
-const RecordingResponse = z.object({ recording: RecordingView });
-const DeletedRecording = z.object({
-  id: z.string(),
-  deletedObjects: z.number(),
-  invalidationId: z.nullable(z.string()),
-});
+const recordingView = z.once(() =>
+  z.object({
+    id: z.string(),
+    streamId: z.string(),
+    start: z.string().check(z.meta({ description: 'ISO 8601 start of the broadcast' })),
+    end: z.nullable(z.string()),
+    durationS: z.number(),
+    bytes: z.number(),
+    renditions: z.array(z.string()),
+    status: z.enum(RECORDING_STATUSES),
+    playbackUrl: z.nullable(
+      z.string().check(z.meta({ description: 'Multivariant VOD playlist path, once ended' })),
+    ),
+  }),
+);
+const RecordingList = z.once(() =>
+  z.object({ recordings: z.array(recordingView()), nextCursor: z.nullable(z.string()) }),
+);
+const RecordingResponse = z.once(() => z.object({ recording: recordingView() }));
+const DeletedRecording = z.once(() =>
+  z.object({
+    id: z.string(),
+    deletedObjects: z.number(),
+    invalidationId: z.nullable(z.string()),
+  }),
+);
 
-function view(e: RecordingEntry): z.infer<typeof RecordingView> {
+function view(e: RecordingEntry): z.infer<ReturnType<typeof recordingView>> {
   return {
     id: e.id,
     streamId: e.streamId,

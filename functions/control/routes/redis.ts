@@ -7,40 +7,47 @@ import type { LiveStateCluster, LiveStateGroup } from '../ports.js';
 /** Cluster mode is off: the group has one node group, and ElastiCache names it `0001`. */
 export const LIVE_STATE_NODE_GROUP = '0001';
 
-const NodeView = z.object({
-  cacheClusterId: z.string(),
-  role: z.enum(['primary', 'replica', 'unknown']),
-  availabilityZone: z.nullable(z.string()),
-});
-const GroupView = z.object({
-  replicationGroupId: z.string(),
-  status: z
-    .string()
-    .check(z.meta({ description: 'ElastiCache status; anything but `available` means a change runs.' })),
-  automaticFailover: z.string(),
-  multiAz: z.string(),
-  nodeGroups: z.array(
-    z.object({
-      nodeGroupId: z.string(),
-      status: z.string(),
-      primaryEndpoint: z.nullable(z.string()),
-      nodes: z.array(NodeView),
-    }),
-  ),
-});
-export const RedisView = z.object({
-  replicationGroup: GroupView,
-  failoverReady: z
-    .boolean()
-    .check(
-      z.meta({ description: 'A failover drill may start now: available, automatic failover on, a replica.' }),
+// Memoised factories (decision D48), held uncalled by the route specs like functions/control/schemas.ts.
+const nodeView = () =>
+  z.object({
+    cacheClusterId: z.string(),
+    role: z.enum(['primary', 'replica', 'unknown']),
+    availabilityZone: z.nullable(z.string()),
+  });
+const groupView = () =>
+  z.object({
+    replicationGroupId: z.string(),
+    status: z
+      .string()
+      .check(z.meta({ description: 'ElastiCache status; anything but `available` means a change runs.' })),
+    automaticFailover: z.string(),
+    multiAz: z.string(),
+    nodeGroups: z.array(
+      z.object({
+        nodeGroupId: z.string(),
+        status: z.string(),
+        primaryEndpoint: z.nullable(z.string()),
+        nodes: z.array(nodeView()),
+      }),
     ),
-});
-export const FailoverTestResponse = z.object({
-  replicationGroupId: z.string(),
-  nodeGroupId: z.string(),
-  status: z.string(),
-});
+  });
+export const RedisView = z.once(() =>
+  z.object({
+    replicationGroup: groupView(),
+    failoverReady: z.boolean().check(
+      z.meta({
+        description: 'A failover drill may start now: available, automatic failover on, a replica.',
+      }),
+    ),
+  }),
+);
+export const FailoverTestResponse = z.once(() =>
+  z.object({
+    replicationGroupId: z.string(),
+    nodeGroupId: z.string(),
+    status: z.string(),
+  }),
+);
 
 /** Pure: why a failover drill cannot start on `group` now, or undefined when it can. */
 export function failoverRefusal(group: LiveStateGroup): string | undefined {
