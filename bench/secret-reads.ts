@@ -10,7 +10,7 @@
  * Run: node --import tsx bench/secret-reads.ts [runs, default 30]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
@@ -56,6 +56,7 @@ function run(file: string, env: Record<string, string>): Promise<Timing> {
 
 const p50 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 
+mkdirSync(join(REPO_ROOT, 'node_modules', '.cache'), { recursive: true });
 const dir = mkdtempSync(join(REPO_ROOT, 'node_modules', '.cache', 'mirror-secret-reads-'));
 try {
   const entry = join(dir, 'reader.mjs');

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -43,7 +43,10 @@ await import(process.env.COUNT_BUNDLE_URL);
 process.exit(0);
 `;
 
-const dir = mkdtempSync(join(REPO_ROOT, 'node_modules', '.cache', 'mirror-lazy-schemas-'));
+// Under the repository, so the bundles resolve their external @aws-sdk packages; a fresh clone has no .cache yet.
+const cacheDir = join(REPO_ROOT, 'node_modules', '.cache');
+mkdirSync(cacheDir, { recursive: true });
+const dir = mkdtempSync(join(cacheDir, 'mirror-lazy-schemas-'));
 let redis: RedisServer;
 let secrets: Awaited<ReturnType<typeof startSecretsStandIn>>;
 const scenarios = new Map<string, Scenario>();
