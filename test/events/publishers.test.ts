@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Reporter } from '../../containers/ingest/src/service/reporter.js';
-import type { Session, SessionPipeline } from '../../containers/ingest/src/service/sessions.js';
 import type { PipelineStatus } from '../../containers/ingest/src/transcode/pipeline.js';
 import { OPERATOR_EVENTS_CHANNEL, type OperatorEvent } from '../../core/events/operator-events.js';
 import { bearerAuthenticator, createControlApp } from '../../functions/control/app.js';
 import { capturingLogger, TOKEN } from '../control/helpers.js';
+import { reportedSession } from '../support/ingest-session.js';
 import { type RedisServer, startRedis } from '../support/redis.js';
 
 // Decision D44: the places that change what the operator page shows publish on the events channel: the control
@@ -70,22 +70,11 @@ describe('event publishers (D44)', () => {
 
   it('the ingest reporter tells each status write, and an alarm when the stream enters or leaves error', async () => {
     let pipeline: Partial<PipelineStatus> = { state: 'running', renditions: ['360p'] };
-    const session: Session<SessionPipeline> = {
-      streamId: 'ev-2',
-      conn: { id: 3, streamId: 'ev-2', peer: 'p' } as Session['conn'],
-      pipeline: {
-        write() {},
-        endInput() {},
-        async reconnect() {},
-        async stop() {},
-        status: () => ({ bufferedBytes: 0, ...pipeline }) as unknown as PipelineStatus,
-      },
-      pending: null,
-      pendingBytes: 0,
-      graceTimer: null,
-      connectedAt: Date.now(),
-      fatal: null,
-    };
+    const session = reportedSession(
+      'ev-2',
+      () => ({ bufferedBytes: 0, ...pipeline }) as unknown as PipelineStatus,
+      { connId: 3 },
+    );
     const reporter = new Reporter({
       redis,
       taskId: 'task-ev',

@@ -2,11 +2,11 @@ import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { InputStatsTable } from '../../containers/ingest/src/service/input-stats.js';
 import { Reporter } from '../../containers/ingest/src/service/reporter.js';
-import type { Session, SessionPipeline } from '../../containers/ingest/src/service/sessions.js';
 import type { PipelineStatus } from '../../containers/ingest/src/transcode/pipeline.js';
 import { streamKeys } from '../../core/streams/keys.js';
 import { IngestStatus } from '../../core/streams/status.js';
 import { statusView } from '../../functions/control/views.js';
+import { reportedSession } from '../support/ingest-session.js';
 import { FFMPEG_QUIET, ffmpegStdout } from '../support/media.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 
@@ -27,23 +27,11 @@ describe('input statistics in the stream status (decision D42)', () => {
     const table = new InputStatsTable(2);
     table.opened(7);
     for (let at = 0; at < ts.length; at += 1316) table.data(7, ts.subarray(at, at + 1316), at / 1316);
-    const session: Session<SessionPipeline> = {
-      streamId: 'cam-stats',
-      conn: { id: 7, streamId: 'cam-stats', peer: 'p' } as Session['conn'],
-      pipeline: {
-        write() {},
-        endInput() {},
-        async reconnect() {},
-        async stop() {},
-        status: () =>
-          ({ state: 'running', bufferedBytes: 262_144, renditions: [] }) as unknown as PipelineStatus,
-      },
-      pending: null,
-      pendingBytes: 0,
-      graceTimer: null,
-      connectedAt: Date.now(),
-      fatal: null,
-    };
+    const session = reportedSession(
+      'cam-stats',
+      () => ({ state: 'running', bufferedBytes: 262_144, renditions: [] }) as unknown as PipelineStatus,
+      { connId: 7 },
+    );
     const reporter = new Reporter({
       redis,
       taskId: 'task-s',

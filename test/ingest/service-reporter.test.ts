@@ -16,6 +16,7 @@ import type { SrtStats } from '../../containers/ingest/src/srt/server.js';
 import type { PipelineStatus } from '../../containers/ingest/src/transcode/pipeline.js';
 import { streamKeys, taskKeys } from '../../core/streams/keys.js';
 import { IngestStatus, TaskReport } from '../../core/streams/status.js';
+import { reportedSession } from '../support/ingest-session.js';
 import { useRedisServer } from '../support/redis-hooks.js';
 
 function srtStats(overrides: Partial<SrtStats> = {}): SrtStats {
@@ -247,22 +248,10 @@ describe('reporter (real redis-server)', () => {
   });
 
   function session(streamId: string, bytesIn: number, connected = true): Session<SessionPipeline> {
-    return {
-      streamId,
-      conn: connected ? { id: 1, streamId, peer: 'p' } : null,
-      pipeline: {
-        write() {},
-        endInput() {},
-        async reconnect() {},
-        async stop() {},
-        status: () => pipelineStatus({ bytesIn, speed: 1.5 }),
-      },
-      pending: null,
-      pendingBytes: 0,
-      graceTimer: null,
+    return reportedSession(streamId, () => pipelineStatus({ bytesIn, speed: 1.5 }), {
+      connId: connected ? 1 : null,
       connectedAt: Date.now() - 1000,
-      fatal: null,
-    };
+    });
   }
 
   function reporter(metrics?: IngestMetricsSink) {
